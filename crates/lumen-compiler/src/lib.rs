@@ -1,0 +1,70 @@
+//! `lumen-compiler`: Lumen Core source to LIR.
+//!
+//! The pipeline is [`parse`] (lexer and parser to [`ast`]), [`check`] (name resolution and
+//! type checking to the typed [`hir`]) and [`lower`] (HIR to [`LirModule`]);
+//! [`compile`] runs all three. Every stage reports all the errors it finds as
+//! [`Diagnostic`]s with line and column.
+//!
+//! ```
+//! let module = lumen_compiler::compile("cell main()\n  print(1 + 2)\nend\n").unwrap();
+//! assert!(module.find_cell("main").is_some());
+//! ```
+
+pub mod ast;
+mod check;
+pub mod diagnostics;
+pub mod hir;
+mod lexer;
+mod lower;
+mod markdown;
+mod parser;
+pub mod types;
+
+pub use diagnostics::{CompileError, Diagnostic};
+use lumen_core::lir::LirModule;
+
+/// Parses Lumen source (`.lm` text) into a syntax tree, reporting every syntax error.
+pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
+    parser::parse(source)
+}
+
+/// Resolves names and checks types, producing the typed program.
+pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
+    check::check(program)
+}
+
+/// Lowers a checked program to LIR.
+pub fn lower(program: &hir::Program) -> LirModule {
+    lower::lower(program)
+}
+
+/// Compiles `.lm` source text to a LIR module.
+pub fn compile(source: &str) -> Result<LirModule, CompileError> {
+    let ast = parse(source).map_err(CompileError::new)?;
+    let hir = check(&ast).map_err(CompileError::new)?;
+    Ok(lower(&hir))
+}
+
+/// Compiles a file's bytes; `path` decides the format (`.lm.md` is Lumen Markdown,
+/// anything else plain `.lm`). Invalid UTF-8 is a compile error at the first bad byte.
+/// Diagnostics keep the original file's lines and columns.
+pub fn compile_file(path: &str, bytes: &[u8]) -> Result<LirModule, CompileError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+            let line = good.matches('\n').count() as u32 + 1;
+            let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            let span = ast::Span { line, col };
+            return Err(CompileError::new(vec![Diagnostic::new(
+                span,
+                "invalid UTF-8",
+            )]));
+        }
+    };
+    if path.ends_with(".lm.md") {
+        compile(&markdown::extract_code(text))
+    } else {
+        compile(text)
+    }
+}

@@ -1,0 +1,21 @@
+//! `lumen-core`: LIR (Lumen's typed register bytecode), its verifier, text dump and
+//! serialisation, and the value model shared by every execution tier.
+//!
+//! - [`value`]: [`Value`] and the reference-counted, copy-on-write heap objects.
+//! - [`ops`]: operator semantics (checked Int arithmetic, equality, ordering).
+//! - [`display`]: the display form used by `print`, `to_string` and interpolation.
+//! - [`error`]: runtime error kinds and their messages.
+//! - [`builtins`]: the builtin overloads LIR can call.
+//! - [`lir`]: modules, cells, registers, instructions.
+
+pub mod builtins;
+pub mod display;
+pub mod error;
+pub mod lir;
+pub mod ops;
+pub mod value;
+
+pub use builtins::Builtin;
+pub use error::{RtError, RtResult};
+pub use lir::LirModule;
+pub use value::Value;

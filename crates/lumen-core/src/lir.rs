@@ -1,0 +1,644 @@
+//! LIR: Lumen's typed register bytecode.
+//!
+//! A [`LirModule`] holds indexed [`Cell`]s (find one by name with
+//! [`LirModule::find_cell`]), a constant pool and a [`TypeTable`] naming records and enums.
+//! Each cell is a flat array of [`Instr`] over virtual registers. Every register has one
+//! static [`RegTy`] for its whole life, so a native backend can keep `Int`, `Float` and
+//! `Bool` registers unboxed; heap kinds are pointers and `Dyn` holds any value (unions,
+//! generic `T`). Control flow is explicit: jumps name instruction indices. Each
+//! instruction has a source [`Pos`] (parallel array `Cell::pos`) for stack traces.
+//!
+//! Calling convention: parameters occupy registers `0..params`; a lambda's captured values
+//! follow in `params..params + captures`. Instructions taking several operands
+//! (`Call`, `ListNew`, …) read them from consecutive registers `args..args + argc`, and
+//! *move* them out (those registers are temporaries the lowering allocated for the call).
+
+use crate::builtins::Builtin;
+use crate::value::{CellId, TypeId, Value};
+
+/// A virtual register index, local to a cell.
+pub type Reg = u32;
+
+/// Static type of a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegTy {
+    Int,
+    Float,
+    Bool,
+    Null,
+    Str,
+    List,
+    Map,
+    Tuple,
+    Record,
+    Enum,
+    Result,
+    Fn,
+    /// Any value: unions, nullable types, generic type parameters.
+    Dyn,
+}
+
+impl RegTy {
+    /// True for types that a native backend keeps unboxed in machine registers.
+    pub fn is_scalar(self) -> bool {
+        matches!(self, RegTy::Int | RegTy::Float | RegTy::Bool)
+    }
+}
+
+/// A source position (1-based line and column, columns in Unicode scalar values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Comparison operators of compare instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
+    pub fn swapped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            other => other,
+        }
+    }
+    /// The negated operator for Ints and Strings (not valid for Floats because of NaN).
+    pub fn negated_total(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
+}
+
+/// A runtime type test (`is`, typed patterns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeTest {
+    Int,
+    Float,
+    Bool,
+    Str,
+    Null,
+    List,
+    Map,
+    Tuple,
+    Result,
+    Fn,
+    /// A value of the record declared at this id.
+    Record(TypeId),
+    /// Any variant of the enum declared at this id.
+    Enum(TypeId),
+    /// This variant (enum id, variant index).
+    Variant(TypeId, u32),
+}
+
+/// One LIR instruction. Operand registers are named; `dst` is written.
+/// Arithmetic follows the language reference §5.2 exactly; `Int*` instructions raise
+/// `integer overflow` / `division by zero` / `negative exponent` as specified.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Instr {
+    // ---- constants and moves
+    LoadInt {
+        dst: Reg,
+        value: i64,
+    },
+    LoadFloat {
+        dst: Reg,
+        value: f64,
+    },
+    LoadBool {
+        dst: Reg,
+        value: bool,
+    },
+    LoadNull {
+        dst: Reg,
+    },
+    /// `dst = consts[idx]` (a shared reference to the constant).
+    LoadConst {
+        dst: Reg,
+        idx: u32,
+    },
+    /// `dst = src` (the value is shared: a reference-count increment for heap values).
+    Copy {
+        dst: Reg,
+        src: Reg,
+    },
+    /// `dst = src`, leaving `src` null: emitted where `src` is dead afterwards, so a
+    /// uniquely held value stays unique (O(1) in-place updates).
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- Int arithmetic (checked) and bitwise operations
+    IntAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntSub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// Truncating division.
+    IntDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// Floor division (`//`).
+    IntFloorDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntPow {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntNeg {
+        dst: Reg,
+        src: Reg,
+    },
+    /// `dst = a + value` (checked); a common form for counters.
+    IntAddImm {
+        dst: Reg,
+        a: Reg,
+        value: i64,
+    },
+    BitAnd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitOr {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitXor {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shl {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shr {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitNot {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- Float arithmetic (IEEE 754)
+    FloatAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatSub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatFloorDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatPow {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatNeg {
+        dst: Reg,
+        src: Reg,
+    },
+    IntToFloat {
+        dst: Reg,
+        src: Reg,
+    },
+    /// `as Int` on a Float: truncates; NaN, ±inf, out of range → `invalid conversion`.
+    FloatToInt {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- comparisons (result Bool)
+    IntCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// Byte-wise String comparison.
+    StrCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// Structural equality of any two values (§5.4); `Ne` is its negation.
+    Eq {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Ne {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Not {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- control flow (targets are instruction indices)
+    Jump {
+        target: u32,
+    },
+    JumpIf {
+        cond: Reg,
+        target: u32,
+    },
+    JumpIfNot {
+        cond: Reg,
+        target: u32,
+    },
+    /// Fused Int compare and branch: jump when `a op b` holds.
+    JumpIfIntCmp {
+        op: CmpOp,
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    /// Jump when `src` is null.
+    JumpIfNull {
+        src: Reg,
+        target: u32,
+    },
+    Return {
+        src: Reg,
+    },
+    /// Call a cell; arguments in `args..args + argc`.
+    Call {
+        dst: Reg,
+        cell: CellId,
+        args: Reg,
+        argc: u32,
+    },
+    /// Call a function value (closure) held in `callee`.
+    CallValue {
+        dst: Reg,
+        callee: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    /// Call a builtin overload.
+    CallBuiltin {
+        dst: Reg,
+        builtin: Builtin,
+        args: Reg,
+        argc: u32,
+    },
+    /// `halt msg`: stop with the String in `msg` as the runtime error message.
+    Halt {
+        msg: Reg,
+    },
+    /// Runtime error `no match arm`.
+    NoMatch,
+
+    // ---- strings
+    /// Concatenation of two Strings.
+    StrConcat {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// Display form (§9) of any value.
+    ToStr {
+        dst: Reg,
+        src: Reg,
+    },
+    /// Concatenated display forms of `args..args + argc` (string interpolation).
+    StrBuild {
+        dst: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    /// `s[i]` (checked).
+    StrIndex {
+        dst: Reg,
+        s: Reg,
+        idx: Reg,
+    },
+
+    // ---- lists
+    ListNew {
+        dst: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    /// `list[idx]` (checked).
+    ListGet {
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+    },
+    /// `list[idx] = src` in place (copy-on-write; checked).
+    ListSet {
+        list: Reg,
+        idx: Reg,
+        src: Reg,
+    },
+    ListLen {
+        dst: Reg,
+        list: Reg,
+    },
+    /// `a ++ b` on lists.
+    ListConcat {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `lo..hi` (or `lo..=hi`) as a list of Ints.
+    RangeList {
+        dst: Reg,
+        lo: Reg,
+        hi: Reg,
+        inclusive: bool,
+    },
+
+    // ---- maps
+    /// Map literal: keys and values interleaved in `args..args + 2 * pairs`.
+    MapNew {
+        dst: Reg,
+        args: Reg,
+        pairs: u32,
+    },
+    /// `map[key]` (`key not found`).
+    MapGet {
+        dst: Reg,
+        map: Reg,
+        key: Reg,
+    },
+    /// `map[key] = src` in place (copy-on-write).
+    MapSet {
+        map: Reg,
+        key: Reg,
+        src: Reg,
+    },
+
+    // ---- tuples, records, enums, results
+    TupleNew {
+        dst: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    TupleGet {
+        dst: Reg,
+        tuple: Reg,
+        index: u32,
+    },
+    /// A record of `type_id`; fields in declaration order in `args..`.
+    RecordNew {
+        dst: Reg,
+        type_id: TypeId,
+        args: Reg,
+    },
+    FieldGet {
+        dst: Reg,
+        record: Reg,
+        field: u32,
+    },
+    /// `record.field = src` in place (copy-on-write).
+    FieldSet {
+        record: Reg,
+        field: u32,
+        src: Reg,
+    },
+    /// A variant `tag` of enum `type_id`; payload (arity from the type table) in `args..`.
+    VariantNew {
+        dst: Reg,
+        type_id: TypeId,
+        tag: u32,
+        args: Reg,
+    },
+    /// Variant index of an enum value, as an Int.
+    VariantTag {
+        dst: Reg,
+        src: Reg,
+    },
+    /// Payload element `index` of an enum value.
+    PayloadGet {
+        dst: Reg,
+        src: Reg,
+        index: u32,
+    },
+    MakeOk {
+        dst: Reg,
+        src: Reg,
+    },
+    MakeErr {
+        dst: Reg,
+        src: Reg,
+    },
+    /// Payload of an `ok` or `err`.
+    ResultValue {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- type tests and null handling
+    /// `dst = src is test`.
+    Is {
+        dst: Reg,
+        src: Reg,
+        test: TypeTest,
+    },
+    /// `dst = src!` (`null value` when null).
+    Unwrap {
+        dst: Reg,
+        src: Reg,
+    },
+
+    // ---- closures
+    /// A function value for `cell` capturing `args..args + argc`.
+    MakeClosure {
+        dst: Reg,
+        cell: CellId,
+        args: Reg,
+        argc: u32,
+    },
+}
+
+/// What kind of source construct a cell came from (affects display and traces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// A top-level `cell`.
+    Cell,
+    /// A method declared inside an enum (trace name `Enum.method`).
+    Method,
+    /// A lambda (`<lambda>` in traces, `<fn>` when displayed).
+    Lambda,
+}
+
+/// A compiled cell (function).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Name shown in stack traces: `fib`, `Shape.area`, `<lambda>`.
+    pub name: String,
+    pub kind: CellKind,
+    /// Number of parameters (registers `0..params`).
+    pub params: u32,
+    /// Number of captured values (registers `params..params + captures`).
+    pub captures: u32,
+    /// Static type of every register.
+    pub regs: Vec<RegTy>,
+    /// Type of the returned value.
+    pub ret: RegTy,
+    pub code: Vec<Instr>,
+    /// Source position of each instruction (same length as `code`).
+    pub pos: Vec<Pos>,
+}
+
+/// A record or enum declaration, as far as the runtime needs it (names for display,
+/// `type_of`, field and payload counts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeDef {
+    Record {
+        name: String,
+        fields: Vec<String>,
+    },
+    Enum {
+        name: String,
+        variants: Vec<VariantDef>,
+    },
+}
+
+/// One variant of an enum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariantDef {
+    pub name: String,
+    pub arity: u32,
+}
+
+impl TypeDef {
+    /// The declared name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Record { name, .. } | TypeDef::Enum { name, .. } => name,
+        }
+    }
+}
+
+/// The record and enum declarations of a module, indexed by [`TypeId`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeTable {
+    pub defs: Vec<TypeDef>,
+}
+
+impl TypeTable {
+    /// The declaration at `id`.
+    pub fn get(&self, id: TypeId) -> &TypeDef {
+        &self.defs[id as usize]
+    }
+}
+
+/// A compiled program.
+#[derive(Clone, Debug, Default)]
+pub struct LirModule {
+    pub cells: Vec<Cell>,
+    /// Constant pool (strings and folded constant values).
+    pub consts: Vec<Value>,
+    pub types: TypeTable,
+    /// The `main` cell, when the program has one.
+    pub main: Option<CellId>,
+}
+
+impl LirModule {
+    /// Index of the top-level cell or method called `name` (`"fib"`, `"Shape.area"`).
+    pub fn find_cell(&self, name: &str) -> Option<CellId> {
+        self.cells
+            .iter()
+            .position(|c| c.kind != CellKind::Lambda && c.name == name)
+            .map(|i| i as CellId)
+    }
+
+    /// The cell at `id`.
+    pub fn cell(&self, id: CellId) -> &Cell {
+        &self.cells[id as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_stay_small() {
+        // Dispatch speed of the interpreter depends on a compact encoding.
+        assert!(
+            std::mem::size_of::<Instr>() <= 24,
+            "Instr is {} bytes",
+            std::mem::size_of::<Instr>()
+        );
+    }
+}

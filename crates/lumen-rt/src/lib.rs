@@ -1,0 +1,1 @@
+//! `lumen-rt`: the Lumen VM (to be written).
