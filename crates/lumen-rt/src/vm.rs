@@ -1003,3 +1003,6 @@ fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
