@@ -160,6 +160,11 @@ impl<'a> Checker<'a> {
                 None => out(P::Wildcard),
             },
             ast::PatternKind::Record { path, fields } => {
+                if let Some(ctor) = typed_payload(path, fields, |n| {
+                    matches!(self.type_syms.get(n), Some(TypeSym::Decl(id)) if self.decls[*id as usize].is_record)
+                }) {
+                    return self.pattern(&ctor, ty, binds, mutable);
+                }
                 let rid = match path.path.as_slice() {
                     [one] => match self.type_syms.get(&one.name).copied() {
                         Some(TypeSym::Decl(id)) if self.decls[id as usize].is_record => Some(id),
@@ -493,4 +498,40 @@ fn is_irrefutable(p: &hir::Pattern) -> bool {
         }
         _ => is_err(&p.ty),
     }
+}
+
+/// `V(x: T, …)` on a variant (or `ok(v: T)`): the parser reads it as a record pattern;
+/// it is a constructor pattern whose payloads are typed patterns.
+fn typed_payload(path: &ast::TypeName, fields: &[(ast::Ident, ast::Pattern)], is_record: impl Fn(&str) -> bool) -> Option<ast::Pattern> {
+    if path.path.len() == 1 && is_record(&path.path[0].name) {
+        return None;
+    }
+    let args = fields
+        .iter()
+        .map(|(name, p)| {
+            let tn = match &p.kind {
+                ast::PatternKind::Ident(n) => ast::TypeName {
+                    path: vec![ast::Ident {
+                        name: n.clone(),
+                        span: p.span,
+                    }],
+                    span: p.span,
+                },
+                ast::PatternKind::Path(tn) => tn.clone(),
+                _ => return None,
+            };
+            let bind = (name.name != "_").then(|| name.clone());
+            Some(ast::Pattern {
+                kind: ast::PatternKind::Typed { name: bind, ty: tn },
+                span: name.span,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(ast::Pattern {
+        kind: ast::PatternKind::Ctor {
+            path: path.clone(),
+            args,
+        },
+        span: path.span,
+    })
 }
