@@ -84,5 +84,10 @@ fn corpus_checks() {
         }
     }
     assert!(count > 100, "corpus not found ({count} programs)");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

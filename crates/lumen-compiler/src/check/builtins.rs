@@ -1,9 +1,9 @@
 //! Builtin signatures (§8) and overload resolution to [`Builtin`] variants, with the
 //! Int→Float conversions of `Num` arguments made explicit.
 
+use super::Checker;
 use super::expr::{err_expr, mk, to_float};
 use super::types::{self, assignable, is_err, join, members};
-use super::Checker;
 use crate::ast::Span;
 use crate::hir::{self, ExprKind as K};
 use crate::types::Type;
@@ -34,7 +34,12 @@ fn is_ord(t: &Type, tuples: bool) -> bool {
 
 impl<'a> Checker<'a> {
     /// Resolves a builtin call on checked (positional) arguments.
-    pub(super) fn builtin_call(&mut self, name: &str, mut args: Vec<hir::Expr>, span: Span) -> hir::Expr {
+    pub(super) fn builtin_call(
+        &mut self,
+        name: &str,
+        mut args: Vec<hir::Expr>,
+        span: Span,
+    ) -> hir::Expr {
         if args.iter().any(|a| is_err(&a.ty)) {
             return err_expr(span);
         }
@@ -43,19 +48,32 @@ impl<'a> Checker<'a> {
             "print" => &[],
             "args" | "read_line" | "clock" => &[0],
             "pad_left" | "pad_right" => &[2, 3],
-            "split" | "join" | "contains" | "starts_with" | "ends_with" | "index_of" | "repeat" | "min" | "max" | "pow"
-            | "atan2" | "append" | "remove" | "take" | "drop" | "range" | "sort_by" | "zip" | "map" | "filter" | "any"
-            | "all" | "find" | "has_key" | "get" | "merge" => &[2],
+            "split" | "join" | "contains" | "starts_with" | "ends_with" | "index_of" | "repeat"
+            | "min" | "max" | "pow" | "atan2" | "append" | "remove" | "take" | "drop" | "range"
+            | "sort_by" | "zip" | "map" | "filter" | "any" | "all" | "find" | "has_key" | "get"
+            | "merge" => &[2],
             "replace" | "slice" | "clamp" | "insert" | "reduce" => &[3],
             _ => &[1],
         };
         if !arity.is_empty() && !arity.contains(&n) {
-            let want = arity.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" or ");
-            self.error(span, format!("'{name}' takes {want} argument{}, found {n}", if want == "1" { "" } else { "s" }));
+            let want = arity
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            self.error(
+                span,
+                format!(
+                    "'{name}' takes {want} argument{}, found {n}",
+                    if want == "1" { "" } else { "s" }
+                ),
+            );
             return err_expr(span);
         }
         let t: Vec<Type> = args.iter().map(|a| a.ty.clone()).collect();
-        let call = |b: B, args: Vec<hir::Expr>, ty: Type| mk(K::CallBuiltin { builtin: b, args }, ty, span);
+        let call = |b: B, args: Vec<hir::Expr>, ty: Type| {
+            mk(K::CallBuiltin { builtin: b, args }, ty, span)
+        };
         macro_rules! need {
             ($i:expr, $ty:expr) => {
                 if !self.arg_is(&args[$i], &$ty) {
@@ -65,7 +83,11 @@ impl<'a> Checker<'a> {
         }
         macro_rules! bad {
             ($i:expr, $what:expr) => {{
-                let msg = format!("type mismatch: expected {}, found {}", $what, self.show(&t[$i]));
+                let msg = format!(
+                    "type mismatch: expected {}, found {}",
+                    $what,
+                    self.show(&t[$i])
+                );
                 self.error(args[$i].span, msg);
                 return err_expr(span);
             }};
@@ -96,10 +118,32 @@ impl<'a> Checker<'a> {
                 let is_int = name == "to_int";
                 let ms = members(&t[0]);
                 let b = match &t[0] {
-                    Type::Int => if is_int { B::ToIntFromInt } else { B::ToFloatFromInt },
-                    Type::Float => if is_int { B::ToIntFromFloat } else { B::ToFloatFromFloat },
-                    Type::Str => if is_int { B::ToIntFromStr } else { B::ToFloatFromStr },
-                    _ if !ms.is_empty() && ms.iter().all(|m| matches!(m, Type::Int | Type::Float | Type::Str)) => {
+                    Type::Int => {
+                        if is_int {
+                            B::ToIntFromInt
+                        } else {
+                            B::ToFloatFromInt
+                        }
+                    }
+                    Type::Float => {
+                        if is_int {
+                            B::ToIntFromFloat
+                        } else {
+                            B::ToFloatFromFloat
+                        }
+                    }
+                    Type::Str => {
+                        if is_int {
+                            B::ToIntFromStr
+                        } else {
+                            B::ToFloatFromStr
+                        }
+                    }
+                    _ if !ms.is_empty()
+                        && ms
+                            .iter()
+                            .all(|m| matches!(m, Type::Int | Type::Float | Type::Str)) =>
+                    {
                         if is_int { B::ToIntDyn } else { B::ToFloatDyn }
                     }
                     _ => bad!(0, "Int, Float or String"),
@@ -116,9 +160,27 @@ impl<'a> Checker<'a> {
             "len" | "is_empty" => {
                 let is_len = name == "len";
                 let b = match &t[0] {
-                    Type::Str => if is_len { B::LenStr } else { B::IsEmptyStr },
-                    Type::List(_) | Type::Never => if is_len { B::LenList } else { B::IsEmptyList },
-                    Type::Map(..) => if is_len { B::LenMap } else { B::IsEmptyMap },
+                    Type::Str => {
+                        if is_len {
+                            B::LenStr
+                        } else {
+                            B::IsEmptyStr
+                        }
+                    }
+                    Type::List(_) | Type::Never => {
+                        if is_len {
+                            B::LenList
+                        } else {
+                            B::IsEmptyList
+                        }
+                    }
+                    Type::Map(..) => {
+                        if is_len {
+                            B::LenMap
+                        } else {
+                            B::IsEmptyMap
+                        }
+                    }
                     _ => bad!(0, "String, list or map"),
                 };
                 call(b, args, if is_len { Type::Int } else { Type::Bool })
@@ -155,9 +217,9 @@ impl<'a> Checker<'a> {
                 call(B::Join, args, Type::Str)
             }
             "replace" => {
-                for i in 0..3 {
-                    need!(i, Type::Str);
-                }
+                need!(0, Type::Str);
+                need!(1, Type::Str);
+                need!(2, Type::Str);
                 call(B::Replace, args, Type::Str)
             }
             "pad_left" | "pad_right" => {
@@ -168,24 +230,53 @@ impl<'a> Checker<'a> {
                 } else {
                     args.push(mk(K::Str(" ".into()), Type::Str, span));
                 }
-                call(if name == "pad_left" { B::PadLeft } else { B::PadRight }, args, Type::Str)
+                call(
+                    if name == "pad_left" {
+                        B::PadLeft
+                    } else {
+                        B::PadRight
+                    },
+                    args,
+                    Type::Str,
+                )
             }
             "contains" | "index_of" => {
                 let is_contains = name == "contains";
                 match &t[0] {
                     Type::Str => {
                         need!(1, Type::Str);
-                        call(if is_contains { B::ContainsStr } else { B::IndexOfStr }, args, if is_contains { Type::Bool } else { Type::Int })
+                        call(
+                            if is_contains {
+                                B::ContainsStr
+                            } else {
+                                B::IndexOfStr
+                            },
+                            args,
+                            if is_contains { Type::Bool } else { Type::Int },
+                        )
                     }
-                    Type::List(_) | Type::Never => {
-                        call(if is_contains { B::ContainsList } else { B::IndexOfList }, args, if is_contains { Type::Bool } else { Type::Int })
-                    }
+                    Type::List(_) | Type::Never => call(
+                        if is_contains {
+                            B::ContainsList
+                        } else {
+                            B::IndexOfList
+                        },
+                        args,
+                        if is_contains { Type::Bool } else { Type::Int },
+                    ),
                     Type::Map(k, _) if is_contains => {
                         let k = (**k).clone();
                         need!(1, k);
                         call(B::ContainsMap, args, Type::Bool)
                     }
-                    _ => bad!(0, if is_contains { "String, list or map" } else { "String or list" }),
+                    _ => bad!(
+                        0,
+                        if is_contains {
+                            "String, list or map"
+                        } else {
+                            "String or list"
+                        }
+                    ),
                 }
             }
             "slice" => {
@@ -263,7 +354,11 @@ impl<'a> Checker<'a> {
             }
             "pop" | "unique" => {
                 elem!(0);
-                call(if name == "pop" { B::Pop } else { B::Unique }, args, t[0].clone())
+                call(
+                    if name == "pop" { B::Pop } else { B::Unique },
+                    args,
+                    t[0].clone(),
+                )
             }
             "remove" => match &t[0] {
                 Type::List(_) | Type::Never => {
@@ -279,12 +374,20 @@ impl<'a> Checker<'a> {
             },
             "first" | "last" => {
                 let e = elem!(0);
-                call(if name == "first" { B::First } else { B::Last }, args, opt(e))
+                call(
+                    if name == "first" { B::First } else { B::Last },
+                    args,
+                    opt(e),
+                )
             }
             "take" | "drop" => {
                 elem!(0);
                 need!(1, Type::Int);
-                call(if name == "take" { B::Take } else { B::Drop }, args, t[0].clone())
+                call(
+                    if name == "take" { B::Take } else { B::Drop },
+                    args,
+                    t[0].clone(),
+                )
             }
             "range" => {
                 need!(0, Type::Int);
@@ -323,7 +426,7 @@ impl<'a> Checker<'a> {
             }
             "map" | "filter" | "any" | "all" | "find" | "sort_by" => {
                 let e = elem!(0);
-                let Some(r) = self.fn_arg(&args[1], &[e.clone()]) else {
+                let Some(r) = self.fn_arg(&args[1], std::slice::from_ref(&e)) else {
                     return err_expr(span);
                 };
                 let (b, ty, want) = match name {
@@ -334,12 +437,12 @@ impl<'a> Checker<'a> {
                     "find" => (B::Find, opt(e), Some(Type::Bool)),
                     _ => (B::SortBy, t[0].clone(), None),
                 };
-                if let Some(w) = want {
-                    if !assignable(&r, &w) {
-                        let exp = Type::Fn(vec![elem!(0)], Box::new(w));
-                        self.mismatch(args[1].span, &exp, &t[1]);
-                        return err_expr(span);
-                    }
+                if let Some(w) = want
+                    && !assignable(&r, &w)
+                {
+                    let exp = Type::Fn(vec![elem!(0)], Box::new(w));
+                    self.mismatch(args[1].span, &exp, &t[1]);
+                    return err_expr(span);
                 }
                 if b == B::SortBy && !is_ord(&r, true) {
                     bad!(1, "a function returning Int, Float or String");
@@ -404,7 +507,10 @@ impl<'a> Checker<'a> {
     /// A function argument called with `params`: its return type.
     fn fn_arg(&mut self, f: &hir::Expr, params: &[Type]) -> Option<Type> {
         match &f.ty {
-            Type::Fn(ps, r) if ps.len() == params.len() && params.iter().zip(ps).all(|(a, p)| assignable(a, p)) => {
+            Type::Fn(ps, r)
+                if ps.len() == params.len()
+                    && params.iter().zip(ps).all(|(a, p)| assignable(a, p)) =>
+            {
                 Some((**r).clone())
             }
             _ => {

@@ -16,7 +16,13 @@ type Slot = Option<(usize, hir::Expr)>;
 
 impl<'a> Checker<'a> {
     /// `callee(args)` in all its forms.
-    pub(super) fn call(&mut self, callee: &ast::Expr, args: &[ast::Arg], span: Span, expected: Option<&Type>) -> hir::Expr {
+    pub(super) fn call(
+        &mut self,
+        callee: &ast::Expr,
+        args: &[ast::Arg],
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         match &callee.kind {
             ast::ExprKind::Ident(name) => {
                 if let Some(b) = self.lookup_local(name) {
@@ -25,10 +31,15 @@ impl<'a> Checker<'a> {
                 }
                 match self.values.get(name).copied() {
                     Some(ValueSym::Func(fid)) => self.call_func(fid, None, callee.span, args, span),
-                    Some(ValueSym::Record(id)) => self.construct_record(id, callee.span, args, span),
+                    Some(ValueSym::Record(id)) => {
+                        self.construct_record(id, callee.span, args, span)
+                    }
                     Some(ValueSym::Extern) => {
                         self.args_only(args);
-                        self.error(callee.span, format!("extern cell '{name}' cannot be called on this tier"));
+                        self.error(
+                            callee.span,
+                            format!("extern cell '{name}' cannot be called on this tier"),
+                        );
                         err_expr(span)
                     }
                     Some(ValueSym::Const(_)) => {
@@ -88,7 +99,13 @@ impl<'a> Checker<'a> {
 
     /// `recv.m(args)` (§5.14): a record's function field, the enum's method, else the
     /// top-level cell or builtin `m` with `recv` first.
-    pub(super) fn method_call(&mut self, recv: hir::Expr, method: &ast::Ident, args: &[ast::Arg], span: Span) -> hir::Expr {
+    pub(super) fn method_call(
+        &mut self,
+        recv: hir::Expr,
+        method: &ast::Ident,
+        args: &[ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
         if is_err(&recv.ty) {
             self.args_only(args);
             return err_expr(span);
@@ -108,10 +125,18 @@ impl<'a> Checker<'a> {
             Some(ValueSym::Func(fid)) => self.call_func(fid, Some(recv), span, args, span),
             Some(ValueSym::Extern) => {
                 self.args_only(args);
-                self.error(method.span, format!("extern cell '{}' cannot be called on this tier", method.name));
+                self.error(
+                    method.span,
+                    format!(
+                        "extern cell '{}' cannot be called on this tier",
+                        method.name
+                    ),
+                );
                 err_expr(span)
             }
-            _ if super::builtins::is_builtin(&method.name) => self.call_builtin(&method.name, Some(recv), args, span),
+            _ if super::builtins::is_builtin(&method.name) => {
+                self.call_builtin(&method.name, Some(recv), args, span)
+            }
             _ => {
                 self.args_only(args);
                 let msg = format!("undefined name '{}'", method.name);
@@ -148,12 +173,22 @@ impl<'a> Checker<'a> {
             let e = self.expr(&a.value, params.get(i));
             match params.get(i) {
                 Some(p) => self.blame(&e, p),
-                None => self.error(e.span, format!("too many arguments: expected {}", params.len())),
+                None => self.error(
+                    e.span,
+                    format!("too many arguments: expected {}", params.len()),
+                ),
             }
             out.push(e);
         }
         if args.len() < params.len() {
-            self.error(f.span, format!("missing argument: expected {} arguments, found {}", params.len(), args.len()));
+            self.error(
+                f.span,
+                format!(
+                    "missing argument: expected {} arguments, found {}",
+                    params.len(),
+                    args.len()
+                ),
+            );
         }
         mk(
             K::CallValue {
@@ -167,7 +202,14 @@ impl<'a> Checker<'a> {
 
     /// Binds positional then named arguments to parameter slots (reporting unknown,
     /// repeated and surplus arguments). `first` is an already checked receiver.
-    fn bind_args(&mut self, names: &[String], expected: &[Type], first: Option<hir::Expr>, args: &[ast::Arg], what: &str) -> Vec<Slot> {
+    fn bind_args(
+        &mut self,
+        names: &[String],
+        expected: &[Type],
+        first: Option<hir::Expr>,
+        args: &[ast::Arg],
+        what: &str,
+    ) -> Vec<Slot> {
         let mut slots: Vec<Slot> = vec![None; names.len()];
         let mut order = 0;
         let mut pos = 0;
@@ -191,7 +233,10 @@ impl<'a> Checker<'a> {
                     }
                     if pos >= names.len() {
                         let e = self.expr(&a.value, None);
-                        self.error(e.span, format!("too many arguments: expected {}", names.len()));
+                        self.error(
+                            e.span,
+                            format!("too many arguments: expected {}", names.len()),
+                        );
                         continue;
                     }
                     let e = self.expr(&a.value, expected.get(pos));
@@ -247,8 +292,16 @@ impl<'a> Checker<'a> {
 
     /// Arguments in parameter order, with `let` temporaries when that order differs from
     /// the source order of effectful arguments. `fill` supplies omitted ones.
-    fn order_args(&mut self, slots: Vec<Slot>, mut fill: impl FnMut(usize) -> hir::Expr, span: Span) -> (Vec<hir::Expr>, Vec<hir::Expr>) {
-        let orders: Vec<usize> = slots.iter().filter_map(|s| s.as_ref().map(|(o, _)| *o)).collect();
+    fn order_args(
+        &mut self,
+        slots: Vec<Slot>,
+        mut fill: impl FnMut(usize) -> hir::Expr,
+        span: Span,
+    ) -> (Vec<hir::Expr>, Vec<hir::Expr>) {
+        let orders: Vec<usize> = slots
+            .iter()
+            .filter_map(|s| s.as_ref().map(|(o, _)| *o))
+            .collect();
         let in_order = orders.windows(2).all(|w| w[0] < w[1]);
         let all_pure = slots.iter().flatten().all(|(_, e)| is_pure(e));
         let mut pre: Vec<(usize, hir::Expr)> = Vec::new();
@@ -271,7 +324,14 @@ impl<'a> Checker<'a> {
     }
 
     /// A call of a cell or method (`recv` is the receiver of method syntax).
-    pub(super) fn call_func(&mut self, fid: FuncId, recv: Option<hir::Expr>, callee_span: Span, args: &[ast::Arg], span: Span) -> hir::Expr {
+    pub(super) fn call_func(
+        &mut self,
+        fid: FuncId,
+        recv: Option<hir::Expr>,
+        callee_span: Span,
+        args: &[ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
         self.add_edge(fid);
         let sig = self.sigs[fid as usize].clone();
         let names: Vec<String> = sig.params.iter().map(|p| p.name.clone()).collect();
@@ -307,7 +367,13 @@ impl<'a> Checker<'a> {
     }
 
     /// `Name(field: value, …)`.
-    fn construct_record(&mut self, id: TypeId, callee_span: Span, args: &[ast::Arg], span: Span) -> hir::Expr {
+    fn construct_record(
+        &mut self,
+        id: TypeId,
+        callee_span: Span,
+        args: &[ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
         let info = &self.decls[id as usize];
         let names: Vec<String> = info.fields.iter().map(|f| f.0.clone()).collect();
         let ftys: Vec<Type> = info.fields.iter().map(|f| f.1.clone()).collect();
@@ -343,12 +409,25 @@ impl<'a> Checker<'a> {
             },
             span,
         );
-        let rec = mk(K::Record { type_id: id, fields }, Type::Named(id, targs), span);
+        let rec = mk(
+            K::Record {
+                type_id: id,
+                fields,
+            },
+            Type::Named(id, targs),
+            span,
+        );
         wrap(pre, rec)
     }
 
     /// `V(payload…)`.
-    fn construct_variant(&mut self, id: TypeId, tag: u32, args: &[ast::Arg], span: Span) -> hir::Expr {
+    fn construct_variant(
+        &mut self,
+        id: TypeId,
+        tag: u32,
+        args: &[ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
         let info = &self.decls[id as usize];
         let (vname, ptys) = info.variants[tag as usize].clone();
         let n_tparams = info.type_params.len();
@@ -371,7 +450,11 @@ impl<'a> Checker<'a> {
             return err_expr(span);
         }
         let targs = self.infer_and_check(n_tparams, &ptys, &slots);
-        let targs = if targs.is_empty() { vec![Type::Never; n_tparams] } else { targs };
+        let targs = if targs.is_empty() {
+            vec![Type::Never; n_tparams]
+        } else {
+            targs
+        };
         let payload = slots.into_iter().flatten().map(|(_, e)| e).collect();
         mk(
             K::Variant {
@@ -385,7 +468,13 @@ impl<'a> Checker<'a> {
     }
 
     /// A builtin call (positional arguments only).
-    fn call_builtin(&mut self, name: &str, recv: Option<hir::Expr>, args: &[ast::Arg], span: Span) -> hir::Expr {
+    fn call_builtin(
+        &mut self,
+        name: &str,
+        recv: Option<hir::Expr>,
+        args: &[ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
         let mut out: Vec<hir::Expr> = recv.into_iter().collect();
         for a in args {
             if let Some(n) = &a.name {

@@ -2,11 +2,11 @@
 //! expressions and evaluated at compile time with the run-time semantics of
 //! `lumen_core::ops`; a runtime error there is a compile error.
 
+use super::Checker;
 use super::env::FnCtx;
 use super::types::{err, has_err, has_never, is_err};
-use super::Checker;
 use crate::ast::{self, Span};
-use crate::hir::{self, BinOp as H, ExprKind as K, ConstId};
+use crate::hir::{self, BinOp as H, ConstId, ExprKind as K};
 use crate::types::Type;
 use lumen_core::error::RtError;
 use lumen_core::lir::{LirModule, TypeDef, TypeTest, VariantDef};
@@ -39,7 +39,10 @@ impl<'a> Checker<'a> {
         }
         let decl = self.consts[i].decl;
         if self.consts[i].busy {
-            self.error(decl.name.span, format!("constant '{}' depends on itself", decl.name.name));
+            self.error(
+                decl.name.span,
+                format!("constant '{}' depends on itself", decl.name.name),
+            );
             self.consts[i].done = Some((err(), None));
             return (err(), None);
         }
@@ -58,7 +61,12 @@ impl<'a> Checker<'a> {
         self.const_expr(e, Some(ty.clone()), e.span).1
     }
 
-    fn const_expr(&mut self, e: &ast::Expr, ann: Option<Type>, at: Span) -> (Type, Option<ConstId>) {
+    fn const_expr(
+        &mut self,
+        e: &ast::Expr,
+        ann: Option<Type>,
+        at: Span,
+    ) -> (Type, Option<ConstId>) {
         let saved_ctxs = std::mem::replace(&mut self.ctxs, vec![FnCtx::new(u32::MAX, false, None)]);
         let saved_or = std::mem::take(&mut self.or_reuse);
         let before = self.diags.len();
@@ -135,7 +143,12 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn eval(e: &hir::Expr, consts: &[Value], m: &LirModule, env: &mut HashMap<u32, Value>) -> Eval<Value> {
+fn eval(
+    e: &hir::Expr,
+    consts: &[Value],
+    m: &LirModule,
+    env: &mut HashMap<u32, Value>,
+) -> Eval<Value> {
     let ev = |x: &hir::Expr, env: &mut HashMap<u32, Value>| eval(x, consts, m, env);
     Ok(match &e.kind {
         K::Int(i) => Value::Int(*i),
@@ -143,7 +156,10 @@ fn eval(e: &hir::Expr, consts: &[Value], m: &LirModule, env: &mut HashMap<u32, V
         K::Bool(b) => Value::Bool(*b),
         K::Str(s) => Value::str(s.clone()),
         K::Null => Value::Null,
-        K::Const(c) => consts.get(*c as usize).cloned().ok_or(Fail::NotConst(e.span))?,
+        K::Const(c) => consts
+            .get(*c as usize)
+            .cloned()
+            .ok_or(Fail::NotConst(e.span))?,
         K::Local(l) => env.get(l).cloned().ok_or(Fail::NotConst(e.span))?,
         K::Unary(op, x) => {
             let v = ev(x, env)?;
@@ -238,7 +254,11 @@ fn eval(e: &hir::Expr, consts: &[Value], m: &LirModule, env: &mut HashMap<u32, V
             type_id: *type_id,
             fields: fields.iter().map(|x| ev(x, env)).collect::<Eval<_>>()?,
         })),
-        K::Variant { type_id, tag, payload } => Value::Variant(Rc::new(Variant {
+        K::Variant {
+            type_id,
+            tag,
+            payload,
+        } => Value::Variant(Rc::new(Variant {
             type_id: *type_id,
             tag: *tag,
             payload: payload.iter().map(|x| ev(x, env)).collect::<Eval<_>>()?,
@@ -267,11 +287,19 @@ fn eval(e: &hir::Expr, consts: &[Value], m: &LirModule, env: &mut HashMap<u32, V
             }
         }
         K::Field { base, index } => match ev(base, env)? {
-            Value::Record(r) => r.fields.get(*index as usize).cloned().ok_or(Fail::NotConst(e.span))?,
+            Value::Record(r) => r
+                .fields
+                .get(*index as usize)
+                .cloned()
+                .ok_or(Fail::NotConst(e.span))?,
             _ => return Err(Fail::NotConst(e.span)),
         },
         K::TupleGet { base, index } => match ev(base, env)? {
-            Value::Tuple(t) => t.items.get(*index as usize).cloned().ok_or(Fail::NotConst(e.span))?,
+            Value::Tuple(t) => t
+                .items
+                .get(*index as usize)
+                .cloned()
+                .ok_or(Fail::NotConst(e.span))?,
             _ => return Err(Fail::NotConst(e.span)),
         },
         K::Interp(parts) => {
@@ -329,14 +357,20 @@ fn binary(op: H, a: Value, b: Value) -> Option<Result<Value, Fail>> {
                 _ => o.is_ge(),
             })
         }
-        (H::StrConcat, Value::Str(x), Value::Str(y)) => Some(Ok(Value::str(format!("{}{}", x.as_str(), y.as_str())))),
+        (H::StrConcat, Value::Str(x), Value::Str(y)) => {
+            Some(Ok(Value::str(format!("{}{}", x.as_str(), y.as_str()))))
+        }
         (H::ListConcat, Value::List(x), Value::List(y)) => {
             let mut items = x.items.clone();
             items.extend(y.items.iter().cloned());
             Some(Ok(Value::list(items)))
         }
         (H::Eq, _, _) => Some(ops::values_equal(&a, &b).map(Bool).map_err(Fail::Rt)),
-        (H::Ne, _, _) => Some(ops::values_equal(&a, &b).map(|x| Bool(!x)).map_err(Fail::Rt)),
+        (H::Ne, _, _) => Some(
+            ops::values_equal(&a, &b)
+                .map(|x| Bool(!x))
+                .map_err(Fail::Rt),
+        ),
         (H::InList, _, Value::List(l)) => {
             for x in &l.items {
                 match ops::values_equal(&a, x) {

@@ -23,7 +23,14 @@ pub(super) fn err_expr(span: Span) -> hir::Expr {
 pub(super) fn is_pure(e: &hir::Expr) -> bool {
     matches!(
         e.kind,
-        K::Int(_) | K::Float(_) | K::Bool(_) | K::Str(_) | K::Null | K::Const(_) | K::Local(_) | K::FuncRef(_)
+        K::Int(_)
+            | K::Float(_)
+            | K::Bool(_)
+            | K::Str(_)
+            | K::Null
+            | K::Const(_)
+            | K::Local(_)
+            | K::FuncRef(_)
     )
 }
 
@@ -198,7 +205,8 @@ impl<'a> Checker<'a> {
                     Type::List(t) => Some((**t).clone()),
                     _ => None,
                 });
-                let items: Vec<hir::Expr> = items.iter().map(|i| self.expr(i, exp.as_ref())).collect();
+                let items: Vec<hir::Expr> =
+                    items.iter().map(|i| self.expr(i, exp.as_ref())).collect();
                 let ty = join_all(items.iter().map(|i| &i.ty));
                 mk(K::List(items), Type::List(Box::new(ty)), span)
             }
@@ -211,8 +219,13 @@ impl<'a> Checker<'a> {
                 for (k, v) in entries {
                     let ke = self.expr(k, exp.as_ref().map(|p| &p.0));
                     let ve = self.expr(v, exp.as_ref().map(|p| &p.1));
-                    if !is_err(&ke.ty) && !matches!(ke.ty, Type::Int | Type::Str | Type::Never | Type::Param(..)) {
-                        let msg = format!("map keys must be Int or String, found {}", self.show(&ke.ty));
+                    if !is_err(&ke.ty)
+                        && !matches!(ke.ty, Type::Int | Type::Str | Type::Never | Type::Param(..))
+                    {
+                        let msg = format!(
+                            "map keys must be Int or String, found {}",
+                            self.show(&ke.ty)
+                        );
                         self.error(ke.span, msg);
                     }
                     out.push((ke, ve));
@@ -264,9 +277,13 @@ impl<'a> Checker<'a> {
                     span,
                 )
             }
-            ast::ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms, span, expected),
+            ast::ExprKind::Match { scrutinee, arms } => {
+                self.match_expr(scrutinee, arms, span, expected)
+            }
             ast::ExprKind::When { arms } => self.when_expr(arms, span, expected),
-            ast::ExprKind::Lambda { params, ret, body } => self.lambda(params, ret.as_ref(), body, span),
+            ast::ExprKind::Lambda { params, ret, body } => {
+                self.lambda(params, ret.as_ref(), body, span)
+            }
         }
     }
 
@@ -322,7 +339,10 @@ impl<'a> Checker<'a> {
                 }
             }
             Some(ValueSym::Record(_)) => {
-                self.error(span, format!("record '{name}' is not a value; construct it with named fields"));
+                self.error(
+                    span,
+                    format!("record '{name}' is not a value; construct it with named fields"),
+                );
                 err_expr(span)
             }
             Some(ValueSym::Enum(_)) | Some(ValueSym::Alias) => {
@@ -330,7 +350,10 @@ impl<'a> Checker<'a> {
                 err_expr(span)
             }
             Some(ValueSym::Extern) => {
-                self.error(span, format!("extern cell '{name}' cannot be called on this tier"));
+                self.error(
+                    span,
+                    format!("extern cell '{name}' cannot be called on this tier"),
+                );
                 err_expr(span)
             }
             None => {
@@ -346,7 +369,10 @@ impl<'a> Checker<'a> {
                     "PI" => mk(K::Float(std::f64::consts::PI), Type::Float, span),
                     "E" => mk(K::Float(std::f64::consts::E), Type::Float, span),
                     _ if super::builtins::is_builtin(name) => {
-                        self.error(span, format!("builtin '{name}' is not a value; wrap it in a lambda"));
+                        self.error(
+                            span,
+                            format!("builtin '{name}' is not a value; wrap it in a lambda"),
+                        );
                         err_expr(span)
                     }
                     _ => {
@@ -363,7 +389,10 @@ impl<'a> Checker<'a> {
         self.add_edge(fid);
         let sig = self.sigs[fid as usize].clone();
         let ret = self.func_ret(fid);
-        let fty = Type::Fn(sig.params.iter().map(|p| p.ty.clone()).collect(), Box::new(ret));
+        let fty = Type::Fn(
+            sig.params.iter().map(|p| p.ty.clone()).collect(),
+            Box::new(ret),
+        );
         let ty = if sig.type_params.is_empty() {
             fty
         } else {
@@ -391,7 +420,11 @@ impl<'a> Checker<'a> {
         let info = &self.decls[id as usize];
         let (vname, payload) = &info.variants[tag as usize];
         if !payload.is_empty() {
-            let msg = format!("variant '{vname}' needs {} payload value{}", payload.len(), if payload.len() == 1 { "" } else { "s" });
+            let msg = format!(
+                "variant '{vname}' needs {} payload value{}",
+                payload.len(),
+                if payload.len() == 1 { "" } else { "s" }
+            );
             self.error(span, msg);
             return err_expr(span);
         }
@@ -409,7 +442,11 @@ impl<'a> Checker<'a> {
 
     /// `Enum.V`: `Some(Some(..))` when `base` names an enum (not shadowed by a local),
     /// `Some(None)` after an error, `None` when `base` is an ordinary expression.
-    pub(super) fn qualified_variant(&mut self, base: &ast::Expr, field: &ast::Ident) -> Option<Option<(u32, u32)>> {
+    pub(super) fn qualified_variant(
+        &mut self,
+        base: &ast::Expr,
+        field: &ast::Ident,
+    ) -> Option<Option<(u32, u32)>> {
         let ast::ExprKind::Ident(n) = &base.kind else {
             return None;
         };
@@ -419,10 +456,17 @@ impl<'a> Checker<'a> {
         if self.decls[id as usize].is_record || self.lookup_local(n).is_some() {
             return None;
         }
-        match self.decls[id as usize].variants.iter().position(|(v, _)| *v == field.name) {
+        match self.decls[id as usize]
+            .variants
+            .iter()
+            .position(|(v, _)| *v == field.name)
+        {
             Some(tag) => Some(Some((id, tag as u32))),
             None => {
-                self.error(field.span, format!("enum '{n}' has no variant '{}'", field.name));
+                self.error(
+                    field.span,
+                    format!("enum '{n}' has no variant '{}'", field.name),
+                );
                 Some(None)
             }
         }
@@ -457,13 +501,22 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolves a binary operator (not `and`, `or`, `??`) on checked operands.
-    pub(super) fn binop(&mut self, op: ast::BinOp, l: hir::Expr, r: hir::Expr, span: Span) -> hir::Expr {
+    pub(super) fn binop(
+        &mut self,
+        op: ast::BinOp,
+        l: hir::Expr,
+        r: hir::Expr,
+        span: Span,
+    ) -> hir::Expr {
         if is_err(&l.ty) || is_err(&r.ty) {
             return err_expr(span);
         }
-        let bin = |o: H, l: hir::Expr, r: hir::Expr, ty: Type| mk(K::Binary(o, Box::new(l), Box::new(r)), ty, span);
+        let bin = |o: H, l: hir::Expr, r: hir::Expr, ty: Type| {
+            mk(K::Binary(o, Box::new(l), Box::new(r)), ty, span)
+        };
         let (lt, rt) = (l.ty.clone(), r.ty.clone());
-        let both_int = matches!(lt, Type::Int | Type::Never) && matches!(rt, Type::Int | Type::Never);
+        let both_int =
+            matches!(lt, Type::Int | Type::Never) && matches!(rt, Type::Int | Type::Never);
         let numeric = is_num(&lt) && is_num(&rt);
         let arith = |int_op: H, float_op: H| -> Option<(H, bool)> {
             if both_int {
@@ -538,7 +591,9 @@ impl<'a> Checker<'a> {
             A::In => match &rt {
                 Type::List(_) => Some(bin(H::InList, l, r, Type::Bool)),
                 Type::Map(..) => Some(bin(H::InMap, l, r, Type::Bool)),
-                Type::Str if matches!(lt, Type::Str | Type::Never) => Some(bin(H::InStr, l, r, Type::Bool)),
+                Type::Str if matches!(lt, Type::Str | Type::Never) => {
+                    Some(bin(H::InStr, l, r, Type::Bool))
+                }
                 _ => None,
             },
             A::And | A::Or | A::Coalesce => None,
@@ -573,7 +628,11 @@ impl<'a> Checker<'a> {
         }
         let ms = members(&x.ty);
         if ms.is_empty() || !ms.iter().all(|m| matches!(m, Type::Int | Type::Float)) {
-            let msg = format!("cannot convert {} to {}", self.show(&x.ty), self.show(&target));
+            let msg = format!(
+                "cannot convert {} to {}",
+                self.show(&x.ty),
+                self.show(&target)
+            );
             self.error(x.span, msg);
             return err_expr(span);
         }
@@ -592,7 +651,14 @@ impl<'a> Checker<'a> {
         let let_ = self.let_local(tmp, x, span);
         let int_read = self.read(tmp, Type::Int, span);
         let float_read = self.read(tmp, Type::Float, span);
-        let test = mk(K::Is(Box::new(self.read(tmp, Type::Union(ms), span)), TypeTest::Int), Type::Bool, span);
+        let test = mk(
+            K::Is(
+                Box::new(self.read(tmp, Type::Union(ms), span)),
+                TypeTest::Int,
+            ),
+            Type::Bool,
+            span,
+        );
         let iff = mk(
             K::If {
                 cond: Box::new(test),
@@ -606,7 +672,12 @@ impl<'a> Checker<'a> {
     }
 
     /// `let tmp = value` for a temporary.
-    pub(super) fn let_local(&mut self, local: hir::LocalId, value: hir::Expr, span: Span) -> hir::Expr {
+    pub(super) fn let_local(
+        &mut self,
+        local: hir::LocalId,
+        value: hir::Expr,
+        span: Span,
+    ) -> hir::Expr {
         let pat = hir::Pattern {
             kind: hir::PatternKind::Bind(local),
             ty: value.ty.clone(),
@@ -623,7 +694,12 @@ impl<'a> Checker<'a> {
     }
 
     /// `recv.f`: a record field or a tuple element.
-    pub(super) fn field_access(&mut self, recv: hir::Expr, field: &ast::Ident, span: Span) -> hir::Expr {
+    pub(super) fn field_access(
+        &mut self,
+        recv: hir::Expr,
+        field: &ast::Ident,
+        span: Span,
+    ) -> hir::Expr {
         match recv.ty.clone() {
             t if is_err(&t) => err_expr(span),
             Type::Never => mk(K::Null, Type::Never, span),
@@ -658,7 +734,11 @@ impl<'a> Checker<'a> {
                     span,
                 ),
                 _ => {
-                    let msg = format!("no element '{}' in {}", field.name, self.show(&Type::Tuple(ts)));
+                    let msg = format!(
+                        "no element '{}' in {}",
+                        field.name,
+                        self.show(&Type::Tuple(ts))
+                    );
                     self.error(field.span, msg);
                     err_expr(span)
                 }
@@ -672,7 +752,12 @@ impl<'a> Checker<'a> {
     }
 
     /// `a?.x`: evaluates `a` once; null stays null, anything else goes through `access`.
-    fn opt_chain(&mut self, recv: hir::Expr, span: Span, access: impl FnOnce(&mut Self, hir::Expr) -> hir::Expr) -> hir::Expr {
+    fn opt_chain(
+        &mut self,
+        recv: hir::Expr,
+        span: Span,
+        access: impl FnOnce(&mut Self, hir::Expr) -> hir::Expr,
+    ) -> hir::Expr {
         if is_err(&recv.ty) {
             return access(self, recv);
         }
@@ -683,7 +768,11 @@ impl<'a> Checker<'a> {
         let got = access(self, inner);
         let ty = types::nullable(got.ty.clone());
         let test = mk(
-            K::Binary(H::Eq, Box::new(self.read(tmp, rty, span)), Box::new(mk(K::Null, Type::Null, span))),
+            K::Binary(
+                H::Eq,
+                Box::new(self.read(tmp, rty, span)),
+                Box::new(mk(K::Null, Type::Null, span)),
+            ),
             Type::Bool,
             span,
         );
@@ -771,7 +860,14 @@ impl<'a> Checker<'a> {
         ctx.next_loop - 1
     }
 
-    fn comprehension(&mut self, elem: &ast::Expr, pattern: &ast::Pattern, iter: &ast::Expr, filter: Option<&ast::Expr>, span: Span) -> hir::Expr {
+    fn comprehension(
+        &mut self,
+        elem: &ast::Expr,
+        pattern: &ast::Pattern,
+        iter: &ast::Expr,
+        filter: Option<&ast::Expr>,
+        span: Span,
+    ) -> hir::Expr {
         let (source, elem_ty) = self.for_source(iter);
         self.push_scope();
         let (pat, binds) = self.irrefutable(pattern, &elem_ty, false);
@@ -835,7 +931,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn when_expr(&mut self, arms: &[ast::WhenArm], span: Span, expected: Option<&Type>) -> hir::Expr {
+    fn when_expr(
+        &mut self,
+        arms: &[ast::WhenArm],
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         let mut checked: Vec<(Option<hir::Expr>, hir::Expr)> = Vec::new();
         for arm in arms {
             match &arm.cond {
@@ -877,7 +978,13 @@ impl<'a> Checker<'a> {
     }
 
     /// A lambda, lifted into its own function.
-    fn lambda(&mut self, params: &[ast::Param], ret: Option<&ast::TypeExpr>, body: &ast::LambdaBody, span: Span) -> hir::Expr {
+    fn lambda(
+        &mut self,
+        params: &[ast::Param],
+        ret: Option<&ast::TypeExpr>,
+        body: &ast::LambdaBody,
+        span: Span,
+    ) -> hir::Expr {
         let fid = self.funcs.len() as hir::FuncId;
         self.funcs.push(None);
         let ret = ret.map(|t| self.resolve_type(t));
@@ -924,7 +1031,10 @@ impl<'a> Checker<'a> {
         };
         self.funcs[fid as usize] = Some(func);
         mk(
-            K::Closure { func: fid, captures },
+            K::Closure {
+                func: fid,
+                captures,
+            },
             Type::Fn(ptys, Box::new(ret_ty)),
             span,
         )
@@ -932,14 +1042,23 @@ impl<'a> Checker<'a> {
 
     /// Checks a finished function body against its declared return type (or infers it):
     /// returns the body and the return type. `span` is where `missing return value` goes.
-    pub(super) fn finish_body(&mut self, body: hir::Expr, declared: Option<Type>, span: Span) -> (hir::Expr, Type) {
+    pub(super) fn finish_body(
+        &mut self,
+        body: hir::Expr,
+        declared: Option<Type>,
+        span: Span,
+    ) -> (hir::Expr, Type) {
         let returns = std::mem::take(&mut self.ctx().returns);
         match declared {
             Some(r) => {
                 if r == Type::Null {
                     if body.ty != Type::Null && body.ty != Type::Never {
                         let bspan = body.span;
-                        let b = mk(K::Block(vec![body, mk(K::Null, Type::Null, bspan)]), Type::Null, bspan);
+                        let b = mk(
+                            K::Block(vec![body, mk(K::Null, Type::Null, bspan)]),
+                            Type::Null,
+                            bspan,
+                        );
                         return (b, r);
                     }
                 } else if !assignable(&body.ty, &r) {
@@ -970,7 +1089,9 @@ fn is_valueless(e: &hir::Expr) -> bool {
     match &e.kind {
         K::Block(v) => v.last().is_none_or(is_valueless),
         K::Let { .. } | K::Assign { .. } | K::While { .. } | K::For { .. } | K::Loop { .. } => true,
-        K::If { else_branch: None, .. } => true,
+        K::If {
+            else_branch: None, ..
+        } => true,
         K::If {
             then_branch,
             else_branch: Some(el),

@@ -220,7 +220,12 @@ impl<'a> Checker<'a> {
                     if dup(self, &c.name) {
                         continue;
                     }
-                    let fid = self.add_func(c.name.name.clone(), c, BodySrc::Cell(c), hir::FuncKind::Cell);
+                    let fid = self.add_func(
+                        c.name.name.clone(),
+                        c,
+                        BodySrc::Cell(c),
+                        hir::FuncKind::Cell,
+                    );
                     self.values.insert(c.name.name.clone(), ValueSym::Func(fid));
                 }
                 ast::Decl::Extern(e) => {
@@ -242,8 +247,10 @@ impl<'a> Checker<'a> {
                         variants: Vec::new(),
                         methods: HashMap::new(),
                     });
-                    self.type_syms.insert(r.name.name.clone(), TypeSym::Decl(id));
-                    self.values.insert(r.name.name.clone(), ValueSym::Record(id));
+                    self.type_syms
+                        .insert(r.name.name.clone(), TypeSym::Decl(id));
+                    self.values
+                        .insert(r.name.name.clone(), ValueSym::Record(id));
                 }
                 ast::Decl::Enum(e) => {
                     if dup(self, &e.name) {
@@ -258,18 +265,25 @@ impl<'a> Checker<'a> {
                         variants: Vec::new(),
                         methods: HashMap::new(),
                     });
-                    self.type_syms.insert(e.name.name.clone(), TypeSym::Decl(id));
+                    self.type_syms
+                        .insert(e.name.name.clone(), TypeSym::Decl(id));
                     self.values.insert(e.name.name.clone(), ValueSym::Enum(id));
                     for m in &e.methods {
                         let taken = self.decls[id as usize].methods.contains_key(&m.name.name)
                             || e.variants.iter().any(|v| v.name.name == m.name.name);
                         if taken {
-                            self.error(m.name.span, format!("duplicate definition of '{}'", m.name.name));
+                            self.error(
+                                m.name.span,
+                                format!("duplicate definition of '{}'", m.name.name),
+                            );
                             continue;
                         }
                         let name = format!("{}.{}", e.name.name, m.name.name);
-                        let fid = self.add_func(name, m, BodySrc::Method(id, m), hir::FuncKind::Method);
-                        self.decls[id as usize].methods.insert(m.name.name.clone(), fid);
+                        let fid =
+                            self.add_func(name, m, BodySrc::Method(id, m), hir::FuncKind::Method);
+                        self.decls[id as usize]
+                            .methods
+                            .insert(m.name.name.clone(), fid);
                     }
                 }
                 ast::Decl::Const(c) => {
@@ -305,13 +319,18 @@ impl<'a> Checker<'a> {
                 let Some(ValueSym::Enum(id)) = self.values.get(&e.name.name).copied() else {
                     continue;
                 };
-                if self.decls[id as usize].name != e.name.name || !self.decls[id as usize].variants.is_empty() {
+                if self.decls[id as usize].name != e.name.name
+                    || !self.decls[id as usize].variants.is_empty()
+                {
                     continue;
                 }
                 let mut seen: Vec<&str> = Vec::new();
                 for (tag, v) in e.variants.iter().enumerate() {
                     if seen.contains(&v.name.name.as_str()) || top.contains_key(&v.name.name) {
-                        self.error(v.name.span, format!("duplicate definition of '{}'", v.name.name));
+                        self.error(
+                            v.name.span,
+                            format!("duplicate definition of '{}'", v.name.name),
+                        );
                     }
                     seen.push(&v.name.name);
                     self.variants
@@ -327,7 +346,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn add_func(&mut self, name: String, c: &'a ast::CellDecl, src: BodySrc<'a>, kind: hir::FuncKind) -> FuncId {
+    fn add_func(
+        &mut self,
+        name: String,
+        c: &'a ast::CellDecl,
+        src: BodySrc<'a>,
+        kind: hir::FuncKind,
+    ) -> FuncId {
         let fid = self.sigs.len() as FuncId;
         self.sigs.push(FuncSig {
             name,
@@ -353,7 +378,9 @@ impl<'a> Checker<'a> {
                     let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
                         continue;
                     };
-                    if self.decls[id as usize].name != r.name.name || !self.decls[id as usize].is_record {
+                    if self.decls[id as usize].name != r.name.name
+                        || !self.decls[id as usize].is_record
+                    {
                         continue;
                     }
                     self.tparams = self.decls[id as usize].type_params.clone();
@@ -361,7 +388,10 @@ impl<'a> Checker<'a> {
                     for f in &r.fields {
                         let ty = self.resolve_type(&f.ty);
                         if fields.iter().any(|(n, _, _)| *n == f.name.name) {
-                            self.error(f.name.span, format!("duplicate definition of '{}'", f.name.name));
+                            self.error(
+                                f.name.span,
+                                format!("duplicate definition of '{}'", f.name.name),
+                            );
                             continue;
                         }
                         fields.push((f.name.name.clone(), ty, None));
@@ -373,12 +403,15 @@ impl<'a> Checker<'a> {
                     let Some(TypeSym::Decl(id)) = self.type_syms.get(&e.name.name).copied() else {
                         continue;
                     };
-                    if self.decls[id as usize].name != e.name.name || self.decls[id as usize].is_record {
+                    if self.decls[id as usize].name != e.name.name
+                        || self.decls[id as usize].is_record
+                    {
                         continue;
                     }
                     self.tparams = self.decls[id as usize].type_params.clone();
                     for (tag, v) in e.variants.iter().enumerate() {
-                        let payload: Vec<Type> = v.payload.iter().map(|t| self.resolve_type(t)).collect();
+                        let payload: Vec<Type> =
+                            v.payload.iter().map(|t| self.resolve_type(t)).collect();
                         if let Some(slot) = self.decls[id as usize].variants.get_mut(tag) {
                             slot.1 = payload;
                         }
@@ -419,7 +452,10 @@ impl<'a> Checker<'a> {
                         default: None,
                     });
                     if !decl.type_params.is_empty() {
-                        self.error(decl.type_params[0].span, "methods cannot have type parameters");
+                        self.error(
+                            decl.type_params[0].span,
+                            "methods cannot have type parameters",
+                        );
                     }
                     tps
                 }
@@ -430,7 +466,10 @@ impl<'a> Checker<'a> {
             for p in &decl.params {
                 let ty = self.resolve_type(&p.ty);
                 if params.iter().any(|q: &ParamSig| q.name == p.name.name) {
-                    self.error(p.name.span, format!("duplicate definition of '{}'", p.name.name));
+                    self.error(
+                        p.name.span,
+                        format!("duplicate definition of '{}'", p.name.name),
+                    );
                 }
                 let default = match &p.default {
                     Some(d) => {
@@ -439,7 +478,10 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         if seen_default {
-                            self.error(p.name.span, "parameters with defaults must follow those without");
+                            self.error(
+                                p.name.span,
+                                "parameters with defaults must follow those without",
+                            );
                         }
                         None
                     }
@@ -475,7 +517,9 @@ impl<'a> Checker<'a> {
                     let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
                         continue;
                     };
-                    if self.decls[id as usize].name != r.name.name || !self.decls[id as usize].is_record {
+                    if self.decls[id as usize].name != r.name.name
+                        || !self.decls[id as usize].is_record
+                    {
                         continue;
                     }
                     self.tparams = self.decls[id as usize].type_params.clone();
@@ -506,7 +550,10 @@ impl<'a> Checker<'a> {
         }
         let decl = self.aliases[i].decl;
         if self.aliases[i].busy {
-            self.error(decl.name.span, format!("recursive type alias '{}'", decl.name.name));
+            self.error(
+                decl.name.span,
+                format!("recursive type alias '{}'", decl.name.name),
+            );
             self.aliases[i].resolved = Some(types::err());
             return types::err();
         }
@@ -539,17 +586,16 @@ impl<'a> Checker<'a> {
                     } else {
                         c.error(
                             name.span,
-                            format!("type '{n}' takes {k} type argument{}", if k == 1 { "" } else { "s" }),
+                            format!(
+                                "type '{n}' takes {k} type argument{}",
+                                if k == 1 { "" } else { "s" }
+                            ),
                         );
                         false
                     }
                 };
                 let simple = |c: &mut Checker, ty: Type| -> Type {
-                    if want(c, 0) {
-                        ty
-                    } else {
-                        types::err()
-                    }
+                    if want(c, 0) { ty } else { types::err() }
                 };
                 match n {
                     "Int" => simple(self, Type::Int),
@@ -570,7 +616,10 @@ impl<'a> Checker<'a> {
                             if !types::has_err(&k)
                                 && !matches!(k, Type::Int | Type::Str | Type::Param(..))
                             {
-                                let msg = format!("map keys must be Int or String, found {}", self.show(&k));
+                                let msg = format!(
+                                    "map keys must be Int or String, found {}",
+                                    self.show(&k)
+                                );
                                 self.error(args[0].span, msg);
                             }
                             Type::Map(Box::new(k), Box::new(resolved[1].clone()))
@@ -580,7 +629,10 @@ impl<'a> Checker<'a> {
                     }
                     "result" => {
                         if want(self, 2) {
-                            Type::Result(Box::new(resolved[0].clone()), Box::new(resolved[1].clone()))
+                            Type::Result(
+                                Box::new(resolved[0].clone()),
+                                Box::new(resolved[1].clone()),
+                            )
                         } else {
                             types::err()
                         }
@@ -670,15 +722,17 @@ impl<'a> Checker<'a> {
             return types::err();
         }
         self.ensure_body(fid);
-        self.inferred[fid as usize].clone().unwrap_or_else(types::err)
+        self.inferred[fid as usize]
+            .clone()
+            .unwrap_or_else(types::err)
     }
 
     /// Records that the function being checked refers to `callee`.
     fn add_edge(&mut self, callee: FuncId) {
-        if let Some(owner) = self.ctxs.first().map(|c| c.func) {
-            if (owner as usize) < self.sigs.len() {
-                self.edges.push((owner, callee));
-            }
+        if let Some(owner) = self.ctxs.first().map(|c| c.func)
+            && (owner as usize) < self.sigs.len()
+        {
+            self.edges.push((owner, callee));
         }
     }
 
@@ -711,7 +765,10 @@ impl<'a> Checker<'a> {
                 let sig = &self.sigs[fid as usize];
                 if !sig.params.is_empty() || !sig.type_params.is_empty() {
                     let span = sig.name_span;
-                    self.error(span, "cell 'main' cannot take parameters or type parameters");
+                    self.error(
+                        span,
+                        "cell 'main' cannot take parameters or type parameters",
+                    );
                 }
             }
             _ => self.error(Span { line: 1, col: 1 }, "no main cell"),
@@ -727,7 +784,11 @@ impl<'a> Checker<'a> {
                     hir::TypeDecl::Record {
                         name: d.name.clone(),
                         type_params: d.type_params.clone(),
-                        fields: d.fields.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect(),
+                        fields: d
+                            .fields
+                            .iter()
+                            .map(|(n, t, _)| (n.clone(), t.clone()))
+                            .collect(),
                     }
                 } else {
                     hir::TypeDecl::Enum {

@@ -11,7 +11,11 @@ use lumen_core::lir::TypeTest;
 impl<'a> Checker<'a> {
     /// Resolves the type name of `is` or a typed pattern; `hint` (the tested value's
     /// type) picks among enums sharing a variant name.
-    pub(super) fn resolve_test(&mut self, tn: &ast::TypeName, hint: Option<&Type>) -> Result<TypeTest, (Span, String)> {
+    pub(super) fn resolve_test(
+        &mut self,
+        tn: &ast::TypeName,
+        hint: Option<&Type>,
+    ) -> Result<TypeTest, (Span, String)> {
         match tn.path.as_slice() {
             [one] => {
                 let n = one.name.as_str();
@@ -38,12 +42,17 @@ impl<'a> Checker<'a> {
                             let t = self.alias_type(i);
                             match type_test_of(&t, self) {
                                 Some(test) => test,
-                                None => return Err((one.span, format!("cannot test for type '{n}'"))),
+                                None => {
+                                    return Err((one.span, format!("cannot test for type '{n}'")));
+                                }
                             }
                         }
                         None => {
                             if self.tparams.iter().any(|p| p == n) {
-                                return Err((one.span, format!("cannot test for type parameter '{n}'")));
+                                return Err((
+                                    one.span,
+                                    format!("cannot test for type parameter '{n}'"),
+                                ));
                             }
                             match self.resolve_variant(n, hint, one.span)? {
                                 Some((id, tag)) => TypeTest::Variant(id, tag),
@@ -56,9 +65,16 @@ impl<'a> Checker<'a> {
             }
             [e, v] => match self.type_syms.get(&e.name).copied() {
                 Some(TypeSym::Decl(id)) if !self.decls[id as usize].is_record => {
-                    match self.decls[id as usize].variants.iter().position(|(n, _)| *n == v.name) {
+                    match self.decls[id as usize]
+                        .variants
+                        .iter()
+                        .position(|(n, _)| *n == v.name)
+                    {
                         Some(tag) => Ok(TypeTest::Variant(id, tag as u32)),
-                        None => Err((v.span, format!("enum '{}' has no variant '{}'", e.name, v.name))),
+                        None => Err((
+                            v.span,
+                            format!("enum '{}' has no variant '{}'", e.name, v.name),
+                        )),
                     }
                 }
                 _ => Err((e.span, format!("undefined type '{}'", e.name))),
@@ -69,16 +85,21 @@ impl<'a> Checker<'a> {
 
     /// Resolves an unqualified variant name (§3 Names): an enum among `hint`'s members
     /// that has it, else the only enum declaring it; several is `ambiguous variant`.
-    pub(super) fn resolve_variant(&mut self, name: &str, hint: Option<&Type>, span: Span) -> Result<Option<(u32, u32)>, (Span, String)> {
+    pub(super) fn resolve_variant(
+        &mut self,
+        name: &str,
+        hint: Option<&Type>,
+        span: Span,
+    ) -> Result<Option<(u32, u32)>, (Span, String)> {
         let Some(cands) = self.variants.get(name) else {
             return Ok(None);
         };
         if let Some(h) = hint {
             for m in members(h) {
-                if let Type::Named(id, _) = m {
-                    if let Some(c) = cands.iter().find(|(e, _)| *e == id) {
-                        return Ok(Some(*c));
-                    }
+                if let Type::Named(id, _) = m
+                    && let Some(c) = cands.iter().find(|(e, _)| *e == id)
+                {
+                    return Ok(Some(*c));
                 }
             }
         }
@@ -96,11 +117,15 @@ impl<'a> Checker<'a> {
             return err();
         }
         let is_variant = matches!(test, TypeTest::Variant(..));
-        union(members(t).into_iter().filter(|m| match test_matches(m, test) {
-            None => true,
-            Some(true) => positive || is_variant,
-            Some(false) => !positive,
-        }))
+        union(
+            members(t)
+                .into_iter()
+                .filter(|m| match test_matches(m, test) {
+                    None => true,
+                    Some(true) => positive || is_variant,
+                    Some(false) => !positive,
+                }),
+        )
     }
 
     /// Facts (narrowed bindings) established by `cond` when true and when false.
@@ -118,18 +143,31 @@ impl<'a> Checker<'a> {
                 };
                 let yes = self.narrow(&b.ty, test, true);
                 let no = self.narrow(&b.ty, test, false);
-                (vec![Binding { ty: yes, ..b.clone() }], vec![Binding { ty: no, ..b }])
+                (
+                    vec![Binding {
+                        ty: yes,
+                        ..b.clone()
+                    }],
+                    vec![Binding { ty: no, ..b }],
+                )
             }
             ast::ExprKind::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), l, r) => {
                 let name = match (&l.kind, &r.kind) {
-                    (ast::ExprKind::Ident(n), ast::ExprKind::Null) | (ast::ExprKind::Null, ast::ExprKind::Ident(n)) => n,
+                    (ast::ExprKind::Ident(n), ast::ExprKind::Null)
+                    | (ast::ExprKind::Null, ast::ExprKind::Ident(n)) => n,
                     _ => return (vec![], vec![]),
                 };
                 let Some(b) = self.narrowable(name) else {
                     return (vec![], vec![]);
                 };
-                let is_null = vec![Binding { ty: self.narrow(&b.ty, TypeTest::Null, true), ..b.clone() }];
-                let not_null = vec![Binding { ty: self.narrow(&b.ty, TypeTest::Null, false), ..b }];
+                let is_null = vec![Binding {
+                    ty: self.narrow(&b.ty, TypeTest::Null, true),
+                    ..b.clone()
+                }];
+                let not_null = vec![Binding {
+                    ty: self.narrow(&b.ty, TypeTest::Null, false),
+                    ..b
+                }];
                 if *op == ast::BinOp::Eq {
                     (is_null, not_null)
                 } else {
@@ -188,7 +226,9 @@ fn test_matches(m: &Type, test: TypeTest) -> Option<bool> {
         | (Type::Tuple(_), TypeTest::Tuple)
         | (Type::Result(..), TypeTest::Result)
         | (Type::Fn(..), TypeTest::Fn) => true,
-        (Type::Named(i, _), TypeTest::Record(j) | TypeTest::Enum(j) | TypeTest::Variant(j, _)) => *i == j,
+        (Type::Named(i, _), TypeTest::Record(j) | TypeTest::Enum(j) | TypeTest::Variant(j, _)) => {
+            *i == j
+        }
         _ => false,
     })
 }

@@ -13,7 +13,12 @@ use lumen_core::value::Value;
 
 impl<'a> Checker<'a> {
     /// An irrefutable pattern (`let`, `for`): returns it and the bindings it makes.
-    pub(super) fn irrefutable(&mut self, p: &ast::Pattern, ty: &Type, mutable: bool) -> (hir::Pattern, Vec<Binding>) {
+    pub(super) fn irrefutable(
+        &mut self,
+        p: &ast::Pattern,
+        ty: &Type,
+        mutable: bool,
+    ) -> (hir::Pattern, Vec<Binding>) {
         let mut binds = Vec::new();
         let hp = self.pattern(p, ty, &mut binds, mutable);
         if !is_irrefutable(&hp) && !has_err(ty) {
@@ -23,7 +28,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a pattern against a value of type `ty`, collecting its bindings.
-    pub(super) fn pattern(&mut self, p: &ast::Pattern, ty: &Type, binds: &mut Vec<Binding>, mutable: bool) -> hir::Pattern {
+    pub(super) fn pattern(
+        &mut self,
+        p: &ast::Pattern,
+        ty: &Type,
+        binds: &mut Vec<Binding>,
+        mutable: bool,
+    ) -> hir::Pattern {
         let span = p.span;
         let out = |kind: P| hir::Pattern {
             kind,
@@ -73,7 +84,9 @@ impl<'a> Checker<'a> {
             ast::PatternKind::Typed { name, ty: tn } => match self.resolve_test(tn, Some(ty)) {
                 Ok(test) => {
                     let narrowed = self.narrow(ty, test, true);
-                    let bind = name.as_ref().map(|n| self.bind_name(&n.name, narrowed, mutable, binds));
+                    let bind = name
+                        .as_ref()
+                        .map(|n| self.bind_name(&n.name, narrowed, mutable, binds));
                     out(P::Typed { test, bind })
                 }
                 Err((s, m)) => {
@@ -93,13 +106,18 @@ impl<'a> Checker<'a> {
                 if path.path.len() == 1 && matches!(path.path[0].name.as_str(), "ok" | "err") {
                     let is_ok = path.path[0].name == "ok";
                     let inner = match find_member(Some(ty), |m| match m {
-                        Type::Result(t, e) => Some(if is_ok { (**t).clone() } else { (**e).clone() }),
+                        Type::Result(t, e) => {
+                            Some(if is_ok { (**t).clone() } else { (**e).clone() })
+                        }
                         _ => None,
                     }) {
                         Some(t) => t,
                         None => {
                             if !is_err(ty) && *ty != Type::Never {
-                                let msg = format!("type mismatch: expected {}, found result", self.show(ty));
+                                let msg = format!(
+                                    "type mismatch: expected {}, found result",
+                                    self.show(ty)
+                                );
                                 self.error(span, msg);
                             }
                             err()
@@ -116,7 +134,11 @@ impl<'a> Checker<'a> {
                             span,
                         },
                     };
-                    return out(if is_ok { P::Ok(Box::new(sub)) } else { P::Err(Box::new(sub)) });
+                    return out(if is_ok {
+                        P::Ok(Box::new(sub))
+                    } else {
+                        P::Err(Box::new(sub))
+                    });
                 }
                 let Some((id, tag)) = self.pattern_variant(path, ty) else {
                     for a in args {
@@ -127,7 +149,12 @@ impl<'a> Checker<'a> {
                 let ptys = self.payload_types(ty, id, tag, span);
                 let (vname, _) = &self.decls[id as usize].variants[tag as usize];
                 if args.len() != ptys.len() {
-                    let msg = format!("variant '{vname}' takes {} payload value{}, found {}", ptys.len(), if ptys.len() == 1 { "" } else { "s" }, args.len());
+                    let msg = format!(
+                        "variant '{vname}' takes {} payload value{}, found {}",
+                        ptys.len(),
+                        if ptys.len() == 1 { "" } else { "s" },
+                        args.len()
+                    );
                     self.error(span, msg);
                 }
                 let payload = args
@@ -149,7 +176,10 @@ impl<'a> Checker<'a> {
                     let ptys = self.payload_types(ty, id, tag, span);
                     if !ptys.is_empty() {
                         let vname = self.decls[id as usize].variants[tag as usize].0.clone();
-                        self.error(span, format!("variant '{vname}' has a payload; write {vname}(…)"));
+                        self.error(
+                            span,
+                            format!("variant '{vname}' has a payload; write {vname}(…)"),
+                        );
                     }
                     out(P::Variant {
                         type_id: id,
@@ -160,9 +190,11 @@ impl<'a> Checker<'a> {
                 None => out(P::Wildcard),
             },
             ast::PatternKind::Record { path, fields } => {
-                if let Some(ctor) = typed_payload(path, fields, |n| {
-                    matches!(self.type_syms.get(n), Some(TypeSym::Decl(id)) if self.decls[*id as usize].is_record)
-                }) {
+                if let Some(ctor) = typed_payload(
+                    path,
+                    fields,
+                    |n| matches!(self.type_syms.get(n), Some(TypeSym::Decl(id)) if self.decls[*id as usize].is_record),
+                ) {
                     return self.pattern(&ctor, ty, binds, mutable);
                 }
                 let rid = match path.path.as_slice() {
@@ -191,7 +223,10 @@ impl<'a> Checker<'a> {
                     Some(a) => Some(a),
                     None => {
                         if !is_err(ty) {
-                            let found = Type::Named(id, vec![Type::Never; self.decls[id as usize].type_params.len()]);
+                            let found = Type::Named(
+                                id,
+                                vec![Type::Never; self.decls[id as usize].type_params.len()],
+                            );
                             self.mismatch(span, ty, &found);
                         }
                         None
@@ -226,14 +261,21 @@ impl<'a> Checker<'a> {
                     _ => None,
                 });
                 if ts.is_none() && !is_err(ty) {
-                    let msg = format!("type mismatch: expected {}, found a tuple of {}", self.show(ty), ps.len());
+                    let msg = format!(
+                        "type mismatch: expected {}, found a tuple of {}",
+                        self.show(ty),
+                        ps.len()
+                    );
                     self.error(span, msg);
                 }
                 let subs = ps
                     .iter()
                     .enumerate()
                     .map(|(i, sp)| {
-                        let t = ts.as_ref().and_then(|ts| ts.get(i).cloned()).unwrap_or_else(err);
+                        let t = ts
+                            .as_ref()
+                            .and_then(|ts| ts.get(i).cloned())
+                            .unwrap_or_else(err);
                         self.pattern(sp, &t, binds, mutable)
                     })
                     .collect();
@@ -249,10 +291,14 @@ impl<'a> Checker<'a> {
                     self.error(span, msg);
                 }
                 let elem = elem.unwrap_or_else(err);
-                let subs = items.iter().map(|ip| self.pattern(ip, &elem, binds, mutable)).collect();
+                let subs = items
+                    .iter()
+                    .map(|ip| self.pattern(ip, &elem, binds, mutable))
+                    .collect();
                 let rest = rest.as_ref().map(|r| {
-                    r.as_ref()
-                        .map(|id| self.bind_name(&id.name, Type::List(Box::new(elem.clone())), mutable, binds))
+                    r.as_ref().map(|id| {
+                        self.bind_name(&id.name, Type::List(Box::new(elem.clone())), mutable, binds)
+                    })
                 });
                 out(P::List { items: subs, rest })
             }
@@ -269,7 +315,10 @@ impl<'a> Checker<'a> {
                         self.or_reuse.pop();
                         for b in &first {
                             if !other.iter().any(|o| o.name == b.name) {
-                                self.error(a.span, format!("'{}' is not bound in every alternative", b.name));
+                                self.error(
+                                    a.span,
+                                    format!("'{}' is not bound in every alternative", b.name),
+                                );
                             }
                         }
                     }
@@ -281,8 +330,18 @@ impl<'a> Checker<'a> {
     }
 
     /// Binds a pattern name (reusing the local of the first or-alternative).
-    fn bind_name(&mut self, name: &str, ty: Type, mutable: bool, binds: &mut Vec<Binding>) -> hir::LocalId {
-        if let Some(prev) = self.or_reuse.last().and_then(|r| r.iter().find(|b| b.name == name)) {
+    fn bind_name(
+        &mut self,
+        name: &str,
+        ty: Type,
+        mutable: bool,
+        binds: &mut Vec<Binding>,
+    ) -> hir::LocalId {
+        if let Some(prev) = self
+            .or_reuse
+            .last()
+            .and_then(|r| r.iter().find(|b| b.name == name))
+        {
             let b = Binding {
                 name: name.to_string(),
                 local: prev.local,
@@ -306,8 +365,12 @@ impl<'a> Checker<'a> {
             [one] => match self.resolve_variant(&one.name, Some(ty), one.span) {
                 Ok(Some(v)) => Some(v),
                 Ok(None) => {
-                    if matches!(self.type_syms.get(&one.name), Some(TypeSym::Decl(id)) if self.decls[*id as usize].is_record) {
-                        self.error(one.span, format!("record pattern '{}' needs named fields", one.name));
+                    if matches!(self.type_syms.get(&one.name), Some(TypeSym::Decl(id)) if self.decls[*id as usize].is_record)
+                    {
+                        self.error(
+                            one.span,
+                            format!("record pattern '{}' needs named fields", one.name),
+                        );
                     } else {
                         self.error(one.span, format!("undefined variant '{}'", one.name));
                     }
@@ -320,10 +383,17 @@ impl<'a> Checker<'a> {
             },
             [e, v] => match self.type_syms.get(&e.name).copied() {
                 Some(TypeSym::Decl(id)) if !self.decls[id as usize].is_record => {
-                    match self.decls[id as usize].variants.iter().position(|(n, _)| *n == v.name) {
+                    match self.decls[id as usize]
+                        .variants
+                        .iter()
+                        .position(|(n, _)| *n == v.name)
+                    {
                         Some(tag) => Some((id, tag as u32)),
                         None => {
-                            self.error(v.span, format!("enum '{}' has no variant '{}'", e.name, v.name));
+                            self.error(
+                                v.span,
+                                format!("enum '{}' has no variant '{}'", e.name, v.name),
+                            );
                             None
                         }
                     }
@@ -344,7 +414,10 @@ impl<'a> Checker<'a> {
             _ => None,
         });
         if found.is_none() && !is_err(ty) && *ty != Type::Never && !matches!(ty, Type::Param(..)) {
-            let e = Type::Named(id, vec![Type::Never; self.decls[id as usize].type_params.len()]);
+            let e = Type::Named(
+                id,
+                vec![Type::Never; self.decls[id as usize].type_params.len()],
+            );
             self.mismatch(span, ty, &e);
         }
         found
@@ -361,7 +434,13 @@ impl<'a> Checker<'a> {
     }
 
     /// `match scrutinee … end`.
-    pub(super) fn match_expr(&mut self, scrutinee: &ast::Expr, arms: &[ast::MatchArm], span: Span, expected: Option<&Type>) -> hir::Expr {
+    pub(super) fn match_expr(
+        &mut self,
+        scrutinee: &ast::Expr,
+        arms: &[ast::MatchArm],
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         let s = self.expr(scrutinee, None);
         let mut out = Vec::new();
         for arm in arms {
@@ -409,9 +488,11 @@ impl<'a> Checker<'a> {
         }
         let nullable = types::is_nullable(t);
         let ctors: Vec<String> = match types::strip_null(t) {
-            Type::Named(id, _) if !self.decls[id as usize].is_record => {
-                self.decls[id as usize].variants.iter().map(|(n, _)| n.clone()).collect()
-            }
+            Type::Named(id, _) if !self.decls[id as usize].is_record => self.decls[id as usize]
+                .variants
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect(),
             Type::Result(..) => vec!["ok".into(), "err".into()],
             _ => return,
         };
@@ -432,7 +513,10 @@ impl<'a> Checker<'a> {
             missing.push("null".into());
         }
         if !missing.is_empty() {
-            self.error(span, format!("non-exhaustive match: missing {}", missing.join(", ")));
+            self.error(
+                span,
+                format!("non-exhaustive match: missing {}", missing.join(", ")),
+            );
         }
     }
 }
@@ -494,7 +578,8 @@ fn is_irrefutable(p: &hir::Pattern) -> bool {
         P::Wildcard | P::Bind(_) => true,
         P::Tuple(ps) => matches!(p.ty, Type::Tuple(_)) && ps.iter().all(is_irrefutable),
         P::Record { type_id, fields } => {
-            matches!(&p.ty, Type::Named(i, _) if i == type_id) && fields.iter().all(|(_, q)| is_irrefutable(q))
+            matches!(&p.ty, Type::Named(i, _) if i == type_id)
+                && fields.iter().all(|(_, q)| is_irrefutable(q))
         }
         _ => is_err(&p.ty),
     }
@@ -502,7 +587,11 @@ fn is_irrefutable(p: &hir::Pattern) -> bool {
 
 /// `V(x: T, …)` on a variant (or `ok(v: T)`): the parser reads it as a record pattern;
 /// it is a constructor pattern whose payloads are typed patterns.
-fn typed_payload(path: &ast::TypeName, fields: &[(ast::Ident, ast::Pattern)], is_record: impl Fn(&str) -> bool) -> Option<ast::Pattern> {
+fn typed_payload(
+    path: &ast::TypeName,
+    fields: &[(ast::Ident, ast::Pattern)],
+    is_record: impl Fn(&str) -> bool,
+) -> Option<ast::Pattern> {
     if path.path.len() == 1 && is_record(&path.path[0].name) {
         return None;
     }

@@ -17,7 +17,12 @@ impl<'a> Checker<'a> {
     }
 
     /// Statements in a new scope.
-    pub(super) fn stmts(&mut self, stmts: &[ast::Stmt], span: Span, expected: Option<&Type>) -> hir::Expr {
+    pub(super) fn stmts(
+        &mut self,
+        stmts: &[ast::Stmt],
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         self.push_scope();
         let mut out = Vec::new();
         for (i, s) in stmts.iter().enumerate() {
@@ -120,7 +125,14 @@ impl<'a> Checker<'a> {
                 let id = self.push_loop(label.as_ref());
                 let b = self.block(body, None);
                 let broken = self.ctx().loops.pop().is_some_and(|l| l.broken);
-                mk(K::Loop { id, body: Box::new(b) }, if broken { Type::Null } else { Type::Never }, span)
+                mk(
+                    K::Loop {
+                        id,
+                        body: Box::new(b),
+                    },
+                    if broken { Type::Null } else { Type::Never },
+                    span,
+                )
             }
             ast::StmtKind::For {
                 label,
@@ -168,7 +180,10 @@ impl<'a> Checker<'a> {
                 let ctx = self.ctx();
                 let found = match label {
                     None => ctx.loops.len().checked_sub(1),
-                    Some(l) => ctx.loops.iter().rposition(|x| x.label.as_deref() == Some(l.name.as_str())),
+                    Some(l) => ctx
+                        .loops
+                        .iter()
+                        .rposition(|x| x.label.as_deref() == Some(l.name.as_str())),
                 };
                 match found {
                     Some(i) => {
@@ -176,7 +191,15 @@ impl<'a> Checker<'a> {
                             ctx.loops[i].broken = true;
                         }
                         let id = ctx.loops[i].id;
-                        mk(if is_break { K::Break(id) } else { K::Continue(id) }, Type::Never, span)
+                        mk(
+                            if is_break {
+                                K::Break(id)
+                            } else {
+                                K::Continue(id)
+                            },
+                            Type::Never,
+                            span,
+                        )
                     }
                     None => {
                         match label {
@@ -198,10 +221,10 @@ impl<'a> Checker<'a> {
                         e
                     }
                     None => {
-                        if let Some(r) = &ret {
-                            if !types::assignable(&Type::Null, r) {
-                                self.error(span, "missing return value");
-                            }
+                        if let Some(r) = &ret
+                            && !types::assignable(&Type::Null, r)
+                        {
+                            self.error(span, "missing return value");
                         }
                         mk(K::Null, Type::Null, span)
                     }
@@ -221,10 +244,14 @@ impl<'a> Checker<'a> {
 
     /// Enters a loop (labels must be unique among the enclosing loops).
     fn push_loop(&mut self, label: Option<&ast::Ident>) -> hir::LoopId {
-        if let Some(l) = label {
-            if self.ctx().loops.iter().any(|x| x.label.as_deref() == Some(l.name.as_str())) {
-                self.error(l.span, format!("duplicate label '@{}'", l.name));
-            }
+        if let Some(l) = label
+            && self
+                .ctx()
+                .loops
+                .iter()
+                .any(|x| x.label.as_deref() == Some(l.name.as_str()))
+        {
+            self.error(l.span, format!("duplicate label '@{}'", l.name));
         }
         let id = self.new_loop_id();
         self.ctx().loops.push(LoopInfo {
@@ -236,7 +263,13 @@ impl<'a> Checker<'a> {
     }
 
     /// `place = value` / `place op= value` (§4.3).
-    fn assign(&mut self, place: &ast::Expr, op: Option<ast::BinOp>, value: &ast::Expr, span: Span) -> hir::Expr {
+    fn assign(
+        &mut self,
+        place: &ast::Expr,
+        op: Option<ast::BinOp>,
+        value: &ast::Expr,
+        span: Span,
+    ) -> hir::Expr {
         enum Step<'e> {
             Field(&'e ast::Ident),
             Index(&'e ast::Expr),
@@ -273,14 +306,20 @@ impl<'a> Checker<'a> {
         };
         let Some(b) = self.lookup_local(root) else {
             if self.values.contains_key(root) {
-                self.error(cur.span, format!("cannot assign to immutable binding '{root}'"));
+                self.error(
+                    cur.span,
+                    format!("cannot assign to immutable binding '{root}'"),
+                );
             } else {
                 self.error(cur.span, format!("undefined name '{root}'"));
             }
             return fail(self, &chain);
         };
         if !self.local_mutable(b.local) {
-            self.error(cur.span, format!("cannot assign to immutable binding '{root}'"));
+            self.error(
+                cur.span,
+                format!("cannot assign to immutable binding '{root}'"),
+            );
             return fail(self, &chain);
         }
         let mut ty = self.local_decl_ty(b.local);
@@ -290,11 +329,17 @@ impl<'a> Checker<'a> {
             match step {
                 Step::Field(f) => {
                     let found = match &ty {
-                        Type::Named(id, targs) if self.decls[*id as usize].is_record => self.decls[*id as usize]
+                        Type::Named(id, targs) if self.decls[*id as usize].is_record => self.decls
+                            [*id as usize]
                             .fields
                             .iter()
                             .position(|(n, _, _)| *n == f.name)
-                            .map(|i| (i, types::subst(&self.decls[*id as usize].fields[i].1, targs))),
+                            .map(|i| {
+                                (
+                                    i,
+                                    types::subst(&self.decls[*id as usize].fields[i].1, targs),
+                                )
+                            }),
                         _ => None,
                     };
                     match found {
@@ -353,7 +398,14 @@ impl<'a> Checker<'a> {
                 path: steps.into_iter().map(|(p, _)| p).collect(),
                 span: place.span,
             };
-            return mk(K::Assign { place, value: Box::new(v) }, Type::Null, span);
+            return mk(
+                K::Assign {
+                    place,
+                    value: Box::new(v),
+                },
+                Type::Null,
+                span,
+            );
         };
         // Compound: index expressions and the value go to temporaries (evaluated once,
         // in order: indices, value, read, store).
@@ -364,7 +416,14 @@ impl<'a> Checker<'a> {
         for (p, t) in steps {
             let (elem, kind, idx) = match p {
                 PlaceElem::Field(i) => {
-                    read = mk(K::Field { base: Box::new(read), index: i }, t, place.span);
+                    read = mk(
+                        K::Field {
+                            base: Box::new(read),
+                            index: i,
+                        },
+                        t,
+                        place.span,
+                    );
                     path.push(PlaceElem::Field(i));
                     continue;
                 }
@@ -389,7 +448,11 @@ impl<'a> Checker<'a> {
                 t,
                 place.span,
             );
-            path.push(if elem == 0 { PlaceElem::ListIndex(idx) } else { PlaceElem::MapIndex(idx) });
+            path.push(if elem == 0 {
+                PlaceElem::ListIndex(idx)
+            } else {
+                PlaceElem::MapIndex(idx)
+            });
         }
         let v = if has_index && !is_pure(&v) {
             let vty = v.ty.clone();
@@ -426,7 +489,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks the body of a cell or method.
-    pub(super) fn check_cell_body(&mut self, fid: FuncId, sig: &FuncSig, decl: &'a ast::CellDecl, owner: Option<TypeId>) -> hir::Func {
+    pub(super) fn check_cell_body(
+        &mut self,
+        fid: FuncId,
+        sig: &FuncSig,
+        decl: &'a ast::CellDecl,
+        owner: Option<TypeId>,
+    ) -> hir::Func {
         let mut ctx = FnCtx::new(fid, false, sig.ret.clone());
         let mut params = Vec::new();
         for p in &sig.params {
@@ -441,7 +510,10 @@ impl<'a> Checker<'a> {
         self.ctxs = vec![ctx];
         let body = self.block(&decl.body, sig.ret.as_ref());
         let (body, ret) = self.finish_body(body, sig.ret.clone(), sig.name_span);
-        let ctx = self.ctxs.pop().unwrap_or_else(|| FnCtx::new(fid, false, None));
+        let ctx = self
+            .ctxs
+            .pop()
+            .unwrap_or_else(|| FnCtx::new(fid, false, None));
         let _ = owner;
         hir::Func {
             name: sig.name.clone(),

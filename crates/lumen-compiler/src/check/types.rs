@@ -146,7 +146,9 @@ pub(super) fn subst(t: &Type, args: &[Type]) -> Type {
         return t.clone();
     }
     match t {
-        Type::Param(i, _) if !is_err(t) => args.get(*i as usize).cloned().unwrap_or_else(|| t.clone()),
+        Type::Param(i, _) if !is_err(t) => {
+            args.get(*i as usize).cloned().unwrap_or_else(|| t.clone())
+        }
         Type::List(a) => Type::List(Box::new(subst(a, args))),
         Type::Map(a, b) => Type::Map(Box::new(subst(a, args)), Box::new(subst(b, args))),
         Type::Result(a, b) => Type::Result(Box::new(subst(a, args)), Box::new(subst(b, args))),
@@ -190,7 +192,12 @@ pub(super) fn nullable(t: Type) -> Type {
 
 /// Displays a type in source syntax; `name` gives record and enum names.
 pub(super) fn show(t: &Type, name: &dyn Fn(u32) -> String) -> String {
-    let list = |xs: &[Type]| xs.iter().map(|x| show(x, name)).collect::<Vec<_>>().join(", ");
+    let list = |xs: &[Type]| {
+        xs.iter()
+            .map(|x| show(x, name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match t {
         Type::Never => "Never".into(),
         Type::Null => "Null".into(),
@@ -239,8 +246,14 @@ mod tests {
 
     #[test]
     fn join_is_constructor_wise() {
-        assert_eq!(join(&l(Type::Int), &l(Type::Str)), l(union([Type::Int, Type::Str])));
-        assert_eq!(join(&Type::Int, &Type::Float), union([Type::Int, Type::Float]));
+        assert_eq!(
+            join(&l(Type::Int), &l(Type::Str)),
+            l(union([Type::Int, Type::Str]))
+        );
+        assert_eq!(
+            join(&Type::Int, &Type::Float),
+            union([Type::Int, Type::Float])
+        );
         assert_eq!(join(&Type::Never, &Type::Int), Type::Int);
     }
 
@@ -253,16 +266,25 @@ mod tests {
             &f(union([Type::Int, Type::Str]), Type::Int),
             &f(Type::Int, nullable(Type::Int))
         ));
-        assert!(!assignable(&f(Type::Int, Type::Int), &f(union([Type::Int, Type::Str]), Type::Int)));
+        assert!(!assignable(
+            &f(Type::Int, Type::Int),
+            &f(union([Type::Int, Type::Str]), Type::Int)
+        ));
     }
 
     #[test]
     fn shows_source_syntax() {
         let n = |_: u32| "P".to_string();
         assert_eq!(show(&nullable(Type::Int), &n), "Int?");
-        assert_eq!(show(&Type::Map(Box::new(Type::Str), Box::new(l(Type::Int))), &n), "map[String, list[Int]]");
         assert_eq!(
-            show(&nullable(Type::Fn(vec![Type::Int], Box::new(Type::Int))), &n),
+            show(&Type::Map(Box::new(Type::Str), Box::new(l(Type::Int))), &n),
+            "map[String, list[Int]]"
+        );
+        assert_eq!(
+            show(
+                &nullable(Type::Fn(vec![Type::Int], Box::new(Type::Int))),
+                &n
+            ),
             "(fn(Int) -> Int)?"
         );
         assert_eq!(show(&Type::Named(0, vec![Type::Int]), &n), "P[Int]");

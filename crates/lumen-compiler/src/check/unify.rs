@@ -45,7 +45,8 @@ impl Bounds {
                 }
             }
             (Type::List(p), Type::List(a)) => self.collect(p, a),
-            (Type::Map(p1, p2), Type::Map(a1, a2)) | (Type::Result(p1, p2), Type::Result(a1, a2)) => {
+            (Type::Map(p1, p2), Type::Map(a1, a2))
+            | (Type::Result(p1, p2), Type::Result(a1, a2)) => {
                 self.collect(p1, a1);
                 self.collect(p2, a2);
             }
@@ -139,7 +140,10 @@ mod tests {
     fn several_types_join() {
         let mut b = Bounds::new(1);
         b.collect(&t(0), &Type::Int);
-        b.collect(&Type::List(Box::new(t(0))), &Type::List(Box::new(Type::Never)));
+        b.collect(
+            &Type::List(Box::new(t(0))),
+            &Type::List(Box::new(Type::Never)),
+        );
         b.collect(&t(0), &Type::Str);
         assert_eq!(b.solve(), vec![Type::Union(vec![Type::Int, Type::Str])]);
     }
