@@ -2,9 +2,9 @@
 //! expressions and evaluated at compile time with the run-time semantics of
 //! `lumen_core::ops`; a runtime error there is a compile error.
 
+use super::Checker;
 use super::env::FnCtx;
 use super::types::{err, has_err, has_never, is_err};
-use super::Checker;
 use crate::ast::{self, Span};
 use crate::hir::{self, BinOp as H, ConstId, ExprKind as K};
 use crate::types::Type;

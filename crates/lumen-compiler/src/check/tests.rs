@@ -124,9 +124,11 @@ fn arithmetic_converts_int_to_float_explicitly() {
     let p = ok(&main_body("  let x = 1 + 2.5\n  print(x)"));
     let exprs = all(body(&p, "main"));
     assert!(exprs.iter().any(|e| matches!(e.kind, K::IntToFloat(_))));
-    assert!(exprs
-        .iter()
-        .any(|e| matches!(e.kind, K::Binary(hir::BinOp::FloatAdd, ..))));
+    assert!(
+        exprs
+            .iter()
+            .any(|e| matches!(e.kind, K::Binary(hir::BinOp::FloatAdd, ..)))
+    );
 }
 
 #[test]
@@ -205,7 +207,9 @@ fn compound_assignment_result_must_fit() {
 
 #[test]
 fn compound_assignment_evaluates_index_once() {
-    let p = ok("cell k() -> String\n  \"a\"\nend\ncell main()\n  let mut m = {\"a\": 1}\n  m[k()] += 1\nend\n");
+    let p = ok(
+        "cell k() -> String\n  \"a\"\nend\ncell main()\n  let mut m = {\"a\": 1}\n  m[k()] += 1\nend\n",
+    );
     let b = body(&p, "main");
     // The key call appears once, bound to a temporary.
     let calls = all(b)
@@ -217,7 +221,9 @@ fn compound_assignment_evaluates_index_once() {
 
 #[test]
 fn conditions_must_be_bool() {
-    let e = errors(&main_body("  let n = 3\n  if n\n    print(1)\n  end\n  while \"x\"\n  end\n  let s = if n then 1 else 2\n  let w = when\n    n -> 1\n    _ -> 2\n  end"));
+    let e = errors(&main_body(
+        "  let n = 3\n  if n\n    print(1)\n  end\n  while \"x\"\n  end\n  let s = if n then 1 else 2\n  let w = when\n    n -> 1\n    _ -> 2\n  end",
+    ));
     assert_eq!(
         e,
         [
@@ -246,7 +252,9 @@ fn missing_and_unknown_arguments() {
 
 #[test]
 fn named_arguments_are_reordered_with_defaults() {
-    let p = ok("cell f(a: Int, b: Int = 2, c: Int = 3) -> Int\n  a + b + c\nend\ncell main()\n  print(f(1, c: 5))\nend\n");
+    let p = ok(
+        "cell f(a: Int, b: Int = 2, c: Int = 3) -> Int\n  a + b + c\nend\ncell main()\n  print(f(1, c: 5))\nend\n",
+    );
     let exprs = all(body(&p, "main"));
     let call = exprs.iter().find_map(|e| match &e.kind {
         K::Call { args, .. } => Some(args),
@@ -260,7 +268,9 @@ fn named_arguments_are_reordered_with_defaults() {
 
 #[test]
 fn reordering_effectful_arguments_uses_temporaries() {
-    let p = ok("cell g(n: Int) -> Int\n  n\nend\ncell f(a: Int, b: Int) -> Int\n  a\nend\ncell main()\n  print(f(b: g(1), a: g(2)))\nend\n");
+    let p = ok(
+        "cell g(n: Int) -> Int\n  n\nend\ncell f(a: Int, b: Int) -> Int\n  a\nend\ncell main()\n  print(f(b: g(1), a: g(2)))\nend\n",
+    );
     let exprs = all(body(&p, "main"));
     let lets = exprs
         .iter()
@@ -291,7 +301,9 @@ fn variants_resolution_and_ambiguity() {
 
 #[test]
 fn pattern_variant_resolves_by_scrutinee() {
-    ok("enum A\n  Red\n  Blue\nend\nenum B\n  Red\n  Green\nend\ncell f(a: A) -> Int\n  match a\n    Red -> 1\n    Blue -> 2\n  end\nend\ncell main()\nend\n");
+    ok(
+        "enum A\n  Red\n  Blue\nend\nenum B\n  Red\n  Green\nend\ncell f(a: A) -> Int\n  match a\n    Red -> 1\n    Blue -> 2\n  end\nend\ncell main()\nend\n",
+    );
 }
 
 #[test]
@@ -308,7 +320,9 @@ fn exhaustiveness_reported_at_match() {
 
 #[test]
 fn result_exhaustiveness() {
-    let e = errors("cell f(r: result[Int, String]) -> Int\n  match r\n    ok(v) -> v\n  end\nend\ncell main()\nend\n");
+    let e = errors(
+        "cell f(r: result[Int, String]) -> Int\n  match r\n    ok(v) -> v\n  end\nend\ncell main()\nend\n",
+    );
     assert_eq!(e, ["2:3: non-exhaustive match: missing err"]);
 }
 
@@ -347,7 +361,9 @@ fn return_values_must_fit() {
 
 #[test]
 fn inferred_return_types_join() {
-    let p = ok("cell f(n: Int)\n  if n < 0\n    return \"neg\"\n  end\n  n\nend\ncell main()\n  print(f(1))\nend\n");
+    let p = ok(
+        "cell f(n: Int)\n  if n < 0\n    return \"neg\"\n  end\n  n\nend\ncell main()\n  print(f(1))\nend\n",
+    );
     let f = p.funcs.iter().find(|f| f.name == "f").expect("f");
     assert_eq!(f.ret, Type::Union(vec![Type::Int, Type::Str]));
 }
@@ -368,12 +384,16 @@ fn labels_and_loops() {
 
 #[test]
 fn loop_without_break_is_never() {
-    ok("cell f(xs: list[Int]) -> Int\n  let mut i = 0\n  loop\n    if xs[i] > 0\n      return i\n    end\n    i += 1\n  end\nend\ncell main()\nend\n");
+    ok(
+        "cell f(xs: list[Int]) -> Int\n  let mut i = 0\n  loop\n    if xs[i] > 0\n      return i\n    end\n    i += 1\n  end\nend\ncell main()\nend\n",
+    );
 }
 
 #[test]
 fn narrowing_is_null_and_or_not() {
-    ok("cell f(v: Int | String, s: String?) -> Int\n  let a = if v is Int then v + 1 else len(v)\n  let b = if s != null then len(s) else 0\n  let c = s == null or len(s) > 2\n  let d = not (v is String) and v > 0\n  when\n    v is Int -> v\n    s != null and v is String -> len(s) + len(v)\n    _ -> a + b\n  end\nend\ncell main()\nend\n");
+    ok(
+        "cell f(v: Int | String, s: String?) -> Int\n  let a = if v is Int then v + 1 else len(v)\n  let b = if s != null then len(s) else 0\n  let c = s == null or len(s) > 2\n  let d = not (v is String) and v > 0\n  when\n    v is Int -> v\n    s != null and v is String -> len(s) + len(v)\n    _ -> a + b\n  end\nend\ncell main()\nend\n",
+    );
 }
 
 #[test]
@@ -403,7 +423,9 @@ fn is_is_never_a_static_error() {
 
 #[test]
 fn generics_unify_and_join() {
-    let p = ok("cell pair[T](a: T, b: T) -> list[T]\n  [a, b]\nend\ncell main()\n  let m = pair(1, \"x\")\n  print(m)\nend\n");
+    let p = ok(
+        "cell pair[T](a: T, b: T) -> list[T]\n  [a, b]\nend\ncell main()\n  let m = pair(1, \"x\")\n  print(m)\nend\n",
+    );
     let exprs = all(body(&p, "main"));
     let call = exprs
         .iter()
@@ -432,13 +454,19 @@ fn generic_parameters_are_opaque() {
 
 #[test]
 fn generic_enums_and_methods() {
-    ok("enum Opt[T]\n  Some(T)\n  None\n  cell get_or(self, d: T) -> T\n    match self\n      Some(v) -> v\n      None -> d\n    end\n  end\nend\ncell main()\n  let a = Some(5)\n  let b: Opt[String] = None\n  print(a.get_or(0) + 1, upper(b.get_or(\"x\")))\nend\n");
+    ok(
+        "enum Opt[T]\n  Some(T)\n  None\n  cell get_or(self, d: T) -> T\n    match self\n      Some(v) -> v\n      None -> d\n    end\n  end\nend\ncell main()\n  let a = Some(5)\n  let b: Opt[String] = None\n  print(a.get_or(0) + 1, upper(b.get_or(\"x\")))\nend\n",
+    );
 }
 
 #[test]
 fn covariance_and_function_types() {
-    ok("cell show(xs: list[Int | String]) -> Int\n  len(xs)\nend\ncell apply(f: fn(Int) -> Int?, x: Int) -> Int?\n  f(x)\nend\ncell any_len(v: Int | String) -> Int\n  0\nend\ncell main()\n  print(show([1]), apply(any_len, 2))\nend\n");
-    let e = errors("cell apply(f: fn(Int) -> Int, x: Int) -> Int\n  f(x)\nend\ncell main()\n  print(apply(fn(x: Int) => x > 0, 3))\nend\n");
+    ok(
+        "cell show(xs: list[Int | String]) -> Int\n  len(xs)\nend\ncell apply(f: fn(Int) -> Int?, x: Int) -> Int?\n  f(x)\nend\ncell any_len(v: Int | String) -> Int\n  0\nend\ncell main()\n  print(show([1]), apply(any_len, 2))\nend\n",
+    );
+    let e = errors(
+        "cell apply(f: fn(Int) -> Int, x: Int) -> Int\n  f(x)\nend\ncell main()\n  print(apply(fn(x: Int) => x > 0, 3))\nend\n",
+    );
     assert_eq!(
         e,
         ["5:15: type mismatch: expected fn(Int) -> Int, found fn(Int) -> Bool"]
@@ -464,14 +492,16 @@ fn extern_cells_cannot_be_called() {
 #[test]
 fn constants_are_evaluated() {
     let p = ok("const A = 6 * 7\nconst S = \"a{A}\"\ncell main()\n  print(A, S)\nend\n");
-    assert!(p
-        .consts
-        .iter()
-        .any(|v| *v == lumen_core::value::Value::Int(42)));
-    assert!(p
-        .consts
-        .iter()
-        .any(|v| *v == lumen_core::value::Value::str("a42")));
+    assert!(
+        p.consts
+            .iter()
+            .any(|v| *v == lumen_core::value::Value::Int(42))
+    );
+    assert!(
+        p.consts
+            .iter()
+            .any(|v| *v == lumen_core::value::Value::str("a42"))
+    );
 }
 
 #[test]
@@ -492,7 +522,9 @@ fn constant_runtime_errors_are_compile_errors() {
 
 #[test]
 fn aliases_are_transparent() {
-    ok("type Id = Int\ntype Op = fn(Int) -> Int\ncell f(x: Id, g: Op) -> Int\n  g(x)\nend\ncell main()\n  print(f(1, fn(x: Int) => x))\nend\n");
+    ok(
+        "type Id = Int\ntype Op = fn(Int) -> Int\ncell f(x: Id, g: Op) -> Int\n  g(x)\nend\ncell main()\n  print(f(1, fn(x: Int) => x))\nend\n",
+    );
 }
 
 #[test]
@@ -532,7 +564,9 @@ fn lambdas_are_lifted_with_captures() {
 
 #[test]
 fn method_syntax_resolution() {
-    let p = ok("record R\n  f: fn(Int) -> Int\nend\ncell twice(r: R, x: Int) -> Int\n  x * 2\nend\ncell main()\n  let r = R(f: fn(x: Int) => x)\n  print(r.f(1), r.twice(2), [1].len())\nend\n");
+    let p = ok(
+        "record R\n  f: fn(Int) -> Int\nend\ncell twice(r: R, x: Int) -> Int\n  x * 2\nend\ncell main()\n  let r = R(f: fn(x: Int) => x)\n  print(r.f(1), r.twice(2), [1].len())\nend\n",
+    );
     let exprs = all(body(&p, "main"));
     assert!(exprs.iter().any(|e| matches!(e.kind, K::CallValue { .. })));
     assert!(exprs.iter().any(|e| matches!(e.kind, K::Call { .. })));
@@ -587,27 +621,37 @@ fn builtin_argument_errors() {
 
 #[test]
 fn optional_chaining_and_coalesce() {
-    ok("record A\n  c: String\nend\ncell main()\n  let a: A? = null\n  let s: String? = a?.c\n  let t: String = a?.c ?? \"none\"\n  print(s, t, a?.c?.upper())\nend\n");
+    ok(
+        "record A\n  c: String\nend\ncell main()\n  let a: A? = null\n  let s: String? = a?.c\n  let t: String = a?.c ?? \"none\"\n  print(s, t, a?.c?.upper())\nend\n",
+    );
 }
 
 #[test]
 fn when_expands_to_ifs_ending_in_no_match() {
-    let p = ok(&main_body("  let n = 1\n  let s = when\n    n > 0 -> \"pos\"\n    n < 0 -> \"neg\"\n  end\n  print(s)"));
-    assert!(all(body(&p, "main"))
-        .iter()
-        .any(|e| matches!(e.kind, K::NoMatch)));
+    let p = ok(&main_body(
+        "  let n = 1\n  let s = when\n    n > 0 -> \"pos\"\n    n < 0 -> \"neg\"\n  end\n  print(s)",
+    ));
+    assert!(
+        all(body(&p, "main"))
+            .iter()
+            .any(|e| matches!(e.kind, K::NoMatch))
+    );
 }
 
 #[test]
 fn patterns_bind_and_check() {
-    ok("record P\n  x: Int\n  y: Int\nend\ncell f(v: list[Int | String], p: P) -> Int\n  let P(x: a, y: _) = p\n  match v\n    [] -> 0\n    [n: Int, ...rest] -> n + len(rest) + a\n    [s: String] | [_, s: String] -> len(s)\n    _ -> -1\n  end\nend\ncell main()\nend\n");
+    ok(
+        "record P\n  x: Int\n  y: Int\nend\ncell f(v: list[Int | String], p: P) -> Int\n  let P(x: a, y: _) = p\n  match v\n    [] -> 0\n    [n: Int, ...rest] -> n + len(rest) + a\n    [s: String] | [_, s: String] -> len(s)\n    _ -> -1\n  end\nend\ncell main()\nend\n",
+    );
     let e = errors("cell f(xs: list[Int]) -> Int\n  let [a] = xs\n  a\nend\ncell main()\nend\n");
     assert_eq!(e, ["2:7: pattern must be irrefutable here"]);
 }
 
 #[test]
 fn type_display_in_messages() {
-    let e = errors(&main_body("  let x: map[String, list[Int?]] = 1\n  let y: (fn(Int) -> Int)? = 2\n  let z: tuple[Int, String] | Bool = 3"));
+    let e = errors(&main_body(
+        "  let x: map[String, list[Int?]] = 1\n  let y: (fn(Int) -> Int)? = 2\n  let z: tuple[Int, String] | Bool = 3",
+    ));
     assert_eq!(
         e,
         [
