@@ -101,7 +101,7 @@ fn walk<'e>(e: &'e hir::Expr, out: &mut Vec<&'e hir::Expr>) {
     }
 }
 
-fn all<'e>(e: &'e hir::Expr) -> Vec<&'e hir::Expr> {
+fn all(e: &hir::Expr) -> Vec<&hir::Expr> {
     let mut v = Vec::new();
     walk(e, &mut v);
     v
