@@ -231,6 +231,12 @@ impl<'a> Checker<'a> {
                     out.push((ke, ve));
                 }
                 let kt = join_all(out.iter().map(|(k, _)| &k.ty));
+                if let Type::Union(ms) = &kt
+                    && ms.iter().all(|m| matches!(m, Type::Int | Type::Str))
+                {
+                    let msg = format!("map keys must be Int or String, found {}", self.show(&kt));
+                    self.error(span, msg);
+                }
                 let vt = join_all(out.iter().map(|(_, v)| &v.ty));
                 mk(K::Map(out), Type::Map(Box::new(kt), Box::new(vt)), span)
             }

@@ -670,3 +670,15 @@ fn main_may_not_take_parameters() {
         ["1:6: cell 'main' cannot take parameters or type parameters"]
     );
 }
+
+#[test]
+fn map_keys_are_int_or_string() {
+    let e = errors(&main_body("  let a = {1.5: 1}\n  let b = {1: 1, \"x\": 2}"));
+    assert_eq!(
+        e,
+        [
+            "2:12: map keys must be Int or String, found Float",
+            "3:11: map keys must be Int or String, found Int | String"
+        ]
+    );
+}
