@@ -724,7 +724,7 @@ impl<'a> Checker<'a> {
                         )
                     }
                     None => {
-                        let msg = format!("record '{}' has no field '{}'", info.name, field.name);
+                        let msg = format!("unknown field '{}'", field.name);
                         self.error(field.span, msg);
                         err_expr(span)
                     }

@@ -430,6 +430,48 @@ impl<'a> Checker<'a> {
 
     /// Resolves cell, method and extern signatures and field defaults (pass 3).
     fn resolve_signatures(&mut self) {
+        let prog = self.prog;
+        for decl in &prog.decls {
+            match decl {
+                ast::Decl::Extern(e) => {
+                    for p in &e.params {
+                        self.resolve_type(&p.ty);
+                        if let Some(d) = &p.default {
+                            self.error(d.span, "extern parameters cannot have defaults");
+                        }
+                    }
+                    if let Some(r) = &e.ret {
+                        self.resolve_type(r);
+                    }
+                }
+                ast::Decl::Record(r) => {
+                    let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
+                        continue;
+                    };
+                    if self.decls[id as usize].name != r.name.name
+                        || !self.decls[id as usize].is_record
+                    {
+                        continue;
+                    }
+                    self.tparams = self.decls[id as usize].type_params.clone();
+                    for f in &r.fields {
+                        let Some(d) = &f.default else { continue };
+                        let Some(idx) = self.decls[id as usize]
+                            .fields
+                            .iter()
+                            .position(|(n, _, _)| *n == f.name.name)
+                        else {
+                            continue;
+                        };
+                        let ty = self.decls[id as usize].fields[idx].1.clone();
+                        let c = self.eval_default(d, &ty);
+                        self.decls[id as usize].fields[idx].2 = c;
+                    }
+                    self.tparams.clear();
+                }
+                _ => {}
+            }
+        }
         for fid in 0..self.sigs.len() {
             let (decl, owner) = match self.bodies[fid] {
                 BodySrc::Cell(c) => (c, None),
@@ -498,48 +540,6 @@ impl<'a> Checker<'a> {
             sig.type_params = type_params;
             sig.params = params;
             sig.ret = ret;
-        }
-        let prog = self.prog;
-        for decl in &prog.decls {
-            match decl {
-                ast::Decl::Extern(e) => {
-                    for p in &e.params {
-                        self.resolve_type(&p.ty);
-                        if let Some(d) = &p.default {
-                            self.error(d.span, "extern parameters cannot have defaults");
-                        }
-                    }
-                    if let Some(r) = &e.ret {
-                        self.resolve_type(r);
-                    }
-                }
-                ast::Decl::Record(r) => {
-                    let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
-                        continue;
-                    };
-                    if self.decls[id as usize].name != r.name.name
-                        || !self.decls[id as usize].is_record
-                    {
-                        continue;
-                    }
-                    self.tparams = self.decls[id as usize].type_params.clone();
-                    for f in &r.fields {
-                        let Some(d) = &f.default else { continue };
-                        let Some(idx) = self.decls[id as usize]
-                            .fields
-                            .iter()
-                            .position(|(n, _, _)| *n == f.name.name)
-                        else {
-                            continue;
-                        };
-                        let ty = self.decls[id as usize].fields[idx].1.clone();
-                        let c = self.eval_default(d, &ty);
-                        self.decls[id as usize].fields[idx].2 = c;
-                    }
-                    self.tparams.clear();
-                }
-                _ => {}
-            }
         }
     }
 

@@ -288,7 +288,7 @@ fn records_fields() {
         [
             "6:11: missing field 'x'",
             "7:19: unknown field 'z'",
-            "9:16: record 'P' has no field 'w'"
+            "9:16: unknown field 'w'"
         ]
     );
 }
@@ -681,4 +681,11 @@ fn map_keys_are_int_or_string() {
             "3:11: map keys must be Int or String, found Int | String"
         ]
     );
+}
+
+#[test]
+fn defaults_are_constants() {
+    ok("record P\n  x: Int\n  y: Int = 2\nend\ncell f(p: P = P(x: 1), n: Int = LIMIT) -> Int\n  p.x + p.y + n\nend\nconst LIMIT = 10\ncell main()\n  print(f())\nend\n");
+    let e = errors("cell g() -> Int\n  1\nend\ncell f(n: Int = g()) -> Int\n  n\nend\ncell main()\nend\n");
+    assert_eq!(e, ["4:17: not a constant expression"]);
 }
