@@ -132,7 +132,7 @@ impl<'a> Checker<'a> {
     pub(super) fn facts(&mut self, cond: &ast::Expr) -> (Vec<Binding>, Vec<Binding>) {
         match &cond.kind {
             ast::ExprKind::Is(inner, tn) => {
-                let ast::ExprKind::Ident(name) = &inner.kind else {
+                let Some(name) = bound_name(inner) else {
                     return (vec![], vec![]);
                 };
                 let Some(b) = self.narrowable(name) else {
@@ -153,9 +153,12 @@ impl<'a> Checker<'a> {
             }
             ast::ExprKind::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), l, r) => {
                 let name = match (&l.kind, &r.kind) {
-                    (ast::ExprKind::Ident(n), ast::ExprKind::Null)
-                    | (ast::ExprKind::Null, ast::ExprKind::Ident(n)) => n,
-                    _ => return (vec![], vec![]),
+                    (_, ast::ExprKind::Null) => bound_name(l),
+                    (ast::ExprKind::Null, _) => bound_name(r),
+                    _ => None,
+                };
+                let Some(name) = name else {
+                    return (vec![], vec![]);
                 };
                 let Some(b) = self.narrowable(name) else {
                     return (vec![], vec![]);
@@ -208,6 +211,15 @@ impl<'a> Checker<'a> {
         } else {
             Some(b)
         }
+    }
+}
+
+/// The name of a local read (`x` or `self`), the subject of narrowing.
+fn bound_name(e: &ast::Expr) -> Option<&str> {
+    match &e.kind {
+        ast::ExprKind::Ident(n) => Some(n),
+        ast::ExprKind::SelfValue => Some("self"),
+        _ => None,
     }
 }
 
