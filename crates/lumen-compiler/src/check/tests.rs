@@ -689,3 +689,9 @@ fn defaults_are_constants() {
     let e = errors("cell g() -> Int\n  1\nend\ncell f(n: Int = g()) -> Int\n  n\nend\ncell main()\nend\n");
     assert_eq!(e, ["4:17: not a constant expression"]);
 }
+
+#[test]
+fn generic_cell_as_argument_of_generic_call() {
+    let src = "cell identity[T](x: T) -> T\n  x\nend\ncell twice[T](f: fn(T) -> T, x: T) -> T\n  f(f(x))\nend\ncell map_all[A, B](xs: list[A], f: fn(A) -> B) -> list[B]\n  [f(x) for x in xs]\nend\ncell main()\n  print(twice(identity, 3) + 1, map_all([\"a\"], identity)[0].upper())\nend\n";
+    ok(src);
+}
