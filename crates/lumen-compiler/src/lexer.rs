@@ -902,7 +902,7 @@ mod tests {
 
     #[test]
     fn float_literal_forms() {
-        assert_eq!(kinds("3.14"), [T::Float(3.14)]);
+        assert_eq!(kinds("3.25"), [T::Float(3.25)]);
         assert_eq!(kinds("1e9"), [T::Float(1e9)]);
         assert_eq!(kinds("2.5e-3"), [T::Float(2.5e-3)]);
         assert_eq!(kinds("6.02E23"), [T::Float(6.02e23)]);
