@@ -126,10 +126,10 @@ fn corpus() -> &'static Vec<String> {
                 let path = entry.path();
                 if path.is_dir() {
                     stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "lm") {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        out.push(text);
-                    }
+                } else if path.extension().is_some_and(|e| e == "lm")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    out.push(text);
                 }
             }
         }
