@@ -1035,3 +1035,43 @@ fn five_thousand_lines_parse_quickly() {
     // Generous for unoptimised test builds; release builds take a few milliseconds.
     assert!(elapsed.as_millis() < 500, "took {elapsed:?}");
 }
+
+/// Rendered diagnostics (§10.3 layout) of a set of bad programs, as insta snapshots.
+#[test]
+fn rendered_syntax_errors() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "missing_operand",
+            "cell main()\n  print(\"must not run\")\n  let x = (1 + )\n  print(x)\nend\n",
+        ),
+        (
+            "several_errors",
+            "cell main()\n\tlet a = [1, 2\n  let b = {1, 2}\n  if a == b then 1\nend\n\ncell f(x: Int) -> Int\n  x +* 2\nend\n",
+        ),
+        (
+            "unterminated_block",
+            "cell main()\n  while true\n    print(1)\nend\n",
+        ),
+        (
+            "reserved_and_unsupported",
+            "import io\n\ncell main()\n  let r = try(f())\n  defer close()\n  print(xs?)\nend\n",
+        ),
+        (
+            "lexical_errors",
+            "cell main()\n  let s = \"caf\\é {}\"\n  let n = 99999999999999999999\n  let f = 1e999\n  let t = \"open\nend\n",
+        ),
+        (
+            "chained_comparison",
+            "cell main()\n  if 0 < x < 10\n    print(x)\n  end\nend\n",
+        ),
+        (
+            "unicode_columns",
+            "cell main()\n  print(\"héllo wörld\" 1)\n  let ü = 1\nend\n",
+        ),
+    ];
+    for (name, src) in cases {
+        let diags = parse(src).expect_err("must fail");
+        let rendered = crate::CompileError::new(diags).render(&format!("{name}.lm"), src);
+        insta::assert_snapshot!(*name, rendered);
+    }
+}
