@@ -8,6 +8,8 @@
 /// of at least as many backticks (after at most 3 spaces) followed only by spaces, or at
 /// end of file. Inside a fence of another language nothing opens a `lumen` block.
 pub fn extract_code(text: &str) -> String {
+    // A leading BOM is ignored (as by the lexer); dropping it changes no line or column.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = String::with_capacity(text.len());
     // The open fence: its backtick count and whether it is a `lumen` block.
     let mut open: Option<(usize, bool)> = None;
@@ -115,6 +117,11 @@ mod tests {
         assert_eq!(extract_code(md), "\n\n\n\n\ny\n\n");
         let md = "````md\n```lumen\nz\n```\n````\n";
         assert_eq!(extract_code(md), "\n\n\n\n\n");
+    }
+
+    #[test]
+    fn leading_bom_is_ignored() {
+        assert_eq!(extract_code("\u{feff}```lumen\nx\n```"), "\nx\n");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
         diags: Vec::new(),
         depth: 0,
         tree: 0,
+        abandoned: false,
     };
     let program = p.program();
     let mut diags = lex_diags;
@@ -186,6 +187,8 @@ struct Parser<'a> {
     /// Depth of the syntax tree being built (recursion plus left-nested operator chains),
     /// bounded so that later recursive passes and dropping the tree stay within the stack.
     tree: usize,
+    /// Set after a too-deep error: the rest of the file is skipped silently.
+    abandoned: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -242,7 +245,9 @@ impl<'a> Parser<'a> {
     // ----- errors and recovery ------------------------------------------------------
 
     fn error(&mut self, pos: Span, msg: impl Into<String>) -> Fail {
-        self.diags.push(Diagnostic::new(pos, msg));
+        if !self.abandoned {
+            self.diags.push(Diagnostic::new(pos, msg));
+        }
         Fail
     }
 
@@ -309,9 +314,14 @@ impl<'a> Parser<'a> {
         r
     }
 
+    /// Reports excessive nesting and abandons the parse: everything up to the end of
+    /// the file is skipped and no further errors are reported (they would be spurious).
     fn too_deep(&mut self) -> Fail {
         let pos = self.pos();
-        self.error(pos, "program nested too deeply")
+        self.error(pos, "program nested too deeply");
+        self.abandoned = true;
+        self.p = self.toks.len() - 1;
+        Fail
     }
 
     /// Accounts for one more level of a left-nested chain (restored by the caller).
@@ -742,31 +752,12 @@ impl<'a> Parser<'a> {
     /// `body`: statements up to `end` (or `else` when `else_ends`), which is not consumed.
     fn block(&mut self, else_ends: bool) -> Block {
         let open = self.pos();
-        let r = self.nested(|p| Ok(p.block_inner(else_ends)));
-        match r {
-            Ok(b) => b,
-            Err(Fail) => {
-                // Too deep: skip the construct's lines up to its `end` without recursing.
-                let mut level = 0usize;
-                loop {
-                    match self.peek() {
-                        TokenKind::Eof => break,
-                        TokenKind::Kw(Kw::End) if level == 0 => break,
-                        TokenKind::Kw(Kw::End) => level -= 1,
-                        TokenKind::Kw(
-                            Kw::If | Kw::While | Kw::Loop | Kw::For | Kw::Match | Kw::When,
-                        ) => level += 1,
-                        TokenKind::Kw(Kw::Fn) if self.p > 0 => level += 1,
-                        _ => {}
-                    }
-                    self.advance();
-                }
-                Block {
-                    stmts: Vec::new(),
-                    span: open,
-                }
-            }
-        }
+        // Too deep: the parse was abandoned (see `too_deep`).
+        self.nested(|p| Ok(p.block_inner(else_ends)))
+            .unwrap_or(Block {
+                stmts: Vec::new(),
+                span: open,
+            })
     }
 
     fn block_inner(&mut self, else_ends: bool) -> Block {
@@ -899,7 +890,7 @@ impl<'a> Parser<'a> {
                 kind: StmtKind::Expr(e),
             });
         }
-        let kind = self.if_chain(cond);
+        let kind = self.if_chain(cond, "'then' or newline");
         self.expect_kw(Kw::End, "'end'")?;
         Ok(Stmt { kind: kind?, span })
     }
@@ -915,9 +906,10 @@ impl<'a> Parser<'a> {
 
     /// The block form after the condition: `NL body { else if … } [ else NL body ]`,
     /// not consuming the final `end`.
-    fn if_chain(&mut self, cond: Expr) -> PResult<StmtKind> {
+    fn if_chain(&mut self, cond: Expr, header_end: &str) -> PResult<StmtKind> {
         let mut ok = true;
-        if self.expect_line_end().is_err() {
+        if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+            self.unexpected(header_end);
             ok = false;
             self.sync_line();
         }
@@ -927,7 +919,7 @@ impl<'a> Parser<'a> {
             if self.at_kw(Kw::If) {
                 let if_pos = self.advance();
                 let nested = match self.expr() {
-                    Ok(c) => self.nested(|p| p.if_chain(c)),
+                    Ok(c) => self.nested(|p| p.if_chain(c, "newline")),
                     Err(Fail) => {
                         self.sync_line();
                         self.block(true);
