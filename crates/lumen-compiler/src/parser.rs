@@ -389,7 +389,16 @@ impl<'a> Parser<'a> {
                 _ if recovering => Err(Fail),
                 _ => Err(self.unexpected("declaration")),
             };
-            let r = r.and_then(|d| self.expect_line_end().map(|_| d));
+            let r = r.and_then(|d| {
+                if matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                    Ok(d)
+                } else if self.diags.len() > before_diags {
+                    // Left over from an error inside the declaration: skip silently.
+                    Err(Fail)
+                } else {
+                    Err(self.unexpected("newline"))
+                }
+            });
             match r {
                 Ok(d) => decls.push(d),
                 Err(Fail) => self.sync_decl(),

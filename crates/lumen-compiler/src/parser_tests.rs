@@ -845,6 +845,10 @@ fn syntax_error_messages_and_positions() {
         ["2:5: unexpected '?', expected newline"]
     );
     assert_eq!(
+        body_errs("  if x y\n    1\n  end"),
+        ["2:8: unexpected 'y', expected 'then' or newline"]
+    );
+    assert_eq!(
         body_errs("  if x then 1"),
         ["2:14: unexpected newline, expected 'else'"]
     );
@@ -965,6 +969,37 @@ end
         [
             "2:30: unexpected '->', expected ')'",
             "7:12: unexpected ')', expected expression",
+        ]
+    );
+}
+
+#[test]
+fn stray_tokens_after_a_broken_construct_are_not_reported() {
+    let src = "\
+cell main()
+  let f = 1 + + g(fn(x: Int) -> Int
+    x
+  end)
+  print(f)
+end
+
+cell other() -> Int
+  let y = )
+  1
+end
+";
+    assert_eq!(
+        errs(src),
+        [
+            "2:15: unexpected '+', expected expression",
+            "9:11: unexpected ')', expected expression",
+        ]
+    );
+    assert_eq!(
+        errs("cell f()\nend )\ncell g()\nend\nend\n"),
+        [
+            "2:5: unexpected ')', expected newline",
+            "5:1: unexpected 'end', expected declaration",
         ]
     );
 }
