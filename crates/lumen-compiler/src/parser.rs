@@ -284,12 +284,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips to the end of the current line, stopping before a newline, `end` or EOF.
+    /// Skips to the end of the current line, stopping before a newline, `end`, EOF or a
+    /// declaration keyword that begins a line.
     fn sync_line(&mut self) {
         while !matches!(
             self.peek(),
             TokenKind::Newline | TokenKind::Eof | TokenKind::Kw(Kw::End)
-        ) {
+        ) && !self.at_line_start_decl()
+        {
             self.advance();
         }
     }
@@ -372,7 +374,8 @@ impl<'a> Parser<'a> {
     fn program(&mut self) -> Program {
         let mut decls = Vec::new();
         // After a declaration with errors, stray tokens up to the next declaration keyword
-        // (typically the rest of a construct the error broke up) are skipped silently.
+        // (typically the rest of a construct the error broke up: indented lines, an `end`
+        // or a closing bracket) are skipped silently.
         let mut recovering = false;
         loop {
             self.skip_newlines();
@@ -386,7 +389,18 @@ impl<'a> Parser<'a> {
                 TokenKind::Kw(Kw::Enum) => self.enum_decl().map(Decl::Enum),
                 TokenKind::Kw(Kw::Const) => self.const_decl().map(Decl::Const),
                 TokenKind::Kw(Kw::Type) => self.alias_decl().map(Decl::Alias),
-                _ if recovering => Err(Fail),
+                k if recovering
+                    && (self.pos().col > 1
+                        || matches!(
+                            k,
+                            TokenKind::Kw(Kw::End)
+                                | TokenKind::RParen
+                                | TokenKind::RBracket
+                                | TokenKind::RBrace
+                        )) =>
+                {
+                    Err(Fail)
+                }
                 _ => Err(self.unexpected("declaration")),
             };
             let r = r.and_then(|d| {
@@ -411,22 +425,19 @@ impl<'a> Parser<'a> {
         Program { decls }
     }
 
-    /// Skips to the next line that starts with a declaration keyword.
+    /// Skips to the next line that starts with a declaration keyword (possibly the
+    /// current token).
     fn sync_decl(&mut self) {
-        loop {
-            match self.peek() {
-                TokenKind::Eof => return,
-                TokenKind::Newline => {
-                    self.advance();
-                    if starts_decl(self.peek()) {
-                        return;
-                    }
-                }
-                _ => {
-                    self.advance();
-                }
-            }
+        while !self.at(&TokenKind::Eof) && !self.at_line_start_decl() {
+            self.advance();
         }
+    }
+
+    /// True at a declaration keyword that begins a line: a declaration missing its `end`
+    /// ends there rather than swallowing the next declaration.
+    fn at_line_start_decl(&self) -> bool {
+        starts_decl(self.peek())
+            && (self.p == 0 || self.toks[self.p - 1].kind == TokenKind::Newline)
     }
 
     /// `[T, U]` after a declaration name, if present.
@@ -550,7 +561,9 @@ impl<'a> Parser<'a> {
         let mut ok = true;
         loop {
             self.skip_newlines();
-            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof)
+                || self.at_line_start_decl()
+            {
                 break;
             }
             let start = self.p;
@@ -606,7 +619,9 @@ impl<'a> Parser<'a> {
         let mut ok = true;
         loop {
             self.skip_newlines();
-            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof)
+                || (self.at_line_start_decl() && !self.at_kw(Kw::Cell))
+            {
                 break;
             }
             let start = self.p;
@@ -777,6 +792,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 TokenKind::Eof | TokenKind::Kw(Kw::End) => break,
                 TokenKind::Kw(Kw::Else) if else_ends => break,
+                _ if self.at_line_start_decl() => break,
                 _ => {}
             }
             let start = self.p;

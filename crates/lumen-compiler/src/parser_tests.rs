@@ -1005,6 +1005,41 @@ end
 }
 
 #[test]
+fn top_level_statement_after_a_broken_cell_is_reported() {
+    assert_eq!(
+        errs("cell a()\n  let x = )\nend\nlet y = 1\n"),
+        [
+            "2:11: unexpected ')', expected expression",
+            "4:1: unexpected 'let', expected declaration",
+        ]
+    );
+}
+
+#[test]
+fn missing_end_stops_at_the_next_declaration() {
+    assert_eq!(
+        errs(
+            "cell a()\n  x
+cell b()\n  let y = )\nend\n"
+        ),
+        [
+            "3:1: unexpected 'cell', expected 'end'",
+            "4:11: unexpected ')', expected expression",
+        ]
+    );
+    assert_eq!(
+        errs(
+            "record R\n  x: Int\nenum E\n  A\n  cell m(self)\n    1\n  cell n(self)\n    2\n  end\nend\nconst C = 1 +\n"
+        ),
+        [
+            "3:1: unexpected 'enum', expected 'end'",
+            "7:3: unexpected 'cell', expected 'end'",
+            "12:1: unexpected end of file, expected expression",
+        ]
+    );
+}
+
+#[test]
 fn lexical_errors_suppress_follow_up_parse_errors() {
     assert_eq!(
         body_errs("  let s = \"abc\n  print(s)"),
