@@ -1663,35 +1663,26 @@ impl<'a> Parser<'a> {
             }
             TokenKind::LParen => {
                 self.advance();
-                let mut items = self.pattern_list(&TokenKind::RParen)?;
-                self.expect(&TokenKind::RParen, "')'")?;
-                match items.len() {
-                    0 => return Err(self.error(span, "empty pattern")),
-                    1 if !self.toks[self.p.saturating_sub(2)]
-                        .kind
-                        .eq(&TokenKind::Comma) =>
-                    {
-                        return Ok(items.remove(0));
-                    }
-                    _ => PatternKind::Tuple(items),
+                let first = self.pattern(true)?;
+                if !self.at(&TokenKind::Comma) {
+                    self.expect(&TokenKind::RParen, "')'")?;
+                    return Ok(first);
                 }
+                // A tuple pattern has at least two elements, like a tuple.
+                let mut items = vec![first];
+                while self.eat(&TokenKind::Comma) {
+                    if self.at(&TokenKind::RParen) && items.len() > 1 {
+                        break;
+                    }
+                    items.push(self.pattern(true)?);
+                }
+                self.expect(&TokenKind::RParen, "')'")?;
+                PatternKind::Tuple(items)
             }
             TokenKind::LBracket => self.list_pattern()?,
             _ => return Err(self.unexpected("pattern")),
         };
         Ok(Pattern { kind, span })
-    }
-
-    /// Comma-separated patterns up to `close` (not consumed); trailing comma allowed.
-    fn pattern_list(&mut self, close: &TokenKind) -> PResult<Vec<Pattern>> {
-        let mut items = Vec::new();
-        while !self.at(close) {
-            items.push(self.pattern(true)?);
-            if !self.eat(&TokenKind::Comma) {
-                break;
-            }
-        }
-        Ok(items)
     }
 
     /// A literal number pattern `[-] INT|FLOAT`, or an Int range `lo..hi` / `lo..=hi`.

@@ -614,6 +614,7 @@ fn patterns() {
     assert_eq!(m("err(_)"), "(err _)");
     assert_eq!(m("(a, (b, c))"), "(tuple a (tuple b c))");
     assert_eq!(m("(a)"), "a");
+    assert_eq!(m("(a, b,)"), "(tuple a b)");
     assert_eq!(m("[]"), "[]");
     assert_eq!(m("[p, q]"), "[p q]");
     assert_eq!(m("[head, ...tail]"), "[head ...tail]");
@@ -883,6 +884,29 @@ fn syntax_error_messages_and_positions() {
     assert_eq!(
         body_errs("  match v\n    \"a{x}\" -> 1\n  end"),
         ["3:5: string patterns cannot interpolate"]
+    );
+}
+
+#[test]
+fn pattern_errors() {
+    let arm = |p: &str| body_errs(&format!("  match v\n    {p} -> 0\n  end"));
+    assert_eq!(arm("()"), ["3:6: unexpected ')', expected pattern"]);
+    assert_eq!(arm("(a,)"), ["3:8: unexpected ')', expected pattern"]);
+    assert_eq!(arm("[a, ...r, b]"), ["3:15: unexpected 'b', expected ']'"]);
+    assert_eq!(
+        arm("1..2.5"),
+        ["3:10: range pattern bounds must be Int literals"]
+    );
+    assert_eq!(arm("1.5..2"), ["3:8: unexpected '..', expected '->'"]);
+    assert_eq!(
+        arm("9223372036854775808"),
+        ["3:5: integer literal out of range"]
+    );
+    assert_eq!(arm("Rect(w: 1, h)"), ["3:13: expected a type name"]);
+    assert_eq!(arm("x: 5"), ["3:8: unexpected '5', expected type name"]);
+    assert_eq!(
+        body_errs("  let x: Int | = 1"),
+        ["2:17: unexpected '=', expected type"]
     );
 }
 
