@@ -895,7 +895,7 @@ fn pattern_errors() {
     assert_eq!(arm("[a, ...r, b]"), ["3:15: unexpected 'b', expected ']'"]);
     assert_eq!(
         arm("1..2.5"),
-        ["3:10: range pattern bounds must be Int literals"]
+        ["3:8: range pattern bounds must be Int literals"]
     );
     assert_eq!(arm("1.5..2"), ["3:8: unexpected '..', expected '->'"]);
     assert_eq!(
