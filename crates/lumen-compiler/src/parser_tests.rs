@@ -906,7 +906,7 @@ fn pattern_errors() {
     assert_eq!(arm("x: 5"), ["3:8: unexpected '5', expected type name"]);
     assert_eq!(
         body_errs("  let x: Int | = 1"),
-        ["2:17: unexpected '=', expected type"]
+        ["2:16: unexpected '=', expected type"]
     );
 }
 
