@@ -188,9 +188,13 @@ pub enum TokenKind {
 /// A token with its position and byte range in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
+    /// What the token is.
     pub kind: TokenKind,
+    /// Position of its first character.
     pub pos: Span,
+    /// Byte range in the source (for `InterpStart`, the whole string literal).
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
 }
 

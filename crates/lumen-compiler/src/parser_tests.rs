@@ -1064,6 +1064,15 @@ cell b()\n  let y = )\nend\n"
 }
 
 #[test]
+fn markdown_programs_keep_original_positions() {
+    let md = "# Doc\n\nSome `code`.\n\n```lumen\ncell main()\n  let x = [1,, 2]\nend\n```\n";
+    assert_eq!(
+        errs(&crate::extract_code(md)),
+        ["7:14: unexpected ',', expected expression"]
+    );
+}
+
+#[test]
 fn lexical_errors_suppress_follow_up_parse_errors() {
     assert_eq!(
         body_errs("  let s = \"abc\n  print(s)"),
