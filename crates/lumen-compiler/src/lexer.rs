@@ -324,7 +324,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Consumes one character (not a newline: those go through `newline`).
+    /// Consumes one character (not a line break: `run` handles those).
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.i += c.len_utf8();
