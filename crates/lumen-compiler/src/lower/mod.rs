@@ -293,11 +293,12 @@ impl<'a> FnLower<'a> {
             let last = &self.code[n - 1];
             let mut reads_t = false;
             last.for_each_use(self.types, |r| reads_t |= r == t);
-            if !reads_t && last.def() == Some(t) {
-                if let Some(d) = self.code[n - 1].dst_mut() {
-                    *d = dst;
-                    return;
-                }
+            if !reads_t
+                && last.def() == Some(t)
+                && let Some(d) = self.code[n - 1].dst_mut()
+            {
+                *d = dst;
+                return;
             }
         }
         self.copy(dst, t);
