@@ -181,7 +181,18 @@ impl<'a> FnLower<'a> {
         let ret = self.fresh(ret_ty);
         self.expr_to(body, ret);
         self.at(self.func.span);
-        self.emit(Instr::Return { src: ret });
+        // `…; x` at the end: return the local's register itself rather than a copy.
+        let n = self.code.len();
+        match self.code.last() {
+            Some(&Instr::Copy { dst, src })
+                if dst == ret && self.last_label != n && self.regs[src as usize] == ret_ty =>
+            {
+                self.code[n - 1] = Instr::Return { src };
+            }
+            _ => {
+                self.emit(Instr::Return { src: ret });
+            }
+        }
         Cell {
             name: self.func.name.clone(),
             kind: match self.func.kind {
