@@ -36,7 +36,9 @@ impl FnLower<'_> {
     /// Evaluates `e` into `dst`, converting (by a copy) when `dst` has another register type.
     pub(super) fn expr_to(&mut self, e: &Expr, dst: Reg) {
         let ty = self.reg_ty(&e.ty);
-        if ty == self.regs[dst as usize] || e.ty == Type::Never {
+        let dst_ty = self.regs[dst as usize];
+        // Any result may be written to a `Dyn` register directly (it is boxed there).
+        if ty == dst_ty || dst_ty == RegTy::Dyn || e.ty == Type::Never {
             self.expr_exact(e, dst);
         } else {
             let t = self.fresh(ty);
@@ -46,7 +48,7 @@ impl FnLower<'_> {
         }
     }
 
-    /// Evaluates `e` into `dst`, whose register type is `e`'s.
+    /// Evaluates `e` into `dst`, whose register type is `e`'s or `Dyn`.
     fn expr_exact(&mut self, e: &Expr, dst: Reg) {
         use ExprKind as K;
         let span = e.span;
@@ -96,6 +98,13 @@ impl FnLower<'_> {
             K::FloatToInt(a) => {
                 let src = self.expr(a);
                 self.emit_at(span, Instr::FloatToInt { dst, src });
+            }
+            K::And(a, b) | K::Or(a, b) if self.regs[dst as usize] != RegTy::Bool => {
+                // The short circuit tests the register, so it must be a Bool one.
+                let t = self.fresh(RegTy::Bool);
+                self.expr_exact(e, t);
+                self.at(span);
+                self.copy(dst, t);
             }
             K::And(a, b) | K::Or(a, b) => {
                 self.expr_to(a, dst);

@@ -294,13 +294,18 @@ impl<'a> FnLower<'a> {
 
     /// Stores the value just computed into `t` (a fresh temporary) into `dst` instead:
     /// rewrites the last instruction to write `dst` directly when that is equivalent
-    /// (nothing jumps past it, it does not read `t`, same register type), else copies.
+    /// (nothing jumps past it, it does not read `t`, same register type or a `Dyn`
+    /// destination), else copies.
     fn redirect(&mut self, t: Reg, dst: Reg) {
         if t == dst {
             return;
         }
         let n = self.code.len();
-        if n > 0 && self.last_label != n && self.regs[t as usize] == self.regs[dst as usize] {
+        let dst_ty = self.regs[dst as usize];
+        if n > 0
+            && self.last_label != n
+            && (self.regs[t as usize] == dst_ty || dst_ty == RegTy::Dyn)
+        {
             let last = &self.code[n - 1];
             let mut reads_t = false;
             last.for_each_use(self.types, |r| reads_t |= r == t);
