@@ -11,11 +11,23 @@ impl FnLower<'_> {
     /// A register holding the value of `e`. For a local read this is the local's own
     /// register, so callers only read it.
     pub(super) fn expr(&mut self, e: &Expr) -> Reg {
-        if let ExprKind::Local(l) = e.kind {
-            let r = self.local(l);
-            if self.regs[r as usize] == self.reg_ty(&e.ty) {
-                return r;
+        match e.kind {
+            ExprKind::Local(l) => {
+                let r = self.local(l);
+                if self.regs[r as usize] == self.reg_ty(&e.ty) {
+                    return r;
+                }
             }
+            ExprKind::Int(v) if e.ty == Type::Int => return self.const_int(v),
+            ExprKind::Float(v) if e.ty == Type::Float => return self.const_float(v),
+            ExprKind::Const(id) if matches!(e.ty, Type::Int | Type::Float) => {
+                match self.prog.consts.get(id as usize) {
+                    Some(Value::Int(v)) => return self.const_int(*v),
+                    Some(Value::Float(v)) => return self.const_float(*v),
+                    _ => {}
+                }
+            }
+            _ => {}
         }
         let t = self.fresh_of(&e.ty);
         self.expr_exact(e, t);

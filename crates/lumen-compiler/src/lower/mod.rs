@@ -128,6 +128,11 @@ struct FnLower<'a> {
     last_label: usize,
     /// Position given to instructions emitted now.
     cur: Pos,
+    /// Registers loaded once at entry with Int/Float constants used as operands (keyed
+    /// by the value's bits), so loops do not reload them every iteration.
+    const_regs: HashMap<(RegTy, u64), Reg>,
+    /// The loads of those registers, placed before the body by [`FnLower::finish`].
+    prologue: Vec<Instr>,
 }
 
 impl<'a> FnLower<'a> {
@@ -149,6 +154,8 @@ impl<'a> FnLower<'a> {
             loops: Vec::new(),
             last_label: usize::MAX,
             cur: func.span,
+            const_regs: HashMap::new(),
+            prologue: Vec::new(),
         };
         // Calling convention: parameters, then captures, then every other local.
         let ordered: Vec<LocalId> = func
@@ -193,6 +200,7 @@ impl<'a> FnLower<'a> {
                 self.emit(Instr::Return { src: ret });
             }
         }
+        self.place_prologue();
         Cell {
             name: self.func.name.clone(),
             kind: match self.func.kind {
@@ -207,6 +215,47 @@ impl<'a> FnLower<'a> {
             code: self.code,
             pos: self.pos,
         }
+    }
+
+    /// Puts the constant loads in front of the code, shifting every jump target.
+    fn place_prologue(&mut self) {
+        let k = self.prologue.len();
+        if k == 0 {
+            return;
+        }
+        for ins in &mut self.code {
+            if let Some(t) = ins.jump_target_mut() {
+                *t += k as u32;
+            }
+        }
+        let mut code = std::mem::take(&mut self.prologue);
+        code.append(&mut self.code);
+        self.code = code;
+        let mut pos = vec![self.func.span; k];
+        pos.append(&mut self.pos);
+        self.pos = pos;
+    }
+
+    /// A register holding the Int `v` for the whole call (read only).
+    fn const_int(&mut self, v: i64) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Int, v as u64)) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Int);
+        self.prologue.push(Instr::LoadInt { dst: r, value: v });
+        self.const_regs.insert((RegTy::Int, v as u64), r);
+        r
+    }
+
+    /// A register holding the Float `v` for the whole call (read only).
+    fn const_float(&mut self, v: f64) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Float, v.to_bits())) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Float);
+        self.prologue.push(Instr::LoadFloat { dst: r, value: v });
+        self.const_regs.insert((RegTy::Float, v.to_bits()), r);
+        r
     }
 
     // ---- types and registers
