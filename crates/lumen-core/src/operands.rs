@@ -432,6 +432,31 @@ macro_rules! with_instr_table {
     };
 }
 
+/// Applies a register renaming to one field of kind `reg` (other kinds are left alone).
+macro_rules! map_field {
+    (reg, $x:ident, $f:ident) => {
+        *$x = $f(*$x)
+    };
+    ($other:ident, $x:ident, $f:ident) => {
+        let _ = $x;
+    };
+}
+
+macro_rules! gen_map_regs {
+    ($( $op:literal $name:ident { $($field:ident : $kind:ident),* } )*) => {
+        impl Instr {
+            /// Renames every register field with `f` (an operand run is named by its
+            /// first register, so a renaming must keep runs consecutive).
+            pub fn map_regs(&mut self, mut f: impl FnMut(Reg) -> Reg) {
+                match self {
+                    $( Instr::$name { $($field),* } => { $( map_field!($kind, $field, f); )* } )*
+                }
+            }
+        }
+    };
+}
+crate::with_instr_table!(gen_map_regs);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,5 +509,22 @@ mod tests {
         let mut i = Instr::IntAdd { dst: 1, a: 2, b: 3 };
         *i.dst_mut().unwrap() = 9;
         assert_eq!(i, Instr::IntAdd { dst: 9, a: 2, b: 3 });
+        i.map_regs(|r| r * 10);
+        assert_eq!(
+            i,
+            Instr::IntAdd {
+                dst: 90,
+                a: 20,
+                b: 30
+            }
+        );
+        let mut j = Instr::JumpIfIntCmp {
+            op: crate::lir::CmpOp::Lt,
+            a: 1,
+            b: 2,
+            target: 7,
+        };
+        j.map_regs(|r| r + 1);
+        assert_eq!(j.jump_target(), Some(7));
     }
 }

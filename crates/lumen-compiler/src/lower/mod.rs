@@ -6,11 +6,12 @@
 //! lowered either to "some register holding the value" ([`FnLower::expr`], which may hand
 //! back a local's register to read) or into a given destination ([`FnLower::expr_to`]).
 //! After a cell is built, [`moves::insert_moves`] turns copies out of dead registers into
-//! moves (move on last use, docs/design.md).
+//! moves (move on last use, docs/design.md) and [`compact`] drops unused registers.
 //!
 //! Submodules: [`expr`] (values, calls, assignment), [`control`] (conditions, loops,
 //! `match`), [`pattern`] (pattern tests and bindings), [`moves`] (the liveness pass).
 
+mod compact;
 mod control;
 mod expr;
 pub mod moves;
@@ -36,6 +37,7 @@ pub fn lower(program: &hir::Program) -> LirModule {
     for func in &program.funcs {
         let mut cell = FnLower::new(program, &types, func, &mut pool).finish();
         moves::insert_moves(&mut cell, &types);
+        compact::compact_registers(&mut cell, &types);
         cells.push(cell);
     }
     let main = (program.main as usize) < cells.len();
