@@ -20,10 +20,15 @@ impl FnLower<'_> {
             }
             ExprKind::Int(v) if e.ty == Type::Int => return self.const_int(v),
             ExprKind::Float(v) if e.ty == Type::Float => return self.const_float(v),
-            ExprKind::Const(id) if matches!(e.ty, Type::Int | Type::Float) => {
+            ExprKind::Str(ref text) if e.ty == Type::Str => {
+                let idx = self.pool.string(text);
+                return self.const_pooled(idx);
+            }
+            ExprKind::Const(id) if matches!(e.ty, Type::Int | Type::Float | Type::Str) => {
                 match self.prog.consts.get(id as usize) {
                     Some(Value::Int(v)) => return self.const_int(*v),
                     Some(Value::Float(v)) => return self.const_float(*v),
+                    Some(Value::Str(_)) => return self.const_pooled(id),
                     _ => {}
                 }
             }

@@ -130,8 +130,8 @@ struct FnLower<'a> {
     last_label: usize,
     /// Position given to instructions emitted now.
     cur: Pos,
-    /// Registers loaded once at entry with Int/Float constants used as operands (keyed
-    /// by the value's bits), so loops do not reload them every iteration.
+    /// Registers loaded once at entry with Int/Float/String constants used as operands
+    /// (keyed by the value's bits or pool index), so loops do not reload them.
     const_regs: HashMap<(RegTy, u64), Reg>,
     /// The loads of those registers, placed before the body by [`FnLower::finish`].
     prologue: Vec<Instr>,
@@ -257,6 +257,17 @@ impl<'a> FnLower<'a> {
         let r = self.fresh(RegTy::Float);
         self.prologue.push(Instr::LoadFloat { dst: r, value: v });
         self.const_regs.insert((RegTy::Float, v.to_bits()), r);
+        r
+    }
+
+    /// A register holding pool constant `idx` (a String) for the whole call (read only).
+    fn const_pooled(&mut self, idx: u32) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Str, idx as u64)) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Str);
+        self.prologue.push(Instr::LoadConst { dst: r, idx });
+        self.const_regs.insert((RegTy::Str, idx as u64), r);
         r
     }
 
