@@ -39,10 +39,11 @@ impl FnLower<'_> {
         t
     }
 
-    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns` (an
+    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns()` (an
     /// operand evaluated afterwards may assign the local, and this read comes first).
-    pub(super) fn operand(&mut self, e: &Expr, later_assigns: bool) -> Reg {
-        if later_assigns && matches!(e.kind, ExprKind::Local(_)) {
+    /// The test is only run for local reads, keeping deep expressions linear.
+    pub(super) fn operand(&mut self, e: &Expr, later_assigns: impl FnOnce() -> bool) -> Reg {
+        if matches!(e.kind, ExprKind::Local(_)) && later_assigns() {
             let t = self.fresh_of(&e.ty);
             self.expr_exact(e, t);
             return t;
@@ -228,7 +229,7 @@ impl FnLower<'_> {
                 );
             }
             K::CallValue { callee, args } => {
-                let c = self.operand(callee, args.iter().any(has_assign));
+                let c = self.operand(callee, || args.iter().any(has_assign));
                 let base = self.run_typed(args);
                 self.emit_at(
                     span,
@@ -286,7 +287,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::TupleNew { dst, args, argc });
             }
             K::Range { lo, hi, inclusive } => {
-                let lo = self.operand(lo, has_assign(hi));
+                let lo = self.operand(lo, || has_assign(hi));
                 let hi = self.expr(hi);
                 let inclusive = *inclusive;
                 self.emit_at(
@@ -330,7 +331,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::MakeErr { dst, src });
             }
             K::Index { kind, base, index } => {
-                let b = self.operand(base, has_assign(index));
+                let b = self.operand(base, || has_assign(index));
                 let i = self.expr(index);
                 let instr = match kind {
                     IndexKind::List => Instr::ListGet {
@@ -541,7 +542,7 @@ impl FnLower<'_> {
                 },
             );
         }
-        let ra = self.operand(a, has_assign(b));
+        let ra = self.operand(a, || has_assign(b));
         let rb = self.expr(b);
         let (a, b) = (ra, rb);
         let i = match op {
@@ -631,10 +632,12 @@ impl FnLower<'_> {
             let key = match elem {
                 PlaceElem::Field(_) => None,
                 PlaceElem::ListIndex(e) | PlaceElem::MapIndex(e) => {
-                    let later = place.path[i + 1..].iter().any(|el| match el {
-                        PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
-                        PlaceElem::Field(_) => false,
-                    }) || has_assign(value);
+                    let later = || {
+                        place.path[i + 1..].iter().any(|el| match el {
+                            PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
+                            PlaceElem::Field(_) => false,
+                        }) || has_assign(value)
+                    };
                     Some(self.operand(e, later))
                 }
             };
