@@ -780,3 +780,68 @@ fn conditions_short_circuit_and_values_of_statements_are_null() {
     assert_eq!(run(&m, "f", vec![Value::Int(9)]), Value::Bool(true));
     assert!(matches!(run(&m, "g", vec![]), Value::Null));
 }
+
+#[test]
+fn operands_keep_left_to_right_order_when_a_later_one_assigns() {
+    // let mut x = 1
+    // let y = x + match 0  _ -> { x = 10; 1 }    → 1 + 1, not 10 + 1
+    // let mut b = true
+    // b = false or b                              → true (reads the old b)
+    // y * 100 + x + (if b then 1000 else 0)
+    let mut f = F::new();
+    let x = f.var("x", Type::Int, true);
+    let y = f.var("y", Type::Int, false);
+    let b = f.var("b", Type::Bool, true);
+    let arm_body = block(vec![assign(x, vec![], int(10)), int(1)]);
+    let m = ex(
+        ExprKind::Match {
+            scrutinee: Box::new(int(0)),
+            arms: vec![Arm {
+                pattern: pat(PatternKind::Wildcard, Type::Int),
+                guard: None,
+                body: arm_body,
+            }],
+        },
+        Type::Int,
+    );
+    let body = block(vec![
+        let_(x, Type::Int, int(1)),
+        let_(
+            y,
+            Type::Int,
+            bin(BinOp::IntAdd, loc(x, Type::Int), m, Type::Int),
+        ),
+        let_(b, Type::Bool, ex(ExprKind::Bool(true), Type::Bool)),
+        assign(
+            b,
+            vec![],
+            ex(
+                ExprKind::Or(
+                    Box::new(ex(ExprKind::Bool(false), Type::Bool)),
+                    Box::new(loc(b, Type::Bool)),
+                ),
+                Type::Bool,
+            ),
+        ),
+        bin(
+            BinOp::IntAdd,
+            bin(
+                BinOp::IntAdd,
+                bin(BinOp::IntMul, loc(y, Type::Int), int(100), Type::Int),
+                loc(x, Type::Int),
+                Type::Int,
+            ),
+            ex(
+                ExprKind::If {
+                    cond: Box::new(loc(b, Type::Bool)),
+                    then_branch: Box::new(int(1000)),
+                    else_branch: Some(Box::new(int(0))),
+                },
+                Type::Int,
+            ),
+            Type::Int,
+        ),
+    ]);
+    let m = compile(&program(vec![], vec![f.build("f", Type::Int, body)]));
+    assert_eq!(run(&m, "f", vec![]), Value::Int(200 + 10 + 1000));
+}
