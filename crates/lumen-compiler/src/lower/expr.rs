@@ -58,6 +58,10 @@ impl FnLower<'_> {
         // Any result may be written to a `Dyn` register directly (it is boxed there).
         if ty == dst_ty || dst_ty == RegTy::Dyn || e.ty == Type::Never {
             self.expr_exact(e, dst);
+        } else if dst_ty == RegTy::Null {
+            // A `Null` destination discards the value (a `-> Null` cell's tail, §3.1).
+            self.stmt(e);
+            self.emit_at(e.span, Instr::LoadNull { dst });
         } else {
             let t = self.fresh(ty);
             self.expr_exact(e, t);

@@ -845,3 +845,12 @@ fn operands_keep_left_to_right_order_when_a_later_one_assigns() {
     let m = compile(&program(vec![], vec![f.build("f", Type::Int, body)]));
     assert_eq!(run(&m, "f", vec![]), Value::Int(200 + 10 + 1000));
 }
+
+#[test]
+fn a_null_cell_discards_its_tail_value() {
+    // cell f() -> Null: 1 + 2   (the tail value is discarded, §3.1)
+    let f = F::new();
+    let body = block(vec![bin(BinOp::IntAdd, int(1), int(2), Type::Int)]);
+    let m = compile(&program(vec![], vec![f.build("f", Type::Null, body)]));
+    assert!(matches!(run(&m, "f", vec![]), Value::Null));
+}
