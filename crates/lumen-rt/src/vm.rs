@@ -346,6 +346,8 @@ fn type_test(v: &Value, test: TypeTest) -> bool {
         | (TypeTest::Map, Value::Map(_))
         | (TypeTest::Tuple, Value::Tuple(_))
         | (TypeTest::Result, Value::Ok(_) | Value::Err(_))
+        | (TypeTest::Ok, Value::Ok(_))
+        | (TypeTest::Err, Value::Err(_))
         | (TypeTest::Fn, Value::Fn(_)) => true,
         (TypeTest::Record(t), Value::Record(r)) => r.type_id == t,
         (TypeTest::Enum(t), Value::Variant(x)) => x.type_id == t,
