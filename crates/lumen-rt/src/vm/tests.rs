@@ -2,8 +2,9 @@
 
 use super::*;
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CellKind, Pos, RegTy};
+use lumen_core::lir::{Cell, CellKind, CmpOp, Instr, Pos, RegTy, TypeDef};
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A `Write` sink tests can read back.
 #[derive(Clone, Default)]
