@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub(crate) input: Box<dyn BufRead>,
     /// Origin of `clock()`.
     pub(crate) start: std::time::Instant,
+    /// The translated ops of every cell (indexed like the module's cells).
+    codes: std::rc::Rc<[code::Code]>,
 }
 
 impl State {
@@ -84,6 +86,11 @@ impl VM {
     /// (flushed when a call finishes, also on error) and stdin is the real stdin.
     pub fn new(module: LirModule) -> VM {
         let invalid = verify(&module).err();
+        let codes: Vec<code::Code> = if invalid.is_none() {
+            module.cells.iter().map(code::translate).collect()
+        } else {
+            Vec::new()
+        };
         VM {
             module,
             st: State {
@@ -93,6 +100,7 @@ impl VM {
                 out: Box::new(std::io::BufWriter::new(std::io::stdout())),
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
+                codes: codes.into(),
             },
             invalid,
         }
@@ -265,9 +273,17 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
         .rev()
         .map(|f| {
             let cell = &m.cells[f.cell as usize];
+            // `pc` is an op index; the op remembers its LIR instruction.
+            let lir = st
+                .codes
+                .get(f.cell as usize)
+                .and_then(|c| c.lir.get(f.pc as usize));
             TraceFrame {
                 name: cell.name.clone(),
-                pos: cell.pos.get(f.pc as usize).copied().unwrap_or_default(),
+                pos: lir
+                    .and_then(|&i| cell.pos.get(i as usize))
+                    .copied()
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -297,6 +313,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
     }
 }
 
+mod code;
 mod exec;
 mod slow;
 

@@ -1,11 +1,12 @@
 //! The interpreter's hot loop: scalar arithmetic, jumps, calls and returns, list and
 //! field access. Everything else goes to [`slow`](super::slow::slow), out of line.
 
+use super::code::{FloatBin, Op};
 use super::slow::slow;
 use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
 use crate::builtins;
 use lumen_core::error::RtError;
-use lumen_core::lir::{CmpOp, Instr, LirModule};
+use lumen_core::lir::{CmpOp, LirModule};
 use lumen_core::ops;
 use lumen_core::value::Value;
 use std::ptr;
@@ -68,14 +69,24 @@ unsafe fn take(p: *mut Value) -> Value {
     }
 }
 
-/// Records instruction `pc - 1` as the failing one in the current frame.
+/// Records op `pc` as the failing one in the current frame.
 #[cold]
 #[inline(never)]
 fn fault_at(st: &mut State, pc: usize, e: Fault) -> Fault {
     if let Some(f) = st.frames.last_mut() {
-        f.pc = (pc - 1) as u32;
+        f.pc = pc as u32;
     }
     e
+}
+
+#[inline(always)]
+fn float_bin(op: FloatBin, x: f64, y: f64) -> f64 {
+    match op {
+        FloatBin::Add => x + y,
+        FloatBin::Sub => x - y,
+        FloatBin::Mul => x * y,
+        FloatBin::Div => x / y,
+    }
 }
 
 #[inline(always)]
@@ -141,22 +152,28 @@ fn shrink(regs: &mut Vec<Value>, base: usize) {
 
 /// Runs the frame stack until the frame at depth `stop` returns.
 ///
-/// Invariants (set up by `enter` and the call instructions): the top frame's registers
-/// are `regs[base..base + cell.regs.len()]` and end at `regs.len()`; the module passed
-/// the load-time verifier, so operand registers, jump targets and callees are in range
-/// and every cell ends with an unconditional jump, return or halt.
+/// Invariants (set up by `enter` and the call ops): the top frame's registers are
+/// `regs[base..base + cell.regs.len()]` and end at `regs.len()`; the module passed the
+/// load-time verifier and was translated by [`super::code::translate`], so operand
+/// registers, jump targets and callees are in range and no op sequence runs off its end.
 pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
     let cells = &m.cells[..];
+    // A shared handle, so the ops stay borrowed while `st` is mutated.
+    let codes = Rc::clone(&st.codes);
+    let codes: &[super::code::Code] = &codes;
     let Some(&top) = st.frames.last() else {
         return Err(RtError::Internal("no frame to run".into()).into());
     };
-    let mut code: &[Instr] = &cells[top.cell as usize].code;
-    let mut pc = top.pc as usize;
+    let mut ops: *const Op = codes[top.cell as usize].ops.as_ptr();
+    // SAFETY (for every use of `ip`): `ip` points into the current cell's ops; it starts
+    // at a frame's saved position or a translated jump target, and every op sequence
+    // ends with a jump, return or halt, so it never passes the end.
+    let mut ip: *const Op = unsafe { ops.add(top.pc as usize) };
     let mut base = top.base as usize;
     // SAFETY (for every use of `r`): `r` points at the current frame's first register;
     // the window lies inside `regs` (invariant above) and every operand register is below
     // the cell's register count (verified). `r` is recomputed after anything that may
-    // reallocate or re-borrow `regs` (calls, returns, builtins, the slow path).
+    // reallocate or re-borrow `regs` (calls, returns, builtins, the out-of-line path).
     let mut r: *mut Value = unsafe { st.regs.as_mut_ptr().add(base) };
 
     // A register's address; every use is inside an `unsafe` block.
@@ -176,9 +193,20 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             unsafe { put(r.add($i as usize), v) }
         }};
     }
+    // Index of the executing op.
+    macro_rules! pc {
+        () => {
+            (unsafe { ip.offset_from(ops) } - 1) as usize
+        };
+    }
     macro_rules! fail {
         ($e:expr) => {
-            return Err(fault_at(st, pc, Fault::from($e)))
+            return Err(fault_at(st, pc!(), Fault::from($e)))
+        };
+    }
+    macro_rules! jump {
+        ($t:expr) => {
+            ip = unsafe { ops.add($t as usize) }
         };
     }
     macro_rules! int {
@@ -213,15 +241,13 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
         };
     }
-    macro_rules! int_op {
-        ($dst:expr, $a:expr, $b:expr, $f:expr) => {{
-            let x = int!($a);
-            let y = int!($b);
-            match $f(x, y) {
+    macro_rules! int_res {
+        ($dst:expr, $e:expr) => {
+            match $e {
                 Ok(z) => set!($dst, Value::Int(z)),
                 Err(e) => fail!(e),
             }
-        }};
+        };
     }
     macro_rules! float_op {
         ($dst:expr, $a:expr, $b:expr, $f:expr) => {{
@@ -230,6 +256,13 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             set!($dst, Value::Float($f(x, y)));
         }};
     }
+    macro_rules! branch {
+        ($cond:expr, $target:expr) => {
+            if $cond {
+                jump!($target);
+            }
+        };
+    }
     // Pushes a callee frame; `captures` are copied after the moved arguments.
     macro_rules! push_call {
         ($dst:expr, $callee:expr, $args:expr, $argc:expr, $captures:expr) => {{
@@ -237,18 +270,20 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 fail!(RtError::StackOverflow);
             }
             let callee_id: u32 = $callee;
-            let callee = &cells[callee_id as usize];
+            let pc = pc!();
             if let Some(f) = st.frames.last_mut() {
-                f.pc = (pc - 1) as u32;
+                f.pc = pc as u32;
             }
+            let callee_code = &codes[callee_id as usize];
             let new_base = st.regs.len();
-            grow(&mut st.regs, callee.regs.len());
+            grow(&mut st.regs, callee_code.nregs);
             let p = st.regs.as_mut_ptr();
             let from = base + $args as usize;
             for i in 0..$argc as usize {
-                // SAFETY: the caller's argument registers and the fresh callee registers
-                // are inside `regs` and disjoint (the callee's start at the old length).
-                unsafe { ptr::swap(p.add(from + i), p.add(new_base + i)) };
+                // SAFETY: the caller's argument registers and the fresh (null) callee
+                // registers are inside `regs` and disjoint (the callee's start at the old
+                // length), so the write overwrites nothing that needs dropping.
+                unsafe { ptr::write(p.add(new_base + i), take(p.add(from + i))) };
             }
             let caps: &[Value] = $captures;
             for (i, v) in caps.iter().enumerate() {
@@ -260,115 +295,174 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 base: new_base as u32,
                 ret: $dst,
             });
-            code = &callee.code;
+            ops = callee_code.ops.as_ptr();
+            ip = ops;
             base = new_base;
             r = unsafe { st.regs.as_mut_ptr().add(base) };
-            pc = 0;
         }};
     }
 
     loop {
-        // SAFETY: `pc` is in range: it starts at 0, a verified jump target or the
-        // instruction after a call, and no cell runs off its end (verified).
-        let ins = unsafe { code.get_unchecked(pc) };
-        pc += 1;
-        match *ins {
-            Instr::LoadInt { dst, value } => set!(dst, Value::Int(value)),
-            Instr::LoadFloat { dst, value } => set!(dst, Value::Float(value)),
-            Instr::LoadBool { dst, value } => set!(dst, Value::Bool(value)),
-            Instr::LoadNull { dst } => set!(dst, Value::Null),
-            Instr::Copy { dst, src } => set!(dst, dup(rd!(src))),
-            Instr::Move { dst, src } => {
+        let op = unsafe { &*ip };
+        ip = unsafe { ip.add(1) };
+        match *op {
+            Op::LoadInt { dst, value } => set!(dst, Value::Int(value)),
+            Op::LoadFloat { dst, value } => set!(dst, Value::Float(value)),
+            Op::LoadBool { dst, value } => set!(dst, Value::Bool(value)),
+            Op::LoadNull { dst } => set!(dst, Value::Null),
+            Op::Copy { dst, src } => set!(dst, dup(rd!(src))),
+            Op::Move { dst, src } => {
                 if dst != src {
                     let v = unsafe { take(reg!(src)) };
                     set!(dst, v);
                 }
             }
 
-            Instr::IntAdd { dst, a, b } => checked!(dst, int!(a).checked_add(int!(b))),
-            Instr::IntSub { dst, a, b } => checked!(dst, int!(a).checked_sub(int!(b))),
-            Instr::IntMul { dst, a, b } => checked!(dst, int!(a).checked_mul(int!(b))),
-            Instr::IntAddImm { dst, a, value } => checked!(dst, int!(a).checked_add(value)),
-            Instr::IntDiv { dst, a, b } => int_op!(dst, a, b, ops::int_div),
-            Instr::IntFloorDiv { dst, a, b } => int_op!(dst, a, b, ops::int_floor_div),
-            Instr::IntMod { dst, a, b } => int_op!(dst, a, b, ops::int_mod),
-            Instr::IntNeg { dst, src } => checked!(dst, int!(src).checked_neg()),
-            Instr::BitAnd { dst, a, b } => set!(dst, Value::Int(int!(a) & int!(b))),
-            Instr::BitOr { dst, a, b } => set!(dst, Value::Int(int!(a) | int!(b))),
-            Instr::BitXor { dst, a, b } => set!(dst, Value::Int(int!(a) ^ int!(b))),
-            Instr::Shl { dst, a, b } => set!(dst, Value::Int(ops::int_shl(int!(a), int!(b)))),
-            Instr::Shr { dst, a, b } => set!(dst, Value::Int(ops::int_shr(int!(a), int!(b)))),
-            Instr::BitNot { dst, src } => set!(dst, Value::Int(!int!(src))),
+            Op::IntAdd { dst, a, b } => checked!(dst, int!(a).checked_add(int!(b))),
+            Op::IntSub { dst, a, b } => checked!(dst, int!(a).checked_sub(int!(b))),
+            Op::IntMul { dst, a, b } => checked!(dst, int!(a).checked_mul(int!(b))),
+            Op::IntAddImm { dst, a, value } => checked!(dst, int!(a).checked_add(value)),
+            Op::IntDiv { dst, a, b } => int_res!(dst, ops::int_div(int!(a), int!(b))),
+            Op::IntFloorDiv { dst, a, b } => {
+                int_res!(dst, ops::int_floor_div(int!(a), int!(b)))
+            }
+            Op::IntMod { dst, a, b } => int_res!(dst, ops::int_mod(int!(a), int!(b))),
+            Op::IntAddK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_add(k as i64))
+            }
+            Op::IntSubK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_sub(k as i64))
+            }
+            Op::IntMulK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_mul(k as i64))
+            }
+            Op::IntDivK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                int_res!(dst, ops::int_div(int!(a), k as i64))
+            }
+            Op::IntFloorDivK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                int_res!(dst, ops::int_floor_div(int!(a), k as i64))
+            }
+            Op::IntModK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                let x = int!(a);
+                // Positive operands (the common case) need no sign fix-up.
+                if x >= 0 && k > 0 {
+                    set!(dst, Value::Int(x % k as i64));
+                } else {
+                    int_res!(dst, ops::int_mod(x, k as i64));
+                }
+            }
+            Op::IntNeg { dst, src } => checked!(dst, int!(src).checked_neg()),
+            Op::BitAnd { dst, a, b } => set!(dst, Value::Int(int!(a) & int!(b))),
+            Op::BitOr { dst, a, b } => set!(dst, Value::Int(int!(a) | int!(b))),
+            Op::BitXor { dst, a, b } => set!(dst, Value::Int(int!(a) ^ int!(b))),
+            Op::Shl { dst, a, b } => set!(dst, Value::Int(ops::int_shl(int!(a), int!(b)))),
+            Op::Shr { dst, a, b } => set!(dst, Value::Int(ops::int_shr(int!(a), int!(b)))),
+            Op::BitNot { dst, src } => set!(dst, Value::Int(!int!(src))),
 
-            Instr::FloatAdd { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x + y),
-            Instr::FloatSub { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x - y),
-            Instr::FloatMul { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x * y),
-            Instr::FloatDiv { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x / y),
-            Instr::FloatFloorDiv { dst, a, b } => float_op!(dst, a, b, ops::float_floor_div),
-            Instr::FloatMod { dst, a, b } => float_op!(dst, a, b, ops::float_mod),
-            Instr::FloatPow { dst, a, b } => float_op!(dst, a, b, ops::float_pow),
-            Instr::FloatNeg { dst, src } => set!(dst, Value::Float(-float!(src))),
-            Instr::IntToFloat { dst, src } => set!(dst, Value::Float(int!(src) as f64)),
-            Instr::FloatToInt { dst, src } => match ops::float_to_int(float!(src)) {
-                Ok(i) => set!(dst, Value::Int(i)),
-                Err(e) => fail!(e),
-            },
+            Op::FloatAdd { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x + y),
+            Op::FloatSub { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x - y),
+            Op::FloatMul { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x * y),
+            Op::FloatDiv { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x / y),
+            Op::FloatK {
+                op,
+                k_first,
+                dst,
+                a,
+                t,
+                value,
+            } => {
+                set!(t, Value::Float(value));
+                let x = float!(a);
+                let z = if k_first {
+                    float_bin(op, value, x)
+                } else {
+                    float_bin(op, x, value)
+                };
+                set!(dst, Value::Float(z));
+            }
+            Op::FloatFloorDiv { dst, a, b } => float_op!(dst, a, b, ops::float_floor_div),
+            Op::FloatMod { dst, a, b } => float_op!(dst, a, b, ops::float_mod),
+            Op::FloatPow { dst, a, b } => float_op!(dst, a, b, ops::float_pow),
+            Op::FloatNeg { dst, src } => set!(dst, Value::Float(-float!(src))),
+            Op::IntToFloat { dst, src } => set!(dst, Value::Float(int!(src) as f64)),
+            Op::FloatToInt { dst, src } => int_res!(dst, ops::float_to_int(float!(src))),
 
-            Instr::IntCmp { op, dst, a, b } => {
+            Op::IntCmp { op, dst, a, b } => {
                 set!(dst, Value::Bool(int_cmp(op, int!(a), int!(b))))
             }
-            Instr::FloatCmp { op, dst, a, b } => {
+            Op::FloatCmp { op, dst, a, b } => {
                 set!(dst, Value::Bool(float_cmp(op, float!(a), float!(b))))
             }
-            Instr::Not { dst, src } => set!(dst, Value::Bool(!boolean!(src))),
+            Op::Not { dst, src } => set!(dst, Value::Bool(!boolean!(src))),
 
-            Instr::Jump { target } => pc = target as usize,
-            Instr::JumpIf { cond, target } => {
-                if boolean!(cond) {
-                    pc = target as usize;
-                }
+            Op::Jump { target } => jump!(target),
+            Op::JumpIf { cond, target } => branch!(boolean!(cond), target),
+            Op::JumpIfNot { cond, target } => branch!(!boolean!(cond), target),
+            Op::JumpIfLt { a, b, target } => branch!(int!(a) < int!(b), target),
+            Op::JumpIfLe { a, b, target } => branch!(int!(a) <= int!(b), target),
+            Op::JumpIfGt { a, b, target } => branch!(int!(a) > int!(b), target),
+            Op::JumpIfGe { a, b, target } => branch!(int!(a) >= int!(b), target),
+            Op::JumpIfEq { a, b, target } => branch!(int!(a) == int!(b), target),
+            Op::JumpIfNe { a, b, target } => branch!(int!(a) != int!(b), target),
+            Op::JumpIfIntCmpK {
+                op,
+                a,
+                t,
+                k,
+                target,
+            } => {
+                set!(t, Value::Int(k as i64));
+                branch!(int_cmp(op, int!(a), k as i64), target)
             }
-            Instr::JumpIfNot { cond, target } => {
-                if !boolean!(cond) {
-                    pc = target as usize;
-                }
+            Op::JumpIfFloatCmp {
+                op,
+                when,
+                c,
+                a,
+                b,
+                target,
+            } => {
+                let res = float_cmp(op, float!(a), float!(b));
+                set!(c, Value::Bool(res));
+                branch!(res == when, target)
             }
-            Instr::JumpIfIntCmp { op, a, b, target } => {
-                if int_cmp(op, int!(a), int!(b)) {
-                    pc = target as usize;
-                }
-            }
-            Instr::JumpIfNull { src, target } => {
-                if matches!(rd!(src), Value::Null) {
-                    pc = target as usize;
-                }
-            }
-            Instr::Return { src } => {
-                let v = unsafe { take(reg!(src)) };
+            Op::JumpIfNull { src, target } => branch!(matches!(rd!(src), Value::Null), target),
+            Op::Return { src } => {
+                let src_p = unsafe { reg!(src) };
                 let Some(done) = st.frames.pop() else {
                     return Err(RtError::Internal("return without a frame".into()).into());
                 };
-                // Frees the callee's registers, so values it copied stay unique in the caller.
-                shrink(&mut st.regs, done.base as usize);
                 if st.frames.len() == stop {
+                    let v = unsafe { take(src_p) };
+                    shrink(&mut st.regs, done.base as usize);
                     return Ok(v);
                 }
                 let Some(&caller) = st.frames.last() else {
                     return Err(RtError::Internal("return without a caller".into()).into());
                 };
-                code = &cells[caller.cell as usize].code;
                 base = caller.base as usize;
                 r = unsafe { st.regs.as_mut_ptr().add(base) };
-                pc = caller.pc as usize + 1;
-                set!(done.ret, v);
+                // The result goes straight from the callee's register to the caller's.
+                unsafe { put(reg!(done.ret), take(src_p)) };
+                // Frees the callee's registers, so values it copied stay unique in the caller.
+                shrink(&mut st.regs, done.base as usize);
+                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                ops = codes[caller.cell as usize].ops.as_ptr();
+                ip = unsafe { ops.add(caller.pc as usize + 1) };
             }
-            Instr::Call {
+            Op::Call {
                 dst,
                 cell: callee,
                 args,
                 argc,
             } => push_call!(dst, callee, args, argc, &[]),
-            Instr::CallValue {
+            Op::CallValue {
                 dst,
                 callee,
                 args,
@@ -387,14 +481,15 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 }
                 push_call!(dst, f.cell, args, argc, &f.captures)
             }
-            Instr::CallBuiltin {
+            Op::CallBuiltin {
                 dst,
                 builtin,
                 args,
                 argc,
             } => {
+                let pc = pc!();
                 if let Some(f) = st.frames.last_mut() {
-                    f.pc = (pc - 1) as u32;
+                    f.pc = pc as u32;
                 }
                 let res = builtins::call(m, st, builtin, base + args as usize, argc as usize);
                 // A higher-order builtin may have grown (reallocated) the register stack.
@@ -405,7 +500,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 }
             }
 
-            Instr::ListGet { dst, list, idx } => {
+            Op::ListGet { dst, list, idx } => {
                 let i = int!(idx);
                 let v = match rd!(list) {
                     Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
@@ -416,7 +511,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
-            Instr::ListSet { list, idx, src } => {
+            Op::ListSet { list, idx, src } => {
                 let i = int!(idx);
                 let v = dup(rd!(src));
                 match unsafe { &mut *reg!(list) } {
@@ -432,14 +527,14 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                     other => fail!(bad_tag("list", other)),
                 }
             }
-            Instr::ListLen { dst, list } => {
+            Op::ListLen { dst, list } => {
                 let n = match rd!(list) {
                     Value::List(l) => l.items.len(),
                     other => fail!(bad_tag("list", other)),
                 };
                 set!(dst, Value::Int(n as i64));
             }
-            Instr::TupleGet { dst, tuple, index } => {
+            Op::TupleGet { dst, tuple, index } => {
                 let v = match rd!(tuple) {
                     Value::Tuple(t) => match t.items.get(index as usize) {
                         Some(v) => dup(v),
@@ -449,7 +544,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
-            Instr::FieldGet { dst, record, field } => {
+            Op::FieldGet { dst, record, field } => {
                 let v = match rd!(record) {
                     Value::Record(rec) => match rec.fields.get(field as usize) {
                         Some(v) => dup(v),
@@ -459,14 +554,14 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
-            Instr::VariantTag { dst, src } => {
+            Op::VariantTag { dst, src } => {
                 let t = match rd!(src) {
                     Value::Variant(v) => v.tag,
                     other => fail!(bad_tag("enum", other)),
                 };
                 set!(dst, Value::Int(t as i64));
             }
-            Instr::PayloadGet { dst, src, index } => {
+            Op::PayloadGet { dst, src, index } => {
                 let v = match rd!(src) {
                     Value::Variant(v) => match v.payload.get(index as usize) {
                         Some(x) => dup(x),
@@ -477,8 +572,12 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(dst, v);
             }
 
-            _ => {
-                let res = slow(m, &mut st.regs[base..], ins);
+            Op::Lir { idx } => {
+                let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));
+                let res = match cell.and_then(|c| c.code.get(idx as usize)) {
+                    Some(ins) => slow(m, &mut st.regs[base..], ins),
+                    None => Err(RtError::Internal("op without instruction".into())),
+                };
                 r = unsafe { st.regs.as_mut_ptr().add(base) };
                 if let Err(e) = res {
                     fail!(e);

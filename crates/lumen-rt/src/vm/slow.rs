@@ -58,6 +58,8 @@ fn type_test(v: &Value, test: TypeTest) -> bool {
         | (TypeTest::Map, Value::Map(_))
         | (TypeTest::Tuple, Value::Tuple(_))
         | (TypeTest::Result, Value::Ok(_) | Value::Err(_))
+        | (TypeTest::Ok, Value::Ok(_))
+        | (TypeTest::Err, Value::Err(_))
         | (TypeTest::Fn, Value::Fn(_)) => true,
         (TypeTest::Record(t), Value::Record(r)) => r.type_id == t,
         (TypeTest::Enum(t), Value::Variant(x)) => x.type_id == t,
@@ -296,6 +298,9 @@ mod tests {
         assert!(type_test(&Value::Int(1), TypeTest::Int));
         assert!(!type_test(&Value::Int(1), TypeTest::Float));
         assert!(type_test(&Value::ok(Value::Null), TypeTest::Result));
+        assert!(type_test(&Value::ok(Value::Null), TypeTest::Ok));
+        assert!(!type_test(&Value::ok(Value::Null), TypeTest::Err));
+        assert!(type_test(&Value::err(Value::Null), TypeTest::Err));
         let v = Value::Variant(Rc::new(Variant {
             type_id: 2,
             tag: 1,
