@@ -22,6 +22,7 @@ pub mod types;
 
 pub use diagnostics::{CompileError, Diagnostic};
 use lumen_core::lir::LirModule;
+pub use markdown::extract_code;
 
 /// Parses Lumen source (`.lm` text) into a syntax tree, reporting every syntax error.
 pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {

@@ -1,10 +1,1815 @@
-//! Parser (to be written).
-use crate::ast::Program;
-use crate::diagnostics::Diagnostic;
+//! Recursive-descent parser (language reference §3–§6): tokens to [`ast::Program`].
+//!
+//! Expressions use precedence climbing over the table of §5.1. Errors are reported as
+//! `unexpected <token>, expected <what>` at the offending token; the parser then recovers
+//! at the next statement (or declaration) so that every syntax error of a file is
+//! reported. Block headers (`if c`, `cell f(…)`, `match e`, …) recover by still parsing
+//! their body up to `end`, which keeps later errors from being misattributed.
 
-pub fn parse(_source: &str) -> Result<Program, Vec<Diagnostic>> {
-    Err(vec![Diagnostic::new(
-        Default::default(),
-        "parser not written yet",
-    )])
+use crate::ast::*;
+use crate::diagnostics::Diagnostic;
+use crate::lexer::{Kw, Token, TokenKind, lex};
+
+/// Parses a whole `.lm` source, returning the program or every syntax error (by position).
+pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
+    let (toks, lex_diags) = lex(source);
+    let mut p = Parser {
+        src: source,
+        toks,
+        p: 0,
+        diags: Vec::new(),
+        depth: 0,
+        tree: 0,
+    };
+    let program = p.program();
+    let mut diags = lex_diags;
+    // A parse error on a line that already has a lexical error at or before it is almost
+    // always a consequence of that error (a skipped character, an emptied string).
+    for d in p.diags {
+        let caused = diags
+            .iter()
+            .any(|l| l.span.line == d.span.line && l.span.col <= d.span.col);
+        if !caused {
+            diags.push(d);
+        }
+    }
+    if diags.is_empty() {
+        Ok(program)
+    } else {
+        diags.sort_by_key(|d| d.span);
+        diags.dedup();
+        Err(diags)
+    }
+}
+
+/// A syntax error was already recorded; the caller should recover.
+#[derive(Debug)]
+struct Fail;
+
+type PResult<T> = Result<T, Fail>;
+
+/// Maximum nesting of expressions, patterns, types and blocks (bounds native stack use).
+const MAX_DEPTH: usize = 120;
+/// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c`.
+const MAX_TREE: usize = 1500;
+
+/// Precedence levels of §5.1 (higher binds tighter).
+const PREC_CMP: u8 = 4;
+const PREC_RANGE: u8 = 8;
+
+/// What an infix token does.
+#[derive(Clone, Copy)]
+enum Infix {
+    Bin(BinOp),
+    /// A non-chaining comparison (`== != < <= > >= in`).
+    Cmp(BinOp),
+    Is,
+    As,
+    Pipe,
+    Range(bool),
+}
+
+fn infix(k: &TokenKind) -> Option<(u8, Infix)> {
+    use Infix::*;
+    use TokenKind as T;
+    Some(match k {
+        T::QQ => (1, Bin(BinOp::Coalesce)),
+        T::Kw(Kw::Or) => (2, Bin(BinOp::Or)),
+        T::Kw(Kw::And) => (3, Bin(BinOp::And)),
+        T::EqEq => (PREC_CMP, Cmp(BinOp::Eq)),
+        T::Ne => (PREC_CMP, Cmp(BinOp::Ne)),
+        T::Lt => (PREC_CMP, Cmp(BinOp::Lt)),
+        T::Le => (PREC_CMP, Cmp(BinOp::Le)),
+        T::Gt => (PREC_CMP, Cmp(BinOp::Gt)),
+        T::Ge => (PREC_CMP, Cmp(BinOp::Ge)),
+        T::Kw(Kw::In) => (PREC_CMP, Cmp(BinOp::In)),
+        T::Kw(Kw::Is) => (PREC_CMP, Is),
+        T::Kw(Kw::As) => (PREC_CMP, As),
+        T::Bar => (PREC_CMP, Bin(BinOp::BitOr)),
+        T::Caret => (5, Bin(BinOp::BitXor)),
+        T::PipeGt => (6, Pipe),
+        T::Amp => (6, Bin(BinOp::BitAnd)),
+        T::PlusPlus => (7, Bin(BinOp::Concat)),
+        T::DotDot => (PREC_RANGE, Range(false)),
+        T::DotDotEq => (PREC_RANGE, Range(true)),
+        T::Shl => (9, Bin(BinOp::Shl)),
+        T::Shr => (9, Bin(BinOp::Shr)),
+        T::Plus => (10, Bin(BinOp::Add)),
+        T::Minus => (10, Bin(BinOp::Sub)),
+        T::Star => (11, Bin(BinOp::Mul)),
+        T::Slash => (11, Bin(BinOp::Div)),
+        T::SlashSlash => (11, Bin(BinOp::FloorDiv)),
+        T::Percent => (11, Bin(BinOp::Mod)),
+        T::StarStar => (12, Bin(BinOp::Pow)),
+        _ => return None,
+    })
+}
+
+/// The operator of a compound assignment token `op=`.
+fn compound_op(k: &TokenKind) -> Option<BinOp> {
+    use TokenKind as T;
+    Some(match k {
+        T::Plus => BinOp::Add,
+        T::Minus => BinOp::Sub,
+        T::Star => BinOp::Mul,
+        T::Slash => BinOp::Div,
+        T::SlashSlash => BinOp::FloorDiv,
+        T::Percent => BinOp::Mod,
+        T::StarStar => BinOp::Pow,
+        T::Amp => BinOp::BitAnd,
+        T::Bar => BinOp::BitOr,
+        T::Caret => BinOp::BitXor,
+        T::Shl => BinOp::Shl,
+        T::Shr => BinOp::Shr,
+        _ => return None,
+    })
+}
+
+/// Tokens that can begin an expression (decides whether `return` has an operand).
+fn starts_expr(k: &TokenKind) -> bool {
+    use TokenKind as T;
+    matches!(
+        k,
+        T::Int(_)
+            | T::Float(_)
+            | T::Str(_)
+            | T::InterpStart
+            | T::Ident
+            | T::Reserved
+            | T::LParen
+            | T::LBracket
+            | T::LBrace
+            | T::Minus
+            | T::Tilde
+            | T::Kw(
+                Kw::True
+                    | Kw::False
+                    | Kw::Null
+                    | Kw::SelfValue
+                    | Kw::Ok
+                    | Kw::Err
+                    | Kw::If
+                    | Kw::Match
+                    | Kw::When
+                    | Kw::Fn
+                    | Kw::Not
+            )
+    )
+}
+
+/// Tokens that continue a postfix chain.
+fn starts_postfix(k: &TokenKind) -> bool {
+    use TokenKind as T;
+    matches!(k, T::LParen | T::LBracket | T::Dot | T::QDot | T::Bang)
+}
+
+/// Keywords that start a top-level declaration (recovery points).
+fn starts_decl(k: &TokenKind) -> bool {
+    matches!(
+        k,
+        TokenKind::Kw(Kw::Cell | Kw::Extern | Kw::Record | Kw::Enum | Kw::Const | Kw::Type)
+    )
+}
+
+/// `2^63`: valid only as the operand of unary minus.
+const MIN_MAGNITUDE: u64 = 1 << 63;
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<Token>,
+    p: usize,
+    diags: Vec<Diagnostic>,
+    /// Current recursion depth of the parser.
+    depth: usize,
+    /// Depth of the syntax tree being built (recursion plus left-nested operator chains),
+    /// bounded so that later recursive passes and dropping the tree stay within the stack.
+    tree: usize,
+}
+
+impl<'a> Parser<'a> {
+    // ----- token access -------------------------------------------------------------
+
+    fn tok(&self) -> &Token {
+        // The vector always ends with Eof and `p` never moves past it.
+        &self.toks[self.p.min(self.toks.len() - 1)]
+    }
+
+    fn peek(&self) -> &TokenKind {
+        &self.tok().kind
+    }
+
+    fn peek_at(&self, n: usize) -> &TokenKind {
+        let i = (self.p + n).min(self.toks.len() - 1);
+        &self.toks[i].kind
+    }
+
+    fn pos(&self) -> Span {
+        self.tok().pos
+    }
+
+    fn at(&self, k: &TokenKind) -> bool {
+        self.peek() == k
+    }
+
+    fn at_kw(&self, kw: Kw) -> bool {
+        *self.peek() == TokenKind::Kw(kw)
+    }
+
+    /// Consumes the current token (never moves past `Eof`) and returns its position.
+    fn advance(&mut self) -> Span {
+        let pos = self.pos();
+        if self.p + 1 < self.toks.len() {
+            self.p += 1;
+        }
+        pos
+    }
+
+    fn eat(&mut self, k: &TokenKind) -> bool {
+        if self.at(k) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn text(&self) -> &'a str {
+        self.tok().text(self.src)
+    }
+
+    // ----- errors and recovery ------------------------------------------------------
+
+    fn error(&mut self, pos: Span, msg: impl Into<String>) -> Fail {
+        self.diags.push(Diagnostic::new(pos, msg));
+        Fail
+    }
+
+    /// Reports the current token as unexpected (`expected` names what would fit).
+    fn unexpected(&mut self, expected: &str) -> Fail {
+        let tok = self.tok();
+        let msg = match tok.kind {
+            TokenKind::Reserved => format!("'{}' is reserved", tok.text(self.src)),
+            TokenKind::Eof => format!("unexpected end of file, expected {expected}"),
+            TokenKind::Newline => format!("unexpected newline, expected {expected}"),
+            _ => format!("unexpected '{}', expected {expected}", tok.text(self.src)),
+        };
+        let pos = tok.pos;
+        self.error(pos, msg)
+    }
+
+    fn expect(&mut self, k: &TokenKind, expected: &str) -> PResult<Span> {
+        if self.at(k) {
+            Ok(self.advance())
+        } else {
+            Err(self.unexpected(expected))
+        }
+    }
+
+    fn expect_kw(&mut self, kw: Kw, expected: &str) -> PResult<Span> {
+        self.expect(&TokenKind::Kw(kw), expected)
+    }
+
+    /// Requires the end of a line (or of the file) after a statement or header.
+    fn expect_line_end(&mut self) -> PResult<()> {
+        match self.peek() {
+            TokenKind::Newline | TokenKind::Eof => Ok(()),
+            _ => Err(self.unexpected("newline")),
+        }
+    }
+
+    /// Skips to the end of the current line, stopping before a newline, `end` or EOF.
+    fn sync_line(&mut self) {
+        while !matches!(
+            self.peek(),
+            TokenKind::Newline | TokenKind::Eof | TokenKind::Kw(Kw::End)
+        ) {
+            self.advance();
+        }
+    }
+
+    fn skip_newlines(&mut self) {
+        while self.at(&TokenKind::Newline) {
+            self.advance();
+        }
+    }
+
+    /// Runs `f` one nesting level deeper, failing cleanly past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_DEPTH || self.tree >= MAX_TREE {
+            return Err(self.too_deep());
+        }
+        let saved = self.tree;
+        self.depth += 1;
+        self.tree += 1;
+        let r = f(self);
+        self.depth -= 1;
+        self.tree = saved;
+        r
+    }
+
+    fn too_deep(&mut self) -> Fail {
+        let pos = self.pos();
+        self.error(pos, "program nested too deeply")
+    }
+
+    /// Accounts for one more level of a left-nested chain (restored by the caller).
+    fn deepen(&mut self) -> PResult<()> {
+        self.tree += 1;
+        if self.tree >= MAX_TREE {
+            return Err(self.too_deep());
+        }
+        Ok(())
+    }
+
+    // ----- names ----------------------------------------------------------------------
+
+    fn ident(&mut self, expected: &str) -> PResult<Ident> {
+        if self.at(&TokenKind::Ident) {
+            let name = self.text().to_string();
+            let span = self.advance();
+            Ok(Ident { name, span })
+        } else {
+            Err(self.unexpected(expected))
+        }
+    }
+
+    fn label(&mut self) -> Option<Ident> {
+        if self.at(&TokenKind::Label) {
+            let name = self.text().get(1..).unwrap_or("").to_string();
+            let span = self.advance();
+            Some(Ident { name, span })
+        } else {
+            None
+        }
+    }
+
+    /// `IDENT [ "." IDENT ]` after `is`/`as` or in a typed pattern.
+    fn type_name(&mut self) -> PResult<TypeName> {
+        let first = self.ident("type name")?;
+        let span = first.span;
+        let mut path = vec![first];
+        if self.at(&TokenKind::Dot) && *self.peek_at(1) == TokenKind::Ident {
+            self.advance();
+            path.push(self.ident("variant name")?);
+        }
+        Ok(TypeName { path, span })
+    }
+
+    // ----- declarations ---------------------------------------------------------------
+
+    fn program(&mut self) -> Program {
+        let mut decls = Vec::new();
+        // After a declaration with errors, stray tokens up to the next declaration keyword
+        // (typically the rest of a construct the error broke up) are skipped silently.
+        let mut recovering = false;
+        loop {
+            self.skip_newlines();
+            let before_diags = self.diags.len();
+            let start = self.p;
+            let r = match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Kw(Kw::Cell) => self.cell_decl(false).map(Decl::Cell),
+                TokenKind::Kw(Kw::Extern) => self.extern_decl().map(Decl::Extern),
+                TokenKind::Kw(Kw::Record) => self.record_decl().map(Decl::Record),
+                TokenKind::Kw(Kw::Enum) => self.enum_decl().map(Decl::Enum),
+                TokenKind::Kw(Kw::Const) => self.const_decl().map(Decl::Const),
+                TokenKind::Kw(Kw::Type) => self.alias_decl().map(Decl::Alias),
+                _ if recovering => Err(Fail),
+                _ => Err(self.unexpected("declaration")),
+            };
+            let r = r.and_then(|d| self.expect_line_end().map(|_| d));
+            match r {
+                Ok(d) => decls.push(d),
+                Err(Fail) => self.sync_decl(),
+            }
+            recovering = self.diags.len() > before_diags || (recovering && self.p == start);
+            if self.p == start {
+                self.advance();
+            }
+        }
+        Program { decls }
+    }
+
+    /// Skips to the next line that starts with a declaration keyword.
+    fn sync_decl(&mut self) {
+        loop {
+            match self.peek() {
+                TokenKind::Eof => return,
+                TokenKind::Newline => {
+                    self.advance();
+                    if starts_decl(self.peek()) {
+                        return;
+                    }
+                }
+                _ => {
+                    self.advance();
+                }
+            }
+        }
+    }
+
+    /// `[T, U]` after a declaration name, if present.
+    fn type_params(&mut self) -> PResult<Vec<Ident>> {
+        let mut out = Vec::new();
+        if self.eat(&TokenKind::LBracket) {
+            loop {
+                out.push(self.ident("type parameter name")?);
+                if !self.eat(&TokenKind::Comma) {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::RBracket, "']'")?;
+        }
+        Ok(out)
+    }
+
+    /// `params` up to (not including) `)`: `name: T [= default]`, trailing comma allowed.
+    fn params(&mut self, defaults: bool) -> PResult<Vec<Param>> {
+        let mut out = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            let name = self.ident("parameter name")?;
+            self.expect(&TokenKind::Colon, "':'")?;
+            let ty = self.ty()?;
+            let default = if defaults && self.eat(&TokenKind::Eq) {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            out.push(Param { name, ty, default });
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `cell name[T](params) -> R NL body end`; in an enum, a method taking `self` first.
+    fn cell_decl(&mut self, method: bool) -> PResult<CellDecl> {
+        let span = self.advance();
+        let header = self.cell_header(method);
+        if header.is_err() {
+            self.sync_line();
+        }
+        let body = self.block(false);
+        self.expect_kw(Kw::End, "'end'")?;
+        let (name, type_params, params, ret) = header?;
+        Ok(CellDecl {
+            name,
+            type_params,
+            has_self: method,
+            params,
+            ret,
+            body,
+            span,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn cell_header(
+        &mut self,
+        method: bool,
+    ) -> PResult<(Ident, Vec<Ident>, Vec<Param>, Option<TypeExpr>)> {
+        let name = self.ident("cell name")?;
+        let type_params = if method {
+            Vec::new()
+        } else {
+            self.type_params()?
+        };
+        self.expect(&TokenKind::LParen, "'('")?;
+        if method {
+            self.expect_kw(Kw::SelfValue, "'self'")?;
+            if !self.at(&TokenKind::RParen) {
+                self.expect(&TokenKind::Comma, "',' or ')'")?;
+            }
+        }
+        let params = self.params(true)?;
+        self.expect(&TokenKind::RParen, "')'")?;
+        let ret = self.ret_type()?;
+        self.expect_line_end()?;
+        Ok((name, type_params, params, ret))
+    }
+
+    /// `[-> type]`.
+    fn ret_type(&mut self) -> PResult<Option<TypeExpr>> {
+        if self.eat(&TokenKind::Arrow) {
+            Ok(Some(self.ty()?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn extern_decl(&mut self) -> PResult<ExternDecl> {
+        let span = self.advance();
+        self.expect_kw(Kw::Cell, "'cell'")?;
+        let name = self.ident("cell name")?;
+        self.expect(&TokenKind::LParen, "'('")?;
+        let params = self.params(true)?;
+        self.expect(&TokenKind::RParen, "')'")?;
+        let ret = self.ret_type()?;
+        Ok(ExternDecl {
+            name,
+            params,
+            ret,
+            span,
+        })
+    }
+
+    fn record_decl(&mut self) -> PResult<RecordDecl> {
+        let span = self.advance();
+        let header = (|| {
+            let name = self.ident("record name")?;
+            let tps = self.type_params()?;
+            self.expect_line_end()?;
+            Ok((name, tps))
+        })();
+        if header.is_err() {
+            self.sync_line();
+        }
+        let mut fields = Vec::new();
+        let mut ok = true;
+        loop {
+            self.skip_newlines();
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+                break;
+            }
+            let start = self.p;
+            let field = (|| {
+                let name = self.ident("field name or 'end'")?;
+                self.expect(&TokenKind::Colon, "':'")?;
+                let ty = self.ty()?;
+                let default = if self.eat(&TokenKind::Eq) {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                self.expect_line_end()?;
+                Ok(FieldDecl { name, ty, default })
+            })();
+            match field {
+                Ok(f) => fields.push(f),
+                Err(Fail) => {
+                    ok = false;
+                    self.sync_line();
+                    if self.p == start {
+                        self.advance();
+                    }
+                }
+            }
+        }
+        self.expect_kw(Kw::End, "'end'")?;
+        let (name, type_params) = header?;
+        if !ok {
+            return Err(Fail);
+        }
+        Ok(RecordDecl {
+            name,
+            type_params,
+            fields,
+            span,
+        })
+    }
+
+    fn enum_decl(&mut self) -> PResult<EnumDecl> {
+        let span = self.advance();
+        let header = (|| {
+            let name = self.ident("enum name")?;
+            let tps = self.type_params()?;
+            self.expect_line_end()?;
+            Ok((name, tps))
+        })();
+        if header.is_err() {
+            self.sync_line();
+        }
+        let mut variants = Vec::new();
+        let mut methods = Vec::new();
+        let mut ok = true;
+        loop {
+            self.skip_newlines();
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+                break;
+            }
+            let start = self.p;
+            let item = if self.at_kw(Kw::Cell) {
+                self.cell_decl(true)
+                    .and_then(|m| self.expect_line_end().map(|_| methods.push(m)))
+            } else {
+                (|| {
+                    let name = self.ident("variant, 'cell' or 'end'")?;
+                    let mut payload = Vec::new();
+                    if self.eat(&TokenKind::LParen) {
+                        loop {
+                            payload.push(self.ty()?);
+                            if !self.eat(&TokenKind::Comma) || self.at(&TokenKind::RParen) {
+                                break;
+                            }
+                        }
+                        self.expect(&TokenKind::RParen, "')'")?;
+                    }
+                    self.expect_line_end()?;
+                    variants.push(VariantDecl { name, payload });
+                    Ok(())
+                })()
+            };
+            if item.is_err() {
+                ok = false;
+                self.sync_line();
+                if self.p == start {
+                    self.advance();
+                }
+            }
+        }
+        self.expect_kw(Kw::End, "'end'")?;
+        let (name, type_params) = header?;
+        if !ok {
+            return Err(Fail);
+        }
+        Ok(EnumDecl {
+            name,
+            type_params,
+            variants,
+            methods,
+            span,
+        })
+    }
+
+    fn const_decl(&mut self) -> PResult<ConstDecl> {
+        let span = self.advance();
+        let name = self.ident("constant name")?;
+        let ty = if self.eat(&TokenKind::Colon) {
+            Some(self.ty()?)
+        } else {
+            None
+        };
+        self.expect(&TokenKind::Eq, "'='")?;
+        let value = self.expr()?;
+        Ok(ConstDecl {
+            name,
+            ty,
+            value,
+            span,
+        })
+    }
+
+    fn alias_decl(&mut self) -> PResult<AliasDecl> {
+        let span = self.advance();
+        let name = self.ident("type name")?;
+        self.expect(&TokenKind::Eq, "'='")?;
+        let ty = self.ty()?;
+        Ok(AliasDecl { name, ty, span })
+    }
+
+    // ----- types ------------------------------------------------------------------------
+
+    /// `type = tterm { "|" tterm }`.
+    fn ty(&mut self) -> PResult<TypeExpr> {
+        self.nested(|p| {
+            let first = p.type_term()?;
+            if !p.at(&TokenKind::Bar) {
+                return Ok(first);
+            }
+            let span = first.span;
+            let mut alts = vec![first];
+            while p.eat(&TokenKind::Bar) {
+                alts.push(p.type_term()?);
+            }
+            Ok(TypeExpr {
+                kind: TypeExprKind::Union(alts),
+                span,
+            })
+        })
+    }
+
+    fn type_term(&mut self) -> PResult<TypeExpr> {
+        let span = self.pos();
+        let mut t = match self.peek() {
+            TokenKind::Ident => {
+                let name = self.ident("type")?;
+                let mut args = Vec::new();
+                if self.eat(&TokenKind::LBracket) {
+                    loop {
+                        args.push(self.ty()?);
+                        if !self.eat(&TokenKind::Comma) || self.at(&TokenKind::RBracket) {
+                            break;
+                        }
+                    }
+                    self.expect(&TokenKind::RBracket, "']'")?;
+                }
+                TypeExpr {
+                    kind: TypeExprKind::Named { name, args },
+                    span,
+                }
+            }
+            TokenKind::Kw(Kw::Fn) => {
+                self.advance();
+                self.expect(&TokenKind::LParen, "'('")?;
+                let mut params = Vec::new();
+                while !self.at(&TokenKind::RParen) {
+                    params.push(self.ty()?);
+                    if !self.eat(&TokenKind::Comma) {
+                        break;
+                    }
+                }
+                self.expect(&TokenKind::RParen, "')'")?;
+                self.expect(&TokenKind::Arrow, "'->'")?;
+                let ret = Box::new(self.ty()?);
+                TypeExpr {
+                    kind: TypeExprKind::Fn { params, ret },
+                    span,
+                }
+            }
+            TokenKind::LParen => {
+                self.advance();
+                let mut inner = self.ty()?;
+                self.expect(&TokenKind::RParen, "')'")?;
+                inner.span = span;
+                inner
+            }
+            _ => return Err(self.unexpected("type")),
+        };
+        while self.eat(&TokenKind::Question) {
+            t = TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(t)),
+                span,
+            };
+        }
+        Ok(t)
+    }
+
+    // ----- statements ---------------------------------------------------------------------
+
+    /// `body`: statements up to `end` (or `else` when `else_ends`), which is not consumed.
+    fn block(&mut self, else_ends: bool) -> Block {
+        let open = self.pos();
+        let r = self.nested(|p| Ok(p.block_inner(else_ends)));
+        match r {
+            Ok(b) => b,
+            Err(Fail) => {
+                // Too deep: skip the construct's lines up to its `end` without recursing.
+                let mut level = 0usize;
+                loop {
+                    match self.peek() {
+                        TokenKind::Eof => break,
+                        TokenKind::Kw(Kw::End) if level == 0 => break,
+                        TokenKind::Kw(Kw::End) => level -= 1,
+                        TokenKind::Kw(
+                            Kw::If | Kw::While | Kw::Loop | Kw::For | Kw::Match | Kw::When,
+                        ) => level += 1,
+                        TokenKind::Kw(Kw::Fn) if self.p > 0 => level += 1,
+                        _ => {}
+                    }
+                    self.advance();
+                }
+                Block {
+                    stmts: Vec::new(),
+                    span: open,
+                }
+            }
+        }
+    }
+
+    fn block_inner(&mut self, else_ends: bool) -> Block {
+        let open = self.pos();
+        let mut stmts: Vec<Stmt> = Vec::new();
+        loop {
+            self.skip_newlines();
+            match self.peek() {
+                TokenKind::Eof | TokenKind::Kw(Kw::End) => break,
+                TokenKind::Kw(Kw::Else) if else_ends => break,
+                _ => {}
+            }
+            let start = self.p;
+            match self.stmt().and_then(|s| self.expect_line_end().map(|_| s)) {
+                Ok(s) => stmts.push(s),
+                Err(Fail) => self.sync_line(),
+            }
+            if self.p == start {
+                self.advance();
+            }
+        }
+        let span = stmts.first().map_or(open, |s| s.span);
+        Block { stmts, span }
+    }
+
+    fn stmt(&mut self) -> PResult<Stmt> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::Kw(Kw::Let) => self.let_stmt()?,
+            TokenKind::Kw(Kw::If) => return self.if_stmt(),
+            TokenKind::Kw(Kw::While) => self.while_stmt()?,
+            TokenKind::Kw(Kw::Loop) => self.loop_stmt()?,
+            TokenKind::Kw(Kw::For) => self.for_stmt()?,
+            TokenKind::Kw(Kw::Break) => {
+                self.advance();
+                StmtKind::Break(self.label())
+            }
+            TokenKind::Kw(Kw::Continue) => {
+                self.advance();
+                StmtKind::Continue(self.label())
+            }
+            TokenKind::Kw(Kw::Return) => {
+                self.advance();
+                if starts_expr(self.peek()) {
+                    StmtKind::Return(Some(self.expr()?))
+                } else {
+                    StmtKind::Return(None)
+                }
+            }
+            TokenKind::Kw(Kw::Halt) => {
+                self.advance();
+                StmtKind::Halt(self.expr()?)
+            }
+            _ => {
+                let e = self.expr()?;
+                let op = match self.peek() {
+                    TokenKind::Eq => Some(None),
+                    TokenKind::OpEq(inner) => compound_op(inner).map(Some),
+                    _ => None,
+                };
+                match op {
+                    None => StmtKind::Expr(e),
+                    Some(op) => {
+                        if !is_place(&e) {
+                            return Err(self.error(e.span, "invalid assignment target"));
+                        }
+                        self.advance();
+                        let value = self.expr()?;
+                        StmtKind::Assign {
+                            place: e,
+                            op,
+                            value,
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Stmt { kind, span })
+    }
+
+    fn let_stmt(&mut self) -> PResult<StmtKind> {
+        self.advance();
+        let mutable = self.eat(&TokenKind::Kw(Kw::Mut));
+        let pattern = self.pattern(false)?;
+        let ty = if self.eat(&TokenKind::Colon) {
+            Some(self.ty()?)
+        } else {
+            None
+        };
+        self.expect(&TokenKind::Eq, "'='")?;
+        let value = self.expr()?;
+        Ok(StmtKind::Let {
+            mutable,
+            pattern,
+            ty,
+            value,
+        })
+    }
+
+    /// Parses a block header with `header`; on error, skips the rest of the line and
+    /// still parses the body and its `end`, so the block structure stays intact.
+    fn block_stmt<H>(
+        &mut self,
+        header: impl FnOnce(&mut Self) -> PResult<H>,
+    ) -> PResult<(H, Block)> {
+        let h = header(self).and_then(|h| self.expect_line_end().map(|_| h));
+        if h.is_err() {
+            self.sync_line();
+        }
+        let body = self.block(false);
+        self.expect_kw(Kw::End, "'end'")?;
+        Ok((h?, body))
+    }
+
+    fn if_stmt(&mut self) -> PResult<Stmt> {
+        let span = self.advance();
+        let cond = match self.expr() {
+            Ok(c) => c,
+            Err(Fail) => {
+                self.sync_line();
+                self.block(true);
+                self.if_rest_recover();
+                return Err(Fail);
+            }
+        };
+        if self.at_kw(Kw::Then) {
+            let e = self.if_expr_rest(span, cond)?;
+            return Ok(Stmt {
+                span,
+                kind: StmtKind::Expr(e),
+            });
+        }
+        let kind = self.if_chain(cond);
+        self.expect_kw(Kw::End, "'end'")?;
+        Ok(Stmt { kind: kind?, span })
+    }
+
+    /// Skips the `else` parts of an `if` whose header failed, up to and including `end`.
+    fn if_rest_recover(&mut self) {
+        while self.eat(&TokenKind::Kw(Kw::Else)) {
+            self.sync_line();
+            self.block(true);
+        }
+        self.eat(&TokenKind::Kw(Kw::End));
+    }
+
+    /// The block form after the condition: `NL body { else if … } [ else NL body ]`,
+    /// not consuming the final `end`.
+    fn if_chain(&mut self, cond: Expr) -> PResult<StmtKind> {
+        let mut ok = true;
+        if self.expect_line_end().is_err() {
+            ok = false;
+            self.sync_line();
+        }
+        let then_branch = self.block(true);
+        let else_branch = if self.at_kw(Kw::Else) {
+            let else_pos = self.advance();
+            if self.at_kw(Kw::If) {
+                let if_pos = self.advance();
+                let nested = match self.expr() {
+                    Ok(c) => self.nested(|p| p.if_chain(c)),
+                    Err(Fail) => {
+                        self.sync_line();
+                        self.block(true);
+                        while self.eat(&TokenKind::Kw(Kw::Else)) {
+                            self.sync_line();
+                            self.block(true);
+                        }
+                        Err(Fail)
+                    }
+                };
+                let nested = nested.map(|kind| Stmt { kind, span: if_pos });
+                match nested {
+                    Ok(s) => Some(Block {
+                        span: s.span,
+                        stmts: vec![s],
+                    }),
+                    Err(Fail) => {
+                        ok = false;
+                        None
+                    }
+                }
+            } else {
+                if self.expect_line_end().is_err() {
+                    ok = false;
+                    self.sync_line();
+                }
+                let b = self.block(false);
+                Some(if b.stmts.is_empty() {
+                    Block {
+                        stmts: b.stmts,
+                        span: else_pos,
+                    }
+                } else {
+                    b
+                })
+            }
+        } else {
+            None
+        };
+        if !ok {
+            return Err(Fail);
+        }
+        Ok(StmtKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        })
+    }
+
+    fn while_stmt(&mut self) -> PResult<StmtKind> {
+        self.advance();
+        let ((label, cond), body) = self.block_stmt(|p| {
+            let label = p.label();
+            Ok((label, p.expr()?))
+        })?;
+        Ok(StmtKind::While { label, cond, body })
+    }
+
+    fn loop_stmt(&mut self) -> PResult<StmtKind> {
+        self.advance();
+        let (label, body) = self.block_stmt(|p| Ok(p.label()))?;
+        Ok(StmtKind::Loop { label, body })
+    }
+
+    fn for_stmt(&mut self) -> PResult<StmtKind> {
+        self.advance();
+        let ((label, pattern, iter, filter), body) = self.block_stmt(|p| {
+            let label = p.label();
+            let pattern = p.pattern(true)?;
+            p.expect_kw(Kw::In, "'in'")?;
+            let iter = p.expr()?;
+            let filter = if p.eat(&TokenKind::Kw(Kw::If)) {
+                Some(p.expr()?)
+            } else {
+                None
+            };
+            Ok((label, pattern, iter, filter))
+        })?;
+        Ok(StmtKind::For {
+            label,
+            pattern,
+            iter,
+            filter,
+            body,
+        })
+    }
+
+    // ----- expressions --------------------------------------------------------------------
+
+    /// `expr` (the whole precedence table).
+    fn expr(&mut self) -> PResult<Expr> {
+        self.nested(|p| p.binary(0))
+    }
+
+    /// Precedence climbing over levels `min..` of §5.1.
+    fn binary(&mut self, min: u8) -> PResult<Expr> {
+        let saved = self.tree;
+        let r = self.binary_chain(min);
+        self.tree = saved;
+        r
+    }
+
+    fn binary_chain(&mut self, min: u8) -> PResult<Expr> {
+        let mut left = self.unary()?;
+        // Non-chaining operators: a second comparison (or range) in one chain is an error.
+        let mut cmp_seen = false;
+        let mut range_seen = false;
+        while let Some((prec, op)) = infix(self.peek()) {
+            if prec < min {
+                break;
+            }
+            let op_text = self.text();
+            let op_pos = self.pos();
+            let chained = match op {
+                Infix::Cmp(_) | Infix::Is | Infix::As => cmp_seen,
+                Infix::Range(_) => range_seen,
+                _ => false,
+            };
+            if chained {
+                let what = if matches!(op, Infix::Range(_)) {
+                    "ranges do not chain"
+                } else {
+                    "comparisons do not chain"
+                };
+                return Err(self.error(op_pos, format!("unexpected '{op_text}', {what}")));
+            }
+            self.advance();
+            self.deepen()?;
+            let span = left.span;
+            let kind = match op {
+                Infix::Bin(b) => {
+                    let next = if b == BinOp::Pow { prec } else { prec + 1 };
+                    let right = self.binary(next)?;
+                    ExprKind::Binary(b, Box::new(left), Box::new(right))
+                }
+                Infix::Cmp(b) => {
+                    cmp_seen = true;
+                    let right = self.binary(prec + 1)?;
+                    ExprKind::Binary(b, Box::new(left), Box::new(right))
+                }
+                Infix::Is => {
+                    cmp_seen = true;
+                    ExprKind::Is(Box::new(left), self.type_name()?)
+                }
+                Infix::As => {
+                    cmp_seen = true;
+                    ExprKind::As(Box::new(left), self.type_name()?)
+                }
+                Infix::Pipe => {
+                    let right = self.binary(prec + 1)?;
+                    ExprKind::Pipe(Box::new(left), Box::new(right))
+                }
+                Infix::Range(inclusive) => {
+                    range_seen = true;
+                    let hi = self.binary(prec + 1)?;
+                    ExprKind::Range {
+                        lo: Box::new(left),
+                        hi: Box::new(hi),
+                        inclusive,
+                    }
+                }
+            };
+            left = Expr { kind, span };
+            if prec < PREC_CMP {
+                cmp_seen = false;
+            }
+            if prec < PREC_RANGE {
+                range_seen = false;
+            }
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let span = self.pos();
+        let op = match self.peek() {
+            TokenKind::Minus => UnOp::Neg,
+            TokenKind::Kw(Kw::Not) => UnOp::Not,
+            TokenKind::Tilde => UnOp::BitNot,
+            _ => return self.postfix(),
+        };
+        self.advance();
+        if op == UnOp::Neg && *self.peek() == TokenKind::Int(MIN_MAGNITUDE) {
+            // `-9223372036854775808` denotes MIN (§1.4); postfix operators still apply.
+            self.advance();
+            let lit = Expr {
+                kind: ExprKind::Int(i64::MIN),
+                span,
+            };
+            return self.postfix_ops(lit);
+        }
+        let operand = self.nested(|p| p.unary())?;
+        Ok(Expr {
+            kind: ExprKind::Unary(op, Box::new(operand)),
+            span,
+        })
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
+        let e = self.primary()?;
+        self.postfix_ops(e)
+    }
+
+    fn postfix_ops(&mut self, e: Expr) -> PResult<Expr> {
+        let saved = self.tree;
+        let r = self.postfix_chain(e);
+        self.tree = saved;
+        r
+    }
+
+    fn postfix_chain(&mut self, mut e: Expr) -> PResult<Expr> {
+        loop {
+            if starts_postfix(self.peek()) {
+                self.deepen()?;
+            }
+            let span = e.span;
+            let kind = match self.peek() {
+                TokenKind::LParen => {
+                    let args = self.args()?;
+                    ExprKind::Call {
+                        callee: Box::new(e),
+                        args,
+                    }
+                }
+                TokenKind::LBracket => {
+                    self.advance();
+                    let index = self.expr()?;
+                    self.expect(&TokenKind::RBracket, "']'")?;
+                    ExprKind::Index {
+                        base: Box::new(e),
+                        index: Box::new(index),
+                    }
+                }
+                TokenKind::Dot => {
+                    self.advance();
+                    let field = if matches!(self.peek(), TokenKind::Int(_)) {
+                        let name = self.text().to_string();
+                        let span = self.advance();
+                        Ident { name, span }
+                    } else {
+                        self.ident("field name")?
+                    };
+                    ExprKind::Field {
+                        base: Box::new(e),
+                        field,
+                    }
+                }
+                TokenKind::QDot => {
+                    self.advance();
+                    let field = self.ident("field name")?;
+                    if self.at(&TokenKind::LParen) {
+                        let args = self.args()?;
+                        ExprKind::OptCall {
+                            base: Box::new(e),
+                            method: field,
+                            args,
+                        }
+                    } else {
+                        ExprKind::OptField {
+                            base: Box::new(e),
+                            field,
+                        }
+                    }
+                }
+                TokenKind::Bang => {
+                    self.advance();
+                    ExprKind::Unwrap(Box::new(e))
+                }
+                _ => return Ok(e),
+            };
+            e = Expr { kind, span };
+        }
+    }
+
+    /// `( [arg {, arg} [,]] )` with `arg = [IDENT ":"] expr`.
+    fn args(&mut self) -> PResult<Vec<Arg>> {
+        self.expect(&TokenKind::LParen, "'('")?;
+        let mut args = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            let name = if self.at(&TokenKind::Ident) && *self.peek_at(1) == TokenKind::Colon {
+                let n = self.ident("argument name")?;
+                self.advance();
+                Some(n)
+            } else {
+                None
+            };
+            let value = self.expr()?;
+            args.push(Arg { name, value });
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "')'")?;
+        Ok(args)
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::Int(v) => {
+                let v = *v;
+                match i64::try_from(v) {
+                    Ok(v) => {
+                        self.advance();
+                        ExprKind::Int(v)
+                    }
+                    Err(_) => return Err(self.error(span, "integer literal out of range")),
+                }
+            }
+            TokenKind::Float(f) => {
+                let f = *f;
+                self.advance();
+                ExprKind::Float(f)
+            }
+            TokenKind::Str(s) => {
+                let s = s.clone();
+                self.advance();
+                ExprKind::Str(s)
+            }
+            TokenKind::InterpStart => self.interpolation()?,
+            TokenKind::Ident => {
+                let name = self.text().to_string();
+                self.advance();
+                ExprKind::Ident(name)
+            }
+            TokenKind::Kw(kw) => match kw {
+                Kw::True | Kw::False => {
+                    let b = *kw == Kw::True;
+                    self.advance();
+                    ExprKind::Bool(b)
+                }
+                Kw::Null => {
+                    self.advance();
+                    ExprKind::Null
+                }
+                Kw::SelfValue => {
+                    self.advance();
+                    ExprKind::SelfValue
+                }
+                Kw::Ok | Kw::Err => {
+                    let is_ok = *kw == Kw::Ok;
+                    self.advance();
+                    self.expect(&TokenKind::LParen, "'('")?;
+                    let inner = Box::new(self.expr()?);
+                    self.expect(&TokenKind::RParen, "')'")?;
+                    if is_ok {
+                        ExprKind::Ok(inner)
+                    } else {
+                        ExprKind::Err(inner)
+                    }
+                }
+                Kw::If => {
+                    self.advance();
+                    let cond = self.expr()?;
+                    return self.if_expr_rest(span, cond);
+                }
+                Kw::Match => return self.match_expr(),
+                Kw::When => return self.when_expr(),
+                Kw::Fn => return self.lambda(),
+                _ => return Err(self.unexpected("expression")),
+            },
+            TokenKind::LParen => return self.paren(),
+            TokenKind::LBracket => self.list()?,
+            TokenKind::LBrace => self.map_lit()?,
+            _ => return Err(self.unexpected("expression")),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    /// An interpolated string: `InterpStart { StrText | InterpOpen expr InterpClose } InterpEnd`.
+    fn interpolation(&mut self) -> PResult<ExprKind> {
+        self.advance();
+        let mut parts = Vec::new();
+        loop {
+            match self.peek() {
+                TokenKind::StrText(s) => {
+                    parts.push(StrPart::Text(s.clone()));
+                    self.advance();
+                }
+                TokenKind::InterpOpen => {
+                    self.advance();
+                    let e = self.expr()?;
+                    self.expect(&TokenKind::InterpClose, "'}'")?;
+                    parts.push(StrPart::Expr(e));
+                }
+                TokenKind::InterpEnd => {
+                    self.advance();
+                    return Ok(ExprKind::Interp(parts));
+                }
+                _ => return Err(self.unexpected("'}'")),
+            }
+        }
+    }
+
+    /// After `if cond`: `then a else b`.
+    fn if_expr_rest(&mut self, span: Span, cond: Expr) -> PResult<Expr> {
+        self.expect_kw(Kw::Then, "'then'")?;
+        let then_branch = self.expr()?;
+        self.expect_kw(Kw::Else, "'else'")?;
+        let else_branch = self.expr()?;
+        Ok(Expr {
+            kind: ExprKind::If {
+                cond: Box::new(cond),
+                then_branch: Box::new(then_branch),
+                else_branch: Box::new(else_branch),
+            },
+            span,
+        })
+    }
+
+    /// `( expr )` (just the inner expression) or a tuple `(a, b, …)`.
+    fn paren(&mut self) -> PResult<Expr> {
+        let span = self.advance();
+        let first = self.expr()?;
+        if !self.at(&TokenKind::Comma) {
+            self.expect(&TokenKind::RParen, "')'")?;
+            return Ok(first);
+        }
+        let mut elems = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            if self.at(&TokenKind::RParen) && elems.len() > 1 {
+                break;
+            }
+            elems.push(self.expr()?);
+        }
+        self.expect(&TokenKind::RParen, "')'")?;
+        Ok(Expr {
+            kind: ExprKind::Tuple(elems),
+            span,
+        })
+    }
+
+    /// `[a, b]` or `[e for p in src if c]`.
+    fn list(&mut self) -> PResult<ExprKind> {
+        self.advance();
+        let mut elems = Vec::new();
+        if self.eat(&TokenKind::RBracket) {
+            return Ok(ExprKind::List(elems));
+        }
+        let first = self.expr()?;
+        if self.eat(&TokenKind::Kw(Kw::For)) {
+            let pattern = self.pattern(true)?;
+            self.expect_kw(Kw::In, "'in'")?;
+            let iter = Box::new(self.expr()?);
+            let filter = if self.eat(&TokenKind::Kw(Kw::If)) {
+                Some(Box::new(self.expr()?))
+            } else {
+                None
+            };
+            self.expect(&TokenKind::RBracket, "']'")?;
+            return Ok(ExprKind::Comprehension {
+                elem: Box::new(first),
+                pattern,
+                iter,
+                filter,
+            });
+        }
+        elems.push(first);
+        while self.eat(&TokenKind::Comma) {
+            if self.at(&TokenKind::RBracket) {
+                break;
+            }
+            elems.push(self.expr()?);
+        }
+        self.expect(&TokenKind::RBracket, "']'")?;
+        Ok(ExprKind::List(elems))
+    }
+
+    /// `{k: v, …}` or `{}`.
+    fn map_lit(&mut self) -> PResult<ExprKind> {
+        self.advance();
+        let mut entries = Vec::new();
+        while !self.at(&TokenKind::RBrace) {
+            let k = self.expr()?;
+            self.expect(&TokenKind::Colon, "':'")?;
+            let v = self.expr()?;
+            entries.push((k, v));
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RBrace, "'}'")?;
+        Ok(ExprKind::Map(entries))
+    }
+
+    /// Arms of `match`/`when` up to `end` (consumed), each parsed by `arm`.
+    fn arms<A>(&mut self, mut arm: impl FnMut(&mut Self) -> PResult<A>) -> PResult<Vec<A>> {
+        let mut arms = Vec::new();
+        let mut ok = true;
+        loop {
+            self.skip_newlines();
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+                break;
+            }
+            let start = self.p;
+            match arm(self).and_then(|a| self.expect_line_end().map(|_| a)) {
+                Ok(a) => arms.push(a),
+                Err(Fail) => {
+                    ok = false;
+                    self.sync_line();
+                    if self.p == start {
+                        self.advance();
+                    }
+                }
+            }
+        }
+        self.expect_kw(Kw::End, "'end'")?;
+        if ok { Ok(arms) } else { Err(Fail) }
+    }
+
+    /// After an arm's `->`: a statement on the same line, or `NL body end`.
+    fn arm_body(&mut self) -> PResult<ArmBody> {
+        if self.at(&TokenKind::Newline) {
+            let body = self.block(false);
+            self.expect_kw(Kw::End, "'end'")?;
+            Ok(ArmBody::Block(body))
+        } else {
+            Ok(ArmBody::Stmt(Box::new(self.nested(|p| p.stmt())?)))
+        }
+    }
+
+    fn match_expr(&mut self) -> PResult<Expr> {
+        let span = self.advance();
+        let scrutinee = self.expr().and_then(|e| self.expect_line_end().map(|_| e));
+        if scrutinee.is_err() {
+            self.sync_line();
+        }
+        let arms = self.arms(|p| {
+            let arm_span = p.pos();
+            let pattern = p.pattern(true)?;
+            let guard = if p.eat(&TokenKind::Kw(Kw::If)) {
+                Some(p.expr()?)
+            } else {
+                None
+            };
+            p.expect(&TokenKind::Arrow, "'->'")?;
+            let body = p.arm_body()?;
+            Ok(MatchArm {
+                pattern,
+                guard,
+                body,
+                span: arm_span,
+            })
+        });
+        let scrutinee = scrutinee?;
+        Ok(Expr {
+            kind: ExprKind::Match {
+                scrutinee: Box::new(scrutinee),
+                arms: arms?,
+            },
+            span,
+        })
+    }
+
+    fn when_expr(&mut self) -> PResult<Expr> {
+        let span = self.advance();
+        let header = self.expect_line_end();
+        if header.is_err() {
+            self.sync_line();
+        }
+        let arms = self.arms(|p| {
+            let arm_span = p.pos();
+            let cond = if p.at(&TokenKind::Underscore) && *p.peek_at(1) == TokenKind::Arrow {
+                p.advance();
+                None
+            } else {
+                Some(p.expr()?)
+            };
+            p.expect(&TokenKind::Arrow, "'->'")?;
+            let body = p.arm_body()?;
+            Ok(WhenArm {
+                cond,
+                body,
+                span: arm_span,
+            })
+        });
+        header?;
+        Ok(Expr {
+            kind: ExprKind::When { arms: arms? },
+            span,
+        })
+    }
+
+    /// `fn(params) [-> R] => expr` or `fn(params) [-> R] NL body end`.
+    fn lambda(&mut self) -> PResult<Expr> {
+        let span = self.advance();
+        let header = (|| {
+            self.expect(&TokenKind::LParen, "'('")?;
+            let params = self.params(false)?;
+            self.expect(&TokenKind::RParen, "')'")?;
+            let ret = self.ret_type()?;
+            Ok((params, ret))
+        })();
+        let (params, ret) = match header {
+            Ok(h) => h,
+            Err(Fail) => {
+                // Keep the block structure if this was meant to be a block lambda.
+                self.sync_line();
+                if self.at(&TokenKind::Newline) {
+                    self.block(false);
+                    self.eat(&TokenKind::Kw(Kw::End));
+                }
+                return Err(Fail);
+            }
+        };
+        let body = if self.eat(&TokenKind::FatArrow) {
+            LambdaBody::Expr(Box::new(self.expr()?))
+        } else if self.at(&TokenKind::Newline) {
+            let b = self.block(false);
+            self.expect_kw(Kw::End, "'end'")?;
+            LambdaBody::Block(b)
+        } else {
+            return Err(self.unexpected("'=>' or newline"));
+        };
+        Ok(Expr {
+            kind: ExprKind::Lambda { params, ret, body },
+            span,
+        })
+    }
+
+    // ----- patterns -----------------------------------------------------------------------
+
+    /// `pattern = palt { "|" palt }`; `typed` allows a top-level `x: T` (not in `let`).
+    fn pattern(&mut self, typed: bool) -> PResult<Pattern> {
+        self.nested(|p| {
+            let first = p.pattern_alt(typed)?;
+            if !p.at(&TokenKind::Bar) {
+                return Ok(first);
+            }
+            let span = first.span;
+            let mut alts = vec![first];
+            while p.eat(&TokenKind::Bar) {
+                alts.push(p.pattern_alt(typed)?);
+            }
+            Ok(Pattern {
+                kind: PatternKind::Or(alts),
+                span,
+            })
+        })
+    }
+
+    fn pattern_alt(&mut self, typed: bool) -> PResult<Pattern> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::Underscore => {
+                self.advance();
+                if typed && self.eat(&TokenKind::Colon) {
+                    PatternKind::Typed {
+                        name: None,
+                        ty: self.type_name()?,
+                    }
+                } else {
+                    PatternKind::Wildcard
+                }
+            }
+            TokenKind::Ident => {
+                let path = self.type_name()?;
+                if self.at(&TokenKind::LParen) {
+                    self.ctor_pattern(path)?
+                } else if path.path.len() > 1 {
+                    PatternKind::Path(path)
+                } else if typed && self.eat(&TokenKind::Colon) {
+                    let name = path.path.into_iter().next();
+                    PatternKind::Typed {
+                        name,
+                        ty: self.type_name()?,
+                    }
+                } else {
+                    let name = path.path.into_iter().next().map(|i| i.name);
+                    PatternKind::Ident(name.unwrap_or_default())
+                }
+            }
+            TokenKind::Kw(kw @ (Kw::Ok | Kw::Err)) => {
+                let name = if *kw == Kw::Ok { "ok" } else { "err" };
+                let ident = Ident {
+                    name: name.to_string(),
+                    span,
+                };
+                self.advance();
+                if !self.at(&TokenKind::LParen) {
+                    return Err(self.unexpected("'('"));
+                }
+                self.ctor_pattern(TypeName {
+                    path: vec![ident],
+                    span,
+                })?
+            }
+            TokenKind::Minus | TokenKind::Int(_) | TokenKind::Float(_) => self.number_pattern()?,
+            TokenKind::Str(s) => {
+                let s = s.clone();
+                self.advance();
+                PatternKind::Literal(PatLit::Str(s))
+            }
+            TokenKind::InterpStart => {
+                return Err(self.error(span, "string patterns cannot interpolate"));
+            }
+            TokenKind::Kw(Kw::True) => {
+                self.advance();
+                PatternKind::Literal(PatLit::Bool(true))
+            }
+            TokenKind::Kw(Kw::False) => {
+                self.advance();
+                PatternKind::Literal(PatLit::Bool(false))
+            }
+            TokenKind::Kw(Kw::Null) => {
+                self.advance();
+                PatternKind::Literal(PatLit::Null)
+            }
+            TokenKind::LParen => {
+                self.advance();
+                let mut items = self.pattern_list(&TokenKind::RParen)?;
+                self.expect(&TokenKind::RParen, "')'")?;
+                match items.len() {
+                    0 => return Err(self.error(span, "empty pattern")),
+                    1 if !self.toks[self.p.saturating_sub(2)]
+                        .kind
+                        .eq(&TokenKind::Comma) =>
+                    {
+                        return Ok(items.remove(0));
+                    }
+                    _ => PatternKind::Tuple(items),
+                }
+            }
+            TokenKind::LBracket => self.list_pattern()?,
+            _ => return Err(self.unexpected("pattern")),
+        };
+        Ok(Pattern { kind, span })
+    }
+
+    /// Comma-separated patterns up to `close` (not consumed); trailing comma allowed.
+    fn pattern_list(&mut self, close: &TokenKind) -> PResult<Vec<Pattern>> {
+        let mut items = Vec::new();
+        while !self.at(close) {
+            items.push(self.pattern(true)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
+    /// A literal number pattern `[-] INT|FLOAT`, or an Int range `lo..hi` / `lo..=hi`.
+    fn number_pattern(&mut self) -> PResult<PatternKind> {
+        let lo = self.signed_literal()?;
+        let inclusive = match self.peek() {
+            TokenKind::DotDot => false,
+            TokenKind::DotDotEq => true,
+            _ => return Ok(PatternKind::Literal(lo)),
+        };
+        let PatLit::Int(lo) = lo else {
+            return Err(self.unexpected("'->'"));
+        };
+        self.advance();
+        match self.signed_literal()? {
+            PatLit::Int(hi) => Ok(PatternKind::Range { lo, hi, inclusive }),
+            _ => Err(self.error(
+                self.toks[self.p - 1].pos,
+                "range pattern bounds must be Int literals",
+            )),
+        }
+    }
+
+    /// `[-] INT` or `[-] FLOAT` in a pattern.
+    fn signed_literal(&mut self) -> PResult<PatLit> {
+        let neg = self.eat(&TokenKind::Minus);
+        let pos = self.pos();
+        match *self.peek() {
+            TokenKind::Int(v) => {
+                self.advance();
+                let value = if neg {
+                    if v == MIN_MAGNITUDE {
+                        Some(i64::MIN)
+                    } else {
+                        i64::try_from(v).ok().map(|v| -v)
+                    }
+                } else {
+                    i64::try_from(v).ok()
+                };
+                match value {
+                    Some(v) => Ok(PatLit::Int(v)),
+                    None => Err(self.error(pos, "integer literal out of range")),
+                }
+            }
+            TokenKind::Float(f) => {
+                self.advance();
+                Ok(PatLit::Float(if neg { -f } else { f }))
+            }
+            _ => Err(self.unexpected("number")),
+        }
+    }
+
+    /// `Name(p, …)` or `Name(field: p, …)` (the path is parsed; `(` is next).
+    ///
+    /// All-named arguments give a record pattern (a variant name there means typed
+    /// payloads, `Circle(r: Float)`, which the checker resolves); mixed arguments give a
+    /// constructor pattern whose named items are typed payload patterns.
+    fn ctor_pattern(&mut self, path: TypeName) -> PResult<PatternKind> {
+        self.advance();
+        let mut items: Vec<(Option<Ident>, Pattern)> = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            if self.at(&TokenKind::Ident) && *self.peek_at(1) == TokenKind::Colon {
+                let name = self.ident("field name")?;
+                self.advance();
+                let pat = self.pattern(true)?;
+                items.push((Some(name), pat));
+            } else {
+                items.push((None, self.pattern(true)?));
+            }
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "')'")?;
+        if !items.is_empty() && items.iter().all(|(n, _)| n.is_some()) {
+            let fields = items
+                .into_iter()
+                .filter_map(|(n, p)| n.map(|n| (n, p)))
+                .collect();
+            return Ok(PatternKind::Record { path, fields });
+        }
+        let mut args = Vec::with_capacity(items.len());
+        for (name, pat) in items {
+            match name {
+                None => args.push(pat),
+                Some(name) => {
+                    // `r: Float` as a positional payload: a typed pattern.
+                    let ty = match pat.kind {
+                        PatternKind::Ident(t) => TypeName {
+                            path: vec![Ident {
+                                name: t,
+                                span: pat.span,
+                            }],
+                            span: pat.span,
+                        },
+                        PatternKind::Path(t) => t,
+                        _ => return Err(self.error(pat.span, "expected a type name")),
+                    };
+                    let span = name.span;
+                    args.push(Pattern {
+                        kind: PatternKind::Typed {
+                            name: Some(name),
+                            ty,
+                        },
+                        span,
+                    });
+                }
+            }
+        }
+        Ok(PatternKind::Ctor { path, args })
+    }
+
+    /// `[p, q]`, `[p, ...rest]`, `[...]`.
+    fn list_pattern(&mut self) -> PResult<PatternKind> {
+        self.advance();
+        let mut items = Vec::new();
+        let mut rest = None;
+        while !self.at(&TokenKind::RBracket) {
+            if self.eat(&TokenKind::Ellipsis) {
+                rest = Some(if self.at(&TokenKind::Ident) {
+                    Some(self.ident("name")?)
+                } else {
+                    None
+                });
+                self.eat(&TokenKind::Comma);
+                break;
+            }
+            items.push(self.pattern(true)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RBracket, "']'")?;
+        Ok(PatternKind::List { items, rest })
+    }
+}
+
+/// Whether `e` is an assignable place: `x`, `p.f`, `p[i]` chains rooted at a name.
+fn is_place(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Ident(_) => true,
+        ExprKind::Field { base, field } => {
+            !field.name.starts_with(|c: char| c.is_ascii_digit()) && is_place(base)
+        }
+        ExprKind::Index { base, .. } => is_place(base),
+        _ => false,
+    }
 }

@@ -7,13 +7,21 @@
 //! - [`error`]: runtime error kinds and their messages.
 //! - [`builtins`]: the builtin overloads LIR can call.
 //! - [`lir`]: modules, cells, registers, instructions.
+//! - [`operands`]: which registers an instruction reads and writes, where it jumps.
+//! - [`verify`]: well-formedness checks of a module.
+//! - [`dump`]: the readable text form (`lumen emit lir`).
+//! - [`serial`]: the compact binary form.
 
 pub mod builtins;
 pub mod display;
 pub mod error;
+pub mod dump;
 pub mod lir;
+pub mod operands;
 pub mod ops;
+pub mod serial;
 pub mod value;
+pub mod verify;
 
 pub use builtins::Builtin;
 pub use error::{RtError, RtResult};

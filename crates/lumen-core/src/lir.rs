@@ -98,7 +98,12 @@ pub enum TypeTest {
     List,
     Map,
     Tuple,
+    /// `ok(_)` or `err(_)`.
     Result,
+    /// `ok(_)` only (the `ok(p)` pattern).
+    Ok,
+    /// `err(_)` only (the `err(p)` pattern).
+    Err,
     Fn,
     /// A value of the record declared at this id.
     Record(TypeId),

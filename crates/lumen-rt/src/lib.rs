@@ -1,1 +1,49 @@
-//! `lumen-rt`: the Lumen VM (to be written).
+//! `lumen-rt`: the Lumen virtual machine.
+//!
+//! [`vm::VM`] interprets a [`lumen_core::LirModule`]; runtime errors come back as
+//! [`RuntimeError`]s carrying the Lumen stack trace. The builtins of the language
+//! reference §8 live in `builtins/`.
+//!
+//! Lumen calls do not recurse in Rust, but the higher-order builtins (`map`, `filter`,
+//! `sort_by`, …) re-enter the interpreter for each function call, so deeply nested calls
+//! through them need a large native stack: run the VM with [`run_on_big_stack`].
+//! The VM and modules hold `Rc`s and are not `Send`: compile and run inside the closure.
+//!
+//! ```
+//! let result = lumen_rt::run_on_big_stack(|| 6 * 7);
+//! assert_eq!(result, 42);
+//! ```
+
+mod builtins;
+pub mod trace;
+mod verify;
+pub mod vm;
+
+pub use trace::{RuntimeError, TraceFrame};
+pub use vm::VM;
+
+/// Native stack size for [`run_on_big_stack`].
+pub const BIG_STACK: usize = 256 << 20;
+
+/// Runs `f` on a new thread with a 256 MiB stack and returns its result (a panic in `f`
+/// is resumed on the calling thread).
+///
+/// # Panics
+/// If the operating system cannot create the thread.
+pub fn run_on_big_stack<T, F>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let handle = std::thread::Builder::new()
+        .name("lumen-vm".into())
+        .stack_size(BIG_STACK)
+        .spawn(f);
+    match handle {
+        Ok(h) => match h.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(e) => panic!("cannot spawn the VM thread: {e}"),
+    }
+}

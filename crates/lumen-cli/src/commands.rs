@@ -1,0 +1,224 @@
+//! What each `lumen` subcommand does, with exit codes and streams per language
+//! reference §10: compile errors and bad command lines exit 2, runtime errors 1,
+//! `exit(n)` n; stdout carries only program output and is flushed before stderr.
+
+use crate::cli::{BuildArgs, Command, EmitArgs, EmitKind, ExecOptions, RunArgs, Tier};
+use crate::{emit, interp};
+use lumen_core::lir::LirModule;
+use std::io::Write;
+use std::path::Path;
+
+/// Exit code of a compile error, bad command line or unreadable file.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code of a runtime error.
+pub const EXIT_RUNTIME: i32 = 1;
+
+/// Where a command writes: `out` is stdout (program output only), `err` stderr.
+pub struct Streams<'a> {
+    /// Standard output.
+    pub out: &'a mut dyn Write,
+    /// Standard error.
+    pub err: &'a mut dyn Write,
+}
+
+impl Streams<'_> {
+    /// Reports `error: <message>` on stderr (after flushing stdout) and gives exit code 2.
+    fn usage_error(&mut self, message: impl std::fmt::Display) -> i32 {
+        self.fail(&format!("error: {message}\n"), EXIT_USAGE)
+    }
+
+    /// Flushes stdout, writes `text` to stderr and gives `code`.
+    fn fail(&mut self, text: &str, code: i32) -> i32 {
+        // Nothing useful can be done when the streams themselves are gone (closed pipe);
+        // the exit code still tells what happened.
+        let _ = self.out.flush();
+        let _ = self.err.write_all(text.as_bytes());
+        let _ = self.err.flush();
+        code
+    }
+}
+
+/// Runs `command` and returns the process exit code.
+pub fn execute(command: Command, io: &mut Streams<'_>) -> i32 {
+    match command {
+        Command::Run(args) => run(args, io),
+        Command::Check(args) => match compile(&args.file, io) {
+            Ok(_) => 0,
+            Err(code) => code,
+        },
+        Command::Build(args) => build(args, io),
+        Command::Emit(args) => emit(args, io),
+    }
+}
+
+/// `lumen run`: compile, run `main`, print its non-null return value.
+fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
+    let Tier::Interp = match check_options(&args.options) {
+        Ok(tier) => tier,
+        Err(message) => return io.usage_error(message),
+    };
+    let module = match compile(&args.file, io) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let file = args.file.to_string_lossy();
+    let program_args = args
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match interp::run_main(module, &file, program_args) {
+        interp::Outcome::Returned(value) => {
+            if let Some(text) = value {
+                let _ = writeln!(io.out, "{text}");
+            }
+            let _ = io.out.flush();
+            0
+        }
+        interp::Outcome::Exit(code) => {
+            let _ = io.out.flush();
+            code
+        }
+        interp::Outcome::Failed(text) => io.fail(&text, EXIT_RUNTIME),
+    }
+}
+
+/// `lumen build`: accepted and compiled, but no tier can write an artifact yet.
+fn build(args: BuildArgs, io: &mut Streams<'_>) -> i32 {
+    let tier = match check_options(&args.options) {
+        Ok(tier) => tier,
+        Err(message) => return io.usage_error(message),
+    };
+    if let Err(code) = compile(&args.file, io) {
+        return code;
+    }
+    match tier {
+        Tier::Interp => io.usage_error(
+            "tier 'interp' cannot build executables; no native or WebAssembly tier exists yet",
+        ),
+    }
+}
+
+/// `lumen emit`: print an intermediate form.
+fn emit(args: EmitArgs, io: &mut Streams<'_>) -> i32 {
+    let module = match compile(&args.file, io) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let text = match args.what {
+        EmitKind::Lir => emit::lir_text(&module),
+    };
+    let _ = io.out.write_all(text.as_bytes());
+    let _ = io.out.flush();
+    0
+}
+
+/// Validates the tier and optimisation options (the level only needs to be in range,
+/// which clap has checked; the interpreter has nothing to optimise).
+fn check_options(options: &ExecOptions) -> Result<Tier, String> {
+    Tier::parse(&options.tier).map_err(|e| e.to_string())
+}
+
+/// Reads and compiles `path`; on failure reports the error and gives the exit code.
+fn compile(path: &Path, io: &mut Streams<'_>) -> Result<LirModule, i32> {
+    let shown = path.to_string_lossy();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(io.usage_error(format!("cannot read '{shown}': {e}"))),
+    };
+    lumen_compiler::compile_file(&shown, &bytes).map_err(|e| {
+        let source = String::from_utf8_lossy(&bytes);
+        io.fail(&e.render(&shown, &source), EXIT_USAGE)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::FileArg;
+
+    /// Runs `command`, returning (exit code, stdout, stderr).
+    fn exec(command: Command) -> (i32, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = execute(
+            command,
+            &mut Streams {
+                out: &mut out,
+                err: &mut err,
+            },
+        );
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("lumen-cli-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn unreadable_file_is_exit_2() {
+        let (code, out, err) = exec(Command::Check(FileArg {
+            file: "/nonexistent/x.lm".into(),
+        }));
+        assert_eq!(code, 2);
+        assert_eq!(out, "");
+        assert!(
+            err.starts_with("error: cannot read '/nonexistent/x.lm': "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_tier_is_exit_2_before_reading() {
+        let (code, out, err) = exec(Command::Run(RunArgs {
+            options: ExecOptions {
+                tier: "jit".into(),
+                opt_level: None,
+            },
+            file: "/nonexistent/x.lm".into(),
+            args: vec![],
+        }));
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (2, "", "error: unknown tier 'jit'\n")
+        );
+    }
+
+    #[test]
+    fn compile_errors_are_rendered_with_the_path() {
+        let path = temp_file("bad.lm", "cell main()\n  let x: Int = \"s\"\nend\n");
+        let (code, out, err) = exec(Command::Check(FileArg { file: path.clone() }));
+        assert_eq!(code, 2);
+        assert_eq!(out, "");
+        let first = err.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("{}:2:", path.display())) && first.contains(": error: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn build_needs_a_native_tier() {
+        let path = temp_file("ok.lm", "cell main()\n  print(1)\nend\n");
+        let (code, out, err) = exec(Command::Build(BuildArgs {
+            options: ExecOptions {
+                tier: "interp".into(),
+                opt_level: Some(1),
+            },
+            file: path,
+        }));
+        assert_eq!(code, 2);
+        assert_eq!(out, "");
+        assert!(
+            err.starts_with("error: tier 'interp' cannot build"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! The `lumen` binary end to end: exit codes, streams, subcommands and options
+//! (language reference §10).
+
+mod common;
+
+use common::{Run, lumen};
+use std::path::PathBuf;
+
+/// A fresh directory holding `files`, for one test.
+fn dir_with(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write test file");
+    }
+    dir
+}
+
+/// Runs `lumen ARGS…` in a directory holding `files`.
+fn run_in(test: &str, files: &[(&str, &str)], args: &[&str]) -> Run {
+    lumen(&dir_with(test, files), args)
+        .run()
+        .expect("run lumen")
+}
+
+/// Asserts (exit code, stdout, stderr), showing all three on failure.
+#[track_caller]
+fn assert_run(run: &Run, code: i32, out: &str, err: &str) {
+    assert_eq!(
+        (run.code, run.out().as_str(), run.err().as_str()),
+        (Some(code), out, err),
+        "status: {}",
+        run.status()
+    );
+}
+
+const HELLO: &str = "cell main()\n  print(\"hello\", 1 + 2)\nend\n";
+
+const DIVIDE: &str = "\
+cell divide(a: Int, b: Int) -> Int
+  a / b
+end
+cell main()
+  print(\"before\")
+  print(divide(1, 0))
+end
+";
+
+const BAD: &str = "cell main()\n  let n: Int = \"three\"\nend\n";
+
+#[test]
+fn run_prints_program_output() {
+    let run = run_in("hello", &[("hello.lm", HELLO)], &["run", "hello.lm"]);
+    assert_run(&run, 0, "hello 3\n", "");
+}
+
+#[test]
+fn main_result_is_displayed_last_unless_null() {
+    let list = "cell main() -> list[String]\n  print(\"x\")\n  [\"a\", \"b\"]\nend\n";
+    let text = "cell main() -> String\n  \"plain\"\nend\n";
+    let null = "cell main() -> Int?\n  null\nend\n";
+    let files = [("list.lm", list), ("text.lm", text), ("null.lm", null)];
+    let run = run_in("main_result", &files, &["run", "list.lm"]);
+    assert_run(&run, 0, "x\n[\"a\", \"b\"]\n", "");
+    let run = run_in("main_result", &files, &["run", "text.lm"]);
+    assert_run(&run, 0, "plain\n", "");
+    let run = run_in("main_result", &files, &["run", "null.lm"]);
+    assert_run(&run, 0, "", "");
+}
+
+#[test]
+fn runtime_error_exits_1_with_trace() {
+    let run = run_in("divide", &[("prog.lm", DIVIDE)], &["run", "prog.lm"]);
+    assert_run(
+        &run,
+        1,
+        "before\n",
+        "error: division by zero\n  at divide (prog.lm:2:3)\n  at main (prog.lm:6:9)\n",
+    );
+}
+
+#[test]
+fn trace_shows_the_path_as_given() {
+    let dir = dir_with("path_as_given", &[("prog.lm", DIVIDE)]);
+    let run = lumen(&dir, ["run", "./prog.lm"]).run().expect("run lumen");
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.err().contains("  at divide (./prog.lm:2:3)\n"),
+        "{}",
+        run.err()
+    );
+}
+
+#[test]
+fn exit_builtin_sets_the_code() {
+    let prog = "cell main()\n  print(\"a\")\n  exit(3)\n  print(\"b\")\nend\n";
+    let run = run_in("exit", &[("exit.lm", prog)], &["run", "exit.lm"]);
+    assert_run(&run, 3, "a\n", "");
+}
+
+#[test]
+fn compile_error_exits_2_with_rendered_diagnostic() {
+    let run = run_in("bad_run", &[("bad.lm", BAD)], &["run", "bad.lm"]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.out(), "");
+    assert!(
+        run.err()
+            .starts_with("bad.lm:2:16: error: type mismatch: expected Int, found String\n"),
+        "{}",
+        run.err()
+    );
+}
+
+#[test]
+fn check_compiles_without_running() {
+    let files = [("hello.lm", HELLO), ("bad.lm", BAD)];
+    let run = run_in("check", &files, &["check", "hello.lm"]);
+    assert_run(&run, 0, "", "");
+    let run = run_in("check", &files, &["check", "bad.lm"]);
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+    assert!(
+        run.err().starts_with("bad.lm:2:16: error: "),
+        "{}",
+        run.err()
+    );
+}
+
+#[test]
+fn emit_lir_prints_the_module() {
+    let run = run_in("emit", &[("hello.lm", HELLO)], &["emit", "lir", "hello.lm"]);
+    assert_eq!(run.code, Some(0), "{}", run.err());
+    assert_eq!(run.err(), "");
+    assert!(run.out().contains("main"), "{}", run.out());
+    let run = run_in("emit", &[("bad.lm", BAD)], &["emit", "lir", "bad.lm"]);
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+}
+
+#[test]
+fn missing_or_unreadable_file_exits_2() {
+    let run = run_in("missing", &[], &["run", "nope.lm"]);
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+    assert!(
+        run.err().starts_with("error: cannot read 'nope.lm': "),
+        "{}",
+        run.err()
+    );
+    let run = run_in("missing", &[], &["check", "."]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.err().starts_with("error: cannot read '.': "),
+        "{}",
+        run.err()
+    );
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["run"],
+        &["run", "--bogus", "x.lm"],
+        &["emit", "x.lm"],
+        &["emit", "wat", "x.lm"],
+        &["check"],
+    ] {
+        let run = run_in("usage", &[], args);
+        assert_eq!(run.code, Some(2), "lumen {args:?}: {}", run.err());
+        assert_eq!(run.out(), "", "lumen {args:?}");
+        assert!(run.err().contains("error"), "lumen {args:?}: {}", run.err());
+    }
+}
+
+#[test]
+fn help_exits_0() {
+    let run = run_in("help", &[], &["--help"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.out().contains("run"), "{}", run.out());
+}
+
+#[test]
+fn tier_option_and_variable() {
+    let dir = dir_with("tier", &[("hello.lm", HELLO)]);
+    let run = lumen(&dir, ["run", "--tier", "interp", "hello.lm"])
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    let run = lumen(&dir, ["run", "--tier=interp", "hello.lm"])
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    let run = lumen(&dir, ["run", "hello.lm"])
+        .env("LUMEN_TIER", "interp")
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    let run = lumen(&dir, ["run", "--tier", "jit", "hello.lm"])
+        .run()
+        .unwrap();
+    assert_run(&run, 2, "", "error: unknown tier 'jit'\n");
+    let run = lumen(&dir, ["run", "hello.lm"])
+        .env("LUMEN_TIER", "native")
+        .run()
+        .unwrap();
+    assert_run(&run, 2, "", "error: unknown tier 'native'\n");
+    // The command line wins over the environment.
+    let run = lumen(&dir, ["run", "--tier", "interp", "hello.lm"])
+        .env("LUMEN_TIER", "native")
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    let run = lumen(&dir, ["build", "--tier", "wasm", "hello.lm"])
+        .run()
+        .unwrap();
+    assert_run(&run, 2, "", "error: unknown tier 'wasm'\n");
+}
+
+#[test]
+fn opt_levels_are_validated() {
+    let dir = dir_with("opt", &[("hello.lm", HELLO)]);
+    for opt in ["-O0", "-O1", "-O2", "-O3"] {
+        let run = lumen(&dir, ["run", opt, "hello.lm"]).run().unwrap();
+        assert_run(&run, 0, "hello 3\n", "");
+    }
+    let run = lumen(
+        &dir,
+        ["run", "--opt-level", "2", "--tier", "interp", "hello.lm"],
+    )
+    .run()
+    .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    let run = lumen(&dir, ["run", "hello.lm"])
+        .env("LUMEN_OPT_LEVEL", "3")
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    for bad in [
+        &["run", "-O4", "hello.lm"][..],
+        &["run", "--opt-level", "x", "hello.lm"],
+    ] {
+        let run = lumen(&dir, bad).run().unwrap();
+        assert_eq!((run.code, run.out().as_str()), (Some(2), ""), "{bad:?}");
+        assert!(run.err().starts_with("error: "), "{bad:?}: {}", run.err());
+    }
+    let run = lumen(&dir, ["run", "hello.lm"])
+        .env("LUMEN_OPT_LEVEL", "9")
+        .run()
+        .unwrap();
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+}
+
+#[test]
+fn program_arguments_pass_verbatim() {
+    let prog = "cell main()\n  print(args())\nend\n";
+    let args = [
+        "run", "args.lm", "-x", "--y", "--", "", "a b", "--tier", "jit", "-O9",
+    ];
+    let run = run_in("args", &[("args.lm", prog)], &args);
+    assert_run(
+        &run,
+        0,
+        "[\"-x\", \"--y\", \"--\", \"\", \"a b\", \"--tier\", \"jit\", \"-O9\"]\n",
+        "",
+    );
+    let run = run_in("args", &[("args.lm", prog)], &["run", "args.lm"]);
+    assert_run(&run, 0, "[]\n", "");
+}
+
+#[test]
+fn stdin_reaches_read_line() {
+    let prog = "\
+cell main()
+  let mut n = 0
+  loop
+    let line = read_line()
+    if line == null
+      break
+    end
+    n += 1
+    print(\"{n}: {line}\")
+  end
+end
+";
+    let dir = dir_with("stdin", &[("lines.lm", prog)]);
+    let run = lumen(&dir, ["run", "lines.lm"])
+        .stdin("a\r\nb\n\nc")
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "1: a\n2: b\n3: \n4: c\n", "");
+    let run = lumen(&dir, ["run", "lines.lm"]).run().unwrap();
+    assert_run(&run, 0, "", "");
+}
+
+const MARKDOWN: &str = "\
+# Greeting
+
+Prose with `inline code`.
+
+```lumen
+cell main()
+  print(greet(\"md\"))
+end
+```
+
+```python
+print(\"not lumen\")
+```
+
+```lumen
+cell greet(who: String) -> String
+  \"hello {who}\"
+end
+```
+";
+
+#[test]
+fn markdown_programs_run_and_keep_line_numbers() {
+    let bad = MARKDOWN.replace("\"hello {who}\"", "1");
+    let files = [("doc.lm.md", MARKDOWN), ("bad.lm.md", bad.as_str())];
+    let run = run_in("markdown", &files, &["run", "doc.lm.md"]);
+    assert_run(&run, 0, "hello md\n", "");
+    let run = run_in("markdown", &files, &["check", "doc.lm.md"]);
+    assert_run(&run, 0, "", "");
+    // The bad tail value sits on line 17 of the Markdown file.
+    let run = run_in("markdown", &files, &["check", "bad.lm.md"]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.err().starts_with("bad.lm.md:17:"), "{}", run.err());
+}
+
+#[test]
+fn build_is_not_available_yet() {
+    let run = run_in(
+        "build",
+        &[("hello.lm", HELLO)],
+        &["build", "-O2", "hello.lm"],
+    );
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+    assert!(run.err().starts_with("error: "), "{}", run.err());
+}

@@ -1,0 +1,101 @@
+//! Parses every program of the conformance corpus and the benchmarks: syntax-error tests
+//! (an `.err` mentioning `unexpected`) must fail at the expected position, every other
+//! program must parse.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `.lm` / `.lm.md` file below `dir`, sorted.
+fn programs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            let name = path.to_string_lossy().to_string();
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The program's source as the compiler sees it (Markdown code extracted).
+fn source(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("readable UTF-8 program");
+    if path.to_string_lossy().ends_with(".lm.md") {
+        lumen_compiler::extract_code(&text)
+    } else {
+        text
+    }
+}
+
+/// The `.err` file beside a program, if any.
+fn err_file(path: &Path) -> Option<String> {
+    let s = path.to_string_lossy();
+    let base = s
+        .strip_suffix(".lm.md")
+        .or_else(|| s.strip_suffix(".lm"))
+        .expect("program extension");
+    std::fs::read_to_string(format!("{base}.err")).ok()
+}
+
+/// `(line, col)` of every `line:col: error: unexpected …` line of an `.err` file.
+fn expected_syntax_errors(err: &str) -> Vec<(u32, u32)> {
+    err.lines()
+        .filter(|l| l.contains("unexpected"))
+        .filter_map(|l| {
+            let mut it = l.split(':');
+            let line = it.next()?.trim().parse().ok()?;
+            let col = it.next()?.trim().parse().ok()?;
+            Some((line, col))
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_parses_as_expected() {
+    let mut files = programs(&root().join("tests/conformance"));
+    files.extend(programs(&root().join("bench/programs")));
+    assert!(files.len() > 50, "corpus not found: {} files", files.len());
+    let mut failures = Vec::new();
+    for path in &files {
+        let src = source(path);
+        let result = lumen_compiler::parse(&src);
+        let expected = err_file(path)
+            .filter(|_| path.to_string_lossy().contains("errors_compile"))
+            .map(|e| expected_syntax_errors(&e))
+            .unwrap_or_default();
+        match (result, expected.is_empty()) {
+            (Ok(_), true) => {}
+            (Err(diags), true) => failures.push(format!("{}: {diags:?}", path.display())),
+            (Ok(_), false) => {
+                failures.push(format!("{}: parsed, expected {expected:?}", path.display()))
+            }
+            (Err(diags), false) => {
+                for (line, col) in &expected {
+                    let found = diags.iter().any(|d| {
+                        d.span.line == *line
+                            && d.span.col == *col
+                            && d.message.contains("unexpected")
+                    });
+                    if !found {
+                        failures.push(format!(
+                            "{}: no 'unexpected' error at {line}:{col}: {diags:?}",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,787 @@
+//! VM tests on hand-built LIR modules.
+
+use super::*;
+use lumen_core::builtins::Builtin;
+use lumen_core::lir::{Cell, CellKind, Pos, RegTy};
+use std::cell::RefCell;
+
+/// A `Write` sink tests can read back.
+#[derive(Clone, Default)]
+struct Sink(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.borrow().clone()).unwrap()
+    }
+}
+
+/// A cell whose instruction `i` is at line `i + 1`, column 1 (so traces name the pc).
+fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
+    let pos = (0..code.len())
+        .map(|i| Pos {
+            line: i as u32 + 1,
+            col: 1,
+        })
+        .collect();
+    Cell {
+        name: name.into(),
+        kind: CellKind::Cell,
+        params,
+        captures: 0,
+        regs: vec![RegTy::Dyn; nregs],
+        ret: RegTy::Dyn,
+        code,
+        pos,
+    }
+}
+
+fn module(cells: Vec<Cell>) -> LirModule {
+    LirModule {
+        main: cells
+            .iter()
+            .position(|c| c.name == "main")
+            .map(|i| i as u32),
+        cells,
+        ..LirModule::default()
+    }
+}
+
+fn fib_cell() -> Cell {
+    use Instr::*;
+    cell(
+        "fib",
+        1,
+        7,
+        vec![
+            LoadInt { dst: 1, value: 2 },
+            JumpIfIntCmp {
+                op: CmpOp::Ge,
+                a: 0,
+                b: 1,
+                target: 3,
+            },
+            Return { src: 0 },
+            IntAddImm {
+                dst: 3,
+                a: 0,
+                value: -1,
+            },
+            Call {
+                dst: 4,
+                cell: 0,
+                args: 3,
+                argc: 1,
+            },
+            IntAddImm {
+                dst: 3,
+                a: 0,
+                value: -2,
+            },
+            Call {
+                dst: 5,
+                cell: 0,
+                args: 3,
+                argc: 1,
+            },
+            IntAdd { dst: 6, a: 4, b: 5 },
+            Return { src: 6 },
+        ],
+    )
+}
+
+#[test]
+fn fib_recurses_without_rust_recursion() {
+    let mut vm = VM::new(module(vec![fib_cell()]));
+    assert_eq!(
+        vm.call_cell_by_name("fib", vec![Value::Int(10)]),
+        Ok(Value::Int(55))
+    );
+    assert_eq!(vm.call_cell(0, vec![Value::Int(20)]), Ok(Value::Int(6765)));
+}
+
+/// `main(n)`: sum of `i * i` for `i` in `0..n` with a counting loop.
+#[test]
+fn loops_and_int_arithmetic() {
+    use Instr::*;
+    let sum = cell(
+        "sum",
+        1,
+        4,
+        vec![
+            LoadInt { dst: 1, value: 0 }, // i
+            LoadInt { dst: 2, value: 0 }, // s
+            JumpIfIntCmp {
+                op: CmpOp::Ge,
+                a: 1,
+                b: 0,
+                target: 7,
+            },
+            IntMul { dst: 3, a: 1, b: 1 },
+            IntAdd { dst: 2, a: 2, b: 3 },
+            IntAddImm {
+                dst: 1,
+                a: 1,
+                value: 1,
+            },
+            Jump { target: 2 },
+            Return { src: 2 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![sum]));
+    assert_eq!(
+        vm.call_cell_by_name("sum", vec![Value::Int(1000)]),
+        Ok(Value::Int(332_833_500))
+    );
+}
+
+#[test]
+fn closures_capture_values() {
+    use Instr::*;
+    // add_k(x) = x + k, with k captured in register 1.
+    let mut lambda = cell(
+        "<lambda>",
+        1,
+        3,
+        vec![IntAdd { dst: 2, a: 0, b: 1 }, Return { src: 2 }],
+    );
+    lambda.kind = CellKind::Lambda;
+    lambda.captures = 1;
+    let main = cell(
+        "make_and_call",
+        1,
+        5,
+        vec![
+            LoadInt { dst: 1, value: 3 },
+            MakeClosure {
+                dst: 2,
+                cell: 0,
+                args: 1,
+                argc: 1,
+            },
+            Move { dst: 3, src: 0 },
+            CallValue {
+                dst: 4,
+                callee: 2,
+                args: 3,
+                argc: 1,
+            },
+            Return { src: 4 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![lambda, main]));
+    assert_eq!(
+        vm.call_cell_by_name("make_and_call", vec![Value::Int(39)]),
+        Ok(Value::Int(42))
+    );
+}
+
+/// `inner(a, b) = a / b` called from `main`: the trace names the division in `inner`
+/// and the call in `main`.
+#[test]
+fn errors_carry_a_trace() {
+    use Instr::*;
+    let inner = cell(
+        "inner",
+        2,
+        3,
+        vec![IntDiv { dst: 2, a: 0, b: 1 }, Return { src: 2 }],
+    );
+    let main = cell(
+        "main",
+        0,
+        3,
+        vec![
+            LoadInt { dst: 0, value: 1 },
+            LoadInt { dst: 1, value: 0 },
+            Call {
+                dst: 2,
+                cell: 0,
+                args: 0,
+                argc: 2,
+            },
+            Return { src: 2 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![inner, main]));
+    let err = vm.call_cell_by_name("main", vec![]).unwrap_err();
+    assert_eq!(err.error, RtError::DivisionByZero);
+    assert_eq!(
+        err.render("t.lm"),
+        "error: division by zero\n  at inner (t.lm:1:1)\n  at main (t.lm:3:1)\n"
+    );
+    // The VM is usable after an error.
+    assert_eq!(
+        vm.call_cell_by_name("inner", vec![Value::Int(7), Value::Int(2)]),
+        Ok(Value::Int(3))
+    );
+}
+
+/// `rec(d, limit)` recurses until `d == limit`; `main(limit)` calls `rec(1, limit)`, so
+/// `limit + 1` calls are active at the deepest point.
+fn depth_module() -> LirModule {
+    use Instr::*;
+    let rec = cell(
+        "rec",
+        2,
+        5,
+        vec![
+            JumpIfIntCmp {
+                op: CmpOp::Ne,
+                a: 0,
+                b: 1,
+                target: 2,
+            },
+            Return { src: 0 },
+            IntAddImm {
+                dst: 2,
+                a: 0,
+                value: 1,
+            },
+            Copy { dst: 3, src: 1 },
+            Call {
+                dst: 4,
+                cell: 0,
+                args: 2,
+                argc: 2,
+            },
+            Return { src: 4 },
+        ],
+    );
+    let main = cell(
+        "main",
+        1,
+        4,
+        vec![
+            LoadInt { dst: 1, value: 1 },
+            Copy { dst: 2, src: 0 },
+            Call {
+                dst: 3,
+                cell: 0,
+                args: 1,
+                argc: 2,
+            },
+            Return { src: 3 },
+        ],
+    );
+    module(vec![rec, main])
+}
+
+#[test]
+fn ten_thousand_calls_are_allowed_and_one_more_overflows() {
+    let mut vm = VM::new(depth_module());
+    assert_eq!(
+        vm.call_cell_by_name("main", vec![Value::Int(9_999)]),
+        Ok(Value::Int(9_999))
+    );
+    let err = vm
+        .call_cell_by_name("main", vec![Value::Int(10_000)])
+        .unwrap_err();
+    assert_eq!(err.error, RtError::StackOverflow);
+    assert_eq!(err.trace.len(), 10_000);
+    // Innermost: the failing call in `rec`; outermost: `main`'s call.
+    assert_eq!(err.trace[0].pos, Pos { line: 5, col: 1 });
+    assert_eq!(err.trace[9_999].name, "main");
+    let text = err.render("d.lm");
+    assert!(text.contains("  ... 9965 more\n"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 30 + 1 + 5);
+}
+
+#[test]
+fn forty_one_frames_are_truncated() {
+    use Instr::*;
+    // rec(d, limit) with a division by zero at the bottom (instruction 2, line 3).
+    let mut m = depth_module();
+    m.cells[0] = cell(
+        "rec",
+        2,
+        5,
+        vec![
+            JumpIfIntCmp {
+                op: CmpOp::Ne,
+                a: 0,
+                b: 1,
+                target: 3,
+            },
+            LoadInt { dst: 4, value: 0 },
+            IntDiv { dst: 4, a: 0, b: 4 },
+            IntAddImm {
+                dst: 2,
+                a: 0,
+                value: 1,
+            },
+            Copy { dst: 3, src: 1 },
+            Call {
+                dst: 4,
+                cell: 0,
+                args: 2,
+                argc: 2,
+            },
+            Return { src: 4 },
+        ],
+    );
+    let mut vm = VM::new(m);
+    let err = vm
+        .call_cell_by_name("main", vec![Value::Int(40)])
+        .unwrap_err();
+    assert_eq!(err.error, RtError::DivisionByZero);
+    assert_eq!(err.trace.len(), 41);
+    let text = err.render("x.lm");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "error: division by zero");
+    assert_eq!(lines[1], "  at rec (x.lm:3:1)");
+    assert_eq!(lines[2], "  at rec (x.lm:6:1)");
+    assert_eq!(lines[31], "  ... 6 more");
+    assert_eq!(lines[36], "  at main (x.lm:3:1)");
+    let err = vm
+        .call_cell_by_name("main", vec![Value::Int(39)])
+        .unwrap_err();
+    assert_eq!(err.render("x.lm").lines().count(), 41);
+}
+
+#[test]
+fn print_halt_and_exit() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "main",
+        0,
+        4,
+        vec![
+            LoadInt { dst: 0, value: 1 },
+            LoadConst { dst: 1, idx: 0 },
+            LoadFloat { dst: 2, value: 2.0 },
+            CallBuiltin {
+                dst: 3,
+                builtin: Builtin::Print,
+                args: 0,
+                argc: 3,
+            },
+            LoadConst { dst: 0, idx: 1 },
+            Halt { msg: 0 },
+        ],
+    )]);
+    m.consts = vec![Value::str("a"), Value::str("bad input")];
+    let sink = Sink::default();
+    let mut vm = VM::new(m);
+    vm.set_stdout(Box::new(sink.clone()));
+    let err = vm.call_cell_by_name("main", vec![]).unwrap_err();
+    assert_eq!(sink.text(), "1 a 2.0\n");
+    assert_eq!(err.error, RtError::Halt("bad input".into()));
+    assert_eq!(
+        err.render("h.lm"),
+        "error: bad input\n  at main (h.lm:6:1)\n"
+    );
+
+    let exit = |code: i64| {
+        let m = module(vec![cell(
+            "main",
+            0,
+            2,
+            vec![
+                LoadInt {
+                    dst: 0,
+                    value: code,
+                },
+                CallBuiltin {
+                    dst: 1,
+                    builtin: Builtin::Exit,
+                    args: 0,
+                    argc: 1,
+                },
+                Return { src: 1 },
+            ],
+        )]);
+        VM::new(m).call_cell_by_name("main", vec![]).unwrap_err()
+    };
+    assert_eq!(exit(3).exit_code(), Some(3));
+    assert_eq!(exit(256).error, RtError::InvalidArgument("exit"));
+    assert_eq!(exit(-1).error, RtError::InvalidArgument("exit"));
+}
+
+/// `xs = append(xs, i)` with a moved list: 200,000 appends must be fast (linear).
+#[test]
+fn append_loop_is_in_place() {
+    use Instr::*;
+    let main = cell(
+        "build",
+        1,
+        6,
+        vec![
+            ListNew {
+                dst: 1,
+                args: 2,
+                argc: 0,
+            },
+            LoadInt { dst: 2, value: 0 }, // i
+            JumpIfIntCmp {
+                op: CmpOp::Ge,
+                a: 2,
+                b: 0,
+                target: 9,
+            },
+            Move { dst: 3, src: 1 },
+            Copy { dst: 4, src: 2 },
+            CallBuiltin {
+                dst: 1,
+                builtin: Builtin::Append,
+                args: 3,
+                argc: 2,
+            },
+            IntAddImm {
+                dst: 2,
+                a: 2,
+                value: 1,
+            },
+            Jump { target: 2 },
+            Return { src: 1 },
+            ListLen { dst: 5, list: 1 },
+            Return { src: 5 },
+        ],
+    );
+    let mut m = module(vec![main]);
+    // Jump target 9 is the ListLen.
+    m.cells[0].code[2] = JumpIfIntCmp {
+        op: CmpOp::Ge,
+        a: 2,
+        b: 0,
+        target: 9,
+    };
+    let start = std::time::Instant::now();
+    let mut vm = VM::new(m);
+    assert_eq!(
+        vm.call_cell_by_name("build", vec![Value::Int(200_000)]),
+        Ok(Value::Int(200_000))
+    );
+    assert!(
+        start.elapsed().as_secs() < 5,
+        "append is not amortised O(1)"
+    );
+}
+
+#[test]
+fn string_concat_in_place_and_indexing() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "s",
+        0,
+        5,
+        vec![
+            LoadConst { dst: 0, idx: 0 },
+            LoadConst { dst: 1, idx: 1 },
+            StrConcat { dst: 0, a: 0, b: 1 },
+            StrConcat { dst: 0, a: 0, b: 0 },
+            LoadInt { dst: 2, value: 2 },
+            StrIndex {
+                dst: 3,
+                s: 0,
+                idx: 2,
+            },
+            StrConcat { dst: 4, a: 0, b: 3 },
+            Return { src: 4 },
+        ],
+    )]);
+    m.consts = vec![Value::str("hé"), Value::str("!")];
+    let mut vm = VM::new(m);
+    assert_eq!(vm.call_cell_by_name("s", vec![]), Ok(Value::str("hé!hé!!")));
+}
+
+#[test]
+fn lists_maps_records_variants() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "main",
+        0,
+        12,
+        vec![
+            LoadInt { dst: 0, value: 1 },
+            LoadInt { dst: 1, value: 2 },
+            ListNew {
+                dst: 2,
+                args: 0,
+                argc: 2,
+            },
+            Copy { dst: 3, src: 2 }, // shared copy: the set must not be visible here
+            LoadInt { dst: 4, value: 1 },
+            LoadInt { dst: 5, value: 9 },
+            ListSet {
+                list: 2,
+                idx: 4,
+                src: 5,
+            },
+            LoadConst { dst: 6, idx: 0 },
+            MapNew {
+                dst: 7,
+                args: 5,
+                pairs: 0,
+            },
+            MapSet {
+                map: 7,
+                key: 6,
+                src: 3,
+            },
+            Copy { dst: 8, src: 2 },
+            Copy { dst: 9, src: 7 },
+            RecordNew {
+                dst: 10,
+                type_id: 0,
+                args: 8,
+            },
+            VariantNew {
+                dst: 11,
+                type_id: 1,
+                tag: 0,
+                args: 10,
+            },
+            CallBuiltin {
+                dst: 0,
+                builtin: Builtin::ToString,
+                args: 11,
+                argc: 1,
+            },
+            Return { src: 0 },
+        ],
+    )]);
+    m.consts = vec![Value::str("k")];
+    m.types.defs = vec![
+        TypeDef::Record {
+            name: "R".into(),
+            fields: vec!["xs".into(), "m".into()],
+        },
+        TypeDef::Enum {
+            name: "E".into(),
+            variants: vec![lumen_core::lir::VariantDef {
+                name: "Wrap".into(),
+                arity: 1,
+            }],
+        },
+    ];
+    let mut vm = VM::new(m);
+    assert_eq!(
+        vm.call_cell_by_name("main", vec![]),
+        Ok(Value::str(r#"Wrap(R(xs: [1, 9], m: {"k": [1, 2]}))"#))
+    );
+}
+
+#[test]
+fn index_key_and_null_errors() {
+    use Instr::*;
+    let run = |code: Vec<Instr>| {
+        let mut m = module(vec![cell("main", 0, 4, code)]);
+        m.consts = vec![Value::str("k")];
+        VM::new(m)
+            .call_cell_by_name("main", vec![])
+            .map_err(|e| e.error)
+    };
+    let list_get = |i: i64| {
+        run(vec![
+            ListNew {
+                dst: 0,
+                args: 0,
+                argc: 0,
+            },
+            LoadInt { dst: 1, value: i },
+            ListGet {
+                dst: 2,
+                list: 0,
+                idx: 1,
+            },
+            Return { src: 2 },
+        ])
+    };
+    assert_eq!(list_get(0), Err(RtError::IndexOutOfBounds));
+    assert_eq!(list_get(-1), Err(RtError::IndexOutOfBounds));
+    assert_eq!(
+        run(vec![
+            MapNew {
+                dst: 0,
+                args: 0,
+                pairs: 0
+            },
+            LoadConst { dst: 1, idx: 0 },
+            MapGet {
+                dst: 2,
+                map: 0,
+                key: 1
+            },
+            Return { src: 2 },
+        ]),
+        Err(RtError::KeyNotFound)
+    );
+    assert_eq!(
+        run(vec![
+            LoadNull { dst: 0 },
+            Unwrap { dst: 1, src: 0 },
+            Return { src: 1 }
+        ]),
+        Err(RtError::NullValue)
+    );
+    assert_eq!(run(vec![NoMatch]), Err(RtError::NoMatchArm));
+    assert_eq!(
+        run(vec![
+            LoadInt {
+                dst: 0,
+                value: i64::MAX
+            },
+            IntAddImm {
+                dst: 1,
+                a: 0,
+                value: 1
+            },
+            Return { src: 1 },
+        ]),
+        Err(RtError::IntegerOverflow)
+    );
+}
+
+#[test]
+fn wrong_register_tag_is_an_internal_error() {
+    use Instr::*;
+    let m = module(vec![cell(
+        "main",
+        0,
+        3,
+        vec![
+            LoadFloat { dst: 0, value: 1.0 },
+            IntAdd { dst: 1, a: 0, b: 0 },
+            Return { src: 1 },
+        ],
+    )]);
+    let err = VM::new(m).call_cell_by_name("main", vec![]).unwrap_err();
+    assert!(matches!(err.error, RtError::Internal(_)));
+}
+
+#[test]
+fn invalid_modules_are_rejected_not_run() {
+    use Instr::*;
+    let bad_reg = module(vec![cell("main", 0, 1, vec![Return { src: 5 }])]);
+    let no_end = module(vec![cell("main", 0, 1, vec![LoadNull { dst: 0 }])]);
+    let bad_jump = module(vec![cell("main", 0, 1, vec![Jump { target: 9 }])]);
+    for m in [bad_reg, no_end, bad_jump] {
+        let err = VM::new(m).call_cell_by_name("main", vec![]).unwrap_err();
+        assert!(matches!(err.error, RtError::Internal(_)), "{err:?}");
+    }
+}
+
+/// `map(xs, f)` where `f` divides by its argument: the error inside the lambda is
+/// traced through the builtin call.
+#[test]
+fn higher_order_builtins_reenter_the_vm() {
+    use Instr::*;
+    let mut lambda = cell(
+        "<lambda>",
+        1,
+        3,
+        vec![
+            LoadInt { dst: 1, value: 12 },
+            IntDiv { dst: 2, a: 1, b: 0 },
+            Return { src: 2 },
+        ],
+    );
+    lambda.kind = CellKind::Lambda;
+    let main = cell(
+        "main",
+        1,
+        4,
+        vec![
+            Move { dst: 1, src: 0 },
+            MakeClosure {
+                dst: 2,
+                cell: 0,
+                args: 2,
+                argc: 0,
+            },
+            CallBuiltin {
+                dst: 3,
+                builtin: Builtin::Map,
+                args: 1,
+                argc: 2,
+            },
+            Return { src: 3 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![lambda, main]));
+    let ints = |xs: &[i64]| Value::list(xs.iter().map(|&x| Value::Int(x)).collect());
+    assert_eq!(
+        vm.call_cell_by_name("main", vec![ints(&[1, 2, 3])]),
+        Ok(ints(&[12, 6, 4]))
+    );
+    let err = vm
+        .call_cell_by_name("main", vec![ints(&[1, 0])])
+        .unwrap_err();
+    assert_eq!(
+        err.render("m.lm"),
+        "error: division by zero\n  at <lambda> (m.lm:2:1)\n  at main (m.lm:3:1)\n"
+    );
+}
+
+#[test]
+fn read_line_and_args() {
+    use Instr::*;
+    let m = module(vec![cell(
+        "main",
+        0,
+        3,
+        vec![
+            CallBuiltin {
+                dst: 0,
+                builtin: Builtin::ReadLine,
+                args: 0,
+                argc: 0,
+            },
+            CallBuiltin {
+                dst: 1,
+                builtin: Builtin::ReadLine,
+                args: 0,
+                argc: 0,
+            },
+            CallBuiltin {
+                dst: 2,
+                builtin: Builtin::Args,
+                args: 0,
+                argc: 0,
+            },
+            TupleNew {
+                dst: 0,
+                args: 0,
+                argc: 3,
+            },
+            Return { src: 0 },
+        ],
+    )]);
+    let mut vm = VM::new(m);
+    vm.set_stdin(Box::new(std::io::Cursor::new(b"a\xffb\r\n".to_vec())));
+    vm.set_args(vec!["x".into()]);
+    assert_eq!(
+        vm.call_cell_by_name("main", vec![]),
+        Ok(Value::tuple(vec![
+            Value::str("a\u{FFFD}b"),
+            Value::Null,
+            Value::list(vec![Value::str("x")])
+        ]))
+    );
+}
+
+#[test]
+fn run_main_prints_a_non_null_result() {
+    use Instr::*;
+    let m = module(vec![cell(
+        "main",
+        0,
+        1,
+        vec![LoadFloat { dst: 0, value: 1.5 }, Return { src: 0 }],
+    )]);
+    let sink = Sink::default();
+    let mut vm = VM::new(m);
+    vm.set_stdout(Box::new(sink.clone()));
+    assert_eq!(vm.run_main(), Ok(()));
+    assert_eq!(sink.text(), "1.5\n");
+}
