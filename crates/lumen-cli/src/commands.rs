@@ -51,7 +51,7 @@ pub fn execute(command: Command, io: &mut Streams<'_>) -> i32 {
     }
 }
 
-/// `lumen run`: compile, run `main`, print its non-null return value.
+/// `lumen run`: compile and run `main` (the VM prints its non-null result).
 fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
     let Tier::Interp = match check_options(&args.options) {
         Ok(tier) => tier,
@@ -68,10 +68,7 @@ fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     match interp::run_main(module, &file, program_args) {
-        interp::Outcome::Returned(value) => {
-            if let Some(text) = value {
-                let _ = writeln!(io.out, "{text}");
-            }
+        interp::Outcome::Finished => {
             let _ = io.out.flush();
             0
         }
