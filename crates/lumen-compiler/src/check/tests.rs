@@ -695,3 +695,15 @@ fn generic_cell_as_argument_of_generic_call() {
     let src = "cell identity[T](x: T) -> T\n  x\nend\ncell twice[T](f: fn(T) -> T, x: T) -> T\n  f(f(x))\nend\ncell map_all[A, B](xs: list[A], f: fn(A) -> B) -> list[B]\n  [f(x) for x in xs]\nend\ncell main()\n  print(twice(identity, 3) + 1, map_all([\"a\"], identity)[0].upper())\nend\n";
     ok(src);
 }
+
+#[test]
+fn pattern_binding_rules() {
+    let src = "cell f(t: tuple[Int, Int], v: Int | String) -> Int\n  let (a, a) = t\n  match v\n    n: Int | n: String -> 1\n  end\nend\ncell main()\nend\n";
+    assert_eq!(
+        errors(src),
+        [
+            "2:7: 'a' is bound more than once in the pattern",
+            "4:14: 'n' has type String here but Int in the first alternative"
+        ]
+    );
+}
