@@ -391,7 +391,12 @@ impl<'a> Checker<'a> {
     }
 
     /// A cell used as a function value (a generic one instantiated by the expected type).
-    pub(super) fn func_value(&mut self, fid: hir::FuncId, span: Span, expected: Option<&Type>) -> hir::Expr {
+    pub(super) fn func_value(
+        &mut self,
+        fid: hir::FuncId,
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         self.add_edge(fid);
         let sig = self.sigs[fid as usize].clone();
         let ret = self.func_ret(fid);

@@ -690,9 +690,8 @@ impl<'a> Checker<'a> {
         if self.funcs[i].is_some() || self.busy[i] {
             return;
         }
-        let (decl, owner) = match self.bodies[i] {
-            BodySrc::Cell(c) => (c, None),
-            BodySrc::Method(id, c) => (c, Some(id)),
+        let decl = match self.bodies[i] {
+            BodySrc::Cell(c) | BodySrc::Method(_, c) => c,
         };
         self.busy[i] = true;
         let saved_ctxs = std::mem::take(&mut self.ctxs);
@@ -700,7 +699,7 @@ impl<'a> Checker<'a> {
         let saved_or = std::mem::take(&mut self.or_reuse);
         let sig = self.sigs[i].clone();
         self.tparams = sig.type_params.clone();
-        let func = self.check_cell_body(fid, &sig, decl, owner);
+        let func = self.check_cell_body(fid, &sig, decl);
         self.inferred[i] = Some(func.ret.clone());
         self.funcs[i] = Some(func);
         self.ctxs = saved_ctxs;

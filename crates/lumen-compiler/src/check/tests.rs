@@ -685,8 +685,12 @@ fn map_keys_are_int_or_string() {
 
 #[test]
 fn defaults_are_constants() {
-    ok("record P\n  x: Int\n  y: Int = 2\nend\ncell f(p: P = P(x: 1), n: Int = LIMIT) -> Int\n  p.x + p.y + n\nend\nconst LIMIT = 10\ncell main()\n  print(f())\nend\n");
-    let e = errors("cell g() -> Int\n  1\nend\ncell f(n: Int = g()) -> Int\n  n\nend\ncell main()\nend\n");
+    ok(
+        "record P\n  x: Int\n  y: Int = 2\nend\ncell f(p: P = P(x: 1), n: Int = LIMIT) -> Int\n  p.x + p.y + n\nend\nconst LIMIT = 10\ncell main()\n  print(f())\nend\n",
+    );
+    let e = errors(
+        "cell g() -> Int\n  1\nend\ncell f(n: Int = g()) -> Int\n  n\nend\ncell main()\nend\n",
+    );
     assert_eq!(e, ["4:17: not a constant expression"]);
 }
 
