@@ -153,7 +153,9 @@ impl<'a> Checker<'a> {
                     }
                     _ => ((**f).clone(), vec![first]),
                 };
-                self.call(&callee, &args, span, expected)
+                // `a |> f(args)` is the call `f(a, args)`: its position is the callee's.
+                let at = callee.span;
+                self.call(&callee, &args, at, expected)
             }
             ast::ExprKind::Call { callee, args } => self.call(callee, args, span, expected),
             ast::ExprKind::Field { base, field } => {
