@@ -1009,6 +1009,12 @@ impl<'a> Checker<'a> {
             if let Some(d) = &p.default {
                 self.error(d.span, "lambda parameters cannot have defaults");
             }
+            if ctx.scopes[0].iter().any(|b| b.name == p.name.name) {
+                self.error(
+                    p.name.span,
+                    format!("duplicate definition of '{}'", p.name.name),
+                );
+            }
             let l = ctx.new_local(&p.name.name, ty.clone(), false);
             ctx.scopes[0].push(super::env::Binding {
                 name: p.name.name.clone(),

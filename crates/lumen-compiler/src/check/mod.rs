@@ -190,6 +190,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.collect();
+        self.check_type_params();
         self.resolve_decl_types();
         self.resolve_signatures();
         for i in 0..self.consts.len() {
@@ -341,6 +342,27 @@ impl<'a> Checker<'a> {
                     self.decls[id as usize]
                         .variants
                         .push((v.name.name.clone(), Vec::new()));
+                }
+            }
+        }
+    }
+
+    /// Type parameters of one declaration must be distinct.
+    fn check_type_params(&mut self) {
+        let prog = self.prog;
+        let mut lists: Vec<&[ast::Ident]> = Vec::new();
+        for decl in &prog.decls {
+            match decl {
+                ast::Decl::Cell(c) => lists.push(&c.type_params),
+                ast::Decl::Record(r) => lists.push(&r.type_params),
+                ast::Decl::Enum(e) => lists.push(&e.type_params),
+                _ => {}
+            }
+        }
+        for list in lists {
+            for (i, p) in list.iter().enumerate() {
+                if list[..i].iter().any(|q| q.name == p.name) {
+                    self.error(p.span, format!("duplicate definition of '{}'", p.name));
                 }
             }
         }

@@ -711,3 +711,16 @@ fn pattern_binding_rules() {
         ]
     );
 }
+
+#[test]
+fn duplicate_parameters() {
+    let src = "cell f[T, T](a: Int, a: Int) -> Int\n  0\nend\ncell main()\n  let g = fn(x: Int, x: Int) => x\nend\n";
+    assert_eq!(
+        errors(src),
+        [
+            "1:11: duplicate definition of 'T'",
+            "1:22: duplicate definition of 'a'",
+            "5:22: duplicate definition of 'x'"
+        ]
+    );
+}
