@@ -120,12 +120,31 @@ impl<'a> Checker<'a> {
         union(
             members(t)
                 .into_iter()
-                .filter(|m| match test_matches(m, test) {
-                    None => true,
-                    Some(true) => positive || is_variant,
-                    Some(false) => !positive,
+                .filter_map(|m| match test_matches(&m, test) {
+                    // A type parameter passing a test of a non-generic type is that type.
+                    None if positive => Some(self.tested_type(test).unwrap_or(m)),
+                    None => Some(m),
+                    Some(true) => (positive || is_variant).then_some(m),
+                    Some(false) => (!positive).then_some(m),
                 }),
         )
+    }
+
+    /// The static type every value passing `test` has, when there is one.
+    fn tested_type(&self, test: TypeTest) -> Option<Type> {
+        Some(match test {
+            TypeTest::Int => Type::Int,
+            TypeTest::Float => Type::Float,
+            TypeTest::Bool => Type::Bool,
+            TypeTest::Str => Type::Str,
+            TypeTest::Null => Type::Null,
+            TypeTest::Record(id) | TypeTest::Enum(id) | TypeTest::Variant(id, _)
+                if self.decls.get(id as usize)?.type_params.is_empty() =>
+            {
+                Type::Named(id, Vec::new())
+            }
+            _ => return None,
+        })
     }
 
     /// Facts (narrowed bindings) established by `cond` when true and when false.

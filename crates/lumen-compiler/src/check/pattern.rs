@@ -439,7 +439,7 @@ impl<'a> Checker<'a> {
             Type::Named(i, a) if *i == id => Some(a.clone()),
             _ => None,
         });
-        if found.is_none() && !is_err(ty) && *ty != Type::Never && !matches!(ty, Type::Param(..)) {
+        if found.is_none() && !is_err(ty) && *ty != Type::Never {
             let e = Type::Named(
                 id,
                 vec![Type::Never; self.decls[id as usize].type_params.len()],

@@ -724,3 +724,10 @@ fn duplicate_parameters() {
         ]
     );
 }
+
+#[test]
+fn type_parameters_narrow_by_concrete_tests() {
+    ok("cell f[T](x: T) -> Int\n  if x is Int then x + 1 else 0\nend\ncell g[T](x: T) -> Int\n  match x\n    n: Int -> n\n    _ -> 0\n  end\nend\ncell main()\nend\n");
+    let e = errors("enum O\n  S(Int)\n  N\nend\ncell f[T](x: T) -> Int\n  match x\n    S(v) -> v\n    _ -> 0\n  end\nend\ncell main()\nend\n");
+    assert_eq!(e, ["7:5: type mismatch: expected T, found O"]);
+}
