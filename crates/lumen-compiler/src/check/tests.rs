@@ -727,7 +727,32 @@ fn duplicate_parameters() {
 
 #[test]
 fn type_parameters_narrow_by_concrete_tests() {
-    ok("cell f[T](x: T) -> Int\n  if x is Int then x + 1 else 0\nend\ncell g[T](x: T) -> Int\n  match x\n    n: Int -> n\n    _ -> 0\n  end\nend\ncell main()\nend\n");
-    let e = errors("enum O\n  S(Int)\n  N\nend\ncell f[T](x: T) -> Int\n  match x\n    S(v) -> v\n    _ -> 0\n  end\nend\ncell main()\nend\n");
+    ok(
+        "cell f[T](x: T) -> Int\n  if x is Int then x + 1 else 0\nend\ncell g[T](x: T) -> Int\n  match x\n    n: Int -> n\n    _ -> 0\n  end\nend\ncell main()\nend\n",
+    );
+    let e = errors(
+        "enum O\n  S(Int)\n  N\nend\ncell f[T](x: T) -> Int\n  match x\n    S(v) -> v\n    _ -> 0\n  end\nend\ncell main()\nend\n",
+    );
     assert_eq!(e, ["7:5: type mismatch: expected T, found O"]);
+}
+
+#[test]
+fn rendered_diagnostics_are_in_source_order() {
+    let src = "cell main()\n  let a: Int = true\n  let b = undefined_name\n  print(a, b)\nend\n";
+    let ast = crate::parse(src).expect("parses");
+    let diags = super::check(&ast).expect_err("fails");
+    let out = crate::CompileError::new(diags).render("m.lm", src);
+    assert_eq!(
+        out,
+        [
+            "m.lm:2:16: error: type mismatch: expected Int, found Bool",
+            "      let a: Int = true",
+            "                   ^",
+            "m.lm:3:11: error: undefined name 'undefined_name'",
+            "      let b = undefined_name",
+            "              ^",
+            "",
+        ]
+        .join("\n")
+    );
 }
