@@ -14,10 +14,12 @@ pub(super) fn is_builtin(name: &str) -> bool {
     B::ALL.iter().any(|b| b.name() == name)
 }
 
+/// `list[t]`.
 fn list(t: Type) -> Type {
     Type::List(Box::new(t))
 }
 
+/// `t?`.
 fn opt(t: Type) -> Type {
     types::nullable(t)
 }

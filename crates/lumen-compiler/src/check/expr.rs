@@ -49,6 +49,7 @@ pub(super) fn find_member<T>(t: Option<&Type>, f: impl Fn(&Type) -> Option<T>) -
     members(t?).iter().find_map(f)
 }
 
+/// Int, Float, or `Never` (which fits either).
 fn is_num(t: &Type) -> bool {
     matches!(t, Type::Int | Type::Float | Type::Never)
 }

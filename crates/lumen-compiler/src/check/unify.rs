@@ -128,6 +128,7 @@ pub(super) fn params_of(t: &Type) -> Vec<u32> {
     out
 }
 
+/// Appends the type parameters `t` mentions.
 fn collect_params(t: &Type, out: &mut Vec<u32>) {
     match t {
         Type::Param(i, _) if !is_err(t) => out.push(*i),
@@ -147,6 +148,7 @@ fn collect_params(t: &Type, out: &mut Vec<u32>) {
     }
 }
 
+/// True when both types are built by the same constructor (and arity).
 fn same_ctor(p: &Type, a: &Type) -> bool {
     match (p, a) {
         (Type::List(_), Type::List(_))
