@@ -57,17 +57,12 @@ fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
         Ok(tier) => tier,
         Err(message) => return io.usage_error(message),
     };
-    let module = match compile(&args.file, io) {
+    let path = args.file();
+    let module = match compile(&path, io) {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let file = args.file.to_string_lossy();
-    let program_args = args
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    match interp::run_main(module, &file, program_args) {
+    match interp::run_main(module, &path.to_string_lossy(), args.program_args()) {
         interp::Outcome::Finished => {
             let _ = io.out.flush();
             0
@@ -179,8 +174,7 @@ mod tests {
                 tier: "jit".into(),
                 opt_level: None,
             },
-            file: "/nonexistent/x.lm".into(),
-            args: vec![],
+            file_and_args: vec!["/nonexistent/x.lm".into()],
         }));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
