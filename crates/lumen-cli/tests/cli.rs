@@ -256,15 +256,13 @@ fn opt_levels_are_validated() {
 fn program_arguments_pass_verbatim() {
     let prog = "cell main()\n  print(args())\nend\n";
     let args = [
-        "run", "args.lm", "-x", "--y", "--", "", "a b", "--tier", "jit", "-O9",
+        "run", "args.lm", "-x", "--y", "--", "", "a b", "--tier", "jit", "-O9", "--help", "-V",
     ];
     let run = run_in("args", &[("args.lm", prog)], &args);
-    assert_run(
-        &run,
-        0,
-        "[\"-x\", \"--y\", \"--\", \"\", \"a b\", \"--tier\", \"jit\", \"-O9\"]\n",
-        "",
-    );
+    let want = "[\"-x\", \"--y\", \"--\", \"\", \"a b\", \"--tier\", \"jit\", \"-O9\", \"--help\", \"-V\"]\n";
+    assert_run(&run, 0, want, "");
+    let run = run_in("args", &[("args.lm", prog)], &["run", "args.lm", "--", "x"]);
+    assert_run(&run, 0, "[\"--\", \"x\"]\n", "");
     let run = run_in("args", &[("args.lm", prog)], &["run", "args.lm"]);
     assert_run(&run, 0, "[]\n", "");
 }
