@@ -11,21 +11,39 @@ impl FnLower<'_> {
     /// A register holding the value of `e`. For a local read this is the local's own
     /// register, so callers only read it.
     pub(super) fn expr(&mut self, e: &Expr) -> Reg {
-        if let ExprKind::Local(l) = e.kind {
-            let r = self.local(l);
-            if self.regs[r as usize] == self.reg_ty(&e.ty) {
-                return r;
+        match e.kind {
+            ExprKind::Local(l) => {
+                let r = self.local(l);
+                if self.regs[r as usize] == self.reg_ty(&e.ty) {
+                    return r;
+                }
             }
+            ExprKind::Int(v) if e.ty == Type::Int => return self.const_int(v),
+            ExprKind::Float(v) if e.ty == Type::Float => return self.const_float(v),
+            ExprKind::Str(ref text) if e.ty == Type::Str => {
+                let idx = self.pool.string(text);
+                return self.const_pooled(idx);
+            }
+            ExprKind::Const(id) if matches!(e.ty, Type::Int | Type::Float | Type::Str) => {
+                match self.prog.consts.get(id as usize) {
+                    Some(Value::Int(v)) => return self.const_int(*v),
+                    Some(Value::Float(v)) => return self.const_float(*v),
+                    Some(Value::Str(_)) => return self.const_pooled(id),
+                    _ => {}
+                }
+            }
+            _ => {}
         }
         let t = self.fresh_of(&e.ty);
         self.expr_exact(e, t);
         t
     }
 
-    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns` (an
+    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns()` (an
     /// operand evaluated afterwards may assign the local, and this read comes first).
-    pub(super) fn operand(&mut self, e: &Expr, later_assigns: bool) -> Reg {
-        if later_assigns && matches!(e.kind, ExprKind::Local(_)) {
+    /// The test is only run for local reads, keeping deep expressions linear.
+    pub(super) fn operand(&mut self, e: &Expr, later_assigns: impl FnOnce() -> bool) -> Reg {
+        if matches!(e.kind, ExprKind::Local(_)) && later_assigns() {
             let t = self.fresh_of(&e.ty);
             self.expr_exact(e, t);
             return t;
@@ -36,8 +54,14 @@ impl FnLower<'_> {
     /// Evaluates `e` into `dst`, converting (by a copy) when `dst` has another register type.
     pub(super) fn expr_to(&mut self, e: &Expr, dst: Reg) {
         let ty = self.reg_ty(&e.ty);
-        if ty == self.regs[dst as usize] || e.ty == Type::Never {
+        let dst_ty = self.regs[dst as usize];
+        // Any result may be written to a `Dyn` register directly (it is boxed there).
+        if ty == dst_ty || dst_ty == RegTy::Dyn || e.ty == Type::Never {
             self.expr_exact(e, dst);
+        } else if dst_ty == RegTy::Null {
+            // A `Null` destination discards the value (a `-> Null` cell's tail, §3.1).
+            self.stmt(e);
+            self.emit_at(e.span, Instr::LoadNull { dst });
         } else {
             let t = self.fresh(ty);
             self.expr_exact(e, t);
@@ -46,7 +70,7 @@ impl FnLower<'_> {
         }
     }
 
-    /// Evaluates `e` into `dst`, whose register type is `e`'s.
+    /// Evaluates `e` into `dst`, whose register type is `e`'s or `Dyn`.
     fn expr_exact(&mut self, e: &Expr, dst: Reg) {
         use ExprKind as K;
         let span = e.span;
@@ -96,6 +120,13 @@ impl FnLower<'_> {
             K::FloatToInt(a) => {
                 let src = self.expr(a);
                 self.emit_at(span, Instr::FloatToInt { dst, src });
+            }
+            K::And(a, b) | K::Or(a, b) if self.regs[dst as usize] != RegTy::Bool => {
+                // The short circuit tests the register, so it must be a Bool one.
+                let t = self.fresh(RegTy::Bool);
+                self.expr_exact(e, t);
+                self.at(span);
+                self.copy(dst, t);
             }
             K::And(a, b) | K::Or(a, b) => {
                 self.expr_to(a, dst);
@@ -202,7 +233,7 @@ impl FnLower<'_> {
                 );
             }
             K::CallValue { callee, args } => {
-                let c = self.operand(callee, args.iter().any(has_assign));
+                let c = self.operand(callee, || args.iter().any(has_assign));
                 let base = self.run_typed(args);
                 self.emit_at(
                     span,
@@ -260,7 +291,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::TupleNew { dst, args, argc });
             }
             K::Range { lo, hi, inclusive } => {
-                let lo = self.operand(lo, has_assign(hi));
+                let lo = self.operand(lo, || has_assign(hi));
                 let hi = self.expr(hi);
                 let inclusive = *inclusive;
                 self.emit_at(
@@ -304,7 +335,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::MakeErr { dst, src });
             }
             K::Index { kind, base, index } => {
-                let b = self.operand(base, has_assign(index));
+                let b = self.operand(base, || has_assign(index));
                 let i = self.expr(index);
                 let instr = match kind {
                     IndexKind::List => Instr::ListGet {
@@ -515,7 +546,7 @@ impl FnLower<'_> {
                 },
             );
         }
-        let ra = self.operand(a, has_assign(b));
+        let ra = self.operand(a, || has_assign(b));
         let rb = self.expr(b);
         let (a, b) = (ra, rb);
         let i = match op {
@@ -605,10 +636,12 @@ impl FnLower<'_> {
             let key = match elem {
                 PlaceElem::Field(_) => None,
                 PlaceElem::ListIndex(e) | PlaceElem::MapIndex(e) => {
-                    let later = place.path[i + 1..].iter().any(|el| match el {
-                        PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
-                        PlaceElem::Field(_) => false,
-                    }) || has_assign(value);
+                    let later = || {
+                        place.path[i + 1..].iter().any(|el| match el {
+                            PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
+                            PlaceElem::Field(_) => false,
+                        }) || has_assign(value)
+                    };
                     Some(self.operand(e, later))
                 }
             };

@@ -2,8 +2,9 @@
 
 use super::*;
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CellKind, Pos, RegTy};
+use lumen_core::lir::{Cell, CellKind, CmpOp, Instr, Pos, RegTy, TypeDef};
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A `Write` sink tests can read back.
 #[derive(Clone, Default)]
@@ -784,4 +785,118 @@ fn run_main_prints_a_non_null_result() {
     vm.set_stdout(Box::new(sink.clone()));
     assert_eq!(vm.run_main(), Ok(()));
     assert_eq!(sink.text(), "1.5\n");
+}
+
+/// `rec(d) = map([d], fn(x) => rec(x))` never stops: every second frame is entered from
+/// Rust through `map`, and the 10,001st call must still be a clean `stack overflow`.
+#[test]
+fn deep_recursion_through_map_overflows_cleanly() {
+    let err = crate::run_on_big_stack(|| {
+        use Instr::*;
+        let rec = cell(
+            "rec",
+            1,
+            6,
+            vec![
+                Copy { dst: 4, src: 0 },
+                ListNew {
+                    dst: 1,
+                    args: 4,
+                    argc: 1,
+                },
+                MakeClosure {
+                    dst: 2,
+                    cell: 1,
+                    args: 5,
+                    argc: 0,
+                },
+                CallBuiltin {
+                    dst: 3,
+                    builtin: Builtin::Map,
+                    args: 1,
+                    argc: 2,
+                },
+                Return { src: 3 },
+            ],
+        );
+        let mut lambda = cell(
+            "<lambda>",
+            1,
+            2,
+            vec![
+                Call {
+                    dst: 1,
+                    cell: 0,
+                    args: 0,
+                    argc: 1,
+                },
+                Return { src: 1 },
+            ],
+        );
+        lambda.kind = CellKind::Lambda;
+        let mut vm = VM::new(module(vec![rec, lambda]));
+        let err = vm
+            .call_cell_by_name("rec", vec![Value::Int(0)])
+            .unwrap_err();
+        (err.error, err.trace.len(), err.trace[0].name.clone())
+    });
+    assert_eq!(
+        err,
+        (RtError::StackOverflow, 10_000, "<lambda>".to_string())
+    );
+}
+
+#[test]
+fn ops_stay_small() {
+    assert!(std::mem::size_of::<code::Op>() <= 24);
+}
+
+/// A jump into the middle of a fusable pair keeps both instructions separate.
+#[test]
+fn fusion_respects_jump_targets() {
+    use Instr::*;
+    // r1 = 5; if r0 == 0 jump to the add (skipping the load) else fall into it.
+    let c = cell(
+        "f",
+        1,
+        3,
+        vec![
+            LoadInt { dst: 1, value: 5 },
+            JumpIfIntCmp {
+                op: CmpOp::Eq,
+                a: 0,
+                b: 1,
+                target: 4,
+            },
+            LoadInt { dst: 1, value: 7 },
+            Jump { target: 4 },
+            IntMod { dst: 2, a: 0, b: 1 },
+            Return { src: 2 },
+        ],
+    );
+    let code = code::translate(&c);
+    assert_eq!(code.ops.len(), 5, "{:?}", code.ops);
+    let mut vm = VM::new(module(vec![c]));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(5)]), Ok(Value::Int(0)));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(9)]), Ok(Value::Int(2)));
+}
+
+/// Fused constant ops still write the constant's register (it may be read again).
+#[test]
+fn fused_constants_are_still_stored() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        1,
+        4,
+        vec![
+            LoadInt { dst: 1, value: 3 },
+            IntMul { dst: 2, a: 0, b: 1 },
+            IntAdd { dst: 3, a: 2, b: 1 },
+            Return { src: 3 },
+        ],
+    );
+    assert_eq!(code::translate(&c).ops.len(), 3);
+    let mut vm = VM::new(module(vec![c]));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(4)]), Ok(Value::Int(15)));
 }

@@ -1,0 +1,663 @@
+//! The VM's internal instruction format, translated from LIR when the VM is created.
+//!
+//! [`Op`] is a `#[repr(u8)]` enum so dispatch is a plain byte load and table jump. The
+//! translation specialises the hot LIR instructions (Int compare-and-branch per
+//! operator) and fuses common pairs into one op:
+//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K` (also
+//!   writes `t`, in case it is read again);
+//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branches;
+//! - `LoadFloat t, k` + a Float op with `t` as one operand → `Float*K`;
+//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch (also writes `c`).
+//!
+//! A pair is fused only when no jump lands on its second instruction. Every other LIR
+//! instruction becomes [`Op::Lir`], executed by the out-of-line path. Each op remembers
+//! its LIR index, so stack traces keep the LIR positions.
+
+use lumen_core::builtins::Builtin;
+use lumen_core::lir::{Cell, CmpOp, Instr, Reg};
+
+/// Float operations that have a constant-operand form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FloatBin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are frame-relative, targets are op indices.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+pub(super) enum Op {
+    LoadInt {
+        dst: Reg,
+        value: i64,
+    },
+    LoadFloat {
+        dst: Reg,
+        value: f64,
+    },
+    LoadBool {
+        dst: Reg,
+        value: bool,
+    },
+    LoadNull {
+        dst: Reg,
+    },
+    Copy {
+        dst: Reg,
+        src: Reg,
+    },
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
+
+    IntAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntSub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntFloorDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IntAddImm {
+        dst: Reg,
+        a: Reg,
+        value: i64,
+    },
+    /// `t = k; dst = a + k` (and likewise below).
+    IntAddK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntSubK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntMulK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntDivK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntFloorDivK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntModK {
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        k: i32,
+    },
+    IntNeg {
+        dst: Reg,
+        src: Reg,
+    },
+    BitAnd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitOr {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitXor {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shl {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Shr {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    BitNot {
+        dst: Reg,
+        src: Reg,
+    },
+
+    FloatAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatSub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `t = value; dst = a op value` (`k_first`: `dst = value op a`).
+    FloatK {
+        op: FloatBin,
+        k_first: bool,
+        dst: Reg,
+        a: Reg,
+        t: Reg,
+        value: f64,
+    },
+    FloatFloorDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatPow {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatNeg {
+        dst: Reg,
+        src: Reg,
+    },
+    IntToFloat {
+        dst: Reg,
+        src: Reg,
+    },
+    FloatToInt {
+        dst: Reg,
+        src: Reg,
+    },
+
+    IntCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FloatCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Not {
+        dst: Reg,
+        src: Reg,
+    },
+
+    Jump {
+        target: u32,
+    },
+    JumpIf {
+        cond: Reg,
+        target: u32,
+    },
+    JumpIfNot {
+        cond: Reg,
+        target: u32,
+    },
+    JumpIfLt {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfLe {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfGt {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfGe {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfEq {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfNe {
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    /// `t = k`, then jump when `a op k`.
+    JumpIfIntCmpK {
+        op: CmpOp,
+        a: Reg,
+        t: Reg,
+        k: i32,
+        target: u32,
+    },
+    /// `c = a op b`, then jump when `c == when`.
+    JumpIfFloatCmp {
+        op: CmpOp,
+        when: bool,
+        c: Reg,
+        a: Reg,
+        b: Reg,
+        target: u32,
+    },
+    JumpIfNull {
+        src: Reg,
+        target: u32,
+    },
+    Return {
+        src: Reg,
+    },
+    Call {
+        dst: Reg,
+        cell: u32,
+        args: Reg,
+        argc: u32,
+    },
+    CallValue {
+        dst: Reg,
+        callee: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    CallBuiltin {
+        dst: Reg,
+        builtin: Builtin,
+        args: Reg,
+        argc: u32,
+    },
+
+    ListGet {
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+    },
+    ListSet {
+        list: Reg,
+        idx: Reg,
+        src: Reg,
+    },
+    ListLen {
+        dst: Reg,
+        list: Reg,
+    },
+    TupleGet {
+        dst: Reg,
+        tuple: Reg,
+        index: u32,
+    },
+    FieldGet {
+        dst: Reg,
+        record: Reg,
+        field: u32,
+    },
+    VariantTag {
+        dst: Reg,
+        src: Reg,
+    },
+    PayloadGet {
+        dst: Reg,
+        src: Reg,
+        index: u32,
+    },
+
+    /// Any other instruction: `cell.code[idx]`, run out of line.
+    Lir {
+        idx: u32,
+    },
+}
+
+/// A translated cell.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Code {
+    pub(super) ops: Vec<Op>,
+    /// Register count of the cell (size of its frame window).
+    pub(super) nregs: usize,
+    /// LIR index of each op (for positions in traces).
+    pub(super) lir: Vec<u32>,
+}
+
+/// Translates a verified cell.
+pub(crate) fn translate(cell: &Cell) -> Code {
+    let code = &cell.code;
+    let n = code.len();
+    let mut is_target = vec![false; n + 1];
+    for ins in code {
+        if let Some(t) = jump_target(ins) {
+            is_target[t as usize] = true;
+        }
+    }
+    // Pass 1: which instructions start a fused pair; op index of every LIR index.
+    let mut fused = vec![false; n];
+    let mut op_index = vec![0u32; n + 1];
+    let mut count = 0u32;
+    let mut i = 0;
+    while i < n {
+        op_index[i] = count;
+        if i + 1 < n && !is_target[i + 1] && fuse(&code[i], &code[i + 1]).is_some() {
+            fused[i] = true;
+            op_index[i + 1] = count;
+            i += 2;
+        } else {
+            i += 1;
+        }
+        count += 1;
+    }
+    op_index[n] = count;
+    // Pass 2: emit with translated targets.
+    let map = |t: u32| op_index[t as usize];
+    let mut out = Code {
+        nregs: cell.regs.len(),
+        ..Code::default()
+    };
+    let mut i = 0;
+    while i < n {
+        let op = if fused[i] {
+            fuse(&code[i], &code[i + 1]).map(|op| retarget(op, map))
+        } else {
+            None
+        };
+        match op {
+            Some(op) => {
+                // The position is the second instruction's: the one that can fail.
+                out.ops.push(op);
+                out.lir.push(i as u32 + 1);
+                i += 2;
+            }
+            None => {
+                out.ops.push(single(&code[i], i as u32, map));
+                out.lir.push(i as u32);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn jump_target(ins: &Instr) -> Option<u32> {
+    match *ins {
+        Instr::Jump { target }
+        | Instr::JumpIf { target, .. }
+        | Instr::JumpIfNot { target, .. }
+        | Instr::JumpIfIntCmp { target, .. }
+        | Instr::JumpIfNull { target, .. } => Some(target),
+        _ => None,
+    }
+}
+
+/// Replaces a LIR jump target in a fused op by its op index.
+fn retarget(op: Op, map: impl Fn(u32) -> u32) -> Op {
+    match op {
+        Op::JumpIfIntCmpK {
+            op,
+            a,
+            t,
+            k,
+            target,
+        } => Op::JumpIfIntCmpK {
+            op,
+            a,
+            t,
+            k,
+            target: map(target),
+        },
+        Op::JumpIfFloatCmp {
+            op,
+            when,
+            c,
+            a,
+            b,
+            target,
+        } => Op::JumpIfFloatCmp {
+            op,
+            when,
+            c,
+            a,
+            b,
+            target: map(target),
+        },
+        other => other,
+    }
+}
+
+/// The fused op for the pair `first`, `second`, if there is one (targets still LIR).
+fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
+    match (first.clone(), second.clone()) {
+        (Instr::LoadInt { dst: t, value }, second) => {
+            let k = i32::try_from(value).ok()?;
+            match second {
+                Instr::IntAdd { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntAddK { dst, a, t, k })
+                }
+                Instr::IntSub { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntSubK { dst, a, t, k })
+                }
+                Instr::IntMul { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntMulK { dst, a, t, k })
+                }
+                Instr::IntDiv { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntDivK { dst, a, t, k })
+                }
+                Instr::IntFloorDiv { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntFloorDivK { dst, a, t, k })
+                }
+                Instr::IntMod { dst, a, b } if b == t && a != t => {
+                    Some(Op::IntModK { dst, a, t, k })
+                }
+                Instr::JumpIfIntCmp { op, a, b, target } if b == t && a != t => {
+                    Some(Op::JumpIfIntCmpK {
+                        op,
+                        a,
+                        t,
+                        k,
+                        target,
+                    })
+                }
+                _ => None,
+            }
+        }
+        (Instr::LoadFloat { dst: t, value }, second) => {
+            let (op, dst, a, b) = match second {
+                Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+                Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+                Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+                Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+                _ => return None,
+            };
+            let (k_first, a) = if b == t && a != t {
+                (false, a)
+            } else if a == t && b != t {
+                (true, b)
+            } else {
+                return None;
+            };
+            Some(Op::FloatK {
+                op,
+                k_first,
+                dst,
+                a,
+                t,
+                value,
+            })
+        }
+        (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIf { cond, target }) if cond == c => {
+            Some(Op::JumpIfFloatCmp {
+                op,
+                when: true,
+                c,
+                a,
+                b,
+                target,
+            })
+        }
+        (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIfNot { cond, target }) if cond == c => {
+            Some(Op::JumpIfFloatCmp {
+                op,
+                when: false,
+                c,
+                a,
+                b,
+                target,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The op for one LIR instruction at index `idx`.
+fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
+    use Instr as I;
+    match *ins {
+        I::LoadInt { dst, value } => Op::LoadInt { dst, value },
+        I::LoadFloat { dst, value } => Op::LoadFloat { dst, value },
+        I::LoadBool { dst, value } => Op::LoadBool { dst, value },
+        I::LoadNull { dst } => Op::LoadNull { dst },
+        I::Copy { dst, src } => Op::Copy { dst, src },
+        I::Move { dst, src } => Op::Move { dst, src },
+        I::IntAdd { dst, a, b } => Op::IntAdd { dst, a, b },
+        I::IntSub { dst, a, b } => Op::IntSub { dst, a, b },
+        I::IntMul { dst, a, b } => Op::IntMul { dst, a, b },
+        I::IntDiv { dst, a, b } => Op::IntDiv { dst, a, b },
+        I::IntFloorDiv { dst, a, b } => Op::IntFloorDiv { dst, a, b },
+        I::IntMod { dst, a, b } => Op::IntMod { dst, a, b },
+        I::IntAddImm { dst, a, value } => Op::IntAddImm { dst, a, value },
+        I::IntNeg { dst, src } => Op::IntNeg { dst, src },
+        I::BitAnd { dst, a, b } => Op::BitAnd { dst, a, b },
+        I::BitOr { dst, a, b } => Op::BitOr { dst, a, b },
+        I::BitXor { dst, a, b } => Op::BitXor { dst, a, b },
+        I::Shl { dst, a, b } => Op::Shl { dst, a, b },
+        I::Shr { dst, a, b } => Op::Shr { dst, a, b },
+        I::BitNot { dst, src } => Op::BitNot { dst, src },
+        I::FloatAdd { dst, a, b } => Op::FloatAdd { dst, a, b },
+        I::FloatSub { dst, a, b } => Op::FloatSub { dst, a, b },
+        I::FloatMul { dst, a, b } => Op::FloatMul { dst, a, b },
+        I::FloatDiv { dst, a, b } => Op::FloatDiv { dst, a, b },
+        I::FloatFloorDiv { dst, a, b } => Op::FloatFloorDiv { dst, a, b },
+        I::FloatMod { dst, a, b } => Op::FloatMod { dst, a, b },
+        I::FloatPow { dst, a, b } => Op::FloatPow { dst, a, b },
+        I::FloatNeg { dst, src } => Op::FloatNeg { dst, src },
+        I::IntToFloat { dst, src } => Op::IntToFloat { dst, src },
+        I::FloatToInt { dst, src } => Op::FloatToInt { dst, src },
+        I::IntCmp { op, dst, a, b } => Op::IntCmp { op, dst, a, b },
+        I::FloatCmp { op, dst, a, b } => Op::FloatCmp { op, dst, a, b },
+        I::Not { dst, src } => Op::Not { dst, src },
+        I::Jump { target } => Op::Jump {
+            target: map(target),
+        },
+        I::JumpIf { cond, target } => Op::JumpIf {
+            cond,
+            target: map(target),
+        },
+        I::JumpIfNot { cond, target } => Op::JumpIfNot {
+            cond,
+            target: map(target),
+        },
+        I::JumpIfIntCmp { op, a, b, target } => {
+            let target = map(target);
+            match op {
+                CmpOp::Lt => Op::JumpIfLt { a, b, target },
+                CmpOp::Le => Op::JumpIfLe { a, b, target },
+                CmpOp::Gt => Op::JumpIfGt { a, b, target },
+                CmpOp::Ge => Op::JumpIfGe { a, b, target },
+                CmpOp::Eq => Op::JumpIfEq { a, b, target },
+                CmpOp::Ne => Op::JumpIfNe { a, b, target },
+            }
+        }
+        I::JumpIfNull { src, target } => Op::JumpIfNull {
+            src,
+            target: map(target),
+        },
+        I::Return { src } => Op::Return { src },
+        I::Call {
+            dst,
+            cell,
+            args,
+            argc,
+        } => Op::Call {
+            dst,
+            cell,
+            args,
+            argc,
+        },
+        I::CallValue {
+            dst,
+            callee,
+            args,
+            argc,
+        } => Op::CallValue {
+            dst,
+            callee,
+            args,
+            argc,
+        },
+        I::CallBuiltin {
+            dst,
+            builtin,
+            args,
+            argc,
+        } => Op::CallBuiltin {
+            dst,
+            builtin,
+            args,
+            argc,
+        },
+        I::ListGet { dst, list, idx } => Op::ListGet { dst, list, idx },
+        I::ListSet { list, idx, src } => Op::ListSet { list, idx, src },
+        I::ListLen { dst, list } => Op::ListLen { dst, list },
+        I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
+        I::FieldGet { dst, record, field } => Op::FieldGet { dst, record, field },
+        I::VariantTag { dst, src } => Op::VariantTag { dst, src },
+        I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
+        _ => Op::Lir { idx },
+    }
+}

@@ -1,0 +1,588 @@
+//! The interpreter's hot loop: scalar arithmetic, jumps, calls and returns, list and
+//! field access. Everything else goes to [`slow`](super::slow::slow), out of line.
+
+use super::code::{FloatBin, Op};
+use super::slow::slow;
+use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
+use crate::builtins;
+use lumen_core::error::RtError;
+use lumen_core::lir::{CmpOp, LirModule};
+use lumen_core::ops;
+use lumen_core::value::Value;
+use std::ptr;
+use std::rc::Rc;
+
+#[inline(always)]
+fn is_scalar(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_)
+    )
+}
+
+/// Stores `v` into `*p`, running the old value's destructor only when it owns heap
+/// memory (the common scalar case is then a plain store).
+///
+/// # Safety
+/// `p` must point to an initialised `Value` that nothing else borrows.
+#[inline(always)]
+unsafe fn put(p: *mut Value, v: Value) {
+    unsafe {
+        if is_scalar(&*p) {
+            ptr::write(p, v);
+        } else {
+            *p = v;
+        }
+    }
+}
+
+/// A copy of `v`: scalars are copied inline, heap values get a reference-count increment.
+#[inline(always)]
+fn dup(v: &Value) -> Value {
+    match *v {
+        Value::Null => Value::Null,
+        Value::Bool(b) => Value::Bool(b),
+        Value::Int(i) => Value::Int(i),
+        Value::Float(f) => Value::Float(f),
+        ref other => other.clone(),
+    }
+}
+
+/// Moves the value out of `*p`, leaving null. Scalars are moved field by field: a
+/// 16-byte load of a register just written as tag + payload would stall on store
+/// forwarding.
+///
+/// # Safety
+/// `p` must point to an initialised `Value` that nothing else borrows.
+#[inline(always)]
+unsafe fn take(p: *mut Value) -> Value {
+    unsafe {
+        let v = match *p {
+            Value::Null => return Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Int(i),
+            Value::Float(f) => Value::Float(f),
+            _ => return ptr::replace(p, Value::Null),
+        };
+        ptr::write(p, Value::Null);
+        v
+    }
+}
+
+/// Records op `pc` as the failing one in the current frame.
+#[cold]
+#[inline(never)]
+fn fault_at(st: &mut State, pc: usize, e: Fault) -> Fault {
+    if let Some(f) = st.frames.last_mut() {
+        f.pc = pc as u32;
+    }
+    e
+}
+
+#[inline(always)]
+fn float_bin(op: FloatBin, x: f64, y: f64) -> f64 {
+    match op {
+        FloatBin::Add => x + y,
+        FloatBin::Sub => x - y,
+        FloatBin::Mul => x * y,
+        FloatBin::Div => x / y,
+    }
+}
+
+#[inline(always)]
+fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+#[inline(always)]
+fn float_cmp(op: CmpOp, x: f64, y: f64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+/// Appends `n` null registers (a new frame's window).
+#[inline(always)]
+fn grow(regs: &mut Vec<Value>, n: usize) {
+    regs.reserve(n);
+    let len = regs.len();
+    // SAFETY: `reserve` made room for `n` more values; each is initialised before the
+    // length covers it.
+    unsafe {
+        let p = regs.as_mut_ptr().add(len);
+        for i in 0..n {
+            ptr::write(p.add(i), Value::Null);
+        }
+        regs.set_len(len + n);
+    }
+}
+
+/// Drops the registers from `base` on (a returning frame's window).
+#[inline(always)]
+fn shrink(regs: &mut Vec<Value>, base: usize) {
+    let len = regs.len();
+    if base >= len {
+        return;
+    }
+    // SAFETY: the length is cut first, so each dropped value is dropped exactly once and
+    // is no longer reachable through the vector.
+    unsafe {
+        let p = regs.as_mut_ptr();
+        regs.set_len(base);
+        for i in base..len {
+            let v = p.add(i);
+            if !is_scalar(&*v) {
+                ptr::drop_in_place(v);
+            }
+        }
+    }
+}
+
+/// Runs the frame stack until the frame at depth `stop` returns.
+///
+/// Invariants (set up by `enter` and the call ops): the top frame's registers are
+/// `regs[base..base + cell.regs.len()]` and end at `regs.len()`; the module passed the
+/// load-time verifier and was translated by [`super::code::translate`], so operand
+/// registers, jump targets and callees are in range and no op sequence runs off its end.
+pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
+    let cells = &m.cells[..];
+    // A shared handle, so the ops stay borrowed while `st` is mutated.
+    let codes = Rc::clone(&st.codes);
+    let codes: &[super::code::Code] = &codes;
+    let Some(&top) = st.frames.last() else {
+        return Err(RtError::Internal("no frame to run".into()).into());
+    };
+    let mut ops: *const Op = codes[top.cell as usize].ops.as_ptr();
+    // SAFETY (for every use of `ip`): `ip` points into the current cell's ops; it starts
+    // at a frame's saved position or a translated jump target, and every op sequence
+    // ends with a jump, return or halt, so it never passes the end.
+    let mut ip: *const Op = unsafe { ops.add(top.pc as usize) };
+    let mut base = top.base as usize;
+    // SAFETY (for every use of `r`): `r` points at the current frame's first register;
+    // the window lies inside `regs` (invariant above) and every operand register is below
+    // the cell's register count (verified). `r` is recomputed after anything that may
+    // reallocate or re-borrow `regs` (calls, returns, builtins, the out-of-line path).
+    let mut r: *mut Value = unsafe { st.regs.as_mut_ptr().add(base) };
+
+    // A register's address; every use is inside an `unsafe` block.
+    macro_rules! reg {
+        ($i:expr) => {
+            r.add($i as usize)
+        };
+    }
+    macro_rules! rd {
+        ($i:expr) => {
+            unsafe { &*r.add($i as usize) }
+        };
+    }
+    macro_rules! set {
+        ($i:expr, $v:expr) => {{
+            let v = $v;
+            unsafe { put(r.add($i as usize), v) }
+        }};
+    }
+    // Index of the executing op.
+    macro_rules! pc {
+        () => {
+            (unsafe { ip.offset_from(ops) } - 1) as usize
+        };
+    }
+    macro_rules! fail {
+        ($e:expr) => {
+            return Err(fault_at(st, pc!(), Fault::from($e)))
+        };
+    }
+    macro_rules! jump {
+        ($t:expr) => {
+            ip = unsafe { ops.add($t as usize) }
+        };
+    }
+    macro_rules! int {
+        ($i:expr) => {
+            match *rd!($i) {
+                Value::Int(x) => x,
+                ref other => fail!(bad_tag("Int", other)),
+            }
+        };
+    }
+    macro_rules! float {
+        ($i:expr) => {
+            match *rd!($i) {
+                Value::Float(x) => x,
+                ref other => fail!(bad_tag("Float", other)),
+            }
+        };
+    }
+    macro_rules! boolean {
+        ($i:expr) => {
+            match *rd!($i) {
+                Value::Bool(x) => x,
+                ref other => fail!(bad_tag("Bool", other)),
+            }
+        };
+    }
+    macro_rules! checked {
+        ($dst:expr, $e:expr) => {
+            match $e {
+                Some(z) => set!($dst, Value::Int(z)),
+                None => fail!(RtError::IntegerOverflow),
+            }
+        };
+    }
+    macro_rules! int_res {
+        ($dst:expr, $e:expr) => {
+            match $e {
+                Ok(z) => set!($dst, Value::Int(z)),
+                Err(e) => fail!(e),
+            }
+        };
+    }
+    macro_rules! float_op {
+        ($dst:expr, $a:expr, $b:expr, $f:expr) => {{
+            let x = float!($a);
+            let y = float!($b);
+            set!($dst, Value::Float($f(x, y)));
+        }};
+    }
+    macro_rules! branch {
+        ($cond:expr, $target:expr) => {
+            if $cond {
+                jump!($target);
+            }
+        };
+    }
+    // Pushes a callee frame; `captures` are copied after the moved arguments.
+    macro_rules! push_call {
+        ($dst:expr, $callee:expr, $args:expr, $argc:expr, $captures:expr) => {{
+            if st.frames.len() >= MAX_CALLS {
+                fail!(RtError::StackOverflow);
+            }
+            let callee_id: u32 = $callee;
+            let pc = pc!();
+            if let Some(f) = st.frames.last_mut() {
+                f.pc = pc as u32;
+            }
+            let callee_code = &codes[callee_id as usize];
+            let new_base = st.regs.len();
+            grow(&mut st.regs, callee_code.nregs);
+            let p = st.regs.as_mut_ptr();
+            let from = base + $args as usize;
+            for i in 0..$argc as usize {
+                // SAFETY: the caller's argument registers and the fresh (null) callee
+                // registers are inside `regs` and disjoint (the callee's start at the old
+                // length), so the write overwrites nothing that needs dropping.
+                unsafe { ptr::write(p.add(new_base + i), take(p.add(from + i))) };
+            }
+            let caps: &[Value] = $captures;
+            for (i, v) in caps.iter().enumerate() {
+                st.regs[new_base + $argc as usize + i] = v.clone();
+            }
+            st.frames.push(Frame {
+                cell: callee_id,
+                pc: 0,
+                base: new_base as u32,
+                ret: $dst,
+            });
+            ops = callee_code.ops.as_ptr();
+            ip = ops;
+            base = new_base;
+            r = unsafe { st.regs.as_mut_ptr().add(base) };
+        }};
+    }
+
+    loop {
+        let op = unsafe { &*ip };
+        ip = unsafe { ip.add(1) };
+        match *op {
+            Op::LoadInt { dst, value } => set!(dst, Value::Int(value)),
+            Op::LoadFloat { dst, value } => set!(dst, Value::Float(value)),
+            Op::LoadBool { dst, value } => set!(dst, Value::Bool(value)),
+            Op::LoadNull { dst } => set!(dst, Value::Null),
+            Op::Copy { dst, src } => set!(dst, dup(rd!(src))),
+            Op::Move { dst, src } => {
+                if dst != src {
+                    let v = unsafe { take(reg!(src)) };
+                    set!(dst, v);
+                }
+            }
+
+            Op::IntAdd { dst, a, b } => checked!(dst, int!(a).checked_add(int!(b))),
+            Op::IntSub { dst, a, b } => checked!(dst, int!(a).checked_sub(int!(b))),
+            Op::IntMul { dst, a, b } => checked!(dst, int!(a).checked_mul(int!(b))),
+            Op::IntAddImm { dst, a, value } => checked!(dst, int!(a).checked_add(value)),
+            Op::IntDiv { dst, a, b } => int_res!(dst, ops::int_div(int!(a), int!(b))),
+            Op::IntFloorDiv { dst, a, b } => {
+                int_res!(dst, ops::int_floor_div(int!(a), int!(b)))
+            }
+            Op::IntMod { dst, a, b } => int_res!(dst, ops::int_mod(int!(a), int!(b))),
+            Op::IntAddK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_add(k as i64))
+            }
+            Op::IntSubK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_sub(k as i64))
+            }
+            Op::IntMulK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                checked!(dst, int!(a).checked_mul(k as i64))
+            }
+            Op::IntDivK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                int_res!(dst, ops::int_div(int!(a), k as i64))
+            }
+            Op::IntFloorDivK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                int_res!(dst, ops::int_floor_div(int!(a), k as i64))
+            }
+            Op::IntModK { dst, a, t, k } => {
+                set!(t, Value::Int(k as i64));
+                let x = int!(a);
+                // Positive operands (the common case) need no sign fix-up.
+                if x >= 0 && k > 0 {
+                    set!(dst, Value::Int(x % k as i64));
+                } else {
+                    int_res!(dst, ops::int_mod(x, k as i64));
+                }
+            }
+            Op::IntNeg { dst, src } => checked!(dst, int!(src).checked_neg()),
+            Op::BitAnd { dst, a, b } => set!(dst, Value::Int(int!(a) & int!(b))),
+            Op::BitOr { dst, a, b } => set!(dst, Value::Int(int!(a) | int!(b))),
+            Op::BitXor { dst, a, b } => set!(dst, Value::Int(int!(a) ^ int!(b))),
+            Op::Shl { dst, a, b } => set!(dst, Value::Int(ops::int_shl(int!(a), int!(b)))),
+            Op::Shr { dst, a, b } => set!(dst, Value::Int(ops::int_shr(int!(a), int!(b)))),
+            Op::BitNot { dst, src } => set!(dst, Value::Int(!int!(src))),
+
+            Op::FloatAdd { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x + y),
+            Op::FloatSub { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x - y),
+            Op::FloatMul { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x * y),
+            Op::FloatDiv { dst, a, b } => float_op!(dst, a, b, |x: f64, y: f64| x / y),
+            Op::FloatK {
+                op,
+                k_first,
+                dst,
+                a,
+                t,
+                value,
+            } => {
+                set!(t, Value::Float(value));
+                let x = float!(a);
+                let z = if k_first {
+                    float_bin(op, value, x)
+                } else {
+                    float_bin(op, x, value)
+                };
+                set!(dst, Value::Float(z));
+            }
+            Op::FloatFloorDiv { dst, a, b } => float_op!(dst, a, b, ops::float_floor_div),
+            Op::FloatMod { dst, a, b } => float_op!(dst, a, b, ops::float_mod),
+            Op::FloatPow { dst, a, b } => float_op!(dst, a, b, ops::float_pow),
+            Op::FloatNeg { dst, src } => set!(dst, Value::Float(-float!(src))),
+            Op::IntToFloat { dst, src } => set!(dst, Value::Float(int!(src) as f64)),
+            Op::FloatToInt { dst, src } => int_res!(dst, ops::float_to_int(float!(src))),
+
+            Op::IntCmp { op, dst, a, b } => {
+                set!(dst, Value::Bool(int_cmp(op, int!(a), int!(b))))
+            }
+            Op::FloatCmp { op, dst, a, b } => {
+                set!(dst, Value::Bool(float_cmp(op, float!(a), float!(b))))
+            }
+            Op::Not { dst, src } => set!(dst, Value::Bool(!boolean!(src))),
+
+            Op::Jump { target } => jump!(target),
+            Op::JumpIf { cond, target } => branch!(boolean!(cond), target),
+            Op::JumpIfNot { cond, target } => branch!(!boolean!(cond), target),
+            Op::JumpIfLt { a, b, target } => branch!(int!(a) < int!(b), target),
+            Op::JumpIfLe { a, b, target } => branch!(int!(a) <= int!(b), target),
+            Op::JumpIfGt { a, b, target } => branch!(int!(a) > int!(b), target),
+            Op::JumpIfGe { a, b, target } => branch!(int!(a) >= int!(b), target),
+            Op::JumpIfEq { a, b, target } => branch!(int!(a) == int!(b), target),
+            Op::JumpIfNe { a, b, target } => branch!(int!(a) != int!(b), target),
+            Op::JumpIfIntCmpK {
+                op,
+                a,
+                t,
+                k,
+                target,
+            } => {
+                set!(t, Value::Int(k as i64));
+                branch!(int_cmp(op, int!(a), k as i64), target)
+            }
+            Op::JumpIfFloatCmp {
+                op,
+                when,
+                c,
+                a,
+                b,
+                target,
+            } => {
+                let res = float_cmp(op, float!(a), float!(b));
+                set!(c, Value::Bool(res));
+                branch!(res == when, target)
+            }
+            Op::JumpIfNull { src, target } => branch!(matches!(rd!(src), Value::Null), target),
+            Op::Return { src } => {
+                let src_p = unsafe { reg!(src) };
+                let Some(done) = st.frames.pop() else {
+                    return Err(RtError::Internal("return without a frame".into()).into());
+                };
+                if st.frames.len() == stop {
+                    let v = unsafe { take(src_p) };
+                    shrink(&mut st.regs, done.base as usize);
+                    return Ok(v);
+                }
+                let Some(&caller) = st.frames.last() else {
+                    return Err(RtError::Internal("return without a caller".into()).into());
+                };
+                base = caller.base as usize;
+                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                // The result goes straight from the callee's register to the caller's.
+                unsafe { put(reg!(done.ret), take(src_p)) };
+                // Frees the callee's registers, so values it copied stay unique in the caller.
+                shrink(&mut st.regs, done.base as usize);
+                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                ops = codes[caller.cell as usize].ops.as_ptr();
+                ip = unsafe { ops.add(caller.pc as usize + 1) };
+            }
+            Op::Call {
+                dst,
+                cell: callee,
+                args,
+                argc,
+            } => push_call!(dst, callee, args, argc, &[]),
+            Op::CallValue {
+                dst,
+                callee,
+                args,
+                argc,
+            } => {
+                let f = match rd!(callee) {
+                    Value::Fn(c) => Rc::clone(c),
+                    other => fail!(bad_tag("fn", other)),
+                };
+                let target = &cells[f.cell as usize];
+                if target.params != argc || target.captures as usize != f.captures.len() {
+                    fail!(RtError::Internal(format!(
+                        "{} called with the wrong number of values",
+                        target.name
+                    )));
+                }
+                push_call!(dst, f.cell, args, argc, &f.captures)
+            }
+            Op::CallBuiltin {
+                dst,
+                builtin,
+                args,
+                argc,
+            } => {
+                let pc = pc!();
+                if let Some(f) = st.frames.last_mut() {
+                    f.pc = pc as u32;
+                }
+                let res = builtins::call(m, st, builtin, base + args as usize, argc as usize);
+                // A higher-order builtin may have grown (reallocated) the register stack.
+                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                match res {
+                    Ok(v) => set!(dst, v),
+                    Err(f) => fail!(f),
+                }
+            }
+
+            Op::ListGet { dst, list, idx } => {
+                let i = int!(idx);
+                let v = match rd!(list) {
+                    Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
+                        Some(x) => dup(x),
+                        None => fail!(RtError::IndexOutOfBounds),
+                    },
+                    other => fail!(bad_tag("list", other)),
+                };
+                set!(dst, v);
+            }
+            Op::ListSet { list, idx, src } => {
+                let i = int!(idx);
+                let v = dup(rd!(src));
+                match unsafe { &mut *reg!(list) } {
+                    Value::List(l) => {
+                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                            fail!(RtError::IndexOutOfBounds)
+                        };
+                        let items = &mut Rc::make_mut(l).items;
+                        // SAFETY: `i` was checked against the length, which `make_mut`
+                        // preserves.
+                        unsafe { put(items.as_mut_ptr().add(i), v) };
+                    }
+                    other => fail!(bad_tag("list", other)),
+                }
+            }
+            Op::ListLen { dst, list } => {
+                let n = match rd!(list) {
+                    Value::List(l) => l.items.len(),
+                    other => fail!(bad_tag("list", other)),
+                };
+                set!(dst, Value::Int(n as i64));
+            }
+            Op::TupleGet { dst, tuple, index } => {
+                let v = match rd!(tuple) {
+                    Value::Tuple(t) => match t.items.get(index as usize) {
+                        Some(v) => dup(v),
+                        None => fail!(RtError::Internal("tuple index out of range".into())),
+                    },
+                    other => fail!(bad_tag("tuple", other)),
+                };
+                set!(dst, v);
+            }
+            Op::FieldGet { dst, record, field } => {
+                let v = match rd!(record) {
+                    Value::Record(rec) => match rec.fields.get(field as usize) {
+                        Some(v) => dup(v),
+                        None => fail!(RtError::Internal("field out of range".into())),
+                    },
+                    other => fail!(bad_tag("record", other)),
+                };
+                set!(dst, v);
+            }
+            Op::VariantTag { dst, src } => {
+                let t = match rd!(src) {
+                    Value::Variant(v) => v.tag,
+                    other => fail!(bad_tag("enum", other)),
+                };
+                set!(dst, Value::Int(t as i64));
+            }
+            Op::PayloadGet { dst, src, index } => {
+                let v = match rd!(src) {
+                    Value::Variant(v) => match v.payload.get(index as usize) {
+                        Some(x) => dup(x),
+                        None => fail!(RtError::Internal("payload index out of range".into())),
+                    },
+                    other => fail!(bad_tag("enum", other)),
+                };
+                set!(dst, v);
+            }
+
+            Op::Lir { idx } => {
+                let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));
+                let res = match cell.and_then(|c| c.code.get(idx as usize)) {
+                    Some(ins) => slow(m, &mut st.regs[base..], ins),
+                    None => Err(RtError::Internal("op without instruction".into())),
+                };
+                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                if let Err(e) = res {
+                    fail!(e);
+                }
+            }
+        }
+    }
+}

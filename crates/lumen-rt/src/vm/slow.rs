@@ -1,0 +1,314 @@
+//! Instructions kept out of the interpreter's hot loop: heap construction, strings,
+//! maps, structural equality, type tests. Keeping them in a separate, non-inlined
+//! function leaves the hot loop small enough for its state to stay in machine registers.
+//! They work on the current frame's register window with ordinary (checked) indexing.
+
+use super::bad_tag;
+use crate::builtins::collections::range_list;
+use lumen_core::display;
+use lumen_core::error::{RtError, RtResult};
+use lumen_core::lir::{CmpOp, Instr, LirModule, TypeDef, TypeTest};
+use lumen_core::ops;
+use lumen_core::value::{Boxed, Closure, List, Map, Record, Str, Tuple, Value, Variant};
+use std::rc::Rc;
+
+fn int(v: &Value) -> RtResult<i64> {
+    match v {
+        Value::Int(x) => Ok(*x),
+        other => Err(bad_tag("Int", other)),
+    }
+}
+
+fn string(v: &Value) -> RtResult<&Rc<Str>> {
+    match v {
+        Value::Str(s) => Ok(s),
+        other => Err(bad_tag("String", other)),
+    }
+}
+
+/// Moves registers `args..args + n` out (leaving them null).
+fn take(regs: &mut [Value], args: u32, n: usize) -> Vec<Value> {
+    let start = args as usize;
+    regs[start..start + n]
+        .iter_mut()
+        .map(std::mem::take)
+        .collect()
+}
+
+fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+/// `v is test`.
+fn type_test(v: &Value, test: TypeTest) -> bool {
+    match (test, v) {
+        (TypeTest::Int, Value::Int(_))
+        | (TypeTest::Float, Value::Float(_))
+        | (TypeTest::Bool, Value::Bool(_))
+        | (TypeTest::Str, Value::Str(_))
+        | (TypeTest::Null, Value::Null)
+        | (TypeTest::List, Value::List(_))
+        | (TypeTest::Map, Value::Map(_))
+        | (TypeTest::Tuple, Value::Tuple(_))
+        | (TypeTest::Result, Value::Ok(_) | Value::Err(_))
+        | (TypeTest::Ok, Value::Ok(_))
+        | (TypeTest::Err, Value::Err(_))
+        | (TypeTest::Fn, Value::Fn(_)) => true,
+        (TypeTest::Record(t), Value::Record(r)) => r.type_id == t,
+        (TypeTest::Enum(t), Value::Variant(x)) => x.type_id == t,
+        (TypeTest::Variant(t, tag), Value::Variant(x)) => x.type_id == t && x.tag == tag,
+        _ => false,
+    }
+}
+
+/// `s[i]`: character `i` as a String (O(1) for ASCII strings).
+pub(crate) fn str_index(s: &Str, i: i64) -> RtResult<Value> {
+    if i < 0 || i as u64 >= s.char_len() as u64 {
+        return Err(RtError::IndexOutOfBounds);
+    }
+    let i = i as usize;
+    let text = s.as_str();
+    if s.is_ascii() {
+        return Ok(Value::str(&text[i..i + 1]));
+    }
+    match text.chars().nth(i) {
+        Some(c) => Ok(Value::str(c.to_string())),
+        None => Err(RtError::IndexOutOfBounds),
+    }
+}
+
+/// Executes `ins` (not a control-flow instruction) on the frame window `regs`.
+#[inline(never)]
+pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<()> {
+    use Instr::*;
+    let r = |i: u32| i as usize;
+    match *ins {
+        LoadConst { dst, idx } => regs[r(dst)] = m.consts[idx as usize].clone(),
+        IntPow { dst, a, b } => {
+            regs[r(dst)] = Value::Int(ops::int_pow(int(&regs[r(a)])?, int(&regs[r(b)])?)?)
+        }
+        StrCmp { op, dst, a, b } => {
+            let res = str_cmp(
+                op,
+                string(&regs[r(a)])?.as_str(),
+                string(&regs[r(b)])?.as_str(),
+            );
+            regs[r(dst)] = Value::Bool(res);
+        }
+        Eq { dst, a, b } => {
+            regs[r(dst)] = Value::Bool(ops::values_equal(&regs[r(a)], &regs[r(b)])?);
+        }
+        Ne { dst, a, b } => {
+            regs[r(dst)] = Value::Bool(!ops::values_equal(&regs[r(a)], &regs[r(b)])?);
+        }
+        Halt { msg } => return Err(RtError::Halt(string(&regs[r(msg)])?.as_str().to_string())),
+        NoMatch => return Err(RtError::NoMatchArm),
+        StrConcat { dst, a, b } => {
+            let right = string(&regs[r(b)])?.clone();
+            if dst == a {
+                // `s = s + t` with `s` unique: append in place.
+                match &mut regs[r(a)] {
+                    Value::Str(s) => Rc::make_mut(s).push(&right),
+                    other => return Err(bad_tag("String", other)),
+                }
+            } else {
+                let left = string(&regs[r(a)])?;
+                let len = left.as_str().len() + right.as_str().len();
+                let mut s = Str::new(String::with_capacity(len));
+                s.push(left);
+                s.push(&right);
+                regs[r(dst)] = Value::Str(Rc::new(s));
+            }
+        }
+        ToStr { dst, src } => {
+            let v = match &regs[r(src)] {
+                Value::Str(s) => Value::Str(s.clone()),
+                other => Value::str(display::display(other, m)?),
+            };
+            regs[r(dst)] = v;
+        }
+        StrBuild { dst, args, argc } => {
+            let mut text = String::new();
+            for v in &mut regs[r(args)..r(args) + argc as usize] {
+                display::write_value(&mut text, v, m)?;
+                *v = Value::Null;
+            }
+            regs[r(dst)] = Value::str(text);
+        }
+        StrIndex { dst, s, idx } => {
+            let v = str_index(string(&regs[r(s)])?, int(&regs[r(idx)])?)?;
+            regs[r(dst)] = v;
+        }
+        ListNew { dst, args, argc } => {
+            let items = take(regs, args, argc as usize);
+            regs[r(dst)] = Value::List(Rc::new(List { items }));
+        }
+        ListConcat { dst, a, b } => {
+            let right = match &regs[r(b)] {
+                Value::List(l) => l.clone(),
+                other => return Err(bad_tag("list", other)),
+            };
+            let fresh = match &mut regs[r(a)] {
+                Value::List(l) if dst == a => {
+                    Rc::make_mut(l).items.extend(right.items.iter().cloned());
+                    None
+                }
+                Value::List(l) => {
+                    let mut v = Vec::with_capacity(l.items.len() + right.items.len());
+                    v.extend(l.items.iter().cloned());
+                    v.extend(right.items.iter().cloned());
+                    Some(v)
+                }
+                other => return Err(bad_tag("list", other)),
+            };
+            if let Some(items) = fresh {
+                regs[r(dst)] = Value::list(items);
+            }
+        }
+        RangeList {
+            dst,
+            lo,
+            hi,
+            inclusive,
+        } => {
+            regs[r(dst)] = range_list(int(&regs[r(lo)])?, int(&regs[r(hi)])?, inclusive);
+        }
+        MapNew { dst, args, pairs } => {
+            let mut map = Map::default();
+            for p in 0..pairs {
+                let k = ops::map_key(&regs[r(args + 2 * p)])?;
+                regs[r(args + 2 * p)] = Value::Null;
+                map.entries
+                    .insert(k, std::mem::take(&mut regs[r(args + 2 * p + 1)]));
+            }
+            regs[r(dst)] = Value::Map(Rc::new(map));
+        }
+        MapGet { dst, map, key } => {
+            let k = ops::map_key(&regs[r(key)])?;
+            let v = match &regs[r(map)] {
+                Value::Map(mp) => mp.entries.get(&k).cloned().ok_or(RtError::KeyNotFound)?,
+                other => return Err(bad_tag("map", other)),
+            };
+            regs[r(dst)] = v;
+        }
+        MapSet { map, key, src } => {
+            let k = ops::map_key(&regs[r(key)])?;
+            let v = regs[r(src)].clone();
+            match &mut regs[r(map)] {
+                Value::Map(mp) => {
+                    Rc::make_mut(mp).entries.insert(k, v);
+                }
+                other => return Err(bad_tag("map", other)),
+            }
+        }
+        TupleNew { dst, args, argc } => {
+            let items = take(regs, args, argc as usize);
+            regs[r(dst)] = Value::Tuple(Rc::new(Tuple { items }));
+        }
+        RecordNew { dst, type_id, args } => {
+            let n = match m.types.get(type_id) {
+                TypeDef::Record { fields, .. } => fields.len(),
+                TypeDef::Enum { .. } => return Err(RtError::Internal("not a record".into())),
+            };
+            let fields = take(regs, args, n);
+            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
+        }
+        FieldSet { record, field, src } => {
+            let v = regs[r(src)].clone();
+            match &mut regs[r(record)] {
+                Value::Record(rec) if (field as usize) < rec.fields.len() => {
+                    Rc::make_mut(rec).fields[field as usize] = v;
+                }
+                other => return Err(bad_tag("record", other)),
+            }
+        }
+        VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => {
+            let n = match m.types.get(type_id) {
+                TypeDef::Enum { variants, .. } => {
+                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
+                }
+                TypeDef::Record { .. } => return Err(RtError::Internal("not an enum".into())),
+            };
+            let payload = take(regs, args, n);
+            regs[r(dst)] = Value::Variant(Rc::new(Variant {
+                type_id,
+                tag,
+                payload,
+            }));
+        }
+        MakeOk { dst, src } => {
+            let value = regs[r(src)].clone();
+            regs[r(dst)] = Value::Ok(Rc::new(Boxed { value }));
+        }
+        MakeErr { dst, src } => {
+            let value = regs[r(src)].clone();
+            regs[r(dst)] = Value::Err(Rc::new(Boxed { value }));
+        }
+        ResultValue { dst, src } => {
+            let v = match &regs[r(src)] {
+                Value::Ok(b) | Value::Err(b) => b.value.clone(),
+                other => return Err(bad_tag("result", other)),
+            };
+            regs[r(dst)] = v;
+        }
+        Is { dst, src, test } => regs[r(dst)] = Value::Bool(type_test(&regs[r(src)], test)),
+        Unwrap { dst, src } => {
+            let v = match &regs[r(src)] {
+                Value::Null => return Err(RtError::NullValue),
+                v => v.clone(),
+            };
+            regs[r(dst)] = v;
+        }
+        MakeClosure {
+            dst,
+            cell,
+            args,
+            argc,
+        } => {
+            let captures = take(regs, args, argc as usize);
+            regs[r(dst)] = Value::Fn(Rc::new(Closure { cell, captures }));
+        }
+        ref other => {
+            return Err(RtError::Internal(format!(
+                "{other:?} reached the slow path"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_tests() {
+        assert!(type_test(&Value::Int(1), TypeTest::Int));
+        assert!(!type_test(&Value::Int(1), TypeTest::Float));
+        assert!(type_test(&Value::ok(Value::Null), TypeTest::Result));
+        assert!(type_test(&Value::ok(Value::Null), TypeTest::Ok));
+        assert!(!type_test(&Value::ok(Value::Null), TypeTest::Err));
+        assert!(type_test(&Value::err(Value::Null), TypeTest::Err));
+        let v = Value::Variant(Rc::new(Variant {
+            type_id: 2,
+            tag: 1,
+            payload: vec![],
+        }));
+        assert!(type_test(&v, TypeTest::Enum(2)));
+        assert!(type_test(&v, TypeTest::Variant(2, 1)));
+        assert!(!type_test(&v, TypeTest::Variant(2, 0)));
+        assert!(!type_test(&v, TypeTest::Record(2)));
+    }
+}
