@@ -1,0 +1,226 @@
+//! Lowering on real programs: every conformance program that is expected to compile
+//! (no `.exit` of 2) compiles to LIR that passes `lumen_core::verify`, survives a binary
+//! round trip and dumps; small programs check properties of the generated code.
+
+use std::path::{Path, PathBuf};
+
+use lumen_core::builtins::Builtin;
+use lumen_core::lir::{Cell, Instr, LirModule, RegTy};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `.lm` / `.lm.md` file below `dir`, sorted.
+fn programs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.to_string_lossy().to_string();
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// True when the test expects a compile error (exit code 2).
+fn expects_compile_error(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    let base = s
+        .strip_suffix(".lm.md")
+        .or_else(|| s.strip_suffix(".lm"))
+        .unwrap_or(&s);
+    std::fs::read_to_string(format!("{base}.exit")).is_ok_and(|e| e.trim() == "2")
+}
+
+#[test]
+fn corpus_lowers_to_verified_lir() {
+    let files: Vec<PathBuf> = programs(&root().join("tests/conformance"))
+        .into_iter()
+        .chain(programs(&root().join("examples")))
+        .filter(|p| !expects_compile_error(p))
+        .collect();
+    assert!(files.len() > 50, "corpus not found ({} files)", files.len());
+    let mut failures = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).expect("readable program");
+        let name = path.to_string_lossy().to_string();
+        let module = match lumen_compiler::compile_file(&name, &bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("{name}: does not compile: {e:?}"));
+                continue;
+            }
+        };
+        if let Err(errs) = lumen_core::verify::verify(&module) {
+            failures.push(format!("{name}: verify: {}", errs.join("; ")));
+            continue;
+        }
+        let encoded = lumen_core::serial::to_bytes(&module);
+        match lumen_core::serial::from_bytes(&encoded) {
+            Ok(back) => {
+                if lumen_core::serial::to_bytes(&back) != encoded || back.cells != module.cells {
+                    failures.push(format!("{name}: binary round trip changed the module"));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: decode: {e}")),
+        }
+        let text = lumen_core::dump::dump(&module);
+        let lines = text.lines().filter(|l| l.starts_with("  ")).count();
+        let instrs: usize = module.cells.iter().map(|c| c.code.len()).sum();
+        if lines != instrs {
+            failures.push(format!(
+                "{name}: dump has {lines} lines for {instrs} instructions"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} programs failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+fn compile(src: &str) -> LirModule {
+    let m = lumen_compiler::compile(src).unwrap_or_else(|e| panic!("{e:?}\n{src}"));
+    if let Err(errs) = lumen_core::verify::verify(&m) {
+        panic!("{errs:?}\n{}", lumen_core::dump::dump(&m));
+    }
+    m
+}
+
+fn cell<'a>(m: &'a LirModule, name: &str) -> &'a Cell {
+    let id = m
+        .find_cell(name)
+        .unwrap_or_else(|| panic!("no cell {name}"));
+    m.cell(id)
+}
+
+#[test]
+fn range_loop_builds_no_list() {
+    let m = compile(
+        "cell total(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    s += i\n  end\n  s\nend\n\
+         cell main()\n  print(total(10))\nend\n",
+    );
+    let c = cell(&m, "total");
+    let dump = lumen_core::dump::dump(&m);
+    assert!(
+        !c.code.iter().any(|i| matches!(
+            i,
+            Instr::RangeList { .. } | Instr::ListNew { .. } | Instr::CallBuiltin { .. }
+        )),
+        "{dump}"
+    );
+    assert!(
+        c.code
+            .iter()
+            .any(|i| matches!(i, Instr::JumpIfIntCmp { .. })),
+        "{dump}"
+    );
+    assert!(
+        c.code
+            .iter()
+            .any(|i| matches!(i, Instr::IntAddImm { value: 1, .. })),
+        "{dump}"
+    );
+}
+
+#[test]
+fn append_passes_the_list_with_a_move() {
+    let m = compile(
+        "cell build(n: Int) -> list[Int]\n  let mut xs: list[Int] = []\n  for i in 0..n\n    \
+         xs = append(xs, i)\n  end\n  xs\nend\ncell main()\n  print(len(build(5)))\nend\n",
+    );
+    let c = cell(&m, "build");
+    let dump = lumen_core::dump::dump(&m);
+    // The list argument of `append` is moved out of `xs`, and the result lands in `xs`.
+    let append = c
+        .code
+        .iter()
+        .find_map(|i| match *i {
+            Instr::CallBuiltin {
+                dst,
+                builtin: Builtin::Append,
+                args,
+                ..
+            } => Some((dst, args)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no append\n{dump}"));
+    let (xs, arg) = append;
+    assert!(
+        c.code.contains(&Instr::Move { dst: arg, src: xs }),
+        "{dump}"
+    );
+}
+
+#[test]
+fn string_and_map_updates_stay_in_place() {
+    let m = compile(
+        "cell f(n: Int) -> Int\n  let mut s = \"\"\n  let mut m: map[Int, Int] = {}\n  \
+         for i in 0..n\n    s = s + \"x\"\n    m[i] = i\n  end\n  len(s) + len(m)\nend\n\
+         cell main()\n  print(f(3))\nend\n",
+    );
+    let c = cell(&m, "f");
+    let dump = lumen_core::dump::dump(&m);
+    assert!(
+        c.code
+            .iter()
+            .any(|i| matches!(i, Instr::StrConcat { dst, a, .. } if dst == a)),
+        "{dump}"
+    );
+    // `m[i] = i` updates the local's own register (no copy of the map).
+    let set = c
+        .code
+        .iter()
+        .find_map(|i| match *i {
+            Instr::MapSet { map, .. } => Some(map),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no MapSet\n{dump}"));
+    assert_eq!(c.regs[set as usize], RegTy::Map);
+    assert!(
+        !c.code
+            .iter()
+            .any(|i| matches!(i, Instr::Copy { src, .. } if *src == set)),
+        "{dump}"
+    );
+}
+
+#[test]
+fn call_positions_are_the_callee_start() {
+    let m = compile("cell main()\n  let x = 1\n  print(10 // (x - 1))\nend\n");
+    let c = cell(&m, "main");
+    let div = c
+        .code
+        .iter()
+        .position(|i| matches!(i, Instr::IntFloorDiv { .. }))
+        .expect("a floor division");
+    assert_eq!((c.pos[div].line, c.pos[div].col), (3, 9));
+    let print = c
+        .code
+        .iter()
+        .position(|i| {
+            matches!(
+                i,
+                Instr::CallBuiltin {
+                    builtin: Builtin::Print,
+                    ..
+                }
+            )
+        })
+        .expect("a print call");
+    assert_eq!((c.pos[print].line, c.pos[print].col), (3, 3));
+}
