@@ -123,6 +123,11 @@ pub(crate) fn call(
             unreachable_builtin(b)
         }
     };
+    // LIR moves operands out of their registers: release them now, so a value the
+    // caller still holds (the map of `get(m, k)` before `m[k] = v`) is unique again.
+    for v in a.iter_mut() {
+        *v = Value::Null;
+    }
     if b == B::Exit {
         // `exit` flushes stdout before unwinding (§8).
         let _ = st.out.flush();
