@@ -224,3 +224,53 @@ fn call_positions_are_the_callee_start() {
         .expect("a print call");
     assert_eq!((c.pos[print].line, c.pos[print].col), (3, 3));
 }
+
+/// Runs `main` of `m`, returning its stdout.
+fn run_main(m: LirModule) -> String {
+    struct Buf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut vm = lumen_rt::VM::new(m);
+    vm.set_stdout(Box::new(Buf(out.clone())));
+    vm.run_main().expect("runs");
+    String::from_utf8_lossy(&out.borrow()).into_owned()
+}
+
+/// Does the cell null out a list slot (`ListSet` of a `Null` register)?
+fn takes_out(c: &Cell) -> bool {
+    c.code.iter().any(|i| {
+        matches!(i, Instr::ListSet { src, .. } if c.regs[*src as usize] == RegTy::Null)
+    })
+}
+
+#[test]
+fn element_read_modified_and_stored_back_is_taken_out() {
+    // Clarification 18: `let mut p = ps[i]` … `ps[i] = p` need not copy `p`.
+    let src = "record P\n  x: Int\nend\ncell main()\n  let mut ps = [P(x: 1), P(x: 2)]\n  \
+               for i in 0..2\n    let mut p = ps[i]\n    p.x += 10\n    ps[i] = p\n  end\n  \
+               print(ps[0].x, ps[1].x)\nend\n";
+    let m = compile(src);
+    assert!(takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert_eq!(run_main(m), "11 12\n");
+    // A read of `ps` in between would see the hole: no take-out then.
+    let src = "record P\n  x: Int\nend\ncell main()\n  let mut ps = [P(x: 1), P(x: 2)]\n  \
+               for i in 0..2\n    let mut p = ps[i]\n    p.x += ps[0].x\n    ps[i] = p\n  end\n  \
+               print(ps[0].x, ps[1].x)\nend\n";
+    let m = compile(src);
+    assert!(!takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert_eq!(run_main(m), "2 4\n");
+    // Nor when the loop may be left before the store.
+    let src = "cell main()\n  let mut ps = [[1], [2]]\n  for i in 0..2\n    let mut p = ps[i]\n    \
+               if i == 1\n      break\n    end\n    ps[i] = p\n  end\n  print(ps)\nend\n";
+    let m = compile(src);
+    assert!(!takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert_eq!(run_main(m), "[[1], [2]]\n");
+}
