@@ -1,5 +1,5 @@
 //! Lowering on real programs: every conformance program that is expected to compile
-//! (no `.exit` of 2) compiles to LIR that passes `lumen_core::verify`, survives a binary
+//! (no `.exit` of 2), example and benchmark compiles to LIR that passes `lumen_core::verify`, survives a binary
 //! round trip and dumps; small programs check properties of the generated code.
 
 use std::path::{Path, PathBuf};
@@ -48,6 +48,7 @@ fn corpus_lowers_to_verified_lir() {
     let files: Vec<PathBuf> = programs(&root().join("tests/conformance"))
         .into_iter()
         .chain(programs(&root().join("examples")))
+        .chain(programs(&root().join("bench/programs")))
         .filter(|p| !expects_compile_error(p))
         .collect();
     assert!(files.len() > 50, "corpus not found ({} files)", files.len());
