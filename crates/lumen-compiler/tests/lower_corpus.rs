@@ -1,6 +1,7 @@
 //! Lowering on real programs: every conformance program that is expected to compile
-//! (no `.exit` of 2), example and benchmark compiles to LIR that passes `lumen_core::verify`, survives a binary
-//! round trip and dumps; small programs check properties of the generated code.
+//! (no `.exit` of 2), example and benchmark compiles to LIR that passes
+//! `lumen_core::verify`, survives a binary round trip and dumps; small programs check
+//! properties of the generated code.
 
 use std::path::{Path, PathBuf};
 
