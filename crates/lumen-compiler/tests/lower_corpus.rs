@@ -248,9 +248,9 @@ fn run_main(m: LirModule) -> String {
 
 /// Does the cell null out a list slot (`ListSet` of a `Null` register)?
 fn takes_out(c: &Cell) -> bool {
-    c.code.iter().any(|i| {
-        matches!(i, Instr::ListSet { src, .. } if c.regs[*src as usize] == RegTy::Null)
-    })
+    c.code
+        .iter()
+        .any(|i| matches!(i, Instr::ListSet { src, .. } if c.regs[*src as usize] == RegTy::Null))
 }
 
 #[test]
@@ -260,19 +260,50 @@ fn element_read_modified_and_stored_back_is_taken_out() {
                for i in 0..2\n    let mut p = ps[i]\n    p.x += 10\n    ps[i] = p\n  end\n  \
                print(ps[0].x, ps[1].x)\nend\n";
     let m = compile(src);
-    assert!(takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert!(
+        takes_out(cell(&m, "main")),
+        "{}",
+        lumen_core::dump::dump(&m)
+    );
     assert_eq!(run_main(m), "11 12\n");
     // A read of `ps` in between would see the hole: no take-out then.
     let src = "record P\n  x: Int\nend\ncell main()\n  let mut ps = [P(x: 1), P(x: 2)]\n  \
                for i in 0..2\n    let mut p = ps[i]\n    p.x += ps[0].x\n    ps[i] = p\n  end\n  \
                print(ps[0].x, ps[1].x)\nend\n";
     let m = compile(src);
-    assert!(!takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert!(
+        !takes_out(cell(&m, "main")),
+        "{}",
+        lumen_core::dump::dump(&m)
+    );
     assert_eq!(run_main(m), "2 4\n");
     // Nor when the loop may be left before the store.
     let src = "cell main()\n  let mut ps = [[1], [2]]\n  for i in 0..2\n    let mut p = ps[i]\n    \
                if i == 1\n      break\n    end\n    ps[i] = p\n  end\n  print(ps)\nend\n";
     let m = compile(src);
-    assert!(!takes_out(cell(&m, "main")), "{}", lumen_core::dump::dump(&m));
+    assert!(
+        !takes_out(cell(&m, "main")),
+        "{}",
+        lumen_core::dump::dump(&m)
+    );
     assert_eq!(run_main(m), "[[1], [2]]\n");
+}
+
+#[test]
+fn string_patterns_compare_with_pooled_constants() {
+    let src = "cell kind(s: String) -> Int\n  match s\n    \"a\" -> 1\n    \"b\" -> 2\n    \
+               _ -> 3\n  end\nend\ncell main()\n  print(kind(\"a\"), kind(\"b\"), kind(\"c\"))\nend\n";
+    let m = compile(src);
+    let c = cell(&m, "kind");
+    let dump = lumen_core::dump::dump(&m);
+    // Loaded once at entry, compared as Strings.
+    assert_eq!(
+        c.code
+            .iter()
+            .filter(|i| matches!(i, Instr::StrCmp { .. }))
+            .count(),
+        2,
+        "{dump}"
+    );
+    assert_eq!(run_main(m), "1 2 3\n");
 }
