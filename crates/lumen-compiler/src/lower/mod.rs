@@ -294,8 +294,12 @@ impl<'a> FnLower<'a> {
         self.fresh(r)
     }
 
-    /// `n` consecutive fresh registers of the given types; returns the first.
+    /// `n` consecutive fresh registers of the given types; returns the first (0 for an
+    /// empty run, which names no register).
     fn fresh_run(&mut self, tys: &[RegTy]) -> Reg {
+        if tys.is_empty() {
+            return 0;
+        }
         let first = self.regs.len() as Reg;
         self.regs.extend_from_slice(tys);
         first
