@@ -307,3 +307,23 @@ fn string_patterns_compare_with_pooled_constants() {
     );
     assert_eq!(run_main(m), "1 2 3\n");
 }
+
+#[test]
+fn list_length_is_an_instruction() {
+    let src = "cell main()\n  let xs = [1, 2, 3]\n  let mut i = 0\n  while i < len(xs)\n    \
+               i += 1\n  end\n  print(i, len(xs))\nend\n";
+    let m = compile(src);
+    let c = cell(&m, "main");
+    let dump = lumen_core::dump::dump(&m);
+    assert!(
+        !c.code.iter().any(|i| matches!(
+            i,
+            Instr::CallBuiltin {
+                builtin: Builtin::LenList,
+                ..
+            }
+        )),
+        "{dump}"
+    );
+    assert_eq!(run_main(m), "3 3\n");
+}

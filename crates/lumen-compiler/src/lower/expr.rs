@@ -221,6 +221,14 @@ impl FnLower<'_> {
                     },
                 );
             }
+            K::CallBuiltin {
+                builtin: Builtin::LenList,
+                args,
+            } if args.len() == 1 => {
+                // `len(xs)` reads the list in place: no operand copy, no builtin call.
+                let list = self.expr(&args[0]);
+                self.emit_at(span, Instr::ListLen { dst, list });
+            }
             K::CallBuiltin { builtin, args } => {
                 let base = self.run_typed(args);
                 self.emit_at(
