@@ -327,3 +327,15 @@ fn list_length_is_an_instruction() {
     );
     assert_eq!(run_main(m), "3 3\n");
 }
+
+#[test]
+fn to_string_is_an_instruction() {
+    let m = compile("cell main()\n  let s = to_string([1.5, 2.0])\n  print(s + \"!\")\nend\n");
+    let c = cell(&m, "main");
+    assert!(
+        c.code.iter().any(|i| matches!(i, Instr::ToStr { .. })),
+        "{}",
+        lumen_core::dump::dump(&m)
+    );
+    assert_eq!(run_main(m), "[1.5, 2.0]!\n");
+}

@@ -229,6 +229,13 @@ impl FnLower<'_> {
                 let list = self.expr(&args[0]);
                 self.emit_at(span, Instr::ListLen { dst, list });
             }
+            K::CallBuiltin {
+                builtin: Builtin::ToString,
+                args,
+            } if args.len() == 1 => {
+                let src = self.expr(&args[0]);
+                self.emit_at(span, Instr::ToStr { dst, src });
+            }
             K::CallBuiltin { builtin, args } => {
                 let base = self.run_typed(args);
                 self.emit_at(
