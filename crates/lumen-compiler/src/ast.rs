@@ -316,7 +316,8 @@ pub enum LambdaBody {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
-    /// Int literal; `negated_min` is true for `-9223372036854775808` folded by the parser.
+    /// Int literal; `-9223372036854775808` is folded by the parser into `Int(i64::MIN)`
+    /// (spanning from the `-`).
     Int(i64),
     Float(f64),
     /// A string literal without interpolation (raw strings included).
@@ -443,7 +444,10 @@ pub enum PatternKind {
         path: TypeName,
         args: Vec<Pattern>,
     },
-    /// `Name(field: p, …)`: a record pattern (or a variant with named syntax: an error).
+    /// `Name(field: p, …)` (every argument named): a record pattern. If `Name` is a
+    /// variant, the items are typed payloads instead (`Circle(r: Float)`, §6): each
+    /// `(r, Ident("Float"))` / `(r, Path(..))` means `Typed { r, Float }`. With positional
+    /// items mixed in, the parser already produces `Ctor` with `Typed` items.
     Record {
         path: TypeName,
         fields: Vec<(Ident, Pattern)>,

@@ -188,9 +188,13 @@ pub enum TokenKind {
 /// A token with its position and byte range in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
+    /// What the token is.
     pub kind: TokenKind,
+    /// Position of its first character.
     pub pos: Span,
+    /// Byte range in the source (for `InterpStart`, the whole string literal).
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
 }
 
@@ -320,7 +324,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Consumes one character (not a newline: those go through `newline`).
+    /// Consumes one character (not a line break: `run` handles those).
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.i += c.len_utf8();
@@ -835,5 +839,358 @@ impl<'a> Lexer<'a> {
             }
         };
         Some(ch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TokenKind as T;
+
+    /// Token kinds of `src` without the final `Eof`; panics on lexical errors.
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        let (toks, diags) = lex(src);
+        assert!(diags.is_empty(), "unexpected errors for {src:?}: {diags:?}");
+        let mut k: Vec<TokenKind> = toks.into_iter().map(|t| t.kind).collect();
+        assert_eq!(k.pop(), Some(T::Eof));
+        k
+    }
+
+    /// Lexical errors as `line:col: message`.
+    fn errors(src: &str) -> Vec<String> {
+        lex(src)
+            .1
+            .into_iter()
+            .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message))
+            .collect()
+    }
+
+    fn positions(src: &str) -> Vec<(u32, u32)> {
+        lex(src).0.iter().map(|t| (t.pos.line, t.pos.col)).collect()
+    }
+
+    #[test]
+    fn int_literal_forms() {
+        assert_eq!(kinds("42"), [T::Int(42)]);
+        assert_eq!(kinds("1_000_000"), [T::Int(1_000_000)]);
+        assert_eq!(
+            kinds("0xff 0xFF 0xAb"),
+            [T::Int(255), T::Int(255), T::Int(0xab)]
+        );
+        assert_eq!(kinds("0b1010"), [T::Int(10)]);
+        assert_eq!(kinds("0x_1"), [T::Int(0), T::Ident]);
+        assert_eq!(kinds("9223372036854775807"), [T::Int(i64::MAX as u64)]);
+        assert_eq!(kinds("0x7fffffffffffffff"), [T::Int(i64::MAX as u64)]);
+        // 2^63 is kept for the parser, which accepts it only after unary minus.
+        assert_eq!(kinds("9223372036854775808"), [T::Int(1 << 63)]);
+        // `_` only between two digits: `1_` is `1` followed by the wildcard.
+        assert_eq!(kinds("1_"), [T::Int(1), T::Underscore]);
+        assert_eq!(kinds("1__0"), [T::Int(1), T::Ident]);
+    }
+
+    #[test]
+    fn int_literal_out_of_range() {
+        assert_eq!(
+            errors("x = 9223372036854775809"),
+            ["1:5: integer literal out of range"]
+        );
+        assert_eq!(
+            errors("0x1_0000_0000_0000_0000"),
+            ["1:1: integer literal out of range"]
+        );
+        assert_eq!(
+            errors("99999999999999999999999"),
+            ["1:1: integer literal out of range"]
+        );
+    }
+
+    #[test]
+    fn float_literal_forms() {
+        assert_eq!(kinds("3.25"), [T::Float(3.25)]);
+        assert_eq!(kinds("1e9"), [T::Float(1e9)]);
+        assert_eq!(kinds("2.5e-3"), [T::Float(2.5e-3)]);
+        assert_eq!(kinds("6.02E23"), [T::Float(6.02e23)]);
+        assert_eq!(kinds("1E+3"), [T::Float(1000.0)]);
+        assert_eq!(kinds("1e-7"), [T::Float(1e-7)]);
+        // Not floats.
+        assert_eq!(kinds(".5"), [T::Dot, T::Int(5)]);
+        assert_eq!(kinds("5."), [T::Int(5), T::Dot]);
+        assert_eq!(kinds("1.e3"), [T::Int(1), T::Dot, T::Ident]);
+        assert_eq!(kinds("1e"), [T::Int(1), T::Ident]);
+        assert_eq!(kinds("1e+"), [T::Int(1), T::Ident, T::Plus]);
+    }
+
+    #[test]
+    fn float_rounding_to_infinity_is_an_error() {
+        assert_eq!(errors("  1e309"), ["1:3: float literal out of range"]);
+        assert_eq!(kinds("1e-400"), [T::Float(0.0)]);
+        assert_eq!(kinds("1.7976931348623157e308"), [T::Float(f64::MAX)]);
+    }
+
+    #[test]
+    fn digits_after_dot_are_tuple_indices() {
+        assert_eq!(
+            kinds("t.0.1"),
+            [T::Ident, T::Dot, T::Int(0), T::Dot, T::Int(1)]
+        );
+        assert_eq!(kinds("t?.0"), [T::Ident, T::QDot, T::Int(0)]);
+        assert_eq!(kinds("0..5"), [T::Int(0), T::DotDot, T::Int(5)]);
+        assert_eq!(kinds("0..=5"), [T::Int(0), T::DotDotEq, T::Int(5)]);
+        assert_eq!(kinds("[...]"), [T::LBracket, T::Ellipsis, T::RBracket]);
+    }
+
+    #[test]
+    fn operators_longest_match() {
+        assert_eq!(
+            kinds("** **= * *= // //= / /= % %="),
+            [
+                T::StarStar,
+                T::OpEq(Box::new(T::StarStar)),
+                T::Star,
+                T::OpEq(Box::new(T::Star)),
+                T::SlashSlash,
+                T::OpEq(Box::new(T::SlashSlash)),
+                T::Slash,
+                T::OpEq(Box::new(T::Slash)),
+                T::Percent,
+                T::OpEq(Box::new(T::Percent)),
+            ]
+        );
+        assert_eq!(
+            kinds("<< <<= <= < >> >>= >= >"),
+            [
+                T::Shl,
+                T::OpEq(Box::new(T::Shl)),
+                T::Le,
+                T::Lt,
+                T::Shr,
+                T::OpEq(Box::new(T::Shr)),
+                T::Ge,
+                T::Gt,
+            ]
+        );
+        assert_eq!(
+            kinds("|> | |= & &= ^ ^= ~ ++ + += - -= ->"),
+            [
+                T::PipeGt,
+                T::Bar,
+                T::OpEq(Box::new(T::Bar)),
+                T::Amp,
+                T::OpEq(Box::new(T::Amp)),
+                T::Caret,
+                T::OpEq(Box::new(T::Caret)),
+                T::Tilde,
+                T::PlusPlus,
+                T::Plus,
+                T::OpEq(Box::new(T::Plus)),
+                T::Minus,
+                T::OpEq(Box::new(T::Minus)),
+                T::Arrow,
+            ]
+        );
+        assert_eq!(
+            kinds("== = => != ! ? ?. ?? : ,"),
+            [
+                T::EqEq,
+                T::Eq,
+                T::FatArrow,
+                T::Ne,
+                T::Bang,
+                T::Question,
+                T::QDot,
+                T::QQ,
+                T::Colon,
+                T::Comma,
+            ]
+        );
+    }
+
+    #[test]
+    fn identifiers_keywords_reserved() {
+        assert_eq!(
+            kinds("foo _ _x End end self"),
+            [
+                T::Ident,
+                T::Underscore,
+                T::Ident,
+                T::Ident,
+                T::Kw(Kw::End),
+                T::Kw(Kw::SelfValue)
+            ]
+        );
+        assert_eq!(
+            kinds("async import yield"),
+            [T::Reserved, T::Reserved, T::Reserved]
+        );
+        assert_eq!(kinds("@outer"), [T::Label]);
+        assert_eq!(errors("x é"), ["1:3: unexpected character 'é'"]);
+        assert_eq!(errors("@ x"), ["1:1: unexpected character '@'"]);
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        assert_eq!(
+            kinds(r#""a\n\t\r\\\"\{\}\0""#),
+            [T::Str("a\n\t\r\\\"{}\0".into())]
+        );
+        assert_eq!(kinds(r#""\u{1F600}\u{41}""#), [T::Str("\u{1F600}A".into())]);
+        assert_eq!(kinds(r#"r"C:\temp\{x}""#), [T::Str(r"C:\temp\{x}".into())]);
+        assert_eq!(kinds(r#""a}b""#), [T::Str("a}b".into())]);
+        assert_eq!(kinds("\"é\" x"), [T::Str("é".into()), T::Ident]);
+        assert_eq!(positions("\"é\" x")[1], (1, 5));
+    }
+
+    #[test]
+    fn string_errors() {
+        assert_eq!(errors(r#"  "a\qb""#), ["1:5: invalid escape sequence"]);
+        assert_eq!(errors(r#""\u{110000}""#), ["1:2: invalid escape sequence"]);
+        assert_eq!(errors(r#""\u{D800}""#), ["1:2: invalid escape sequence"]);
+        assert_eq!(errors(r#""\u{1234567}""#), ["1:2: invalid escape sequence"]);
+        assert_eq!(errors(r#""\u{}""#), ["1:2: invalid escape sequence"]);
+        assert_eq!(errors(r#""\u41""#), ["1:2: invalid escape sequence"]);
+        assert_eq!(errors("x = \"abc\ny"), ["1:5: unterminated string"]);
+        assert_eq!(errors("\"abc"), ["1:1: unterminated string"]);
+        assert_eq!(errors("r\"abc\n"), ["1:1: unterminated string"]);
+        assert_eq!(errors("\"a{x\"\n"), ["1:1: unterminated string"]);
+        assert_eq!(errors("\"a{}\""), ["1:3: empty interpolation"]);
+        assert_eq!(errors("\"a{ }\""), ["1:3: empty interpolation"]);
+        // After an unterminated string, lexing goes on with the next line.
+        assert_eq!(
+            lex("\"ab\nx").0.iter().map(|t| &t.kind).collect::<Vec<_>>(),
+            [&T::Str(String::new()), &T::Newline, &T::Ident, &T::Eof]
+        );
+    }
+
+    #[test]
+    fn interpolation_tokens() {
+        assert_eq!(
+            kinds(r#""hi {name}!""#),
+            [
+                T::InterpStart,
+                T::StrText("hi ".into()),
+                T::InterpOpen,
+                T::Ident,
+                T::InterpClose,
+                T::StrText("!".into()),
+                T::InterpEnd,
+            ]
+        );
+        // Nested brackets and strings are skipped over, recursively (clarification 16).
+        assert_eq!(
+            kinds(r#""{len("{n}{n}")}""#),
+            [
+                T::InterpStart,
+                T::InterpOpen,
+                T::Ident,
+                T::LParen,
+                T::InterpStart,
+                T::InterpOpen,
+                T::Ident,
+                T::InterpClose,
+                T::InterpOpen,
+                T::Ident,
+                T::InterpClose,
+                T::InterpEnd,
+                T::RParen,
+                T::InterpClose,
+                T::InterpEnd,
+            ]
+        );
+        assert_eq!(
+            kinds(r#""{ {"a": 1}["a"] }""#),
+            [
+                T::InterpStart,
+                T::InterpOpen,
+                T::LBrace,
+                T::Str("a".into()),
+                T::Colon,
+                T::Int(1),
+                T::RBrace,
+                T::LBracket,
+                T::Str("a".into()),
+                T::RBracket,
+                T::InterpClose,
+                T::InterpEnd,
+            ]
+        );
+        // Positions inside interpolations are real source positions.
+        assert_eq!(positions(r#"  "ab{xy}""#)[3], (1, 7));
+    }
+
+    #[test]
+    fn comments_and_blank_lines() {
+        assert_eq!(
+            kinds("# c\n\na # b \"x\"\n\n  # c\nb\n"),
+            [T::Ident, T::Newline, T::Ident, T::Newline]
+        );
+        assert_eq!(
+            kinds("\"# not a comment\""),
+            [T::Str("# not a comment".into())]
+        );
+    }
+
+    #[test]
+    fn continuation_after_operators() {
+        for op in [
+            "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "..", "..=", "++", "|>", "&", "^",
+            "|", "==", "!=", "<", "<=", ">", ">=", "??", "and", "or", "in", "is", "as", "=", "+=",
+            "**=", ">>=", "=>", ".", "?.", ",", "(", "[", "{",
+        ] {
+            let src = format!("a {op}\n  b");
+            let k = kinds(&src);
+            assert!(!k.contains(&T::Newline), "newline kept after {op}: {k:?}");
+        }
+    }
+
+    #[test]
+    fn newline_kept_after_other_tokens() {
+        for end in [
+            "->", "!", "?", ")", "]", "}", "x", "1", "\"s\"", "not", "~", ":",
+        ] {
+            let src = format!("a {end}\nb");
+            assert!(
+                kinds(&src).contains(&T::Newline),
+                "newline dropped after {end}"
+            );
+        }
+    }
+
+    #[test]
+    fn continuation_before_closing_brackets() {
+        assert_eq!(
+            kinds("f(\n  1,\n  2\n)\nx"),
+            [
+                T::Ident,
+                T::LParen,
+                T::Int(1),
+                T::Comma,
+                T::Int(2),
+                T::RParen,
+                T::Newline,
+                T::Ident,
+            ]
+        );
+        assert_eq!(kinds("[1\n\n# c\n]"), [T::LBracket, T::Int(1), T::RBracket]);
+        assert_eq!(
+            kinds("{a: 1\n}"),
+            [T::LBrace, T::Ident, T::Colon, T::Int(1), T::RBrace]
+        );
+    }
+
+    #[test]
+    fn crlf_bom_and_columns() {
+        assert_eq!(
+            positions("\u{feff}a\r\n  \"é\" b\r\nc"),
+            [(1, 1), (1, 2), (2, 3), (2, 7), (2, 8), (3, 1), (3, 2)]
+        );
+        assert_eq!(errors("\u{feff}\"x\r\n"), ["1:1: unterminated string"]);
+        // Tabs count as one column.
+        assert_eq!(positions("\tx")[0], (1, 2));
+    }
+
+    #[test]
+    fn deeply_nested_interpolation_is_an_error_not_a_crash() {
+        let src = "\"{".repeat(100);
+        assert!(!errors(&src).is_empty());
     }
 }

@@ -8,6 +8,8 @@
 /// of at least as many backticks (after at most 3 spaces) followed only by spaces, or at
 /// end of file. Inside a fence of another language nothing opens a `lumen` block.
 pub fn extract_code(text: &str) -> String {
+    // A leading BOM is ignored (as by the lexer); dropping it changes no line or column.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = String::with_capacity(text.len());
     // The open fence: its backtick count and whether it is a `lumen` block.
     let mut open: Option<(usize, bool)> = None;
@@ -60,4 +62,83 @@ fn fence(line: &str) -> Option<(usize, &str)> {
     }
     let ticks = trimmed.len() - trimmed.trim_start_matches('`').len();
     (ticks >= 3).then(|| (ticks, &trimmed[ticks..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extract_code;
+
+    #[test]
+    fn keeps_lumen_blocks_and_blanks_the_rest() {
+        let md = "# Title\ntext\n```lumen\ncell main()\nend\n```\nmore\n";
+        assert_eq!(extract_code(md), "\n\n\ncell main()\nend\n\n\n");
+    }
+
+    #[test]
+    fn line_count_and_columns_are_preserved() {
+        let md = "a\n```lumen\n  x = 1\n```\nb\n```lumen\n\ty\n```";
+        let code = extract_code(md);
+        assert_eq!(code.split('\n').count(), md.split('\n').count());
+        assert_eq!(code.lines().nth(2), Some("  x = 1"));
+        assert_eq!(code.lines().nth(6), Some("\ty"));
+    }
+
+    #[test]
+    fn opening_line_rules() {
+        // Trailing spaces are allowed after `lumen`; anything else is another language.
+        assert_eq!(extract_code("```lumen   \nx\n```\n"), "\nx\n\n");
+        assert_eq!(extract_code("```lumenx\nx\n```\n"), "\n\n\n");
+        assert_eq!(extract_code("``` lumen\nx\n```\n"), "\n\n\n");
+        assert_eq!(extract_code("```lumen\t\nx\n```\n"), "\n\n\n");
+        assert_eq!(extract_code("``lumen\nx\n``\n"), "\n\n\n");
+        // At most three spaces of indentation.
+        assert_eq!(extract_code("   ```lumen\nx\n   ```\n"), "\nx\n\n");
+        assert_eq!(extract_code("    ```lumen\nx\n```\n"), "\n\n\n");
+    }
+
+    #[test]
+    fn closing_fence_rules() {
+        // At least as many backticks as the opener, then only spaces.
+        assert_eq!(
+            extract_code("````lumen\na\n```\nb\n`````  \nc\n"),
+            "\na\n```\nb\n\n\n"
+        );
+        assert_eq!(
+            extract_code("```lumen\na\n``` x\nb\n```\n"),
+            "\na\n``` x\nb\n\n"
+        );
+        // A block left open runs to the end of the file.
+        assert_eq!(extract_code("```lumen\na\nb"), "\na\nb");
+    }
+
+    #[test]
+    fn other_fences_hide_lumen_openers() {
+        let md = "```python\n```lumen\nx = 1\n```\n```lumen\ny\n```\n";
+        assert_eq!(extract_code(md), "\n\n\n\n\ny\n\n");
+        let md = "````md\n```lumen\nz\n```\n````\n";
+        assert_eq!(extract_code(md), "\n\n\n\n\n");
+    }
+
+    #[test]
+    fn leading_bom_is_ignored() {
+        assert_eq!(extract_code("\u{feff}```lumen\nx\n```"), "\nx\n");
+    }
+
+    #[test]
+    fn crlf_line_endings_are_kept() {
+        assert_eq!(
+            extract_code("t\r\n```lumen\r\nx\r\n```\r\n"),
+            "\r\n\r\nx\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn conformance_example_keeps_line_17() {
+        let md =
+            include_str!("../../../tests/conformance/errors_compile/markdown_error_line.lm.md");
+        let code = extract_code(md);
+        assert_eq!(code.lines().count(), md.lines().count());
+        assert_eq!(code.lines().nth(16), Some("  let n: Int = name"));
+        assert_eq!(code.lines().next(), Some(""));
+    }
 }

@@ -20,6 +20,7 @@ pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
         diags: Vec::new(),
         depth: 0,
         tree: 0,
+        abandoned: false,
     };
     let program = p.program();
     let mut diags = lex_diags;
@@ -48,10 +49,12 @@ struct Fail;
 
 type PResult<T> = Result<T, Fail>;
 
-/// Maximum nesting of expressions, patterns, types and blocks (bounds native stack use).
-const MAX_DEPTH: usize = 120;
+/// Maximum nesting of expressions, patterns, types and blocks. This bounds the parser's
+/// native stack use (about 20 KB per level in unoptimised builds, so 64 levels fit a
+/// 2 MB thread stack) and the depth of the tree that later passes recurse over.
+const MAX_DEPTH: usize = 64;
 /// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c`.
-const MAX_TREE: usize = 1500;
+const MAX_TREE: usize = 400;
 
 /// Precedence levels of §5.1 (higher binds tighter).
 const PREC_CMP: u8 = 4;
@@ -184,6 +187,8 @@ struct Parser<'a> {
     /// Depth of the syntax tree being built (recursion plus left-nested operator chains),
     /// bounded so that later recursive passes and dropping the tree stay within the stack.
     tree: usize,
+    /// Set after a too-deep error: the rest of the file is skipped silently.
+    abandoned: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -240,7 +245,9 @@ impl<'a> Parser<'a> {
     // ----- errors and recovery ------------------------------------------------------
 
     fn error(&mut self, pos: Span, msg: impl Into<String>) -> Fail {
-        self.diags.push(Diagnostic::new(pos, msg));
+        if !self.abandoned {
+            self.diags.push(Diagnostic::new(pos, msg));
+        }
         Fail
     }
 
@@ -277,12 +284,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips to the end of the current line, stopping before a newline, `end` or EOF.
+    /// Skips to the end of the current line, stopping before a newline, `end`, EOF or a
+    /// declaration keyword that begins a line.
     fn sync_line(&mut self) {
         while !matches!(
             self.peek(),
             TokenKind::Newline | TokenKind::Eof | TokenKind::Kw(Kw::End)
-        ) {
+        ) && !self.at_line_start_decl()
+        {
             self.advance();
         }
     }
@@ -307,9 +316,14 @@ impl<'a> Parser<'a> {
         r
     }
 
+    /// Reports excessive nesting and abandons the parse: everything up to the end of
+    /// the file is skipped and no further errors are reported (they would be spurious).
     fn too_deep(&mut self) -> Fail {
         let pos = self.pos();
-        self.error(pos, "program nested too deeply")
+        self.error(pos, "program nested too deeply");
+        self.abandoned = true;
+        self.p = self.toks.len() - 1;
+        Fail
     }
 
     /// Accounts for one more level of a left-nested chain (restored by the caller).
@@ -360,7 +374,8 @@ impl<'a> Parser<'a> {
     fn program(&mut self) -> Program {
         let mut decls = Vec::new();
         // After a declaration with errors, stray tokens up to the next declaration keyword
-        // (typically the rest of a construct the error broke up) are skipped silently.
+        // (typically the rest of a construct the error broke up: indented lines, an `end`
+        // or a closing bracket) are skipped silently.
         let mut recovering = false;
         loop {
             self.skip_newlines();
@@ -374,10 +389,30 @@ impl<'a> Parser<'a> {
                 TokenKind::Kw(Kw::Enum) => self.enum_decl().map(Decl::Enum),
                 TokenKind::Kw(Kw::Const) => self.const_decl().map(Decl::Const),
                 TokenKind::Kw(Kw::Type) => self.alias_decl().map(Decl::Alias),
-                _ if recovering => Err(Fail),
+                k if recovering
+                    && (self.pos().col > 1
+                        || matches!(
+                            k,
+                            TokenKind::Kw(Kw::End)
+                                | TokenKind::RParen
+                                | TokenKind::RBracket
+                                | TokenKind::RBrace
+                        )) =>
+                {
+                    Err(Fail)
+                }
                 _ => Err(self.unexpected("declaration")),
             };
-            let r = r.and_then(|d| self.expect_line_end().map(|_| d));
+            let r = r.and_then(|d| {
+                if matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                    Ok(d)
+                } else if self.diags.len() > before_diags {
+                    // Left over from an error inside the declaration: skip silently.
+                    Err(Fail)
+                } else {
+                    Err(self.unexpected("newline"))
+                }
+            });
             match r {
                 Ok(d) => decls.push(d),
                 Err(Fail) => self.sync_decl(),
@@ -390,22 +425,19 @@ impl<'a> Parser<'a> {
         Program { decls }
     }
 
-    /// Skips to the next line that starts with a declaration keyword.
+    /// Skips to the next line that starts with a declaration keyword (possibly the
+    /// current token).
     fn sync_decl(&mut self) {
-        loop {
-            match self.peek() {
-                TokenKind::Eof => return,
-                TokenKind::Newline => {
-                    self.advance();
-                    if starts_decl(self.peek()) {
-                        return;
-                    }
-                }
-                _ => {
-                    self.advance();
-                }
-            }
+        while !self.at(&TokenKind::Eof) && !self.at_line_start_decl() {
+            self.advance();
         }
+    }
+
+    /// True at a declaration keyword that begins a line: a declaration missing its `end`
+    /// ends there rather than swallowing the next declaration.
+    fn at_line_start_decl(&self) -> bool {
+        starts_decl(self.peek())
+            && (self.p == 0 || self.toks[self.p - 1].kind == TokenKind::Newline)
     }
 
     /// `[T, U]` after a declaration name, if present.
@@ -529,7 +561,9 @@ impl<'a> Parser<'a> {
         let mut ok = true;
         loop {
             self.skip_newlines();
-            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof)
+                || self.at_line_start_decl()
+            {
                 break;
             }
             let start = self.p;
@@ -585,7 +619,9 @@ impl<'a> Parser<'a> {
         let mut ok = true;
         loop {
             self.skip_newlines();
-            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof) {
+            if matches!(self.peek(), TokenKind::Kw(Kw::End) | TokenKind::Eof)
+                || (self.at_line_start_decl() && !self.at_kw(Kw::Cell))
+            {
                 break;
             }
             let start = self.p;
@@ -740,31 +776,12 @@ impl<'a> Parser<'a> {
     /// `body`: statements up to `end` (or `else` when `else_ends`), which is not consumed.
     fn block(&mut self, else_ends: bool) -> Block {
         let open = self.pos();
-        let r = self.nested(|p| Ok(p.block_inner(else_ends)));
-        match r {
-            Ok(b) => b,
-            Err(Fail) => {
-                // Too deep: skip the construct's lines up to its `end` without recursing.
-                let mut level = 0usize;
-                loop {
-                    match self.peek() {
-                        TokenKind::Eof => break,
-                        TokenKind::Kw(Kw::End) if level == 0 => break,
-                        TokenKind::Kw(Kw::End) => level -= 1,
-                        TokenKind::Kw(
-                            Kw::If | Kw::While | Kw::Loop | Kw::For | Kw::Match | Kw::When,
-                        ) => level += 1,
-                        TokenKind::Kw(Kw::Fn) if self.p > 0 => level += 1,
-                        _ => {}
-                    }
-                    self.advance();
-                }
-                Block {
-                    stmts: Vec::new(),
-                    span: open,
-                }
-            }
-        }
+        // Too deep: the parse was abandoned (see `too_deep`).
+        self.nested(|p| Ok(p.block_inner(else_ends)))
+            .unwrap_or(Block {
+                stmts: Vec::new(),
+                span: open,
+            })
     }
 
     fn block_inner(&mut self, else_ends: bool) -> Block {
@@ -775,6 +792,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 TokenKind::Eof | TokenKind::Kw(Kw::End) => break,
                 TokenKind::Kw(Kw::Else) if else_ends => break,
+                _ if self.at_line_start_decl() => break,
                 _ => {}
             }
             let start = self.p;
@@ -897,7 +915,7 @@ impl<'a> Parser<'a> {
                 kind: StmtKind::Expr(e),
             });
         }
-        let kind = self.if_chain(cond);
+        let kind = self.if_chain(cond, "'then' or newline");
         self.expect_kw(Kw::End, "'end'")?;
         Ok(Stmt { kind: kind?, span })
     }
@@ -913,9 +931,10 @@ impl<'a> Parser<'a> {
 
     /// The block form after the condition: `NL body { else if … } [ else NL body ]`,
     /// not consuming the final `end`.
-    fn if_chain(&mut self, cond: Expr) -> PResult<StmtKind> {
+    fn if_chain(&mut self, cond: Expr, header_end: &str) -> PResult<StmtKind> {
         let mut ok = true;
-        if self.expect_line_end().is_err() {
+        if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+            self.unexpected(header_end);
             ok = false;
             self.sync_line();
         }
@@ -925,7 +944,7 @@ impl<'a> Parser<'a> {
             if self.at_kw(Kw::If) {
                 let if_pos = self.advance();
                 let nested = match self.expr() {
-                    Ok(c) => self.nested(|p| p.if_chain(c)),
+                    Ok(c) => self.nested(|p| p.if_chain(c, "newline")),
                     Err(Fail) => {
                         self.sync_line();
                         self.block(true);
@@ -1522,9 +1541,17 @@ impl<'a> Parser<'a> {
         let (params, ret) = match header {
             Ok(h) => h,
             Err(Fail) => {
-                // Keep the block structure if this was meant to be a block lambda.
-                self.sync_line();
-                if self.at(&TokenKind::Newline) {
+                // Keep the block structure if this was meant to be a block lambda (no
+                // `=>` on the rest of the line).
+                let mut arrow = false;
+                while !matches!(
+                    self.peek(),
+                    TokenKind::Newline | TokenKind::Eof | TokenKind::Kw(Kw::End)
+                ) {
+                    arrow |= self.at(&TokenKind::FatArrow);
+                    self.advance();
+                }
+                if !arrow && self.at(&TokenKind::Newline) {
                     self.block(false);
                     self.eat(&TokenKind::Kw(Kw::End));
                 }
@@ -1636,35 +1663,26 @@ impl<'a> Parser<'a> {
             }
             TokenKind::LParen => {
                 self.advance();
-                let mut items = self.pattern_list(&TokenKind::RParen)?;
-                self.expect(&TokenKind::RParen, "')'")?;
-                match items.len() {
-                    0 => return Err(self.error(span, "empty pattern")),
-                    1 if !self.toks[self.p.saturating_sub(2)]
-                        .kind
-                        .eq(&TokenKind::Comma) =>
-                    {
-                        return Ok(items.remove(0));
-                    }
-                    _ => PatternKind::Tuple(items),
+                let first = self.pattern(true)?;
+                if !self.at(&TokenKind::Comma) {
+                    self.expect(&TokenKind::RParen, "')'")?;
+                    return Ok(first);
                 }
+                // A tuple pattern has at least two elements, like a tuple.
+                let mut items = vec![first];
+                while self.eat(&TokenKind::Comma) {
+                    if self.at(&TokenKind::RParen) && items.len() > 1 {
+                        break;
+                    }
+                    items.push(self.pattern(true)?);
+                }
+                self.expect(&TokenKind::RParen, "')'")?;
+                PatternKind::Tuple(items)
             }
             TokenKind::LBracket => self.list_pattern()?,
             _ => return Err(self.unexpected("pattern")),
         };
         Ok(Pattern { kind, span })
-    }
-
-    /// Comma-separated patterns up to `close` (not consumed); trailing comma allowed.
-    fn pattern_list(&mut self, close: &TokenKind) -> PResult<Vec<Pattern>> {
-        let mut items = Vec::new();
-        while !self.at(close) {
-            items.push(self.pattern(true)?);
-            if !self.eat(&TokenKind::Comma) {
-                break;
-            }
-        }
-        Ok(items)
     }
 
     /// A literal number pattern `[-] INT|FLOAT`, or an Int range `lo..hi` / `lo..=hi`.
@@ -1813,3 +1831,7 @@ fn is_place(e: &Expr) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;

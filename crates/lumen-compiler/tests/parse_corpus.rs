@@ -1,4 +1,5 @@
-//! Parses every program of the conformance corpus and the benchmarks: syntax-error tests
+//! Parses every program of the conformance corpus, the benchmarks and the examples:
+//! syntax-error tests
 //! (an `.err` mentioning `unexpected`) must fail at the expected position, every other
 //! program must parse.
 
@@ -65,6 +66,7 @@ fn expected_syntax_errors(err: &str) -> Vec<(u32, u32)> {
 fn corpus_parses_as_expected() {
     let mut files = programs(&root().join("tests/conformance"));
     files.extend(programs(&root().join("bench/programs")));
+    files.extend(programs(&root().join("examples")));
     assert!(files.len() > 50, "corpus not found: {} files", files.len());
     let mut failures = Vec::new();
     for path in &files {

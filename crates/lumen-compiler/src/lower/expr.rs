@@ -118,10 +118,7 @@ impl FnLower<'_> {
             K::Coalesce(a, b) => {
                 let ra = self.expr(a);
                 self.at(span);
-                let to_b = self.emit(Instr::JumpIfNull {
-                    src: ra,
-                    target: 0,
-                });
+                let to_b = self.emit(Instr::JumpIfNull { src: ra, target: 0 });
                 self.copy(dst, ra);
                 let end = self.jump();
                 self.patch_here(vec![to_b]);
@@ -279,14 +276,7 @@ impl FnLower<'_> {
             K::Record { type_id, fields } => {
                 let args = self.run_typed(fields);
                 let type_id = *type_id;
-                self.emit_at(
-                    span,
-                    Instr::RecordNew {
-                        dst,
-                        type_id,
-                        args,
-                    },
-                );
+                self.emit_at(span, Instr::RecordNew { dst, type_id, args });
             }
             K::Variant {
                 type_id,
@@ -334,14 +324,7 @@ impl FnLower<'_> {
             K::Field { base, index } => {
                 let record = self.expr(base);
                 let field = *index;
-                self.emit_at(
-                    span,
-                    Instr::FieldGet {
-                        dst,
-                        record,
-                        field,
-                    },
-                );
+                self.emit_at(span, Instr::FieldGet { dst, record, field });
             }
             K::TupleGet { base, index } => {
                 let tuple = self.expr(base);
@@ -574,14 +557,12 @@ impl FnLower<'_> {
                 a,
                 b,
             },
-            BinOp::FloatLt | BinOp::FloatLe | BinOp::FloatGt | BinOp::FloatGe => {
-                Instr::FloatCmp {
-                    op: cmp_of(op),
-                    dst,
-                    a,
-                    b,
-                }
-            }
+            BinOp::FloatLt | BinOp::FloatLe | BinOp::FloatGt | BinOp::FloatGe => Instr::FloatCmp {
+                op: cmp_of(op),
+                dst,
+                a,
+                b,
+            },
             BinOp::StrLt | BinOp::StrLe | BinOp::StrGt | BinOp::StrGe => Instr::StrCmp {
                 op: cmp_of(op),
                 dst,
@@ -661,8 +642,7 @@ impl FnLower<'_> {
         match (ty, elem) {
             (Type::List(t), PlaceElem::ListIndex(_)) => (**t).clone(),
             (Type::Map(_, v), PlaceElem::MapIndex(_)) => (**v).clone(),
-            (Type::Named(id, _), PlaceElem::Field(f)) => match self.prog.types.get(*id as usize)
-            {
+            (Type::Named(id, _), PlaceElem::Field(f)) => match self.prog.types.get(*id as usize) {
                 Some(crate::hir::TypeDecl::Record { fields, .. }) => fields
                     .get(*f as usize)
                     .map_or(Type::Never, |(_, t)| t.clone()),

@@ -351,7 +351,9 @@ fn has_assign(e: &Expr) -> bool {
         | K::Index {
             base: a, index: b, ..
         }
-        | K::While { cond: a, body: b, .. } => has_assign(a) || has_assign(b),
+        | K::While {
+            cond: a, body: b, ..
+        } => has_assign(a) || has_assign(b),
         K::If {
             cond,
             then_branch,

@@ -166,7 +166,10 @@ fn is_update_in_place(ins: &Instr) -> bool {
 
 /// Registers that never hold a heap value, where a move gains nothing.
 fn is_unboxed(ty: Option<RegTy>) -> bool {
-    matches!(ty, Some(RegTy::Int | RegTy::Float | RegTy::Bool | RegTy::Null) | None)
+    matches!(
+        ty,
+        Some(RegTy::Int | RegTy::Float | RegTy::Bool | RegTy::Null) | None
+    )
 }
 
 #[cfg(test)]

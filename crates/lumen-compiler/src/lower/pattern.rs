@@ -108,11 +108,7 @@ impl FnLower<'_> {
                     dst: want,
                     value: count,
                 });
-                let op = if rest.is_some() {
-                    CmpOp::Lt
-                } else {
-                    CmpOp::Ne
-                };
+                let op = if rest.is_some() { CmpOp::Lt } else { CmpOp::Ne };
                 fails.push(self.emit(Instr::JumpIfIntCmp {
                     op,
                     a: len,
