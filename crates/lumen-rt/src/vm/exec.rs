@@ -5,6 +5,7 @@ use super::code::{FloatBin, Op};
 use super::slow::slow;
 use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
 use crate::builtins;
+use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
 use lumen_core::lir::{CmpOp, LirModule};
 use lumen_core::ops;
@@ -111,6 +112,38 @@ fn float_cmp(op: CmpOp, x: f64, y: f64) -> bool {
         CmpOp::Gt => x > y,
         CmpOp::Ge => x >= y,
     }
+}
+
+/// A one-argument math builtin (see [`Op::Math1`]); same semantics as `builtins::math`.
+#[inline(always)]
+fn math1(f: Builtin, v: &Value) -> Result<Value, RtError> {
+    let x = match *v {
+        Value::Float(x) => x,
+        Value::Int(i) => match f {
+            Builtin::AbsInt => return ops::int_abs(i).map(Value::Int),
+            Builtin::Floor | Builtin::Ceil | Builtin::Round => return Ok(Value::Int(i)),
+            _ => i as f64,
+        },
+        ref other => return Err(bad_tag("number", other)),
+    };
+    Ok(Value::Float(match f {
+        Builtin::Sqrt => x.sqrt(),
+        Builtin::AbsFloat | Builtin::AbsInt => x.abs(),
+        Builtin::Floor => x.floor(),
+        Builtin::Ceil => x.ceil(),
+        Builtin::Round => ops::float_round(x),
+        Builtin::Sin => x.sin(),
+        Builtin::Cos => x.cos(),
+        Builtin::Tan => x.tan(),
+        Builtin::Exp => x.exp(),
+        Builtin::Log => x.ln(),
+        other => {
+            return Err(RtError::Internal(format!(
+                "{} is not a math op",
+                other.ident()
+            )));
+        }
+    }))
 }
 
 /// Appends `n` null registers (a new frame's window).
@@ -410,6 +443,25 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             Op::JumpIfGe { a, b, target } => branch!(int!(a) >= int!(b), target),
             Op::JumpIfEq { a, b, target } => branch!(int!(a) == int!(b), target),
             Op::JumpIfNe { a, b, target } => branch!(int!(a) != int!(b), target),
+            Op::IncJumpIfLess {
+                i,
+                hi,
+                step,
+                target,
+                inclusive,
+                skip,
+            } => {
+                let Some(x) = int!(i).checked_add(step as i64) else {
+                    fail!(RtError::IntegerOverflow)
+                };
+                set!(i, Value::Int(x));
+                let h = int!(hi);
+                if x < h || (inclusive && x == h) {
+                    jump!(target);
+                } else if skip {
+                    ip = unsafe { ip.add(1) };
+                }
+            }
             Op::JumpIfIntCmpK {
                 op,
                 a,
@@ -420,6 +472,25 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(t, Value::Int(k as i64));
                 branch!(int_cmp(op, int!(a), k as i64), target)
             }
+            Op::JumpIfFloatCmpK {
+                op,
+                when,
+                c,
+                a,
+                t,
+                k,
+                target,
+            } => {
+                let k = f64::from(k);
+                set!(t, Value::Float(k));
+                let res = float_cmp(op, float!(a), k);
+                set!(c, Value::Bool(res));
+                branch!(res == when, target)
+            }
+            Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
+                Ok(v) => set!(dst, v),
+                Err(e) => fail!(e),
+            },
             Op::JumpIfFloatCmp {
                 op,
                 when,
