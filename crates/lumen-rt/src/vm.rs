@@ -52,7 +52,11 @@ impl From<RtError> for Fault {
 
 /// Mutable machine state, separate from the module so both can be borrowed at once.
 pub(crate) struct State {
+    /// The register stack. Slots from `top` on are always null (so a new frame's window
+    /// needs no initialisation); `regs.len()` is a high-water mark.
     regs: Vec<Value>,
+    /// End of the top frame's window.
+    top: usize,
     frames: Vec<Frame>,
     /// `args()`.
     pub(crate) args: Vec<String>,
@@ -95,6 +99,7 @@ impl VM {
             module,
             st: State {
                 regs: Vec::with_capacity(1024),
+                top: 0,
                 frames: Vec::with_capacity(64),
                 args: Vec::new(),
                 out: Box::new(std::io::BufWriter::new(std::io::stdout())),
@@ -236,8 +241,12 @@ fn enter(
         return Err(RtError::StackOverflow.into());
     }
     let c = &m.cells[cell as usize];
-    let base = st.regs.len();
-    st.regs.resize(base + c.regs.len(), Value::Null);
+    let base = st.top;
+    let need = base + c.regs.len();
+    if need > st.regs.len() {
+        st.regs.resize(need, Value::Null);
+    }
+    st.top = need;
     for (i, a) in args.iter_mut().enumerate() {
         st.regs[base + i] = std::mem::take(a);
     }
@@ -260,7 +269,8 @@ fn enter(
             };
             st.frames.truncate(stop);
             // Frees everything the failed calls held (values are freed iteratively).
-            st.regs.truncate(base);
+            exec::release(&mut st.regs, base, st.top);
+            st.top = base;
             Err(f)
         }
     }

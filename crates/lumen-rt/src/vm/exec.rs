@@ -146,38 +146,37 @@ fn math1(f: Builtin, v: &Value) -> Result<Value, RtError> {
     }))
 }
 
-/// Appends `n` null registers (a new frame's window).
+/// Reserves a window of `n` registers at `*top` and returns its start. The slots are
+/// already null (invariant of [`State::top`](super::State)); only a new high-water mark
+/// extends the vector.
 #[inline(always)]
-fn grow(regs: &mut Vec<Value>, n: usize) {
-    regs.reserve(n);
-    let len = regs.len();
-    // SAFETY: `reserve` made room for `n` more values; each is initialised before the
-    // length covers it.
-    unsafe {
-        let p = regs.as_mut_ptr().add(len);
-        for i in 0..n {
-            ptr::write(p.add(i), Value::Null);
-        }
-        regs.set_len(len + n);
+fn grow(regs: &mut Vec<Value>, top: &mut usize, n: usize) -> usize {
+    let base = *top;
+    let need = base + n;
+    if need > regs.len() {
+        regs.resize(need, Value::Null);
     }
+    *top = need;
+    base
 }
 
-/// Drops the registers from `base` on (a returning frame's window).
+/// Nulls the registers `base..top` (a finished frame's window), dropping heap values, so
+/// values the frame copied stay unique in its caller and the slots are ready for reuse.
 #[inline(always)]
-fn shrink(regs: &mut Vec<Value>, base: usize) {
-    let len = regs.len();
-    if base >= len {
+pub(super) fn release(regs: &mut Vec<Value>, base: usize, top: usize) {
+    let top = top.min(regs.len());
+    if base >= top {
         return;
     }
-    // SAFETY: the length is cut first, so each dropped value is dropped exactly once and
-    // is no longer reachable through the vector.
-    unsafe {
-        let p = regs.as_mut_ptr();
-        regs.set_len(base);
-        for i in base..len {
+    let p = regs.as_mut_ptr();
+    for i in base..top {
+        // SAFETY: `i < regs.len()`; the old value is moved out before it is dropped.
+        unsafe {
             let v = p.add(i);
-            if !is_scalar(&*v) {
-                ptr::drop_in_place(v);
+            if is_scalar(&*v) {
+                ptr::write(v, Value::Null);
+            } else {
+                drop(ptr::replace(v, Value::Null));
             }
         }
     }
@@ -186,7 +185,8 @@ fn shrink(regs: &mut Vec<Value>, base: usize) {
 /// Runs the frame stack until the frame at depth `stop` returns.
 ///
 /// Invariants (set up by `enter` and the call ops): the top frame's registers are
-/// `regs[base..base + cell.regs.len()]` and end at `regs.len()`; the module passed the
+/// `regs[base..base + cell.regs.len()]` and end at `st.top`, and slots from `st.top` on
+/// are null; the module passed the
 /// load-time verifier and was translated by [`super::code::translate`], so operand
 /// registers, jump targets and callees are in range and no op sequence runs off its end.
 pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
@@ -308,8 +308,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 f.pc = pc as u32;
             }
             let callee_code = &codes[callee_id as usize];
-            let new_base = st.regs.len();
-            grow(&mut st.regs, callee_code.nregs);
+            let new_base = grow(&mut st.regs, &mut st.top, callee_code.nregs);
             let p = st.regs.as_mut_ptr();
             let from = base + $args as usize;
             for i in 0..$argc as usize {
@@ -511,7 +510,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 if st.frames.len() == stop {
                     let v = unsafe { take(src_p) };
-                    shrink(&mut st.regs, done.base as usize);
+                    release(&mut st.regs, done.base as usize, st.top);
+                    st.top = done.base as usize;
                     return Ok(v);
                 }
                 let Some(&caller) = st.frames.last() else {
@@ -522,8 +522,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 // The result goes straight from the callee's register to the caller's.
                 unsafe { put(reg!(done.ret), take(src_p)) };
                 // Frees the callee's registers, so values it copied stay unique in the caller.
-                shrink(&mut st.regs, done.base as usize);
-                r = unsafe { st.regs.as_mut_ptr().add(base) };
+                release(&mut st.regs, done.base as usize, st.top);
+                st.top = done.base as usize;
                 ops = codes[caller.cell as usize].ops.as_ptr();
                 ip = unsafe { ops.add(caller.pc as usize + 1) };
             }
