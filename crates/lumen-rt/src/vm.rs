@@ -2,7 +2,7 @@
 //!
 //! All Lumen frames share one contiguous register stack (`Vec<Value>`); a frame is a
 //! window starting at its `base`, sized by its cell's register count, and the frame stack
-//! records `(cell, pc, base, return register)`. Calls and returns push and pop frames
+//! records `(cell, resume position, base, return register)`. Calls and returns push and pop frames
 //! inside one dispatch loop, so Lumen recursion never recurses in Rust. Only the
 //! higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust: run the VM on a
 //! thread with a large native stack (see [`crate::run_on_big_stack`]).
@@ -25,10 +25,12 @@ pub const MAX_CALLS: usize = 10_000;
 /// One active call.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Frame {
+    /// The op after the executing one: the resume point while a callee runs; after an
+    /// error, the op after the failing one.
+    ip: *const code::Op,
+    /// First op of the cell (jump targets are relative to it).
+    ops: *const code::Op,
     cell: u32,
-    /// Index of the executing instruction: the call while a callee runs, the failing
-    /// instruction after an error.
-    pc: u32,
     /// Start of this frame's registers in the register stack.
     base: u32,
     /// Caller register receiving the result.
@@ -254,9 +256,11 @@ fn enter(
         st.regs[base + args.len() + i] = v.clone();
     }
     let stop = st.frames.len();
+    let ops = st.codes[cell as usize].ops.as_ptr();
     st.frames.push(Frame {
+        ip: ops,
+        ops,
         cell,
-        pc: 0,
         base: base as u32,
         ret: 0,
     });
@@ -283,11 +287,13 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
         .rev()
         .map(|f| {
             let cell = &m.cells[f.cell as usize];
-            // `pc` is an op index; the op remembers its LIR instruction.
+            // The executing op is the one before `ip`; it remembers its LIR instruction.
+            // SAFETY: both pointers point into the same op vector.
+            let index = unsafe { f.ip.offset_from(f.ops) }.max(1) as usize - 1;
             let lir = st
                 .codes
                 .get(f.cell as usize)
-                .and_then(|c| c.lir.get(f.pc as usize));
+                .and_then(|c| c.lir.get(index));
             TraceFrame {
                 name: cell.name.clone(),
                 pos: lir

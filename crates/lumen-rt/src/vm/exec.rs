@@ -70,12 +70,12 @@ unsafe fn take(p: *mut Value) -> Value {
     }
 }
 
-/// Records op `pc` as the failing one in the current frame.
+/// Records the failing op (the one before `ip`) in the current frame.
 #[cold]
 #[inline(never)]
-fn fault_at(st: &mut State, pc: usize, e: Fault) -> Fault {
+fn fault_at(st: &mut State, ip: *const Op, e: Fault) -> Fault {
     if let Some(f) = st.frames.last_mut() {
-        f.pc = pc as u32;
+        f.ip = ip;
     }
     e
 }
@@ -197,11 +197,11 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     let Some(&top) = st.frames.last() else {
         return Err(RtError::Internal("no frame to run".into()).into());
     };
-    let mut ops: *const Op = codes[top.cell as usize].ops.as_ptr();
+    let mut ops: *const Op = top.ops;
     // SAFETY (for every use of `ip`): `ip` points into the current cell's ops; it starts
     // at a frame's saved position or a translated jump target, and every op sequence
     // ends with a jump, return or halt, so it never passes the end.
-    let mut ip: *const Op = unsafe { ops.add(top.pc as usize) };
+    let mut ip: *const Op = top.ip;
     let mut base = top.base as usize;
     // SAFETY (for every use of `r`): `r` points at the current frame's first register;
     // the window lies inside `regs` (invariant above) and every operand register is below
@@ -226,15 +226,9 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             unsafe { put(r.add($i as usize), v) }
         }};
     }
-    // Index of the executing op.
-    macro_rules! pc {
-        () => {
-            (unsafe { ip.offset_from(ops) } - 1) as usize
-        };
-    }
     macro_rules! fail {
         ($e:expr) => {
-            return Err(fault_at(st, pc!(), Fault::from($e)))
+            return Err(fault_at(st, ip, Fault::from($e)))
         };
     }
     macro_rules! jump {
@@ -303,9 +297,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 fail!(RtError::StackOverflow);
             }
             let callee_id: u32 = $callee;
-            let pc = pc!();
             if let Some(f) = st.frames.last_mut() {
-                f.pc = pc as u32;
+                f.ip = ip;
             }
             let callee_code = &codes[callee_id as usize];
             let new_base = grow(&mut st.regs, &mut st.top, callee_code.nregs);
@@ -321,14 +314,15 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             for (i, v) in caps.iter().enumerate() {
                 st.regs[new_base + $argc as usize + i] = v.clone();
             }
+            ops = callee_code.ops.as_ptr();
+            ip = ops;
             st.frames.push(Frame {
+                ip,
+                ops,
                 cell: callee_id,
-                pc: 0,
                 base: new_base as u32,
                 ret: $dst,
             });
-            ops = callee_code.ops.as_ptr();
-            ip = ops;
             base = new_base;
             r = unsafe { st.regs.as_mut_ptr().add(base) };
         }};
@@ -524,8 +518,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 // Frees the callee's registers, so values it copied stay unique in the caller.
                 release(&mut st.regs, done.base as usize, st.top);
                 st.top = done.base as usize;
-                ops = codes[caller.cell as usize].ops.as_ptr();
-                ip = unsafe { ops.add(caller.pc as usize + 1) };
+                ops = caller.ops;
+                ip = caller.ip;
             }
             Op::Call {
                 dst,
@@ -558,9 +552,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 args,
                 argc,
             } => {
-                let pc = pc!();
                 if let Some(f) = st.frames.last_mut() {
-                    f.pc = pc as u32;
+                    f.ip = ip;
                 }
                 let res = builtins::call(m, st, builtin, base + args as usize, argc as usize);
                 // A higher-order builtin may have grown (reallocated) the register stack.
