@@ -336,7 +336,13 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             Op::LoadFloat { dst, value } => set!(dst, Value::Float(value)),
             Op::LoadBool { dst, value } => set!(dst, Value::Bool(value)),
             Op::LoadNull { dst } => set!(dst, Value::Null),
-            Op::Copy { dst, src } => set!(dst, dup(rd!(src))),
+            // Ints and Floats are copied field by field (a 16-byte copy of a register
+            // just written as tag + payload would stall on store forwarding).
+            Op::Copy { dst, src } => match *rd!(src) {
+                Value::Int(x) => set!(dst, Value::Int(x)),
+                Value::Float(x) => set!(dst, Value::Float(x)),
+                ref other => set!(dst, dup(other)),
+            },
             Op::Move { dst, src } => {
                 if dst != src {
                     let v = unsafe { take(reg!(src)) };
