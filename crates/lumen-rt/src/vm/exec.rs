@@ -583,18 +583,40 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
             Op::ListSet { list, idx, src } => {
                 let i = int!(idx);
-                let v = dup(rd!(src));
-                match unsafe { &mut *reg!(list) } {
-                    Value::List(l) => {
-                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
-                            fail!(RtError::IndexOutOfBounds)
-                        };
-                        let items = &mut Rc::make_mut(l).items;
-                        // SAFETY: `i` was checked against the length, which `make_mut`
-                        // preserves.
-                        unsafe { put(items.as_mut_ptr().add(i), v) };
+                // The address of element `i` of the list in register `list`, made unique
+                // first (copy-on-write).
+                macro_rules! slot {
+                    () => {
+                        match unsafe { &mut *reg!(list) } {
+                            Value::List(l) => {
+                                let Some(i) =
+                                    usize::try_from(i).ok().filter(|&i| i < l.items.len())
+                                else {
+                                    fail!(RtError::IndexOutOfBounds)
+                                };
+                                // SAFETY: `i` was checked against the length, which
+                                // `make_mut` preserves.
+                                unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                            }
+                            other => fail!(bad_tag("list", other)),
+                        }
+                    };
+                }
+                if is_scalar(rd!(src)) {
+                    // The source (usually just written) is read field by field, after
+                    // `make_mut`, so it is never spilled and reloaded as a whole.
+                    let p = slot!();
+                    match *rd!(src) {
+                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                        _ => unsafe { put(p, Value::Null) },
                     }
-                    other => fail!(bad_tag("list", other)),
+                } else {
+                    // Copied before `make_mut`, so `xs[i] = xs` stores the old list.
+                    let v = dup(rd!(src));
+                    let p = slot!();
+                    unsafe { put(p, v) };
                 }
             }
             Op::ListLen { dst, list } => {
