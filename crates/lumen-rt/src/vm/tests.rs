@@ -900,3 +900,36 @@ fn fused_constants_are_still_stored() {
     let mut vm = VM::new(module(vec![c]));
     assert_eq!(vm.call_cell(0, vec![Value::Int(4)]), Ok(Value::Int(15)));
 }
+
+/// `xs[1] = xs` stores the old list (value semantics), not a reference to itself.
+#[test]
+fn list_set_of_itself_stores_the_old_value() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        4,
+        vec![
+            LoadInt { dst: 2, value: 1 },
+            LoadInt { dst: 3, value: 2 },
+            ListNew {
+                dst: 0,
+                args: 2,
+                argc: 2,
+            },
+            LoadInt { dst: 1, value: 1 },
+            ListSet {
+                list: 0,
+                idx: 1,
+                src: 0,
+            },
+            Return { src: 0 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let inner = Value::list(vec![Value::Int(1), Value::Int(2)]);
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::list(vec![Value::Int(1), inner]))
+    );
+}
