@@ -54,8 +54,9 @@ impl From<RtError> for Fault {
 
 /// Mutable machine state, separate from the module so both can be borrowed at once.
 pub(crate) struct State {
-    /// The register stack. Slots from `top` on are always null (so a new frame's window
-    /// needs no initialisation); `regs.len()` is a high-water mark.
+    /// The register stack. Slots from `top` on never hold heap values (so a new frame's
+    /// window needs no initialisation and nothing there keeps a value shared);
+    /// `regs.len()` is a high-water mark.
     regs: Vec<Value>,
     /// End of the top frame's window.
     top: usize,

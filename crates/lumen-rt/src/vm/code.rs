@@ -14,7 +14,7 @@
 //! its LIR index, so stack traces keep the LIR positions.
 
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CmpOp, Instr, Reg};
+use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
 
 /// Float operations that have a constant-operand form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -392,6 +392,9 @@ pub(crate) struct Code {
     pub(super) ops: Vec<Op>,
     /// Register count of the cell (size of its frame window).
     pub(super) nregs: usize,
+    /// Registers whose static type may hold a heap value (all but Int, Float, Bool,
+    /// Null): the only ones a returning frame must clear.
+    pub(super) heap: Vec<u32>,
     /// LIR index of each op (for positions in traces).
     pub(super) lir: Vec<u32>,
 }
@@ -445,6 +448,14 @@ pub(crate) fn translate(cell: &Cell) -> Code {
     let map = |t: u32| op_index[t as usize];
     let mut out = Code {
         nregs: cell.regs.len(),
+        heap: (0..cell.regs.len() as u32)
+            .filter(|&r| {
+                !matches!(
+                    cell.regs[r as usize],
+                    RegTy::Int | RegTy::Float | RegTy::Bool | RegTy::Null
+                )
+            })
+            .collect(),
         ..Code::default()
     };
     let mut i = 0;

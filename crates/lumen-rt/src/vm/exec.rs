@@ -57,16 +57,18 @@ fn dup(v: &Value) -> Value {
 /// `p` must point to an initialised `Value` that nothing else borrows.
 #[inline(always)]
 unsafe fn take(p: *mut Value) -> Value {
+    // Tests in order of likelihood rather than a `match`: LLVM turns a four-way match
+    // into an indirect jump, which mispredicts at busy call and return sites.
     unsafe {
-        let v = match *p {
-            Value::Null => return Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Int(i) => Value::Int(i),
-            Value::Float(f) => Value::Float(f),
-            _ => return ptr::replace(p, Value::Null),
-        };
-        ptr::write(p, Value::Null);
-        v
+        if let Value::Int(i) = *p {
+            ptr::write(p, Value::Null);
+            Value::Int(i)
+        } else if let Value::Float(f) = *p {
+            ptr::write(p, Value::Null);
+            Value::Float(f)
+        } else {
+            ptr::replace(p, Value::Null)
+        }
     }
 }
 
@@ -146,8 +148,8 @@ fn math1(f: Builtin, v: &Value) -> Result<Value, RtError> {
     }))
 }
 
-/// Reserves a window of `n` registers at `*top` and returns its start. The slots are
-/// already null (invariant of [`State::top`](super::State)); only a new high-water mark
+/// Reserves a window of `n` registers at `*top` and returns its start. The slots hold no
+/// heap values (invariant of [`State::top`](super::State)); only a new high-water mark
 /// extends the vector.
 #[inline(always)]
 fn grow(regs: &mut Vec<Value>, top: &mut usize, n: usize) -> usize {
@@ -160,8 +162,8 @@ fn grow(regs: &mut Vec<Value>, top: &mut usize, n: usize) -> usize {
     base
 }
 
-/// Nulls the registers `base..top` (a finished frame's window), dropping heap values, so
-/// values the frame copied stay unique in its caller and the slots are ready for reuse.
+/// Nulls the registers `base..top` (the windows of frames unwound by an error), dropping
+/// their heap values.
 #[inline(always)]
 pub(super) fn release(regs: &mut Vec<Value>, base: usize, top: usize) {
     let top = top.min(regs.len());
@@ -182,11 +184,33 @@ pub(super) fn release(regs: &mut Vec<Value>, base: usize, top: usize) {
     }
 }
 
+/// Clears the heap-typed registers `heap` of a finished frame at `base`, so values it
+/// copied stay unique in its caller and no heap value stays above the stack top.
+/// Scalar-typed registers keep stale scalars, which is harmless: valid LIR writes a
+/// register before reading it, and a stale scalar owns nothing.
+#[inline(always)]
+fn release_heap(regs: &mut Vec<Value>, base: usize, heap: &[u32]) {
+    let p = regs.as_mut_ptr();
+    let len = regs.len();
+    for &h in heap {
+        let i = base + h as usize;
+        if i < len {
+            // SAFETY: `i < regs.len()`; the old value is moved out before it is dropped.
+            unsafe {
+                let v = p.add(i);
+                if !is_scalar(&*v) {
+                    drop(ptr::replace(v, Value::Null));
+                }
+            }
+        }
+    }
+}
+
 /// Runs the frame stack until the frame at depth `stop` returns.
 ///
 /// Invariants (set up by `enter` and the call ops): the top frame's registers are
 /// `regs[base..base + cell.regs.len()]` and end at `st.top`, and slots from `st.top` on
-/// are null; the module passed the
+/// hold no heap values; the module passed the
 /// load-time verifier and was translated by [`super::code::translate`], so operand
 /// registers, jump targets and callees are in range and no op sequence runs off its end.
 pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
@@ -508,9 +532,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 let Some(done) = st.frames.pop() else {
                     return Err(RtError::Internal("return without a frame".into()).into());
                 };
+                let heap = &codes[done.cell as usize].heap;
                 if st.frames.len() == stop {
                     let v = unsafe { take(src_p) };
-                    release(&mut st.regs, done.base as usize, st.top);
+                    release_heap(&mut st.regs, done.base as usize, heap);
                     st.top = done.base as usize;
                     return Ok(v);
                 }
@@ -522,7 +547,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 // The result goes straight from the callee's register to the caller's.
                 unsafe { put(reg!(done.ret), take(src_p)) };
                 // Frees the callee's registers, so values it copied stay unique in the caller.
-                release(&mut st.regs, done.base as usize, st.top);
+                release_heap(&mut st.regs, done.base as usize, heap);
                 st.top = done.base as usize;
                 ops = caller.ops;
                 ip = caller.ip;
