@@ -222,8 +222,10 @@ pub(crate) fn call_function(
     let Value::Fn(c) = f else {
         return Err(RtError::Internal("calling a value that is not a function".into()).into());
     };
-    let cell = &m.cells[c.cell as usize];
-    if cell.params as usize != args.len() {
+    let Some(cell) = m.cells.get(c.cell as usize) else {
+        return Err(RtError::Internal(format!("no cell {}", c.cell)).into());
+    };
+    if cell.params as usize != args.len() || cell.captures as usize != c.captures.len() {
         return Err(RtError::Internal(format!("{} called with wrong arity", cell.name)).into());
     }
     enter(m, st, c.cell, args, &c.captures)
@@ -291,10 +293,7 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
             // The executing op is the one before `ip`; it remembers its LIR instruction.
             // SAFETY: both pointers point into the same op vector.
             let index = unsafe { f.ip.offset_from(f.ops) }.max(1) as usize - 1;
-            let lir = st
-                .codes
-                .get(f.cell as usize)
-                .and_then(|c| c.lir.get(index));
+            let lir = st.codes.get(f.cell as usize).and_then(|c| c.lir.get(index));
             TraceFrame {
                 name: cell.name.clone(),
                 pos: lir

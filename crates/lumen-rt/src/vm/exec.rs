@@ -568,7 +568,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                     Value::Fn(c) => Rc::clone(c),
                     other => fail!(bad_tag("fn", other)),
                 };
-                let target = &cells[f.cell as usize];
+                // A function value may come from outside (`call_cell` arguments): check it.
+                let Some(target) = cells.get(f.cell as usize) else {
+                    fail!(RtError::Internal(format!("no cell {}", f.cell)))
+                };
                 if target.params != argc || target.captures as usize != f.captures.len() {
                     fail!(RtError::Internal(format!(
                         "{} called with the wrong number of values",

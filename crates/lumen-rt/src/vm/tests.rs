@@ -933,3 +933,30 @@ fn list_set_of_itself_stores_the_old_value() {
         Ok(Value::list(vec![Value::Int(1), inner]))
     );
 }
+
+/// A function value from outside naming a missing cell is an internal error, not a panic.
+#[test]
+fn foreign_function_values_are_checked() {
+    use Instr::*;
+    let c = cell(
+        "apply",
+        1,
+        2,
+        vec![
+            CallValue {
+                dst: 1,
+                callee: 0,
+                args: 1,
+                argc: 0,
+            },
+            Return { src: 1 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let bogus = Value::Fn(Rc::new(lumen_core::value::Closure {
+        cell: 99,
+        captures: vec![],
+    }));
+    let err = vm.call_cell(0, vec![bogus]).unwrap_err();
+    assert!(matches!(err.error, RtError::Internal(_)), "{err:?}");
+}
