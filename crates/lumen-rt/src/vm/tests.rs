@@ -960,3 +960,40 @@ fn foreign_function_values_are_checked() {
     let err = vm.call_cell(0, vec![bogus]).unwrap_err();
     assert!(matches!(err.error, RtError::Internal(_)), "{err:?}");
 }
+
+/// A builtin that only reads its argument (`len`) still releases it: the caller's map is
+/// unique again, so the following `MapSet` does not copy it.
+#[test]
+fn builtin_arguments_are_released() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "f",
+        0,
+        5,
+        vec![
+            MapNew {
+                dst: 0,
+                args: 1,
+                pairs: 0,
+            },
+            Copy { dst: 1, src: 0 },
+            CallBuiltin {
+                dst: 2,
+                builtin: Builtin::LenMap,
+                args: 1,
+                argc: 1,
+            },
+            LoadConst { dst: 3, idx: 0 },
+            MapSet {
+                map: 0,
+                key: 3,
+                src: 2,
+            },
+            Return { src: 1 },
+        ],
+    )]);
+    m.consts = vec![Value::str("k")];
+    let mut vm = VM::new(m);
+    // Register 1 was released by the call, so the function returns null.
+    assert_eq!(vm.call_cell(0, vec![]), Ok(Value::Null));
+}
