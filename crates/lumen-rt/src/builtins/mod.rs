@@ -123,10 +123,12 @@ pub(crate) fn call(
             unreachable_builtin(b)
         }
     };
-    // LIR moves operands out of their registers: release them now, so a value the
-    // caller still holds (the map of `get(m, k)` before `m[k] = v`) is unique again.
-    for v in a.iter_mut() {
-        *v = Value::Null;
+    // Arguments are moved into the call: release what the builtin only borrowed, so a
+    // value passed to, e.g., `get(m, k)` is unique again afterwards (`m[k] = v` in place).
+    for v in st.arg_slice(start, argc) {
+        if !v.is_scalar() {
+            *v = Value::Null;
+        }
     }
     if b == B::Exit {
         // `exit` flushes stdout before unwinding (§8).
