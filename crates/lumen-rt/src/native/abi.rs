@@ -54,17 +54,72 @@ pub fn helpers() -> Vec<Helper> {
         ret,
     };
     vec![
-        h("lumen_rt_exec", lumen_rt_exec as *const u8, &[Ptr, I32, I32, Ptr, I32], None),
-        h("lumen_rt_push_frame", lumen_rt_push_frame as *const u8, &[Ptr, I32, I32], None),
-        h("lumen_rt_raise", lumen_rt_raise as *const u8, &[Ptr, I32], None),
-        h("lumen_rt_bad_tag", lumen_rt_bad_tag as *const u8, &[Ptr, I32, Ptr], None),
-        h("lumen_rt_drop_value", lumen_rt_drop_value as *const u8, &[Ptr], None),
-        h("lumen_rt_drop_slots", lumen_rt_drop_slots as *const u8, &[Ptr, I32], None),
-        h("lumen_rt_copy_value", lumen_rt_copy_value as *const u8, &[Ptr, Ptr], None),
-        h("lumen_rt_int_pow", lumen_rt_int_pow as *const u8, &[Ptr, I64, I64], Some(I64)),
-        h("lumen_rt_float_mod", lumen_rt_float_mod as *const u8, &[F64, F64], Some(F64)),
-        h("lumen_rt_float_pow", lumen_rt_float_pow as *const u8, &[F64, F64], Some(F64)),
-        h("lumen_rt_float_to_int", lumen_rt_float_to_int as *const u8, &[Ptr, F64], Some(I64)),
+        h(
+            "lumen_rt_exec",
+            lumen_rt_exec as *const u8,
+            &[Ptr, I32, I32, Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_push_frame",
+            lumen_rt_push_frame as *const u8,
+            &[Ptr, I32, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_raise",
+            lumen_rt_raise as *const u8,
+            &[Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_bad_tag",
+            lumen_rt_bad_tag as *const u8,
+            &[Ptr, I32, Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_drop_value",
+            lumen_rt_drop_value as *const u8,
+            &[Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_drop_slots",
+            lumen_rt_drop_slots as *const u8,
+            &[Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_copy_value",
+            lumen_rt_copy_value as *const u8,
+            &[Ptr, Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_int_pow",
+            lumen_rt_int_pow as *const u8,
+            &[Ptr, I64, I64],
+            Some(I64),
+        ),
+        h(
+            "lumen_rt_float_mod",
+            lumen_rt_float_mod as *const u8,
+            &[F64, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_pow",
+            lumen_rt_float_pow as *const u8,
+            &[F64, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_to_int",
+            lumen_rt_float_to_int as *const u8,
+            &[Ptr, F64],
+            Some(I64),
+        ),
     ]
 }
 
@@ -89,7 +144,12 @@ pub unsafe extern "C" fn lumen_rt_exec(
         let ctx = &mut *ctx;
         let st = &mut *ctx.st;
         let m = &*ctx.module;
-        (ctx, st, m, std::slice::from_raw_parts_mut(window, n as usize))
+        (
+            ctx,
+            st,
+            m,
+            std::slice::from_raw_parts_mut(window, n as usize),
+        )
     };
     let Some(ins) = m
         .cells

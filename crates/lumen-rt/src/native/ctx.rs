@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn offsets_are_the_exported_ones() {
-        assert_eq!(std::mem::offset_of!(NativeCtx, err), CTX_ERR_OFFSET as usize);
+        assert_eq!(
+            std::mem::offset_of!(NativeCtx, err),
+            CTX_ERR_OFFSET as usize
+        );
         assert_eq!(
             std::mem::offset_of!(NativeCtx, depth),
             CTX_DEPTH_OFFSET as usize

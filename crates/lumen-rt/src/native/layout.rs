@@ -90,7 +90,10 @@ mod tests {
         let w = v.clone();
         // SAFETY: as above.
         unsafe {
-            assert_eq!(((start as *const u8).add(l.strong as usize) as *const usize).read(), 2);
+            assert_eq!(
+                ((start as *const u8).add(l.strong as usize) as *const usize).read(),
+                2
+            );
         }
         drop(w);
     }
