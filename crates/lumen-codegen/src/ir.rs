@@ -18,6 +18,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
+use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_core::value::{CellId, TAG_LIST, TAG_NULL, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE};
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
@@ -686,6 +687,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.list_set(pc, &ins, list, idx, src)
             }
             ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
+            CallBuiltin {
+                dst,
+                builtin: b @ (Builtin::Sqrt | Builtin::AbsFloat),
+                args,
+                argc: 1,
+            } if self.ty(args) == RegTy::Float => {
+                // IEEE square root and absolute value: the single instructions that
+                // `f64::sqrt` and `f64::abs` are.
+                let x = self.get(args);
+                let v = if b == Builtin::Sqrt {
+                    self.e.b.ins().sqrt(x)
+                } else {
+                    self.e.b.ins().fabs(x)
+                };
+                self.put(dst, RegTy::Float, v);
+            }
             Halt { .. } | NoMatch => {
                 self.generic(pc, &ins);
                 return true;

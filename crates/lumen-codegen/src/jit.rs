@@ -1,6 +1,6 @@
 //! The JIT: [`JitCompiler`] compiles every cell of a module to machine code with
 //! Cranelift and installs the entries in a VM, so calls run natively ([`NativeFn`],
-//! [`JitCompiler::compile_vm`], [`run_main`]).
+//! [`JitCompiler::compile_module`], [`run_main`]).
 
 use crate::context::{CompileContext, helper_symbols};
 use crate::emit::{Emitter, build_entry};
@@ -54,6 +54,14 @@ pub struct JitCompiler {
     level: OptLevel,
 }
 
+/// The native code of a module: one entry per cell, valid while `owner` lives.
+pub struct NativeCode {
+    /// Keeps the machine code alive (pass it to `VM::set_native`).
+    pub owner: Rc<dyn std::any::Any>,
+    /// The entry of each cell (indexed like the module's cells).
+    pub entries: Vec<Option<Entry>>,
+}
+
 /// Machine code of one module; freed when the last user (VM or [`NativeFn`]) drops it.
 struct Code {
     module: Option<JITModule>,
@@ -87,7 +95,7 @@ impl JitCompiler {
         if cell as usize >= module.cells.len() {
             return Err(JitError::NoSuchCell(cell));
         }
-        let vm = self.compile_vm(module)?;
+        let vm = self.compile_module(module)?;
         Ok(NativeFn {
             vm: Rc::new(RefCell::new(vm)),
             cell,
@@ -96,21 +104,20 @@ impl JitCompiler {
 
     /// Compiles every cell of `module` and returns a VM in which all of them run
     /// natively (`--tier jit`): set its arguments and streams, then `run_main`.
-    pub fn compile_vm(&mut self, module: &LirModule) -> Result<VM, JitError> {
+    pub fn compile_module(&mut self, module: &LirModule) -> Result<VM, JitError> {
         let module = prepare(module, self.level)?;
-        let (code, entries) = self.compile_module(&module)?;
+        let code = self.compile_native(&module)?;
         let mut vm = VM::new(module);
-        // SAFETY: `entries[i]` was generated for cell `i` of this very module (moved into
-        // the VM unchanged) following the native ABI, and `code` keeps it alive.
-        unsafe { vm.set_native(entries, code) };
+        // SAFETY: `code.entries[i]` was generated for cell `i` of this very module (moved
+        // into the VM unchanged) following the native ABI, and `code.owner` keeps it alive.
+        unsafe { vm.set_native(code.entries, code.owner) };
         Ok(vm)
     }
 
-    /// Compiles every cell; returns the code's owner and the entry of each cell.
-    fn compile_module(
-        &mut self,
-        lir: &LirModule,
-    ) -> Result<(Rc<dyn std::any::Any>, Vec<Option<Entry>>), JitError> {
+    /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
+    /// install with `VM::set_native` in a VM running this same module (tiering).
+    pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
+        lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir).map_err(codegen)?;
         let mut fctx = FunctionBuilderContext::new();
@@ -140,10 +147,10 @@ impl JitCompiler {
                 Some(unsafe { std::mem::transmute::<*const u8, Entry>(p) })
             })
             .collect();
-        let code: Rc<dyn std::any::Any> = Rc::new(Code {
+        let owner: Rc<dyn std::any::Any> = Rc::new(Code {
             module: Some(module),
         });
-        Ok((code, entries))
+        Ok(NativeCode { owner, entries })
     }
 }
 
@@ -244,7 +251,7 @@ pub fn run_main(
     stdin: Box<dyn BufRead>,
 ) -> Result<(), RuntimeError> {
     let mut vm = JitCompiler::with_opt_level(level)
-        .compile_vm(module)
+        .compile_module(module)
         .map_err(|e| RuntimeError::new(RtError::Internal(e.to_string()), Vec::new()))?;
     vm.set_args(args);
     vm.set_stdout(stdout);

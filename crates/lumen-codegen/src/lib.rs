@@ -40,5 +40,5 @@ pub mod jit;
 pub mod opt;
 pub mod types;
 
-pub use jit::{JitCompiler, JitError, NativeFn, emit_clif, run_main};
+pub use jit::{JitCompiler, JitError, NativeCode, NativeFn, emit_clif, run_main};
 pub use opt::OptLevel;
