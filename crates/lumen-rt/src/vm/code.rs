@@ -651,7 +651,11 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
             args,
             argc,
         },
-        I::ListGet { dst, list, idx } => Op::ListGet { dst, list, idx },
+        // The proof behind an unchecked get makes the check redundant, not wrong: the
+        // interpreter keeps its one (cheap) checked op for both.
+        I::ListGet { dst, list, idx } | I::ListGetUnchecked { dst, list, idx } => {
+            Op::ListGet { dst, list, idx }
+        }
         I::ListSet { list, idx, src } => Op::ListSet { list, idx, src },
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
