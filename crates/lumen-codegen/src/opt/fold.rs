@@ -71,7 +71,7 @@ pub fn fold(cell: &mut Cell, types: &TypeTable) -> bool {
         }
     }
     let mut changed = false;
-    let mut keep = vec![true; cell.code.len()];
+    let mut deleted = vec![];
     for (b, blk) in blocks.iter().enumerate() {
         // Unreachable blocks are left to dead code elimination.
         let Some(mut st) = state_in[b].clone() else {
@@ -85,12 +85,16 @@ pub fn fold(cell: &mut Cell, types: &TypeTable) -> bool {
                     changed = true;
                 }
                 Rewrite::Delete => {
-                    keep[i] = false;
+                    deleted.push(i);
                     changed = true;
                 }
             }
             transfer(&cell.code[i], &mut st, types);
         }
+    }
+    let mut keep = vec![true; cell.code.len()];
+    for i in deleted {
+        keep[i] = false;
     }
     delete(cell, &keep) || changed
 }

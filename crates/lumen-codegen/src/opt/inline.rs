@@ -16,7 +16,6 @@
 //!   longest call chain from any entry is shorter than the limit.
 
 use super::edit::cannot_fail;
-use lumen_core::builtins::Builtin;
 use lumen_core::flow::Liveness;
 use lumen_core::lir::{Cell, CellKind, Instr, LirModule, TypeTable};
 use lumen_core::value::Value;
@@ -29,8 +28,8 @@ pub const MAX_INLINE_LEN: usize = 30;
 pub fn inline_leaves(m: &mut LirModule) {
     let depth = max_depths(m);
     let inlinable: Vec<bool> = m.cells.iter().map(|c| is_inlinable(c, &m.types)).collect();
-    for caller in 0..m.cells.len() {
-        if !depth[caller].is_some_and(|d| d < MAX_CALLS) {
+    for (caller, d) in depth.iter().enumerate() {
+        if d.is_none_or(|d| d >= MAX_CALLS) {
             continue;
         }
         let has_site = m.cells[caller].code.iter().any(|ins| {
@@ -101,7 +100,7 @@ fn max_depths(m: &LirModule) -> Vec<Option<usize>> {
                 match *ins {
                     Instr::Call { cell, .. } if (cell as usize) < n => out.push(cell as usize),
                     Instr::CallValue { .. } => out.extend(&fn_targets),
-                    Instr::CallBuiltin { builtin, .. } if calls_functions(builtin) => {
+                    Instr::CallBuiltin { builtin, .. } if builtin.calls_functions() => {
                         out.extend(&fn_targets)
                     }
                     _ => {}
@@ -129,11 +128,6 @@ fn max_depths(m: &LirModule) -> Vec<Option<usize>> {
         }
     }
     (0..n).map(|c| done[c].then_some(depth[c])).collect()
-}
-
-/// True for builtins that call function values.
-fn calls_functions(b: Builtin) -> bool {
-    b.calls_functions()
 }
 
 /// Splices every call of an inlinable cell in `cell` (cell number `me`).
