@@ -130,6 +130,114 @@ pub fn optimize(module: &mut LirModule, level: OptLevel) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lumen_core::lir::{Cell, Instr};
+
+    fn compiled(src: &str, level: OptLevel) -> LirModule {
+        let mut m = lumen_compiler::compile(src).expect("test program compiles");
+        optimize(&mut m, level);
+        assert_eq!(lumen_core::verify::verify(&m), Ok(()));
+        m
+    }
+
+    fn cell<'a>(m: &'a LirModule, name: &str) -> &'a Cell {
+        m.find_cell(name).map(|id| m.cell(id)).expect("cell exists")
+    }
+
+    fn count(c: &Cell, f: impl Fn(&Instr) -> bool) -> usize {
+        c.code.iter().filter(|i| f(i)).count()
+    }
+
+    /// Runs `main` on the VM: stdout, and the error with its trace rendered.
+    fn run(m: LirModule) -> (String, Option<String>) {
+        #[derive(Clone, Default)]
+        struct Out(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl std::io::Write for Out {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Out::default();
+        let mut vm = lumen_rt::VM::new(m);
+        vm.set_stdout(Box::new(out.clone()));
+        let err = vm.run_main().err().map(|e| e.render("t.lm"));
+        let text = String::from_utf8_lossy(&out.0.borrow()).into_owned();
+        (text, err)
+    }
+
+    const FOLDABLE: &str = "cell main()\n  let a = 6\n  let b = a * 7\n  if b > 40\n    print(b)\n  else\n    print(0)\n  end\n  let z = 0\n  print(a / z)\nend\n";
+
+    #[test]
+    fn o2_folds_compiled_code_and_keeps_the_runtime_error() {
+        let o1 = compiled(FOLDABLE, OptLevel::O1);
+        let o2 = compiled(FOLDABLE, OptLevel::O2);
+        let main1 = cell(&o1, "main");
+        let main2 = cell(&o2, "main");
+        assert!(main2.code.len() < main1.code.len(), "{:?}", main2.code);
+        assert_eq!(count(main2, |i| matches!(i, Instr::IntMul { .. })), 0);
+        // The division by zero stays, with its position.
+        assert_eq!(count(main2, |i| matches!(i, Instr::IntDiv { .. })), 1);
+        let expected = (
+            "42\n".to_string(),
+            Some("error: division by zero\n  at main (t.lm:10:9)\n".to_string()),
+        );
+        assert_eq!(run(o1), expected);
+        assert_eq!(run(o2), expected);
+    }
+
+    const LEAF: &str = "cell sq(x: Float) -> Float\n  x * x\nend\n\ncell half(n: Int) -> Int\n  n / 2\nend\n\ncell main()\n  let mut s = 0.0\n  for v in [1.0, 2.0, 3.0]\n    s += sq(v)\n  end\n  print(s)\n  print(half(7))\n  print(half(0 - 1) / 0)\nend\n";
+
+    #[test]
+    fn o3_inlines_infallible_leaves_and_hoists_bounds_checks() {
+        let o3 = compiled(LEAF, OptLevel::O3);
+        let main = cell(&o3, "main");
+        let sq = o3.find_cell("sq").expect("sq");
+        let half = o3.find_cell("half").expect("half");
+        // `sq` (Float only) is inlined; `half` (an Int division may fail) is not.
+        assert_eq!(
+            count(
+                main,
+                |i| matches!(*i, Instr::Call { cell, .. } if cell == sq)
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                main,
+                |i| matches!(*i, Instr::Call { cell, .. } if cell == half)
+            ),
+            2
+        );
+        assert_eq!(
+            count(main, |i| matches!(i, Instr::ListGetUnchecked { .. })),
+            1
+        );
+        let expected = (
+            "14.0\n3\n".to_string(),
+            Some("error: division by zero\n  at main (t.lm:16:9)\n".to_string()),
+        );
+        assert_eq!(run(compiled(LEAF, OptLevel::O0)), expected);
+        assert_eq!(run(o3), expected);
+    }
+
+    #[test]
+    fn recursive_programs_keep_their_calls_at_o3() {
+        let src = "cell sq(x: Float) -> Float\n  x * x\nend\n\ncell f(n: Int) -> Float\n  if n == 0\n    return 0.0\n  end\n  sq(1.0) + f(n - 1)\nend\n\ncell main()\n  print(f(3))\nend\n";
+        let o3 = compiled(src, OptLevel::O3);
+        // `f` may run at any depth: inlining `sq` there could hide a stack overflow.
+        let sq = o3.find_cell("sq").expect("sq");
+        assert_eq!(
+            count(
+                cell(&o3, "f"),
+                |i| matches!(*i, Instr::Call { cell, .. } if cell == sq)
+            ),
+            1
+        );
+        assert_eq!(run(o3).0, "3.0\n");
+    }
 
     #[test]
     fn levels_parse_from_digits_and_names() {
