@@ -13,11 +13,16 @@
 //!   — checked, so it cannot wrap — or a copy of such a register);
 //! - `Len(n, xs)`: `n == len(xs)` (`ListLen`, or the `len` builtin on a copy of `xs`);
 //! - `Alias(t, xs)`: `t` is a copy of `xs` (feeds the `len` builtin);
-//! - `Lt(i, n)`: `i < n` (from the edges of an Int compare-and-branch).
+//! - `Lt(i, n)`: `i < n` (from the edges of an Int compare-and-branch);
+//! - `Const(n, k)`: `n == k` (a load, or the length of a list of known length);
+//! - `LenIs(xs, k)`: `len(xs) == k` (a list literal of `k` elements).
 //!
 //! Any write to a register, and moving a value out of it, ends every fact that names it.
 //! In-place element updates (`xs[j] = v`) keep a list's length, so they keep `Len`.
-//! A read is unchecked when `NonNeg(i)`, `Lt(i, n)` and `Len(n, xs)` all hold before it.
+//! A `Move` hands its source's facts to its destination.
+//! A read `xs[i]` is unchecked when `NonNeg(i)` and `Lt(i, n)` hold before it, and
+//! either `Len(n, xs)`, or `Const(n, k)` and `LenIs(xs, k')` with `k <= k'` (lists
+//! literals of the same size, as in `for i in 0..len(m)` reading `x[i]`).
 
 use super::edit::for_each_moved;
 use lumen_core::builtins::Builtin;
@@ -31,12 +36,14 @@ enum Fact {
     Len(Reg, Reg),
     Alias(Reg, Reg),
     Lt(Reg, Reg),
+    Const(Reg, i64),
+    LenIs(Reg, i64),
 }
 
 impl Fact {
     fn mentions(self, r: Reg) -> bool {
         match self {
-            Fact::NonNeg(a) => a == r,
+            Fact::NonNeg(a) | Fact::Const(a, _) | Fact::LenIs(a, _) => a == r,
             Fact::Len(a, b) | Fact::Alias(a, b) | Fact::Lt(a, b) => a == r || b == r,
         }
     }
@@ -99,9 +106,38 @@ pub fn hoist_bounds_checks(cell: &mut Cell, types: &TypeTable) -> usize {
 fn in_bounds(st: &Facts, idx: Reg, list: Reg) -> bool {
     st.contains(&Fact::NonNeg(idx))
         && st.iter().any(|f| match *f {
-            Fact::Lt(i, n) => i == idx && st.contains(&Fact::Len(n, list)),
+            Fact::Lt(i, n) if i == idx => {
+                st.contains(&Fact::Len(n, list))
+                    || st.iter().any(|c| match *c {
+                        Fact::Const(r, k) if r == n => st
+                            .iter()
+                            .any(|l| matches!(*l, Fact::LenIs(xs, len) if xs == list && k <= len)),
+                        _ => false,
+                    })
+            }
             _ => false,
         })
+}
+
+/// `f` with register `from` renamed to `to`.
+fn rename(f: Fact, from: Reg, to: Reg) -> Fact {
+    let m = |r: Reg| if r == from { to } else { r };
+    match f {
+        Fact::NonNeg(a) => Fact::NonNeg(m(a)),
+        Fact::Len(a, b) => Fact::Len(m(a), m(b)),
+        Fact::Alias(a, b) => Fact::Alias(m(a), m(b)),
+        Fact::Lt(a, b) => Fact::Lt(m(a), m(b)),
+        Fact::Const(a, k) => Fact::Const(m(a), k),
+        Fact::LenIs(a, k) => Fact::LenIs(m(a), k),
+    }
+}
+
+/// The known length of `list`, if any.
+fn known_len(st: &Facts, list: Reg) -> Option<i64> {
+    st.iter().find_map(|f| match *f {
+        Fact::LenIs(xs, k) if xs == list => Some(k),
+        _ => None,
+    })
 }
 
 /// The successor blocks of the block ending before `end`, each with the facts holding
@@ -149,7 +185,12 @@ fn transfer(ins: &Instr, st: &mut Facts, types: &TypeTable) {
     // What the instruction establishes, judged on the facts before it.
     let mut gen_ = vec![];
     match *ins {
-        Instr::LoadInt { dst, value } if value >= 0 => gen_.push(Fact::NonNeg(dst)),
+        Instr::LoadInt { dst, value } => {
+            gen_.push(Fact::Const(dst, value));
+            if value >= 0 {
+                gen_.push(Fact::NonNeg(dst));
+            }
+        }
         Instr::IntAddImm { dst, a, value } if value >= 0 && st.contains(&Fact::NonNeg(a)) => {
             gen_.push(Fact::NonNeg(dst))
         }
@@ -159,7 +200,20 @@ fn transfer(ins: &Instr, st: &mut Facts, types: &TypeTable) {
             }
             gen_.push(Fact::Alias(dst, src));
         }
-        Instr::ListLen { dst, list } if dst != list => gen_.push(Fact::Len(dst, list)),
+        Instr::ListLen { dst, list } if dst != list => {
+            gen_.push(Fact::Len(dst, list));
+            if let Some(k) = known_len(st, list) {
+                gen_.push(Fact::Const(dst, k));
+            }
+        }
+        Instr::ListNew { dst, argc, .. } => gen_.push(Fact::LenIs(dst, argc as i64)),
+        Instr::Move { dst, src } if dst != src => {
+            gen_.extend(
+                st.iter()
+                    .filter(|f| f.mentions(src) && !f.mentions(dst))
+                    .map(|f| rename(*f, src, dst)),
+            );
+        }
         Instr::CallBuiltin {
             dst,
             builtin: Builtin::LenList,
@@ -172,6 +226,9 @@ fn transfer(ins: &Instr, st: &mut Facts, types: &TypeTable) {
                     && xs != dst
                 {
                     gen_.push(Fact::Len(dst, xs));
+                    if let Some(k) = known_len(st, xs) {
+                        gen_.push(Fact::Const(dst, k));
+                    }
                 }
             }
         }
@@ -180,9 +237,9 @@ fn transfer(ins: &Instr, st: &mut Facts, types: &TypeTable) {
     for_each_moved(ins, types, |r| forget(st, r));
     match *ins {
         // Element updates keep the length: only the other facts about the list end.
-        Instr::ListSet { list, .. } => {
-            st.retain(|f| matches!(*f, Fact::Len(_, xs) if xs == list) || !f.mentions(list))
-        }
+        Instr::ListSet { list, .. } => st.retain(|f| {
+            matches!(*f, Fact::Len(_, xs) | Fact::LenIs(xs, _) if xs == list) || !f.mentions(list)
+        }),
         _ => {
             if let Some(d) = ins.def() {
                 forget(st, d);

@@ -224,6 +224,26 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_the_same_literal_length_share_a_bound() {
+        let src = "cell main()\n  let m = [1.0, 2.0, 3.0]\n  let mut x = [4.0, 5.0, 6.0]\n  let short = [1.0]\n  let mut s = 0.0\n  for i in 0..len(m)\n    s += x[i]\n    x[i] = s\n    if i < 1\n      s += short[i]\n    end\n  end\n  print(x)\n  print(short[1])\nend\n";
+        let o3 = compiled(src, OptLevel::O3);
+        let main = cell(&o3, "main");
+        // `x[i]` is proven (len(x) == len(m) == 3); `short[i]` and `short[1]` are not.
+        assert_eq!(
+            count(main, |i| matches!(i, Instr::ListGetUnchecked { .. })),
+            1,
+            "{:?}",
+            main.code
+        );
+        let expected = (
+            "[4.0, 10.0, 16.0]\n".to_string(),
+            Some("error: index out of bounds\n  at main (t.lm:14:9)\n".to_string()),
+        );
+        assert_eq!(run(compiled(src, OptLevel::O0)), expected);
+        assert_eq!(run(o3), expected);
+    }
+
+    #[test]
     fn recursive_programs_keep_their_calls_at_o3() {
         let src = "cell sq(x: Float) -> Float\n  x * x\nend\n\ncell f(n: Int) -> Float\n  if n == 0\n    return 0.0\n  end\n  sq(1.0) + f(n - 1)\nend\n\ncell main()\n  print(f(3))\nend\n";
         let o3 = compiled(src, OptLevel::O3);
