@@ -123,3 +123,42 @@ fn every_level_behaves_like_the_unoptimised_program() {
     });
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The benchmark programs (bench/programs) at a small size: every level gives the same
+/// output as the unoptimised program.
+#[test]
+fn benchmark_programs_behave_alike_at_every_level() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/programs");
+    let mut found = vec![];
+    programs(&root, &mut found);
+    assert!(found.len() >= 10, "benchmarks not found at {root:?}");
+    let problems = lumen_rt::run_on_big_stack(move || {
+        let mut problems = vec![];
+        for path in found {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let Ok(module) = lumen_compiler::compile_file(&path.to_string_lossy(), &bytes)
+            else {
+                problems.push(format!("{}: does not compile", path.display()));
+                continue;
+            };
+            let args = vec!["9".to_string()];
+            let base = run(module.clone(), &args, b"");
+            for level in [OptLevel::O2, OptLevel::O3] {
+                let mut m = module.clone();
+                optimize(&mut m, level);
+                let got = run(m, &args, b"");
+                if got != base {
+                    problems.push(format!(
+                        "{} at {level}: {base:?} became {got:?}",
+                        path.display()
+                    ));
+                }
+            }
+            if base.1.is_some() {
+                problems.push(format!("{}: fails at size 9: {base:?}", path.display()));
+            }
+        }
+        problems
+    });
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
