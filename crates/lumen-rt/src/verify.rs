@@ -120,7 +120,9 @@ fn check_instr(m: &LirModule, ins: &Instr, nregs: u64, ncode: u64) -> Result<(),
         | StrConcat { dst, a, b }
         | ListConcat { dst, a, b } => r(dst).and(r(a)).and(r(b)),
         StrIndex { dst, s, idx } => r(dst).and(r(s)).and(r(idx)),
-        ListGet { dst, list, idx } => r(dst).and(r(list)).and(r(idx)),
+        ListGet { dst, list, idx } | ListGetUnchecked { dst, list, idx } => {
+            r(dst).and(r(list)).and(r(idx))
+        }
         ListSet { list, idx, src } => r(list).and(r(idx)).and(r(src)),
         ListLen { dst, list } => r(dst).and(r(list)),
         RangeList { dst, lo, hi, .. } => r(dst).and(r(lo)).and(r(hi)),

@@ -346,10 +346,12 @@ pub(super) enum Op {
         argc: u32,
     },
 
+    /// `proven`: from a `ListGetUnchecked`, whose index an optimiser proved in bounds.
     ListGet {
         dst: Reg,
         list: Reg,
         idx: Reg,
+        proven: bool,
     },
     ListSet {
         list: Reg,
@@ -864,7 +866,20 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
             args,
             argc,
         },
-        I::ListGet { dst, list, idx } => Op::ListGet { dst, list, idx },
+        I::ListGet { dst, list, idx } => Op::ListGet {
+            dst,
+            list,
+            idx,
+            proven: false,
+        },
+        // The interpreter keeps its (cheap) check for unchecked reads too; a failing one
+        // reveals a wrong proof, reported as an internal error.
+        I::ListGetUnchecked { dst, list, idx } => Op::ListGet {
+            dst,
+            list,
+            idx,
+            proven: true,
+        },
         I::ListSet { list, idx, src } => Op::ListSet { list, idx, src },
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
