@@ -762,7 +762,8 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.unexpected("type")),
         };
-        while self.eat(&TokenKind::Question) {
+        // `T??` lexes as one `??` token but is `T?` (§2).
+        while self.eat(&TokenKind::Question) || self.eat(&TokenKind::QQ) {
             t = TypeExpr {
                 kind: TypeExprKind::Optional(Box::new(t)),
                 span,
