@@ -900,3 +900,100 @@ fn fused_constants_are_still_stored() {
     let mut vm = VM::new(module(vec![c]));
     assert_eq!(vm.call_cell(0, vec![Value::Int(4)]), Ok(Value::Int(15)));
 }
+
+/// `xs[1] = xs` stores the old list (value semantics), not a reference to itself.
+#[test]
+fn list_set_of_itself_stores_the_old_value() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        4,
+        vec![
+            LoadInt { dst: 2, value: 1 },
+            LoadInt { dst: 3, value: 2 },
+            ListNew {
+                dst: 0,
+                args: 2,
+                argc: 2,
+            },
+            LoadInt { dst: 1, value: 1 },
+            ListSet {
+                list: 0,
+                idx: 1,
+                src: 0,
+            },
+            Return { src: 0 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let inner = Value::list(vec![Value::Int(1), Value::Int(2)]);
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::list(vec![Value::Int(1), inner]))
+    );
+}
+
+/// A function value from outside naming a missing cell is an internal error, not a panic.
+#[test]
+fn foreign_function_values_are_checked() {
+    use Instr::*;
+    let c = cell(
+        "apply",
+        1,
+        2,
+        vec![
+            CallValue {
+                dst: 1,
+                callee: 0,
+                args: 1,
+                argc: 0,
+            },
+            Return { src: 1 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let bogus = Value::Fn(Rc::new(lumen_core::value::Closure {
+        cell: 99,
+        captures: vec![],
+    }));
+    let err = vm.call_cell(0, vec![bogus]).unwrap_err();
+    assert!(matches!(err.error, RtError::Internal(_)), "{err:?}");
+}
+
+/// A builtin that only reads its argument (`len`) still releases it: the caller's map is
+/// unique again, so the following `MapSet` does not copy it.
+#[test]
+fn builtin_arguments_are_released() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "f",
+        0,
+        5,
+        vec![
+            MapNew {
+                dst: 0,
+                args: 1,
+                pairs: 0,
+            },
+            Copy { dst: 1, src: 0 },
+            CallBuiltin {
+                dst: 2,
+                builtin: Builtin::LenMap,
+                args: 1,
+                argc: 1,
+            },
+            LoadConst { dst: 3, idx: 0 },
+            MapSet {
+                map: 0,
+                key: 3,
+                src: 2,
+            },
+            Return { src: 1 },
+        ],
+    )]);
+    m.consts = vec![Value::str("k")];
+    let mut vm = VM::new(m);
+    // Register 1 was released by the call, so the function returns null.
+    assert_eq!(vm.call_cell(0, vec![]), Ok(Value::Null));
+}
