@@ -804,8 +804,8 @@ fn spans_are_first_characters() {
         panic!("not a let")
     };
     assert_eq!(c.body.stmts[0].span, Span { line: 2, col: 3 });
-    // `(a + b) * c` starts at `a`: parentheses only group.
-    assert_eq!(value.span, Span { line: 2, col: 12 });
+    // `(a + b) * c` starts at its first character, the `(` (§13 clarification 3).
+    assert_eq!(value.span, Span { line: 2, col: 11 });
     let StmtKind::Expr(call) = &c.body.stmts[1].kind else {
         panic!("not an expression")
     };
