@@ -1178,3 +1178,13 @@ fn rendered_syntax_errors() {
         insta::assert_snapshot!(*name, rendered);
     }
 }
+
+#[test]
+fn double_question_mark_in_types_is_optional() {
+    // `??` lexes as one token; in a type it is `T??`, which is `T?` (§2). (At the end
+    // of a line `??` would continue the line, as for any binary operator.)
+    assert_eq!(
+        decl_names("type A = list[Int??]\ntype B = fn() -> String?? | Bool"),
+        ["type A = list[Int?]", "type B = fn() -> (String? | Bool)"]
+    );
+}
