@@ -370,6 +370,11 @@ pub(super) enum Op {
         record: Reg,
         field: u32,
     },
+    FieldSet {
+        record: Reg,
+        field: u32,
+        src: Reg,
+    },
     VariantTag {
         dst: Reg,
         src: Reg,
@@ -869,6 +874,7 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
         I::FieldGet { dst, record, field } => Op::FieldGet { dst, record, field },
+        I::FieldSet { record, field, src } => Op::FieldSet { record, field, src },
         I::VariantTag { dst, src } => Op::VariantTag { dst, src },
         I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
         _ => Op::Lir { idx },

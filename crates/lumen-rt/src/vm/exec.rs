@@ -674,6 +674,34 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
+            Op::FieldSet { record, field, src } => {
+                // The address of the field, made unique first (copy-on-write).
+                macro_rules! slot {
+                    () => {
+                        match unsafe { &mut *reg!(record) } {
+                            Value::Record(rec) if (field as usize) < rec.fields.len() => unsafe {
+                                Rc::make_mut(rec).fields.as_mut_ptr().add(field as usize)
+                            },
+                            other => fail!(bad_tag("record", other)),
+                        }
+                    };
+                }
+                // As for `ListSet`: scalars field by field after `make_mut`, heap values
+                // copied before it.
+                if is_scalar(rd!(src)) {
+                    let p = slot!();
+                    match *rd!(src) {
+                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                        _ => unsafe { put(p, Value::Null) },
+                    }
+                } else {
+                    let v = dup(rd!(src));
+                    let p = slot!();
+                    unsafe { put(p, v) };
+                }
+            }
             Op::VariantTag { dst, src } => {
                 let t = match rd!(src) {
                     Value::Variant(v) => v.tag,
