@@ -63,11 +63,37 @@ pub struct RunArgs {
     /// Tier and optimisation options (before FILE).
     #[command(flatten)]
     pub options: ExecOptions,
-    /// The program (`.lm` or `.lm.md`).
-    pub file: PathBuf,
-    /// Arguments for the program, passed verbatim even when they look like options.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_parser = clap::value_parser!(OsString))]
-    pub args: Vec<OsString>,
+    /// FILE, the program (`.lm` or `.lm.md`), then ARGS for the program, passed verbatim
+    /// even when they look like options (`--help` included).
+    // One positional so that clap stops looking for options at FILE: after the first
+    // value of a trailing var-arg, every word is a value.
+    #[arg(
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        value_names = ["FILE", "ARGS"],
+        value_parser = clap::value_parser!(OsString)
+    )]
+    pub file_and_args: Vec<OsString>,
+}
+
+impl RunArgs {
+    /// The program path.
+    pub fn file(&self) -> PathBuf {
+        self.file_and_args
+            .first()
+            .map(PathBuf::from)
+            .unwrap_or_default()
+    }
+
+    /// The program's arguments (lossily UTF-8: `args()` is a `list[String]`).
+    pub fn program_args(&self) -> Vec<String> {
+        self.file_and_args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
 }
 
 /// Arguments of `lumen build`.
@@ -153,14 +179,14 @@ mod tests {
 
     #[test]
     fn program_args_are_verbatim() {
-        let r = run_args(&["run", "p.lm", "-x", "--y", "--", "--tier", "z", ""]);
-        assert_eq!(r.file, PathBuf::from("p.lm"));
-        let args: Vec<_> = r
-            .args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(args, ["-x", "--y", "--", "--tier", "z", ""]);
+        let r = run_args(&[
+            "run", "p.lm", "-x", "--y", "--", "--tier", "z", "", "--help", "-V",
+        ]);
+        assert_eq!(r.file(), PathBuf::from("p.lm"));
+        assert_eq!(
+            r.program_args(),
+            ["-x", "--y", "--", "--tier", "z", "", "--help", "-V"]
+        );
     }
 
     #[test]
@@ -168,9 +194,12 @@ mod tests {
         let r = run_args(&["run", "--tier", "interp", "-O2", "p.lm", "a"]);
         assert_eq!(r.options.tier, "interp");
         assert_eq!(r.options.opt_level, Some(2));
-        assert_eq!(r.args.len(), 1);
+        assert_eq!(r.file(), PathBuf::from("p.lm"));
+        assert_eq!(r.program_args(), ["a"]);
         let r = run_args(&["run", "--opt-level", "3", "p.lm"]);
         assert_eq!(r.options.opt_level, Some(3));
+        assert!(r.program_args().is_empty());
+        assert!(parse(&["run", "--bogus", "p.lm"]).is_err());
     }
 
     #[test]

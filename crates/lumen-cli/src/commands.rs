@@ -51,27 +51,22 @@ pub fn execute(command: Command, io: &mut Streams<'_>) -> i32 {
     }
 }
 
-/// `lumen run`: compile, run `main`, print its non-null return value.
+/// `lumen run`: compile and run `main` (the VM prints its non-null result).
 fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
-    let Tier::Interp = match check_options(&args.options) {
+    let tier = match check_options(&args.options) {
         Ok(tier) => tier,
         Err(message) => return io.usage_error(message),
     };
-    let module = match compile(&args.file, io) {
+    let path = args.file();
+    let module = match compile(&path, io) {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let file = args.file.to_string_lossy();
-    let program_args = args
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    match interp::run_main(module, &file, program_args) {
-        interp::Outcome::Returned(value) => {
-            if let Some(text) = value {
-                let _ = writeln!(io.out, "{text}");
-            }
+    let outcome = match tier {
+        Tier::Interp => interp::run_main(module, &path.to_string_lossy(), args.program_args()),
+    };
+    match outcome {
+        interp::Outcome::Finished => {
             let _ = io.out.flush();
             0
         }
@@ -182,8 +177,7 @@ mod tests {
                 tier: "jit".into(),
                 opt_level: None,
             },
-            file: "/nonexistent/x.lm".into(),
-            args: vec![],
+            file_and_args: vec!["/nonexistent/x.lm".into()],
         }));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
@@ -202,6 +196,31 @@ mod tests {
             first.starts_with(&format!("{}:2:", path.display())) && first.contains(": error: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn runtime_error_goes_to_stderr_with_exit_1() {
+        let path = temp_file("halt.lm", "cell main()\n  halt \"boom\"\nend\n");
+        let (code, out, err) = exec(Command::Run(RunArgs {
+            options: ExecOptions {
+                tier: "interp".into(),
+                opt_level: Some(3),
+            },
+            file_and_args: vec![path.clone().into()],
+        }));
+        assert_eq!(code, 1);
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            format!("error: boom\n  at main ({}:2:3)\n", path.display())
+        );
+    }
+
+    #[test]
+    fn check_accepts_a_valid_program() {
+        let path = temp_file("fine.lm", "cell main()\n  halt \"not run\"\nend\n");
+        let (code, out, err) = exec(Command::Check(FileArg { file: path }));
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
     }
 
     #[test]

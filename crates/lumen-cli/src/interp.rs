@@ -1,25 +1,93 @@
 //! The `interp` tier: running a compiled module's `main` on the `lumen-rt` VM.
 
 use lumen_core::lir::LirModule;
+use lumen_rt::VM;
 
 /// How a program run ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// `main` returned; holds the display form of a non-null return value.
-    Returned(Option<String>),
+    /// `main` returned (its non-null result has been printed).
+    Finished,
     /// The program called `exit(n)`.
     Exit(i32),
     /// A runtime error; holds the complete stderr text (message and stack trace).
     Failed(String),
 }
 
-/// Runs `main` of `module` with `args` as `args()`. `file` is the path as given, for
-/// stack traces. Everything the program printed has reached the process's stdout when
-/// this returns.
+/// Runs `main` of `module` with `args` as `args()`; `file` is the path as given, for
+/// stack traces. Program output, including the display form of a non-null result of
+/// `main`, has been written and flushed to stdout when this returns.
 pub fn run_main(module: LirModule, file: &str, args: Vec<String>) -> Outcome {
-    // Placeholder until `lumen_rt::vm::VM` lands.
-    let _ = (module, args);
-    Outcome::Failed(format!(
-        "error: internal error: the interpreter is not built yet\n  at main ({file}:1:1)\n"
-    ))
+    let mut vm = VM::new(module);
+    vm.set_args(args);
+    match vm.run_main() {
+        Ok(()) => Outcome::Finished,
+        Err(e) => match e.exit_code() {
+            Some(code) => Outcome::Exit(code),
+            None => Outcome::Failed(e.render(file)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lumen_core::builtins::Builtin;
+    use lumen_core::lir::{Cell, CellKind, Instr, Pos, RegTy};
+
+    /// A module whose only cell is `main` with `code`; instruction `i` sits at line `i + 1`.
+    fn main_module(code: Vec<Instr>) -> LirModule {
+        let pos = (1..=code.len() as u32)
+            .map(|line| Pos { line, col: 1 })
+            .collect();
+        LirModule {
+            cells: vec![Cell {
+                name: "main".into(),
+                kind: CellKind::Cell,
+                params: 0,
+                captures: 0,
+                regs: vec![RegTy::Dyn; 4],
+                ret: RegTy::Dyn,
+                code,
+                pos,
+            }],
+            main: Some(0),
+            ..LirModule::default()
+        }
+    }
+
+    #[test]
+    fn null_result_finishes() {
+        let m = main_module(vec![Instr::LoadNull { dst: 0 }, Instr::Return { src: 0 }]);
+        assert_eq!(run_main(m, "t.lm", vec![]), Outcome::Finished);
+    }
+
+    #[test]
+    fn exit_builtin_gives_its_code() {
+        let m = main_module(vec![
+            Instr::LoadInt { dst: 0, value: 7 },
+            Instr::CallBuiltin {
+                dst: 1,
+                builtin: Builtin::Exit,
+                args: 0,
+                argc: 1,
+            },
+            Instr::Return { src: 1 },
+        ]);
+        assert_eq!(run_main(m, "t.lm", vec![]), Outcome::Exit(7));
+    }
+
+    #[test]
+    fn runtime_error_renders_message_and_trace() {
+        let m = main_module(vec![
+            Instr::LoadInt { dst: 0, value: 1 },
+            Instr::LoadInt { dst: 1, value: 0 },
+            Instr::IntDiv { dst: 2, a: 0, b: 1 },
+            Instr::Return { src: 2 },
+        ]);
+        assert_eq!(
+            run_main(m, "dir/t.lm", vec![]),
+            Outcome::Failed("error: division by zero\n  at main (dir/t.lm:3:1)\n".into())
+        );
+    }
 }

@@ -7,14 +7,15 @@ mod cli;
 mod commands;
 mod emit;
 mod interp;
-mod stack;
 
 use clap::Parser;
 
 fn main() {
     // clap reports its own usage errors on stderr with exit code 2 (help and version: 0).
     let cli = cli::Cli::parse();
-    let code = stack::run_on_big_stack(move || {
+    // Deeply nested programs need more native stack than the main thread has; the VM
+    // and compiled modules are not `Send`, so everything happens on that thread.
+    let code = lumen_rt::run_on_big_stack(move || {
         let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
         let (mut out, mut err) = (stdout.lock(), stderr.lock());
         commands::execute(
@@ -24,10 +25,6 @@ fn main() {
                 err: &mut err,
             },
         )
-    });
-    let code = code.unwrap_or_else(|e| {
-        eprintln!("error: cannot start the interpreter thread: {e}");
-        commands::EXIT_USAGE
     });
     std::process::exit(code);
 }

@@ -173,10 +173,10 @@ fn corpus() -> &'static [(String, Vec<u8>)] {
                 let name = path.to_string_lossy().into_owned();
                 if path.is_dir() {
                     pending.push(path);
-                } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
-                    if let Ok(bytes) = std::fs::read(&path) {
-                        files.push((name, bytes));
-                    }
+                } else if (name.ends_with(".lm") || name.ends_with(".lm.md"))
+                    && let Ok(bytes) = std::fs::read(&path)
+                {
+                    files.push((name, bytes));
                 }
             }
         }

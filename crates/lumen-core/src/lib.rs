@@ -14,8 +14,8 @@
 
 pub mod builtins;
 pub mod display;
-pub mod error;
 pub mod dump;
+pub mod error;
 pub mod lir;
 pub mod operands;
 pub mod ops;

@@ -345,6 +345,118 @@ pub fn variant_arity(types: &TypeTable, id: TypeId, tag: u32) -> u32 {
     }
 }
 
+/// Calls macro `$cb` with the table of every instruction: its stable opcode, name and
+/// fields with their kinds (`reg`, `u32`, `i64`, `f64`, `bool`, `cmp`, `builtin`, `test`).
+/// The binary format and the text dump are generated from this one table.
+#[macro_export]
+macro_rules! with_instr_table {
+    ($cb:ident) => {
+        $cb! {
+            0 LoadInt { dst: reg, value: i64 }
+            1 LoadFloat { dst: reg, value: f64 }
+            2 LoadBool { dst: reg, value: bool }
+            3 LoadNull { dst: reg }
+            4 LoadConst { dst: reg, idx: u32 }
+            5 Copy { dst: reg, src: reg }
+            6 Move { dst: reg, src: reg }
+            7 IntAdd { dst: reg, a: reg, b: reg }
+            8 IntSub { dst: reg, a: reg, b: reg }
+            9 IntMul { dst: reg, a: reg, b: reg }
+            10 IntDiv { dst: reg, a: reg, b: reg }
+            11 IntFloorDiv { dst: reg, a: reg, b: reg }
+            12 IntMod { dst: reg, a: reg, b: reg }
+            13 IntPow { dst: reg, a: reg, b: reg }
+            14 IntNeg { dst: reg, src: reg }
+            15 IntAddImm { dst: reg, a: reg, value: i64 }
+            16 BitAnd { dst: reg, a: reg, b: reg }
+            17 BitOr { dst: reg, a: reg, b: reg }
+            18 BitXor { dst: reg, a: reg, b: reg }
+            19 Shl { dst: reg, a: reg, b: reg }
+            20 Shr { dst: reg, a: reg, b: reg }
+            21 BitNot { dst: reg, src: reg }
+            22 FloatAdd { dst: reg, a: reg, b: reg }
+            23 FloatSub { dst: reg, a: reg, b: reg }
+            24 FloatMul { dst: reg, a: reg, b: reg }
+            25 FloatDiv { dst: reg, a: reg, b: reg }
+            26 FloatFloorDiv { dst: reg, a: reg, b: reg }
+            27 FloatMod { dst: reg, a: reg, b: reg }
+            28 FloatPow { dst: reg, a: reg, b: reg }
+            29 FloatNeg { dst: reg, src: reg }
+            30 IntToFloat { dst: reg, src: reg }
+            31 FloatToInt { dst: reg, src: reg }
+            32 IntCmp { op: cmp, dst: reg, a: reg, b: reg }
+            33 FloatCmp { op: cmp, dst: reg, a: reg, b: reg }
+            34 StrCmp { op: cmp, dst: reg, a: reg, b: reg }
+            35 Eq { dst: reg, a: reg, b: reg }
+            36 Ne { dst: reg, a: reg, b: reg }
+            37 Not { dst: reg, src: reg }
+            38 Jump { target: u32 }
+            39 JumpIf { cond: reg, target: u32 }
+            40 JumpIfNot { cond: reg, target: u32 }
+            41 JumpIfIntCmp { op: cmp, a: reg, b: reg, target: u32 }
+            42 JumpIfNull { src: reg, target: u32 }
+            43 Return { src: reg }
+            44 Call { dst: reg, cell: u32, args: reg, argc: u32 }
+            45 CallValue { dst: reg, callee: reg, args: reg, argc: u32 }
+            46 CallBuiltin { dst: reg, builtin: builtin, args: reg, argc: u32 }
+            47 Halt { msg: reg }
+            48 NoMatch {}
+            49 StrConcat { dst: reg, a: reg, b: reg }
+            50 ToStr { dst: reg, src: reg }
+            51 StrBuild { dst: reg, args: reg, argc: u32 }
+            52 StrIndex { dst: reg, s: reg, idx: reg }
+            53 ListNew { dst: reg, args: reg, argc: u32 }
+            54 ListGet { dst: reg, list: reg, idx: reg }
+            55 ListSet { list: reg, idx: reg, src: reg }
+            56 ListLen { dst: reg, list: reg }
+            57 ListConcat { dst: reg, a: reg, b: reg }
+            58 RangeList { dst: reg, lo: reg, hi: reg, inclusive: bool }
+            59 MapNew { dst: reg, args: reg, pairs: u32 }
+            60 MapGet { dst: reg, map: reg, key: reg }
+            61 MapSet { map: reg, key: reg, src: reg }
+            62 TupleNew { dst: reg, args: reg, argc: u32 }
+            63 TupleGet { dst: reg, tuple: reg, index: u32 }
+            64 RecordNew { dst: reg, type_id: u32, args: reg }
+            65 FieldGet { dst: reg, record: reg, field: u32 }
+            66 FieldSet { record: reg, field: u32, src: reg }
+            67 VariantNew { dst: reg, type_id: u32, tag: u32, args: reg }
+            68 VariantTag { dst: reg, src: reg }
+            69 PayloadGet { dst: reg, src: reg, index: u32 }
+            70 MakeOk { dst: reg, src: reg }
+            71 MakeErr { dst: reg, src: reg }
+            72 ResultValue { dst: reg, src: reg }
+            73 Is { dst: reg, src: reg, test: test }
+            74 Unwrap { dst: reg, src: reg }
+            75 MakeClosure { dst: reg, cell: u32, args: reg, argc: u32 }
+        }
+    };
+}
+
+/// Applies a register renaming to one field of kind `reg` (other kinds are left alone).
+macro_rules! map_field {
+    (reg, $x:ident, $f:ident) => {
+        *$x = $f(*$x)
+    };
+    ($other:ident, $x:ident, $f:ident) => {
+        let _ = $x;
+    };
+}
+
+macro_rules! gen_map_regs {
+    ($( $op:literal $name:ident { $($field:ident : $kind:ident),* } )*) => {
+        impl Instr {
+            /// Renames every register field with `f` (an operand run is named by its
+            /// first register, so a renaming must keep runs consecutive).
+            pub fn map_regs(&mut self, mut f: impl FnMut(Reg) -> Reg) {
+                match self {
+                    $( Instr::$name { $($field),* } => { $( map_field!($kind, $field, f); )* } )*
+                }
+            }
+        }
+    };
+}
+crate::with_instr_table!(gen_map_regs);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,12 +494,37 @@ mod tests {
 
     #[test]
     fn defs_and_flow() {
-        assert_eq!(Instr::ListSet { list: 3, idx: 1, src: 2 }.def(), Some(3));
+        assert_eq!(
+            Instr::ListSet {
+                list: 3,
+                idx: 1,
+                src: 2
+            }
+            .def(),
+            Some(3)
+        );
         assert_eq!(Instr::Jump { target: 7 }.jump_target(), Some(7));
         assert!(Instr::NoMatch.ends_flow());
         assert!(!Instr::JumpIf { cond: 0, target: 1 }.ends_flow());
         let mut i = Instr::IntAdd { dst: 1, a: 2, b: 3 };
         *i.dst_mut().unwrap() = 9;
         assert_eq!(i, Instr::IntAdd { dst: 9, a: 2, b: 3 });
+        i.map_regs(|r| r * 10);
+        assert_eq!(
+            i,
+            Instr::IntAdd {
+                dst: 90,
+                a: 20,
+                b: 30
+            }
+        );
+        let mut j = Instr::JumpIfIntCmp {
+            op: crate::lir::CmpOp::Lt,
+            a: 1,
+            b: 2,
+            target: 7,
+        };
+        j.map_regs(|r| r + 1);
+        assert_eq!(j.jump_target(), Some(7));
     }
 }

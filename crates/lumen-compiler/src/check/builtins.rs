@@ -3,7 +3,7 @@
 
 use super::Checker;
 use super::expr::{err_expr, mk, to_float};
-use super::types::{self, assignable, is_err, join, members};
+use super::types::{self, assignable, is_err, join};
 use crate::ast::Span;
 use crate::hir::{self, ExprKind as K};
 use crate::types::Type;
@@ -14,10 +14,12 @@ pub(super) fn is_builtin(name: &str) -> bool {
     B::ALL.iter().any(|b| b.name() == name)
 }
 
+/// `list[t]`.
 fn list(t: Type) -> Type {
     Type::List(Box::new(t))
 }
 
+/// `t?`.
 fn opt(t: Type) -> Type {
     types::nullable(t)
 }
@@ -116,7 +118,7 @@ impl<'a> Checker<'a> {
             "type_of" => call(B::TypeOf, args, Type::Str),
             "to_int" | "to_float" => {
                 let is_int = name == "to_int";
-                let ms = members(&t[0]);
+                // `(x)`: any value; kinds other than Int, Float and String give null.
                 let b = match &t[0] {
                     Type::Int => {
                         if is_int {
@@ -139,14 +141,13 @@ impl<'a> Checker<'a> {
                             B::ToFloatFromStr
                         }
                     }
-                    _ if !ms.is_empty()
-                        && ms
-                            .iter()
-                            .all(|m| matches!(m, Type::Int | Type::Float | Type::Str)) =>
-                    {
-                        if is_int { B::ToIntDyn } else { B::ToFloatDyn }
+                    _ => {
+                        if is_int {
+                            B::ToIntDyn
+                        } else {
+                            B::ToFloatDyn
+                        }
                     }
-                    _ => bad!(0, "Int, Float or String"),
                 };
                 call(b, args, opt(if is_int { Type::Int } else { Type::Float }))
             }

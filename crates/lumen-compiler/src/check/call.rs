@@ -3,7 +3,7 @@
 
 use super::expr::{err_expr, is_pure, mk};
 use super::types::{self, is_err};
-use super::unify::Bounds;
+use super::unify::{self, Bounds};
 use super::{Checker, ValueSym};
 use crate::ast::{self, Span};
 use crate::hir::{self, ExprKind as K, FuncId};
@@ -209,7 +209,9 @@ impl<'a> Checker<'a> {
         first: Option<hir::Expr>,
         args: &[ast::Arg],
         what: &str,
+        deferred: Option<&mut Vec<(usize, FuncId)>>,
     ) -> Vec<Slot> {
+        let mut deferred = deferred;
         let mut slots: Vec<Slot> = vec![None; names.len()];
         let mut order = 0;
         let mut pos = 0;
@@ -239,7 +241,8 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let e = self.expr(&a.value, expected.get(pos));
+                    let e =
+                        self.check_arg(&a.value, expected.get(pos), pos, deferred.as_deref_mut());
                     slots[pos] = Some((order, e));
                     pos += 1;
                     order += 1;
@@ -256,7 +259,12 @@ impl<'a> Checker<'a> {
                             self.expr(&a.value, None);
                         }
                         Some(i) => {
-                            let e = self.expr(&a.value, expected.get(i));
+                            let e = self.check_arg(
+                                &a.value,
+                                expected.get(i),
+                                i,
+                                deferred.as_deref_mut(),
+                            );
                             slots[i] = Some((order, e));
                             order += 1;
                         }
@@ -265,6 +273,66 @@ impl<'a> Checker<'a> {
             }
         }
         slots
+    }
+
+    /// Checks an argument; a generic cell named as the argument of a generic call is
+    /// deferred (`Never`-typed placeholder) until the other arguments fix its type.
+    fn check_arg(
+        &mut self,
+        e: &ast::Expr,
+        expected: Option<&Type>,
+        slot: usize,
+        deferred: Option<&mut Vec<(usize, FuncId)>>,
+    ) -> hir::Expr {
+        if let (Some(d), ast::ExprKind::Ident(name)) = (deferred, &e.kind)
+            && let Some(ValueSym::Func(fid)) = self.values.get(name).copied()
+            && !self.sigs[fid as usize].type_params.is_empty()
+            && self.lookup_local(name).is_none()
+        {
+            d.push((slot, fid));
+            return mk(K::Null, Type::Never, e.span);
+        }
+        self.expr(e, expected)
+    }
+
+    /// Instantiates deferred generic cell arguments with the parameter types the other
+    /// arguments determine.
+    fn instantiate_deferred(
+        &mut self,
+        n_tparams: usize,
+        ptys: &[Type],
+        slots: &mut [Slot],
+        deferred: &[(usize, FuncId)],
+    ) {
+        let mut b = Bounds::new(n_tparams);
+        for (p, s) in ptys.iter().zip(slots.iter()) {
+            if let Some((_, e)) = s {
+                b.collect(p, &e.ty);
+            }
+        }
+        let partial = b.solve();
+        for &(i, fid) in deferred {
+            let Some((order, placeholder)) = slots[i].take() else {
+                continue;
+            };
+            let bound = |t: &Type| unify::params_of(t).iter().all(|&k| b.is_bound(k));
+            // The function's parameter types must be known; an unknown result is left
+            // to the cell's own signature (`Never` adds nothing when unifying).
+            let exp = match ptys.get(i) {
+                Some(Type::Fn(ps, r)) if ps.iter().all(bound) => Some(Type::Fn(
+                    ps.iter().map(|p| types::subst(p, &partial)).collect(),
+                    Box::new(if bound(r) {
+                        types::subst(r, &partial)
+                    } else {
+                        Type::Never
+                    }),
+                )),
+                Some(p) if bound(p) => Some(types::subst(p, &partial)),
+                _ => None,
+            };
+            let e = self.func_value(fid, placeholder.span, exp.as_ref());
+            slots[i] = Some((order, e));
+        }
     }
 
     /// Infers type arguments from the bound slots and checks each argument against its
@@ -336,7 +404,16 @@ impl<'a> Checker<'a> {
         let sig = self.sigs[fid as usize].clone();
         let names: Vec<String> = sig.params.iter().map(|p| p.name.clone()).collect();
         let ptys: Vec<Type> = sig.params.iter().map(|p| p.ty.clone()).collect();
-        let slots = self.bind_args(&names, &ptys, recv, args, "argument");
+        let mut deferred = Vec::new();
+        let generic = !sig.type_params.is_empty();
+        let mut slots = self.bind_args(
+            &names,
+            &ptys,
+            recv,
+            args,
+            "argument",
+            generic.then_some(&mut deferred),
+        );
         let mut missing = false;
         for (i, p) in sig.params.iter().enumerate() {
             if slots[i].is_none() && p.default.is_none() {
@@ -346,6 +423,9 @@ impl<'a> Checker<'a> {
         }
         if missing {
             return err_expr(span);
+        }
+        if !deferred.is_empty() {
+            self.instantiate_deferred(sig.type_params.len(), &ptys, &mut slots, &deferred);
         }
         let targs = self.infer_and_check(sig.type_params.len(), &ptys, &slots);
         let ret = types::subst(&self.func_ret(fid), &targs);
@@ -389,7 +469,7 @@ impl<'a> Checker<'a> {
         for a in args.iter().filter(|a| a.name.is_none()) {
             self.expr(&a.value, None);
         }
-        let slots = self.bind_args(&names, &ftys, None, &named, "field");
+        let slots = self.bind_args(&names, &ftys, None, &named, "field", None);
         let mut missing = false;
         for (i, n) in names.iter().enumerate() {
             if slots[i].is_none() && defaults[i].is_none() {

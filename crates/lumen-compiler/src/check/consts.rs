@@ -143,6 +143,7 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Evaluates a checked constant expression (`env` holds its `let` temporaries).
 fn eval(
     e: &hir::Expr,
     consts: &[Value],

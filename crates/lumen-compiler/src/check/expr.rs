@@ -49,6 +49,7 @@ pub(super) fn find_member<T>(t: Option<&Type>, f: impl Fn(&Type) -> Option<T>) -
     members(t?).iter().find_map(f)
 }
 
+/// Int, Float, or `Never` (which fits either).
 fn is_num(t: &Type) -> bool {
     matches!(t, Type::Int | Type::Float | Type::Never)
 }
@@ -153,7 +154,9 @@ impl<'a> Checker<'a> {
                     }
                     _ => ((**f).clone(), vec![first]),
                 };
-                self.call(&callee, &args, span, expected)
+                // `a |> f(args)` is the call `f(a, args)`: its position is the callee's.
+                let at = callee.span;
+                self.call(&callee, &args, at, expected)
             }
             ast::ExprKind::Call { callee, args } => self.call(callee, args, span, expected),
             ast::ExprKind::Field { base, field } => {
@@ -231,6 +234,12 @@ impl<'a> Checker<'a> {
                     out.push((ke, ve));
                 }
                 let kt = join_all(out.iter().map(|(k, _)| &k.ty));
+                if let Type::Union(ms) = &kt
+                    && ms.iter().all(|m| matches!(m, Type::Int | Type::Str))
+                {
+                    let msg = format!("map keys must be Int or String, found {}", self.show(&kt));
+                    self.error(span, msg);
+                }
                 let vt = join_all(out.iter().map(|(_, v)| &v.ty));
                 mk(K::Map(out), Type::Map(Box::new(kt), Box::new(vt)), span)
             }
@@ -385,7 +394,12 @@ impl<'a> Checker<'a> {
     }
 
     /// A cell used as a function value (a generic one instantiated by the expected type).
-    fn func_value(&mut self, fid: hir::FuncId, span: Span, expected: Option<&Type>) -> hir::Expr {
+    pub(super) fn func_value(
+        &mut self,
+        fid: hir::FuncId,
+        span: Span,
+        expected: Option<&Type>,
+    ) -> hir::Expr {
         self.add_edge(fid);
         let sig = self.sigs[fid as usize].clone();
         let ret = self.func_ret(fid);
@@ -718,7 +732,7 @@ impl<'a> Checker<'a> {
                         )
                     }
                     None => {
-                        let msg = format!("record '{}' has no field '{}'", info.name, field.name);
+                        let msg = format!("unknown field '{}'", field.name);
                         self.error(field.span, msg);
                         err_expr(span)
                     }
@@ -995,6 +1009,12 @@ impl<'a> Checker<'a> {
             let ty = self.resolve_type(&p.ty);
             if let Some(d) = &p.default {
                 self.error(d.span, "lambda parameters cannot have defaults");
+            }
+            if ctx.scopes[0].iter().any(|b| b.name == p.name.name) {
+                self.error(
+                    p.name.span,
+                    format!("duplicate definition of '{}'", p.name.name),
+                );
             }
             let l = ctx.new_local(&p.name.name, ty.clone(), false);
             ctx.scopes[0].push(super::env::Binding {

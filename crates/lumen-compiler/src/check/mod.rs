@@ -190,6 +190,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.collect();
+        self.check_type_params();
         self.resolve_decl_types();
         self.resolve_signatures();
         for i in 0..self.consts.len() {
@@ -346,6 +347,27 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Type parameters of one declaration must be distinct.
+    fn check_type_params(&mut self) {
+        let prog = self.prog;
+        let mut lists: Vec<&[ast::Ident]> = Vec::new();
+        for decl in &prog.decls {
+            match decl {
+                ast::Decl::Cell(c) => lists.push(&c.type_params),
+                ast::Decl::Record(r) => lists.push(&r.type_params),
+                ast::Decl::Enum(e) => lists.push(&e.type_params),
+                _ => {}
+            }
+        }
+        for list in lists {
+            for (i, p) in list.iter().enumerate() {
+                if list[..i].iter().any(|q| q.name == p.name) {
+                    self.error(p.span, format!("duplicate definition of '{}'", p.name));
+                }
+            }
+        }
+    }
+
     fn add_func(
         &mut self,
         name: String,
@@ -430,6 +452,48 @@ impl<'a> Checker<'a> {
 
     /// Resolves cell, method and extern signatures and field defaults (pass 3).
     fn resolve_signatures(&mut self) {
+        let prog = self.prog;
+        for decl in &prog.decls {
+            match decl {
+                ast::Decl::Extern(e) => {
+                    for p in &e.params {
+                        self.resolve_type(&p.ty);
+                        if let Some(d) = &p.default {
+                            self.error(d.span, "extern parameters cannot have defaults");
+                        }
+                    }
+                    if let Some(r) = &e.ret {
+                        self.resolve_type(r);
+                    }
+                }
+                ast::Decl::Record(r) => {
+                    let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
+                        continue;
+                    };
+                    if self.decls[id as usize].name != r.name.name
+                        || !self.decls[id as usize].is_record
+                    {
+                        continue;
+                    }
+                    self.tparams = self.decls[id as usize].type_params.clone();
+                    for f in &r.fields {
+                        let Some(d) = &f.default else { continue };
+                        let Some(idx) = self.decls[id as usize]
+                            .fields
+                            .iter()
+                            .position(|(n, _, _)| *n == f.name.name)
+                        else {
+                            continue;
+                        };
+                        let ty = self.decls[id as usize].fields[idx].1.clone();
+                        let c = self.eval_default(d, &ty);
+                        self.decls[id as usize].fields[idx].2 = c;
+                    }
+                    self.tparams.clear();
+                }
+                _ => {}
+            }
+        }
         for fid in 0..self.sigs.len() {
             let (decl, owner) = match self.bodies[fid] {
                 BodySrc::Cell(c) => (c, None),
@@ -498,48 +562,6 @@ impl<'a> Checker<'a> {
             sig.type_params = type_params;
             sig.params = params;
             sig.ret = ret;
-        }
-        let prog = self.prog;
-        for decl in &prog.decls {
-            match decl {
-                ast::Decl::Extern(e) => {
-                    for p in &e.params {
-                        self.resolve_type(&p.ty);
-                        if let Some(d) = &p.default {
-                            self.error(d.span, "extern parameters cannot have defaults");
-                        }
-                    }
-                    if let Some(r) = &e.ret {
-                        self.resolve_type(r);
-                    }
-                }
-                ast::Decl::Record(r) => {
-                    let Some(TypeSym::Decl(id)) = self.type_syms.get(&r.name.name).copied() else {
-                        continue;
-                    };
-                    if self.decls[id as usize].name != r.name.name
-                        || !self.decls[id as usize].is_record
-                    {
-                        continue;
-                    }
-                    self.tparams = self.decls[id as usize].type_params.clone();
-                    for f in &r.fields {
-                        let Some(d) = &f.default else { continue };
-                        let Some(idx) = self.decls[id as usize]
-                            .fields
-                            .iter()
-                            .position(|(n, _, _)| *n == f.name.name)
-                        else {
-                            continue;
-                        };
-                        let ty = self.decls[id as usize].fields[idx].1.clone();
-                        let c = self.eval_default(d, &ty);
-                        self.decls[id as usize].fields[idx].2 = c;
-                    }
-                    self.tparams.clear();
-                }
-                _ => {}
-            }
         }
     }
 
@@ -690,9 +712,8 @@ impl<'a> Checker<'a> {
         if self.funcs[i].is_some() || self.busy[i] {
             return;
         }
-        let (decl, owner) = match self.bodies[i] {
-            BodySrc::Cell(c) => (c, None),
-            BodySrc::Method(id, c) => (c, Some(id)),
+        let decl = match self.bodies[i] {
+            BodySrc::Cell(c) | BodySrc::Method(_, c) => c,
         };
         self.busy[i] = true;
         let saved_ctxs = std::mem::take(&mut self.ctxs);
@@ -700,7 +721,7 @@ impl<'a> Checker<'a> {
         let saved_or = std::mem::take(&mut self.or_reuse);
         let sig = self.sigs[i].clone();
         self.tparams = sig.type_params.clone();
-        let func = self.check_cell_body(fid, &sig, decl, owner);
+        let func = self.check_cell_body(fid, &sig, decl);
         self.inferred[i] = Some(func.ret.clone());
         self.funcs[i] = Some(func);
         self.ctxs = saved_ctxs;

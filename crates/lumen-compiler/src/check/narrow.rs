@@ -120,19 +120,38 @@ impl<'a> Checker<'a> {
         union(
             members(t)
                 .into_iter()
-                .filter(|m| match test_matches(m, test) {
-                    None => true,
-                    Some(true) => positive || is_variant,
-                    Some(false) => !positive,
+                .filter_map(|m| match test_matches(&m, test) {
+                    // A type parameter passing a test of a non-generic type is that type.
+                    None if positive => Some(self.tested_type(test).unwrap_or(m)),
+                    None => Some(m),
+                    Some(true) => (positive || is_variant).then_some(m),
+                    Some(false) => (!positive).then_some(m),
                 }),
         )
+    }
+
+    /// The static type every value passing `test` has, when there is one.
+    fn tested_type(&self, test: TypeTest) -> Option<Type> {
+        Some(match test {
+            TypeTest::Int => Type::Int,
+            TypeTest::Float => Type::Float,
+            TypeTest::Bool => Type::Bool,
+            TypeTest::Str => Type::Str,
+            TypeTest::Null => Type::Null,
+            TypeTest::Record(id) | TypeTest::Enum(id) | TypeTest::Variant(id, _)
+                if self.decls.get(id as usize)?.type_params.is_empty() =>
+            {
+                Type::Named(id, Vec::new())
+            }
+            _ => return None,
+        })
     }
 
     /// Facts (narrowed bindings) established by `cond` when true and when false.
     pub(super) fn facts(&mut self, cond: &ast::Expr) -> (Vec<Binding>, Vec<Binding>) {
         match &cond.kind {
             ast::ExprKind::Is(inner, tn) => {
-                let ast::ExprKind::Ident(name) = &inner.kind else {
+                let Some(name) = bound_name(inner) else {
                     return (vec![], vec![]);
                 };
                 let Some(b) = self.narrowable(name) else {
@@ -153,9 +172,12 @@ impl<'a> Checker<'a> {
             }
             ast::ExprKind::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), l, r) => {
                 let name = match (&l.kind, &r.kind) {
-                    (ast::ExprKind::Ident(n), ast::ExprKind::Null)
-                    | (ast::ExprKind::Null, ast::ExprKind::Ident(n)) => n,
-                    _ => return (vec![], vec![]),
+                    (_, ast::ExprKind::Null) => bound_name(l),
+                    (ast::ExprKind::Null, _) => bound_name(r),
+                    _ => None,
+                };
+                let Some(name) = name else {
+                    return (vec![], vec![]);
                 };
                 let Some(b) = self.narrowable(name) else {
                     return (vec![], vec![]);
@@ -208,6 +230,15 @@ impl<'a> Checker<'a> {
         } else {
             Some(b)
         }
+    }
+}
+
+/// The name of a local read (`x` or `self`), the subject of narrowing.
+fn bound_name(e: &ast::Expr) -> Option<&str> {
+    match &e.kind {
+        ast::ExprKind::Ident(n) => Some(n),
+        ast::ExprKind::SelfValue => Some("self"),
+        _ => None,
     }
 }
 

@@ -21,6 +21,7 @@ impl<'a> Checker<'a> {
     ) -> (hir::Pattern, Vec<Binding>) {
         let mut binds = Vec::new();
         let hp = self.pattern(p, ty, &mut binds, mutable);
+        self.check_duplicate_bindings(&binds, p.span);
         if !is_irrefutable(&hp) && !has_err(ty) {
             self.error(p.span, "pattern must be irrefutable here");
         }
@@ -314,6 +315,19 @@ impl<'a> Checker<'a> {
                         subs.push(self.pattern(a, ty, &mut other, mutable));
                         self.or_reuse.pop();
                         for b in &first {
+                            if let Some(o) = other.iter().find(|o| o.name == b.name)
+                                && o.ty != b.ty
+                                && !is_err(&o.ty)
+                                && !is_err(&b.ty)
+                            {
+                                let msg = format!(
+                                    "'{}' has type {} here but {} in the first alternative",
+                                    b.name,
+                                    self.show(&o.ty),
+                                    self.show(&b.ty)
+                                );
+                                self.error(a.span, msg);
+                            }
                             if !other.iter().any(|o| o.name == b.name) {
                                 self.error(
                                     a.span,
@@ -325,6 +339,18 @@ impl<'a> Checker<'a> {
                 }
                 binds.extend(first);
                 out(P::Or(subs))
+            }
+        }
+    }
+
+    /// A name may be bound once per pattern (or-alternatives aside).
+    fn check_duplicate_bindings(&mut self, binds: &[Binding], span: Span) {
+        for (i, b) in binds.iter().enumerate() {
+            if binds[..i].iter().any(|o| o.name == b.name) {
+                self.error(
+                    span,
+                    format!("'{}' is bound more than once in the pattern", b.name),
+                );
             }
         }
     }
@@ -413,7 +439,7 @@ impl<'a> Checker<'a> {
             Type::Named(i, a) if *i == id => Some(a.clone()),
             _ => None,
         });
-        if found.is_none() && !is_err(ty) && *ty != Type::Never && !matches!(ty, Type::Param(..)) {
+        if found.is_none() && !is_err(ty) && *ty != Type::Never {
             let e = Type::Named(
                 id,
                 vec![Type::Never; self.decls[id as usize].type_params.len()],
@@ -446,6 +472,7 @@ impl<'a> Checker<'a> {
         for arm in arms {
             let mut binds = Vec::new();
             let pat = self.pattern(&arm.pattern, &s.ty, &mut binds, false);
+            self.check_duplicate_bindings(&binds, arm.pattern.span);
             self.push_bindings(binds);
             let guard = arm.guard.as_ref().map(|g| {
                 let c = self.cond(g);

@@ -8,7 +8,6 @@ use super::{Checker, FuncSig};
 use crate::ast::{self, Span};
 use crate::hir::{self, ExprKind as K, FuncId, PlaceElem};
 use crate::types::Type;
-use lumen_core::value::TypeId;
 
 impl<'a> Checker<'a> {
     /// A body in its own scope; its type is its tail value's.
@@ -494,7 +493,6 @@ impl<'a> Checker<'a> {
         fid: FuncId,
         sig: &FuncSig,
         decl: &'a ast::CellDecl,
-        owner: Option<TypeId>,
     ) -> hir::Func {
         let mut ctx = FnCtx::new(fid, false, sig.ret.clone());
         let mut params = Vec::new();
@@ -514,7 +512,6 @@ impl<'a> Checker<'a> {
             .ctxs
             .pop()
             .unwrap_or_else(|| FnCtx::new(fid, false, None));
-        let _ = owner;
         hir::Func {
             name: sig.name.clone(),
             kind: sig.kind,

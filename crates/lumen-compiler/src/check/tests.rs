@@ -288,7 +288,7 @@ fn records_fields() {
         [
             "6:11: missing field 'x'",
             "7:19: unknown field 'z'",
-            "9:16: record 'P' has no field 'w'"
+            "9:16: unknown field 'w'"
         ]
     );
 }
@@ -668,5 +668,91 @@ fn main_may_not_take_parameters() {
     assert_eq!(
         e,
         ["1:6: cell 'main' cannot take parameters or type parameters"]
+    );
+}
+
+#[test]
+fn map_keys_are_int_or_string() {
+    let e = errors(&main_body("  let a = {1.5: 1}\n  let b = {1: 1, \"x\": 2}"));
+    assert_eq!(
+        e,
+        [
+            "2:12: map keys must be Int or String, found Float",
+            "3:11: map keys must be Int or String, found Int | String"
+        ]
+    );
+}
+
+#[test]
+fn defaults_are_constants() {
+    ok(
+        "record P\n  x: Int\n  y: Int = 2\nend\ncell f(p: P = P(x: 1), n: Int = LIMIT) -> Int\n  p.x + p.y + n\nend\nconst LIMIT = 10\ncell main()\n  print(f())\nend\n",
+    );
+    let e = errors(
+        "cell g() -> Int\n  1\nend\ncell f(n: Int = g()) -> Int\n  n\nend\ncell main()\nend\n",
+    );
+    assert_eq!(e, ["4:17: not a constant expression"]);
+}
+
+#[test]
+fn generic_cell_as_argument_of_generic_call() {
+    let src = "cell identity[T](x: T) -> T\n  x\nend\ncell twice[T](f: fn(T) -> T, x: T) -> T\n  f(f(x))\nend\ncell map_all[A, B](xs: list[A], f: fn(A) -> B) -> list[B]\n  [f(x) for x in xs]\nend\ncell main()\n  print(twice(identity, 3) + 1, map_all([\"a\"], identity)[0].upper())\nend\n";
+    ok(src);
+}
+
+#[test]
+fn pattern_binding_rules() {
+    let src = "cell f(t: tuple[Int, Int], v: Int | String) -> Int\n  let (a, a) = t\n  match v\n    n: Int | n: String -> 1\n  end\nend\ncell main()\nend\n";
+    assert_eq!(
+        errors(src),
+        [
+            "2:7: 'a' is bound more than once in the pattern",
+            "4:14: 'n' has type String here but Int in the first alternative"
+        ]
+    );
+}
+
+#[test]
+fn duplicate_parameters() {
+    let src = "cell f[T, T](a: Int, a: Int) -> Int\n  0\nend\ncell main()\n  let g = fn(x: Int, x: Int) => x\nend\n";
+    assert_eq!(
+        errors(src),
+        [
+            "1:11: duplicate definition of 'T'",
+            "1:22: duplicate definition of 'a'",
+            "5:22: duplicate definition of 'x'"
+        ]
+    );
+}
+
+#[test]
+fn type_parameters_narrow_by_concrete_tests() {
+    ok(
+        "cell f[T](x: T) -> Int\n  if x is Int then x + 1 else 0\nend\ncell g[T](x: T) -> Int\n  match x\n    n: Int -> n\n    _ -> 0\n  end\nend\ncell main()\nend\n",
+    );
+    let e = errors(
+        "enum O\n  S(Int)\n  N\nend\ncell f[T](x: T) -> Int\n  match x\n    S(v) -> v\n    _ -> 0\n  end\nend\ncell main()\nend\n",
+    );
+    assert_eq!(e, ["7:5: type mismatch: expected T, found O"]);
+}
+
+#[test]
+fn rendered_diagnostics_are_in_source_order() {
+    let src = "cell main()\n  let a: Int = true\n  let b = undefined_name\n  print(a, b)\nend\n";
+    let ast = crate::parse(src).expect("parses");
+    let diags = super::check(&ast).expect_err("fails");
+    let out = crate::CompileError::new(diags).render("m.lm", src);
+    assert_eq!(
+        out,
+        [
+            "m.lm:2:16: error: type mismatch: expected Int, found Bool",
+            "      let a: Int = true",
+            "                   ^",
+            "m.lm:3:11: error: undefined name 'undefined_name'",
+            "      let b = undefined_name",
+            "              ^",
+            "",
+        ]
+        .join("\n")
     );
 }

@@ -27,6 +27,7 @@ pub(super) fn has_never(t: &Type) -> bool {
     any_part(t, &|x| matches!(x, Type::Never))
 }
 
+/// True when `f` holds for `t` or a type inside it.
 fn any_part(t: &Type, f: &dyn Fn(&Type) -> bool) -> bool {
     if f(t) {
         return true;

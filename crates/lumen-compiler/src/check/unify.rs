@@ -98,6 +98,11 @@ impl Bounds {
         }
     }
 
+    /// True when type parameter `i` received some type.
+    pub fn is_bound(&self, i: u32) -> bool {
+        self.0.get(i as usize).is_some_and(|b| !b.is_empty())
+    }
+
     /// The inferred type arguments.
     pub fn solve(&self) -> Vec<Type> {
         self.0.iter().map(|b| join_all(b.iter())).collect()
@@ -116,6 +121,34 @@ pub(super) fn has_param(t: &Type) -> bool {
     }
 }
 
+/// The type parameters `t` mentions.
+pub(super) fn params_of(t: &Type) -> Vec<u32> {
+    let mut out = Vec::new();
+    collect_params(t, &mut out);
+    out
+}
+
+/// Appends the type parameters `t` mentions.
+fn collect_params(t: &Type, out: &mut Vec<u32>) {
+    match t {
+        Type::Param(i, _) if !is_err(t) => out.push(*i),
+        Type::List(a) => collect_params(a, out),
+        Type::Map(a, b) | Type::Result(a, b) => {
+            collect_params(a, out);
+            collect_params(b, out);
+        }
+        Type::Tuple(xs) | Type::Named(_, xs) | Type::Union(xs) => {
+            xs.iter().for_each(|x| collect_params(x, out))
+        }
+        Type::Fn(ps, r) => {
+            ps.iter().for_each(|x| collect_params(x, out));
+            collect_params(r, out);
+        }
+        _ => {}
+    }
+}
+
+/// True when both types are built by the same constructor (and arity).
 fn same_ctor(p: &Type, a: &Type) -> bool {
     match (p, a) {
         (Type::List(_), Type::List(_))

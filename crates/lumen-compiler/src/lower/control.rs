@@ -49,7 +49,7 @@ impl FnLower<'_> {
             }
             ExprKind::Binary(op, a, b) if int_cmp(*op, a, b).is_some() => {
                 let op = int_cmp(*op, a, b).unwrap_or(CmpOp::Eq);
-                let ra = self.operand(a, has_assign(b));
+                let ra = self.operand(a, || has_assign(b));
                 let rb = self.expr(b);
                 let op = if when { op } else { op.negated_total() };
                 self.at(cond.span);
@@ -318,7 +318,7 @@ impl FnLower<'_> {
         let guards_assign = arms
             .iter()
             .any(|a| a.guard.as_ref().is_some_and(has_assign));
-        let v = self.operand(scrutinee, guards_assign);
+        let v = self.operand(scrutinee, || guards_assign);
         let mut ends = vec![];
         let mut may_fail = true;
         for (k, arm) in arms.iter().enumerate() {

@@ -11,21 +11,39 @@ impl FnLower<'_> {
     /// A register holding the value of `e`. For a local read this is the local's own
     /// register, so callers only read it.
     pub(super) fn expr(&mut self, e: &Expr) -> Reg {
-        if let ExprKind::Local(l) = e.kind {
-            let r = self.local(l);
-            if self.regs[r as usize] == self.reg_ty(&e.ty) {
-                return r;
+        match e.kind {
+            ExprKind::Local(l) => {
+                let r = self.local(l);
+                if self.regs[r as usize] == self.reg_ty(&e.ty) {
+                    return r;
+                }
             }
+            ExprKind::Int(v) if e.ty == Type::Int => return self.const_int(v),
+            ExprKind::Float(v) if e.ty == Type::Float => return self.const_float(v),
+            ExprKind::Str(ref text) if e.ty == Type::Str => {
+                let idx = self.pool.string(text);
+                return self.const_pooled(idx);
+            }
+            ExprKind::Const(id) if matches!(e.ty, Type::Int | Type::Float | Type::Str) => {
+                match self.prog.consts.get(id as usize) {
+                    Some(Value::Int(v)) => return self.const_int(*v),
+                    Some(Value::Float(v)) => return self.const_float(*v),
+                    Some(Value::Str(_)) => return self.const_pooled(id),
+                    _ => {}
+                }
+            }
+            _ => {}
         }
         let t = self.fresh_of(&e.ty);
         self.expr_exact(e, t);
         t
     }
 
-    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns` (an
+    /// Like [`FnLower::expr`], but copies a local's value when `later_assigns()` (an
     /// operand evaluated afterwards may assign the local, and this read comes first).
-    pub(super) fn operand(&mut self, e: &Expr, later_assigns: bool) -> Reg {
-        if later_assigns && matches!(e.kind, ExprKind::Local(_)) {
+    /// The test is only run for local reads, keeping deep expressions linear.
+    pub(super) fn operand(&mut self, e: &Expr, later_assigns: impl FnOnce() -> bool) -> Reg {
+        if matches!(e.kind, ExprKind::Local(_)) && later_assigns() {
             let t = self.fresh_of(&e.ty);
             self.expr_exact(e, t);
             return t;
@@ -36,8 +54,14 @@ impl FnLower<'_> {
     /// Evaluates `e` into `dst`, converting (by a copy) when `dst` has another register type.
     pub(super) fn expr_to(&mut self, e: &Expr, dst: Reg) {
         let ty = self.reg_ty(&e.ty);
-        if ty == self.regs[dst as usize] || e.ty == Type::Never {
+        let dst_ty = self.regs[dst as usize];
+        // Any result may be written to a `Dyn` register directly (it is boxed there).
+        if ty == dst_ty || dst_ty == RegTy::Dyn || e.ty == Type::Never {
             self.expr_exact(e, dst);
+        } else if dst_ty == RegTy::Null {
+            // A `Null` destination discards the value (a `-> Null` cell's tail, §3.1).
+            self.stmt(e);
+            self.emit_at(e.span, Instr::LoadNull { dst });
         } else {
             let t = self.fresh(ty);
             self.expr_exact(e, t);
@@ -46,7 +70,7 @@ impl FnLower<'_> {
         }
     }
 
-    /// Evaluates `e` into `dst`, whose register type is `e`'s.
+    /// Evaluates `e` into `dst`, whose register type is `e`'s or `Dyn`.
     fn expr_exact(&mut self, e: &Expr, dst: Reg) {
         use ExprKind as K;
         let span = e.span;
@@ -96,6 +120,13 @@ impl FnLower<'_> {
             K::FloatToInt(a) => {
                 let src = self.expr(a);
                 self.emit_at(span, Instr::FloatToInt { dst, src });
+            }
+            K::And(a, b) | K::Or(a, b) if self.regs[dst as usize] != RegTy::Bool => {
+                // The short circuit tests the register, so it must be a Bool one.
+                let t = self.fresh(RegTy::Bool);
+                self.expr_exact(e, t);
+                self.at(span);
+                self.copy(dst, t);
             }
             K::And(a, b) | K::Or(a, b) => {
                 self.expr_to(a, dst);
@@ -147,8 +178,9 @@ impl FnLower<'_> {
             } => self.if_(cond, then_branch, else_branch.as_deref(), Some(dst)),
             K::Block(es) => match es.split_last() {
                 Some((last, init)) => {
-                    for s in init {
-                        self.stmt(s);
+                    let takes = take_outs(es);
+                    for (k, s) in init.iter().enumerate() {
+                        self.block_stmt(s, takes[k]);
                     }
                     self.expr_to(last, dst);
                 }
@@ -189,6 +221,21 @@ impl FnLower<'_> {
                     },
                 );
             }
+            K::CallBuiltin {
+                builtin: Builtin::LenList,
+                args,
+            } if args.len() == 1 => {
+                // `len(xs)` reads the list in place: no operand copy, no builtin call.
+                let list = self.expr(&args[0]);
+                self.emit_at(span, Instr::ListLen { dst, list });
+            }
+            K::CallBuiltin {
+                builtin: Builtin::ToString,
+                args,
+            } if args.len() == 1 => {
+                let src = self.expr(&args[0]);
+                self.emit_at(span, Instr::ToStr { dst, src });
+            }
             K::CallBuiltin { builtin, args } => {
                 let base = self.run_typed(args);
                 self.emit_at(
@@ -202,7 +249,7 @@ impl FnLower<'_> {
                 );
             }
             K::CallValue { callee, args } => {
-                let c = self.operand(callee, args.iter().any(has_assign));
+                let c = self.operand(callee, || args.iter().any(has_assign));
                 let base = self.run_typed(args);
                 self.emit_at(
                     span,
@@ -260,7 +307,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::TupleNew { dst, args, argc });
             }
             K::Range { lo, hi, inclusive } => {
-                let lo = self.operand(lo, has_assign(hi));
+                let lo = self.operand(lo, || has_assign(hi));
                 let hi = self.expr(hi);
                 let inclusive = *inclusive;
                 self.emit_at(
@@ -304,7 +351,7 @@ impl FnLower<'_> {
                 self.emit_at(span, Instr::MakeErr { dst, src });
             }
             K::Index { kind, base, index } => {
-                let b = self.operand(base, has_assign(index));
+                let b = self.operand(base, || has_assign(index));
                 let i = self.expr(index);
                 let instr = match kind {
                     IndexKind::List => Instr::ListGet {
@@ -418,8 +465,9 @@ impl FnLower<'_> {
                 else_branch,
             } => self.if_(cond, then_branch, else_branch.as_deref(), None),
             K::Block(es) => {
-                for s in es {
-                    self.stmt(s);
+                let takes = take_outs(es);
+                for (s, take) in es.iter().zip(takes) {
+                    self.block_stmt(s, take);
                 }
             }
             K::Match { scrutinee, arms } => self.match_(scrutinee, arms, None, span),
@@ -427,6 +475,33 @@ impl FnLower<'_> {
                 self.expr(e);
             }
         }
+    }
+
+    /// A statement of a block; `take` marks a `let mut p = xs[i]` whose element is put
+    /// back by a later `xs[i] = p` (see [`take_outs`]).
+    fn block_stmt(&mut self, s: &Expr, take: bool) {
+        if take
+            && let ExprKind::Let { pattern, value } = &s.kind
+            && let PatternKind::Bind(p) = pattern.kind
+            && let ExprKind::Index { base, index, .. } = &value.kind
+            && let (ExprKind::Local(xs), ExprKind::Local(i)) = (&base.kind, &index.kind)
+            && self.regs[self.local(*xs) as usize] == RegTy::List
+            && self.regs[self.local(*i) as usize] == RegTy::Int
+        {
+            // Take the element out (its slot holds null until the store puts it back), so
+            // `p` holds the only reference and updating its fields copies nothing
+            // (clarification 18).
+            let (list, idx, dst) = (self.local(*xs), self.local(*i), self.local(p));
+            self.emit_at(value.span, Instr::ListGet { dst, list, idx });
+            let null = self.null_reg();
+            self.emit(Instr::ListSet {
+                list,
+                idx,
+                src: null,
+            });
+            return;
+        }
+        self.stmt(s);
     }
 
     /// Emits `i` at position `pos`.
@@ -515,7 +590,7 @@ impl FnLower<'_> {
                 },
             );
         }
-        let ra = self.operand(a, has_assign(b));
+        let ra = self.operand(a, || has_assign(b));
         let rb = self.expr(b);
         let (a, b) = (ra, rb);
         let i = match op {
@@ -605,10 +680,12 @@ impl FnLower<'_> {
             let key = match elem {
                 PlaceElem::Field(_) => None,
                 PlaceElem::ListIndex(e) | PlaceElem::MapIndex(e) => {
-                    let later = place.path[i + 1..].iter().any(|el| match el {
-                        PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
-                        PlaceElem::Field(_) => false,
-                    }) || has_assign(value);
+                    let later = || {
+                        place.path[i + 1..].iter().any(|el| match el {
+                            PlaceElem::ListIndex(x) | PlaceElem::MapIndex(x) => has_assign(x),
+                            PlaceElem::Field(_) => false,
+                        }) || has_assign(value)
+                    };
                     Some(self.operand(e, later))
                 }
             };
@@ -704,5 +781,61 @@ fn cmp_of(op: BinOp) -> CmpOp {
         BinOp::IntGe | BinOp::FloatGe | BinOp::StrGe => CmpOp::Ge,
         BinOp::Eq => CmpOp::Eq,
         _ => CmpOp::Ne,
+    }
+}
+
+/// For each statement of a block: true for a `let mut p = xs[i]` (locals `xs`, `i`)
+/// followed later in the same block by `xs[i] = p`, with nothing in between that mentions
+/// `xs`, assigns `i` or leaves the block early (`break`, `continue`, `return`). The
+/// element may then be taken out of the list meanwhile, as nobody can observe its slot.
+fn take_outs(es: &[Expr]) -> Vec<bool> {
+    let mut out = vec![false; es.len()];
+    for (j, s) in es.iter().enumerate() {
+        let ExprKind::Let { pattern, value } = &s.kind else {
+            continue;
+        };
+        let PatternKind::Bind(p) = pattern.kind else {
+            continue;
+        };
+        let ExprKind::Index {
+            kind: IndexKind::List,
+            base,
+            index,
+        } = &value.kind
+        else {
+            continue;
+        };
+        let (&ExprKind::Local(xs), &ExprKind::Local(i)) = (&base.kind, &index.kind) else {
+            continue;
+        };
+        for later in &es[j + 1..] {
+            if is_store_back(later, xs, i, p) {
+                out[j] = true;
+                break;
+            }
+            let interferes = super::any_sub(later, &mut |x| match &x.kind {
+                ExprKind::Local(l) => *l == xs,
+                ExprKind::Assign { place, .. } => place.root == xs || place.root == i,
+                ExprKind::Break(_) | ExprKind::Continue(_) | ExprKind::Return(_) => true,
+                _ => false,
+            });
+            if interferes {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// `xs[i] = p` exactly.
+fn is_store_back(e: &Expr, xs: LocalId, i: LocalId, p: LocalId) -> bool {
+    match &e.kind {
+        ExprKind::Assign { place, value } => {
+            place.root == xs
+                && matches!(value.kind, ExprKind::Local(v) if v == p)
+                && matches!(place.path.as_slice(), [PlaceElem::ListIndex(x)]
+                    if matches!(x.kind, ExprKind::Local(v) if v == i))
+        }
+        _ => false,
     }
 }

@@ -6,14 +6,15 @@
 //! lowered either to "some register holding the value" ([`FnLower::expr`], which may hand
 //! back a local's register to read) or into a given destination ([`FnLower::expr_to`]).
 //! After a cell is built, [`moves::insert_moves`] turns copies out of dead registers into
-//! moves (move on last use, docs/design.md).
+//! moves (move on last use, docs/design.md) and [`compact`] drops unused registers.
 //!
 //! Submodules: [`expr`] (values, calls, assignment), [`control`] (conditions, loops,
 //! `match`), [`pattern`] (pattern tests and bindings), [`moves`] (the liveness pass).
 
+mod compact;
 mod control;
 mod expr;
-pub mod moves;
+mod moves;
 mod pattern;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ pub fn lower(program: &hir::Program) -> LirModule {
     for func in &program.funcs {
         let mut cell = FnLower::new(program, &types, func, &mut pool).finish();
         moves::insert_moves(&mut cell, &types);
+        compact::compact_registers(&mut cell, &types);
         cells.push(cell);
     }
     let main = (program.main as usize) < cells.len();
@@ -128,6 +130,11 @@ struct FnLower<'a> {
     last_label: usize,
     /// Position given to instructions emitted now.
     cur: Pos,
+    /// Registers loaded once at entry with Int/Float/String constants used as operands
+    /// (keyed by the value's bits or pool index), so loops do not reload them.
+    const_regs: HashMap<(RegTy, u64), Reg>,
+    /// The loads of those registers, placed before the body by [`FnLower::finish`].
+    prologue: Vec<Instr>,
 }
 
 impl<'a> FnLower<'a> {
@@ -149,6 +156,8 @@ impl<'a> FnLower<'a> {
             loops: Vec::new(),
             last_label: usize::MAX,
             cur: func.span,
+            const_regs: HashMap::new(),
+            prologue: Vec::new(),
         };
         // Calling convention: parameters, then captures, then every other local.
         let ordered: Vec<LocalId> = func
@@ -181,7 +190,19 @@ impl<'a> FnLower<'a> {
         let ret = self.fresh(ret_ty);
         self.expr_to(body, ret);
         self.at(self.func.span);
-        self.emit(Instr::Return { src: ret });
+        // `…; x` at the end: return the local's register itself rather than a copy.
+        let n = self.code.len();
+        match self.code.last() {
+            Some(&Instr::Copy { dst, src })
+                if dst == ret && self.last_label != n && self.regs[src as usize] == ret_ty =>
+            {
+                self.code[n - 1] = Instr::Return { src };
+            }
+            _ => {
+                self.emit(Instr::Return { src: ret });
+            }
+        }
+        self.place_prologue();
         Cell {
             name: self.func.name.clone(),
             kind: match self.func.kind {
@@ -196,6 +217,58 @@ impl<'a> FnLower<'a> {
             code: self.code,
             pos: self.pos,
         }
+    }
+
+    /// Puts the constant loads in front of the code, shifting every jump target.
+    fn place_prologue(&mut self) {
+        let k = self.prologue.len();
+        if k == 0 {
+            return;
+        }
+        for ins in &mut self.code {
+            if let Some(t) = ins.jump_target_mut() {
+                *t += k as u32;
+            }
+        }
+        let mut code = std::mem::take(&mut self.prologue);
+        code.append(&mut self.code);
+        self.code = code;
+        let mut pos = vec![self.func.span; k];
+        pos.append(&mut self.pos);
+        self.pos = pos;
+    }
+
+    /// A register holding the Int `v` for the whole call (read only).
+    fn const_int(&mut self, v: i64) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Int, v as u64)) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Int);
+        self.prologue.push(Instr::LoadInt { dst: r, value: v });
+        self.const_regs.insert((RegTy::Int, v as u64), r);
+        r
+    }
+
+    /// A register holding the Float `v` for the whole call (read only).
+    fn const_float(&mut self, v: f64) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Float, v.to_bits())) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Float);
+        self.prologue.push(Instr::LoadFloat { dst: r, value: v });
+        self.const_regs.insert((RegTy::Float, v.to_bits()), r);
+        r
+    }
+
+    /// A register holding pool constant `idx` (a String) for the whole call (read only).
+    fn const_pooled(&mut self, idx: u32) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(RegTy::Str, idx as u64)) {
+            return r;
+        }
+        let r = self.fresh(RegTy::Str);
+        self.prologue.push(Instr::LoadConst { dst: r, idx });
+        self.const_regs.insert((RegTy::Str, idx as u64), r);
+        r
     }
 
     // ---- types and registers
@@ -221,8 +294,12 @@ impl<'a> FnLower<'a> {
         self.fresh(r)
     }
 
-    /// `n` consecutive fresh registers of the given types; returns the first.
+    /// `n` consecutive fresh registers of the given types; returns the first (0 for an
+    /// empty run, which names no register).
     fn fresh_run(&mut self, tys: &[RegTy]) -> Reg {
+        if tys.is_empty() {
+            return 0;
+        }
         let first = self.regs.len() as Reg;
         self.regs.extend_from_slice(tys);
         first
@@ -283,21 +360,27 @@ impl<'a> FnLower<'a> {
 
     /// Stores the value just computed into `t` (a fresh temporary) into `dst` instead:
     /// rewrites the last instruction to write `dst` directly when that is equivalent
-    /// (nothing jumps past it, it does not read `t`, same register type), else copies.
+    /// (nothing jumps past it, it does not read `t`, same register type or a `Dyn`
+    /// destination), else copies.
     fn redirect(&mut self, t: Reg, dst: Reg) {
         if t == dst {
             return;
         }
         let n = self.code.len();
-        if n > 0 && self.last_label != n && self.regs[t as usize] == self.regs[dst as usize] {
+        let dst_ty = self.regs[dst as usize];
+        if n > 0
+            && self.last_label != n
+            && (self.regs[t as usize] == dst_ty || dst_ty == RegTy::Dyn)
+        {
             let last = &self.code[n - 1];
             let mut reads_t = false;
             last.for_each_use(self.types, |r| reads_t |= r == t);
-            if !reads_t && last.def() == Some(t) {
-                if let Some(d) = self.code[n - 1].dst_mut() {
-                    *d = dst;
-                    return;
-                }
+            if !reads_t
+                && last.def() == Some(t)
+                && let Some(d) = self.code[n - 1].dst_mut()
+            {
+                *d = dst;
+                return;
             }
         }
         self.copy(dst, t);
@@ -318,9 +401,25 @@ impl<'a> FnLower<'a> {
 /// True when evaluating `e` may assign a local (so a local read before it must be copied
 /// to keep left-to-right evaluation order).
 fn has_assign(e: &Expr) -> bool {
+    any_sub(e, &mut |x| matches!(x.kind, hir::ExprKind::Assign { .. }))
+}
+
+/// True when `pred` holds for `e` or any expression inside it (place index expressions
+/// and guards included).
+fn any_sub(e: &Expr, pred: &mut impl FnMut(&Expr) -> bool) -> bool {
     use hir::ExprKind as K;
+    if pred(e) {
+        return true;
+    }
+    let mut any = |xs: &mut dyn Iterator<Item = &Expr>| {
+        for x in xs {
+            if any_sub(x, pred) {
+                return true;
+            }
+        }
+        false
+    };
     match &e.kind {
-        K::Assign { .. } => true,
         K::Int(_)
         | K::Float(_)
         | K::Bool(_)
@@ -342,7 +441,9 @@ fn has_assign(e: &Expr) -> bool {
         | K::Ok(a)
         | K::Err(a)
         | K::Field { base: a, .. }
-        | K::TupleGet { base: a, .. } => has_assign(a),
+        | K::TupleGet { base: a, .. }
+        | K::Let { value: a, .. }
+        | K::Loop { body: a, .. } => any(&mut std::iter::once(&**a)),
         K::Binary(_, a, b)
         | K::And(a, b)
         | K::Or(a, b)
@@ -353,16 +454,14 @@ fn has_assign(e: &Expr) -> bool {
         }
         | K::While {
             cond: a, body: b, ..
-        } => has_assign(a) || has_assign(b),
+        } => any(&mut [&**a, &**b].into_iter()),
         K::If {
             cond,
             then_branch,
             else_branch,
-        } => {
-            has_assign(cond)
-                || has_assign(then_branch)
-                || else_branch.as_deref().is_some_and(has_assign)
-        }
+        } => any(&mut [&**cond, &**then_branch]
+            .into_iter()
+            .chain(else_branch.as_deref())),
         K::Block(es)
         | K::Call { args: es, .. }
         | K::CallBuiltin { args: es, .. }
@@ -371,31 +470,33 @@ fn has_assign(e: &Expr) -> bool {
         | K::Tuple(es)
         | K::Record { fields: es, .. }
         | K::Variant { payload: es, .. }
-        | K::Interp(es) => es.iter().any(has_assign),
-        K::CallValue { callee, args } => has_assign(callee) || args.iter().any(has_assign),
-        K::Map(kvs) => kvs.iter().any(|(k, v)| has_assign(k) || has_assign(v)),
-        K::Let { value, .. } => has_assign(value),
-        K::Loop { body, .. } => has_assign(body),
+        | K::Interp(es) => any(&mut es.iter()),
+        K::CallValue { callee, args } => any(&mut std::iter::once(&**callee).chain(args)),
+        K::Map(kvs) => any(&mut kvs.iter().flat_map(|(k, v)| [k, v])),
+        K::Assign { place, value } => any(&mut place
+            .path
+            .iter()
+            .filter_map(|el| match el {
+                hir::PlaceElem::ListIndex(x) | hir::PlaceElem::MapIndex(x) => Some(x),
+                hir::PlaceElem::Field(_) => None,
+            })
+            .chain(std::iter::once(&**value))),
         K::For {
             source,
             filter,
             body,
             ..
         } => {
-            let src = match source {
-                hir::ForSource::Range { lo, hi, .. } => has_assign(lo) || has_assign(hi),
+            let src: Vec<&Expr> = match source {
+                hir::ForSource::Range { lo, hi, .. } => vec![lo, hi],
                 hir::ForSource::List(e) | hir::ForSource::Str(e) | hir::ForSource::Map(e) => {
-                    has_assign(e)
+                    vec![e]
                 }
             };
-            src || filter.as_deref().is_some_and(has_assign) || has_assign(body)
+            any(&mut src.into_iter().chain(filter.as_deref()).chain([&**body]))
         }
-        K::Match { scrutinee, arms } => {
-            has_assign(scrutinee)
-                || arms
-                    .iter()
-                    .any(|a| a.guard.as_ref().is_some_and(has_assign) || has_assign(&a.body))
-        }
+        K::Match { scrutinee, arms } => any(&mut std::iter::once(&**scrutinee)
+            .chain(arms.iter().flat_map(|a| a.guard.iter().chain([&a.body])))),
     }
 }
 

@@ -28,22 +28,14 @@ impl FnLower<'_> {
                     self.copy(t, v);
                     t
                 };
-                let lo_r = self.fresh(RegTy::Int);
-                self.emit(Instr::LoadInt {
-                    dst: lo_r,
-                    value: *lo,
-                });
+                let lo_r = self.const_int(*lo);
                 fails.push(self.emit(Instr::JumpIfIntCmp {
                     op: CmpOp::Lt,
                     a: iv,
                     b: lo_r,
                     target: 0,
                 }));
-                let hi_r = self.fresh(RegTy::Int);
-                self.emit(Instr::LoadInt {
-                    dst: hi_r,
-                    value: *hi,
-                });
+                let hi_r = self.const_int(*hi);
                 let op = if *inclusive { CmpOp::Gt } else { CmpOp::Ge };
                 fails.push(self.emit(Instr::JumpIfIntCmp {
                     op,
@@ -102,12 +94,8 @@ impl FnLower<'_> {
                 }
                 let len = self.fresh(RegTy::Int);
                 self.emit(Instr::ListLen { dst: len, list: v });
-                let want = self.fresh(RegTy::Int);
                 let count = items.len() as i64;
-                self.emit(Instr::LoadInt {
-                    dst: want,
-                    value: count,
-                });
+                let want = self.const_int(count);
                 let op = if rest.is_some() { CmpOp::Lt } else { CmpOp::Ne };
                 fails.push(self.emit(Instr::JumpIfIntCmp {
                     op,
@@ -119,12 +107,7 @@ impl FnLower<'_> {
                     if matches!(sub.kind, PatternKind::Wildcard) {
                         continue;
                     }
-                    self.at(sub.span);
-                    let idx = self.fresh(RegTy::Int);
-                    self.emit(Instr::LoadInt {
-                        dst: idx,
-                        value: i as i64,
-                    });
+                    let idx = self.const_int(i as i64);
                     self.sub_pattern(sub, fails, |dst| Instr::ListGet { dst, list: v, idx });
                 }
                 if let Some(Some(l)) = rest {
@@ -212,8 +195,7 @@ impl FnLower<'_> {
         match val {
             Value::Null => self.type_test(v, TypeTest::Null, fails),
             Value::Int(c) if ty == RegTy::Int => {
-                let k = self.fresh(RegTy::Int);
-                self.emit(Instr::LoadInt { dst: k, value: *c });
+                let k = self.const_int(*c);
                 fails.push(self.emit(Instr::JumpIfIntCmp {
                     op: CmpOp::Ne,
                     a: v,
@@ -228,6 +210,18 @@ impl FnLower<'_> {
                     Instr::JumpIf { cond: v, target: 0 }
                 };
                 fails.push(self.emit(i));
+            }
+            Value::Str(text) if ty == RegTy::Str => {
+                let idx = self.pool.string(text.as_str());
+                let k = self.const_pooled(idx);
+                let t = self.fresh(RegTy::Bool);
+                self.emit(Instr::StrCmp {
+                    op: CmpOp::Eq,
+                    dst: t,
+                    a: v,
+                    b: k,
+                });
+                fails.push(self.emit(Instr::JumpIfNot { cond: t, target: 0 }));
             }
             _ => {
                 let kty = match val {
