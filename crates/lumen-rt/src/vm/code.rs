@@ -304,6 +304,15 @@ pub(super) enum Op {
         k: f32,
         target: u32,
     },
+    /// `t = list[idx]; t2 = t op e; list[idx] = t2` (`xs[i] op= e` on a Float list).
+    FloatUpdate {
+        op: FloatBin,
+        list: Reg,
+        idx: Reg,
+        e: Reg,
+        t: Reg,
+        t2: Reg,
+    },
     /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
     /// without the general builtin call sequence.
     Math1 {
@@ -489,8 +498,13 @@ pub(crate) fn translate(cell: &Cell) -> Code {
             }
             Group::Triple => {
                 if let Some(op) = fuse3(&code[i], &code[i + 1], &code[i + 2]) {
+                    // The instruction that can fail: the compare, or the list read.
+                    let failing = match op {
+                        Op::FloatUpdate { .. } => i,
+                        _ => i + 1,
+                    };
                     out.ops.push(retarget(op, map));
-                    out.lir.push(i as u32 + 1);
+                    out.lir.push(failing as u32);
                 }
                 i += 3;
             }
@@ -536,6 +550,9 @@ enum Group {
 
 /// `LoadFloat t, k` + `FloatCmp op, c, a, t` + `JumpIf`/`JumpIfNot c` (targets still LIR).
 fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    if let Some(op) = float_update(first, second, third) {
+        return Some(op);
+    }
     let (&Instr::LoadFloat { dst: t, value: k }, &Instr::FloatCmp { op, dst: c, a, b }) =
         (first, second)
     else {
@@ -562,6 +579,42 @@ fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
         t,
         k,
         target,
+    })
+}
+
+/// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.
+fn float_update(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    let &Instr::ListGet { dst: t, list, idx } = first else {
+        return None;
+    };
+    let (op, t2, a, e) = match *second {
+        Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+        Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+        Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+        Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+        _ => return None,
+    };
+    let Instr::ListSet {
+        list: l2,
+        idx: i2,
+        src,
+    } = *third
+    else {
+        return None;
+    };
+    // Every register distinct, so reading and writing in the fused order is the same.
+    let regs = [list, idx, e, t, t2];
+    let distinct = regs
+        .iter()
+        .enumerate()
+        .all(|(n, r)| !regs[n + 1..].contains(r));
+    (a == t && src == t2 && l2 == list && i2 == idx && distinct).then_some(Op::FloatUpdate {
+        op,
+        list,
+        idx,
+        e,
+        t,
+        t2,
     })
 }
 

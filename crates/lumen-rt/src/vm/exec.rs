@@ -510,6 +510,36 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(c, Value::Bool(res));
                 branch!(res == when, target)
             }
+            Op::FloatUpdate {
+                op,
+                list,
+                idx,
+                e,
+                t,
+                t2,
+            } => {
+                let i = int!(idx);
+                let y = float!(e);
+                let slot = match unsafe { &mut *reg!(list) } {
+                    Value::List(l) => {
+                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                            fail!(RtError::IndexOutOfBounds)
+                        };
+                        // SAFETY: `i` was checked against the length, which `make_mut`
+                        // preserves.
+                        unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                    }
+                    other => fail!(bad_tag("list", other)),
+                };
+                let x = match unsafe { &*slot } {
+                    Value::Float(x) => *x,
+                    other => fail!(bad_tag("Float", other)),
+                };
+                let z = float_bin(op, x, y);
+                unsafe { put(slot, Value::Float(z)) };
+                set!(t, Value::Float(x));
+                set!(t2, Value::Float(z));
+            }
             Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
                 Ok(v) => set!(dst, v),
                 Err(e) => fail!(e),

@@ -997,3 +997,58 @@ fn builtin_arguments_are_released() {
     // Register 1 was released by the call, so the function returns null.
     assert_eq!(vm.call_cell(0, vec![]), Ok(Value::Null));
 }
+
+/// `xs[i] *= e` fused into one op: copy-on-write of a shared list, temporaries written.
+#[test]
+fn fused_float_update_keeps_value_semantics() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        9,
+        vec![
+            LoadFloat { dst: 7, value: 1.0 },
+            LoadFloat { dst: 8, value: 2.0 },
+            ListNew {
+                dst: 0,
+                args: 7,
+                argc: 2,
+            },
+            Copy { dst: 1, src: 0 },
+            LoadInt { dst: 2, value: 1 },
+            LoadFloat {
+                dst: 3,
+                value: 10.0,
+            },
+            ListGet {
+                dst: 4,
+                list: 0,
+                idx: 2,
+            },
+            FloatMul { dst: 5, a: 4, b: 3 },
+            ListSet {
+                list: 0,
+                idx: 2,
+                src: 5,
+            },
+            TupleNew {
+                dst: 6,
+                args: 0,
+                argc: 2,
+            },
+            Return { src: 6 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::FloatUpdate { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let fl = |xs: &[f64]| Value::list(xs.iter().map(|&x| Value::Float(x)).collect());
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::tuple(vec![fl(&[1.0, 20.0]), fl(&[1.0, 2.0])]))
+    );
+}
