@@ -2,16 +2,22 @@
 //!
 //! [`Op`] is a `#[repr(u8)]` enum so dispatch is a plain byte load and table jump. The
 //! translation specialises the hot LIR instructions (Int compare-and-branch per
-//! operator) and fuses common pairs into one op:
-//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K` (also
-//!   writes `t`, in case it is read again);
-//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branches;
-//! - `LoadFloat t, k` + a Float op with `t` as one operand → `Float*K`;
-//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch (also writes `c`).
+//! operator) and fuses common sequences into one op:
+//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K`;
+//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branch;
+//! - `LoadFloat t, k` + a Float op with `t` as one operand → [`Op::FloatK`];
+//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch;
+//! - `LoadFloat t, k` + `FloatCmp c, a, t` + `JumpIf(Not) c` → one branch;
+//! - `ListGet t, xs, i` + a Float op on `t` + `ListSet xs, i` → one in-place update;
+//! - `Copy t, x` + a one-argument math builtin on `t` → [`Op::Math1`] on `x`;
+//! - `IntAddImm i, i, k` + `JumpIfIntCmp Lt/Le i, hi` → one loop back edge;
+//! - `Jump` to a `Return` → that `Return`.
 //!
-//! A pair is fused only when no jump lands on its second instruction. Every other LIR
-//! instruction becomes [`Op::Lir`], executed by the out-of-line path. Each op remembers
-//! its LIR index, so stack traces keep the LIR positions.
+//! Fused ops still write every register the original sequence wrote (the constant's
+//! `t`, the compare's `c`), in case a later instruction reads it. A sequence is fused
+//! only when no jump lands inside it (the back edge instead keeps a copy of its compare
+//! for such jumps). Every other LIR instruction becomes [`Op::Lir`], executed out of
+//! line. Each op remembers its LIR index, so stack traces keep the LIR positions.
 
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
@@ -25,7 +31,8 @@ pub(super) enum FloatBin {
     Div,
 }
 
-/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are frame-relative, targets are op indices.
+/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are
+/// frame-relative; jump targets are op indices.
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 pub(super) enum Op {
