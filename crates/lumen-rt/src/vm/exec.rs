@@ -1,5 +1,5 @@
 //! The interpreter's hot loop: scalar arithmetic, jumps, calls and returns, list and
-//! field access. Everything else goes to [`slow`](super::slow::slow), out of line.
+//! field access. Everything else goes to [`super::slow::slow`], out of line.
 
 use super::code::{FloatBin, Op};
 use super::slow::slow;
