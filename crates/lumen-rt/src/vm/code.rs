@@ -401,6 +401,24 @@ pub(super) enum Op {
         index: u32,
     },
 
+    StrCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    RecordNew {
+        dst: Reg,
+        type_id: u32,
+        args: Reg,
+    },
+    VariantNew {
+        dst: Reg,
+        type_id: u32,
+        tag: u32,
+        args: Reg,
+    },
+
     /// Any other instruction: `cell.code[idx]`, run out of line.
     Lir {
         idx: u32,
@@ -935,6 +953,19 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
         I::FieldGet { dst, record, field } => Op::FieldGet { dst, record, field },
         I::FieldSet { record, field, src } => Op::FieldSet { record, field, src },
+        I::StrCmp { op, dst, a, b } => Op::StrCmp { op, dst, a, b },
+        I::RecordNew { dst, type_id, args } => Op::RecordNew { dst, type_id, args },
+        I::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => Op::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        },
         I::VariantTag { dst, src } => Op::VariantTag { dst, src },
         I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
         _ => Op::Lir { idx },

@@ -7,9 +7,9 @@ use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
 use crate::builtins;
 use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
-use lumen_core::lir::{CmpOp, LirModule};
+use lumen_core::lir::{CmpOp, LirModule, TypeDef};
 use lumen_core::ops;
-use lumen_core::value::Value;
+use lumen_core::value::{Record, Value, Variant};
 use std::ptr;
 use std::rc::Rc;
 
@@ -94,6 +94,17 @@ fn float_bin(op: FloatBin, x: f64, y: f64) -> f64 {
 
 #[inline(always)]
 fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
     match op {
         CmpOp::Eq => x == y,
         CmpOp::Ne => x != y,
@@ -750,6 +761,45 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(dst, v);
             }
 
+            Op::StrCmp { op, dst, a, b } => {
+                let res = match (rd!(a), rd!(b)) {
+                    (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()),
+                    (other, _) => fail!(bad_tag("String", other)),
+                };
+                set!(dst, Value::Bool(res));
+            }
+            Op::RecordNew { dst, type_id, args } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Record { fields, .. }) => fields.len(),
+                    _ => fail!(RtError::Internal("not a record type".into())),
+                };
+                let fields = (args..args + n as u32)
+                    .map(|i| unsafe { take(reg!(i)) })
+                    .collect();
+                set!(dst, Value::Record(Rc::new(Record { type_id, fields })));
+            }
+            Op::VariantNew {
+                dst,
+                type_id,
+                tag,
+                args,
+            } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Enum { variants, .. }) => {
+                        variants.get(tag as usize).map_or(0, |v| v.arity)
+                    }
+                    _ => fail!(RtError::Internal("not an enum type".into())),
+                };
+                let payload = (args..args + n).map(|i| unsafe { take(reg!(i)) }).collect();
+                set!(
+                    dst,
+                    Value::Variant(Rc::new(Variant {
+                        type_id,
+                        tag,
+                        payload,
+                    }))
+                );
+            }
             Op::Lir { idx } => {
                 let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));
                 let res = match cell.and_then(|c| c.code.get(idx as usize)) {
