@@ -159,7 +159,7 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
             hi,
             inclusive,
         } => {
-            regs[r(dst)] = range_list(int(&regs[r(lo)])?, int(&regs[r(hi)])?, inclusive);
+            regs[r(dst)] = range_list(int(&regs[r(lo)])?, int(&regs[r(hi)])?, inclusive)?;
         }
         MapNew { dst, args, pairs } => {
             let mut map = Map::default();
