@@ -9,6 +9,7 @@
 //! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch;
 //! - `LoadFloat t, k` + `FloatCmp c, a, t` + `JumpIf(Not) c` → one branch;
 //! - `ListGet t, xs, i` + a Float op on `t` + `ListSet xs, i` → one in-place update;
+//! - `ListGet t, xs, i` + a Float op on `t` → [`Op::ListFloat`];
 //! - `Copy t, x` + a one-argument math builtin on `t` → [`Op::Math1`] on `x`;
 //! - `IntAddImm i, i, k` + `JumpIfIntCmp Lt/Le i, hi` → one loop back edge;
 //! - `Jump` to a `Return` → that `Return`.
@@ -320,6 +321,16 @@ pub(super) enum Op {
         t: Reg,
         t2: Reg,
     },
+    /// `t = list[idx]; dst = t op other` (`elem_first`) or `dst = other op t`.
+    ListFloat {
+        op: FloatBin,
+        elem_first: bool,
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+        other: Reg,
+        t: Reg,
+    },
     /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
     /// without the general builtin call sequence.
     Math1 {
@@ -535,9 +546,14 @@ pub(crate) fn translate(cell: &Cell) -> Code {
             }
             Group::Pair => {
                 if let Some(op) = fuse(&code[i], &code[i + 1]) {
+                    // The position is the instruction that can fail: the list read, or
+                    // else the second one.
+                    let failing = match op {
+                        Op::ListFloat { .. } => i,
+                        _ => i + 1,
+                    };
                     out.ops.push(retarget(op, map));
-                    // The position is the second instruction's: the one that can fail.
-                    out.lir.push(i as u32 + 1);
+                    out.lir.push(failing as u32);
                 }
                 i += 2;
             }
@@ -816,6 +832,31 @@ fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
             dst,
             src,
         }),
+        (Instr::ListGet { dst: t, list, idx }, second) => {
+            let (op, dst, a, b) = match second {
+                Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+                Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+                Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+                Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+                _ => return None,
+            };
+            let (elem_first, other) = if a == t && b != t {
+                (true, b)
+            } else if b == t && a != t {
+                (false, a)
+            } else {
+                return None;
+            };
+            (t != list && t != idx).then_some(Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
+            })
+        }
         (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIf { cond, target }) if cond == c => {
             Some(Op::JumpIfFloatCmp {
                 op,

@@ -551,6 +551,33 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(t, Value::Float(x));
                 set!(t2, Value::Float(z));
             }
+            Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
+            } => {
+                let i = int!(idx);
+                let x = match rd!(list) {
+                    Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
+                        Some(Value::Float(x)) => *x,
+                        Some(v) => fail!(bad_tag("Float", v)),
+                        None => fail!(RtError::IndexOutOfBounds),
+                    },
+                    v => fail!(bad_tag("list", v)),
+                };
+                set!(t, Value::Float(x));
+                let y = float!(other);
+                let z = if elem_first {
+                    float_bin(op, x, y)
+                } else {
+                    float_bin(op, y, x)
+                };
+                set!(dst, Value::Float(z));
+            }
             Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
                 Ok(v) => set!(dst, v),
                 Err(e) => fail!(e),

@@ -1052,3 +1052,41 @@ fn fused_float_update_keeps_value_semantics() {
         Ok(Value::tuple(vec![fl(&[1.0, 20.0]), fl(&[1.0, 2.0])]))
     );
 }
+
+/// `y = 2.0 - xs[i]` fused into one op; an out-of-bounds read still reports the read.
+#[test]
+fn fused_list_float_read() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        1,
+        7,
+        vec![
+            LoadFloat { dst: 5, value: 1.5 },
+            ListNew {
+                dst: 1,
+                args: 5,
+                argc: 1,
+            },
+            LoadFloat { dst: 2, value: 2.0 },
+            ListGet {
+                dst: 3,
+                list: 1,
+                idx: 0,
+            },
+            FloatSub { dst: 4, a: 2, b: 3 },
+            Return { src: 4 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::ListFloat { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(0)]), Ok(Value::Float(0.5)));
+    let err = vm.call_cell(0, vec![Value::Int(1)]).unwrap_err();
+    assert_eq!(err.error, RtError::IndexOutOfBounds);
+    assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
+}
