@@ -1,14 +1,19 @@
 //! The LIR interpreter.
 //!
-//! All Lumen frames share one contiguous register stack (`Vec<Value>`); a frame is a
-//! window starting at its `base`, sized by its cell's register count, and the frame stack
-//! records `(cell, resume position, base, return register)`. Calls and returns push and pop frames
-//! inside one dispatch loop, so Lumen recursion never recurses in Rust. Only the
-//! higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust: run the VM on a
-//! thread with a large native stack (see [`crate::run_on_big_stack`]).
+//! When a [`VM`] is created, the module is verified (`crate::verify`: every operand
+//! register, jump target and callee in range, no cell running off its end) and each cell
+//! is translated (`code`) into the VM's own op format: a byte-tagged enum with
+//! per-operator compare-and-branch ops and fused pairs (constant operands, loop back
+//! edges, float compare-and-branch, math builtins). The hot loop (`exec`) dispatches on
+//! those ops with unchecked register access, which the verification makes sound; rarer
+//! instructions run out of line (`slow`) on the original LIR.
 //!
-//! The module is verified when the VM is created ([`crate::verify`]), which makes the
-//! loop's unchecked register and instruction accesses sound.
+//! All Lumen frames share one contiguous register stack (`Vec<Value>`); a frame is a
+//! window starting at its `base`, sized by its cell's register count, and the frame
+//! stack records `(cell, resume position, base, return register)`. Calls and returns
+//! push and pop frames inside the one dispatch loop, so Lumen recursion never recurses in
+//! Rust. Only the higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust:
+//! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
 use crate::native;
 use crate::trace::{RuntimeError, TraceFrame};

@@ -2,16 +2,23 @@
 //!
 //! [`Op`] is a `#[repr(u8)]` enum so dispatch is a plain byte load and table jump. The
 //! translation specialises the hot LIR instructions (Int compare-and-branch per
-//! operator) and fuses common pairs into one op:
-//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K` (also
-//!   writes `t`, in case it is read again);
-//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branches;
-//! - `LoadFloat t, k` + a Float op with `t` as one operand → `Float*K`;
-//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch (also writes `c`).
+//! operator) and fuses common sequences into one op:
+//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K`;
+//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branch;
+//! - `LoadFloat t, k` + a Float op with `t` as one operand → [`Op::FloatK`];
+//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch;
+//! - `LoadFloat t, k` + `FloatCmp c, a, t` + `JumpIf(Not) c` → one branch;
+//! - `ListGet t, xs, i` + a Float op on `t` + `ListSet xs, i` → one in-place update;
+//! - `ListGet t, xs, i` + a Float op on `t` → [`Op::ListFloat`];
+//! - `Copy t, x` + a one-argument math builtin on `t` → [`Op::Math1`] on `x`;
+//! - `IntAddImm i, i, k` + `JumpIfIntCmp Lt/Le i, hi` → one loop back edge;
+//! - `Jump` to a `Return` → that `Return`.
 //!
-//! A pair is fused only when no jump lands on its second instruction. Every other LIR
-//! instruction becomes [`Op::Lir`], executed by the out-of-line path. Each op remembers
-//! its LIR index, so stack traces keep the LIR positions.
+//! Fused ops still write every register the original sequence wrote (the constant's
+//! `t`, the compare's `c`), in case a later instruction reads it. A sequence is fused
+//! only when no jump lands inside it (the back edge instead keeps a copy of its compare
+//! for such jumps). Every other LIR instruction becomes [`Op::Lir`], executed out of
+//! line. Each op remembers its LIR index, so stack traces keep the LIR positions.
 
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
@@ -25,7 +32,8 @@ pub(super) enum FloatBin {
     Div,
 }
 
-/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are frame-relative, targets are op indices.
+/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are
+/// frame-relative; jump targets are op indices.
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 pub(super) enum Op {
@@ -304,6 +312,25 @@ pub(super) enum Op {
         k: f32,
         target: u32,
     },
+    /// `t = list[idx]; t2 = t op e; list[idx] = t2` (`xs[i] op= e` on a Float list).
+    FloatUpdate {
+        op: FloatBin,
+        list: Reg,
+        idx: Reg,
+        e: Reg,
+        t: Reg,
+        t2: Reg,
+    },
+    /// `t = list[idx]; dst = t op other` (`elem_first`) or `dst = other op t`.
+    ListFloat {
+        op: FloatBin,
+        elem_first: bool,
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+        other: Reg,
+        t: Reg,
+    },
     /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
     /// without the general builtin call sequence.
     Math1 {
@@ -372,6 +399,11 @@ pub(super) enum Op {
         record: Reg,
         field: u32,
     },
+    FieldSet {
+        record: Reg,
+        field: u32,
+        src: Reg,
+    },
     VariantTag {
         dst: Reg,
         src: Reg,
@@ -380,6 +412,24 @@ pub(super) enum Op {
         dst: Reg,
         src: Reg,
         index: u32,
+    },
+
+    StrCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    RecordNew {
+        dst: Reg,
+        type_id: u32,
+        args: Reg,
+    },
+    VariantNew {
+        dst: Reg,
+        type_id: u32,
+        tag: u32,
+        args: Reg,
     },
 
     /// Any other instruction: `cell.code[idx]`, run out of line.
@@ -486,16 +536,26 @@ pub(crate) fn translate(cell: &Cell) -> Code {
             }
             Group::Triple => {
                 if let Some(op) = fuse3(&code[i], &code[i + 1], &code[i + 2]) {
+                    // The instruction that can fail: the compare, or the list read.
+                    let failing = match op {
+                        Op::FloatUpdate { .. } => i,
+                        _ => i + 1,
+                    };
                     out.ops.push(retarget(op, map));
-                    out.lir.push(i as u32 + 1);
+                    out.lir.push(failing as u32);
                 }
                 i += 3;
             }
             Group::Pair => {
                 if let Some(op) = fuse(&code[i], &code[i + 1]) {
+                    // The position is the instruction that can fail: the list read, or
+                    // else the second one.
+                    let failing = match op {
+                        Op::ListFloat { .. } => i,
+                        _ => i + 1,
+                    };
                     out.ops.push(retarget(op, map));
-                    // The position is the second instruction's: the one that can fail.
-                    out.lir.push(i as u32 + 1);
+                    out.lir.push(failing as u32);
                 }
                 i += 2;
             }
@@ -533,6 +593,9 @@ enum Group {
 
 /// `LoadFloat t, k` + `FloatCmp op, c, a, t` + `JumpIf`/`JumpIfNot c` (targets still LIR).
 fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    if let Some(op) = float_update(first, second, third) {
+        return Some(op);
+    }
     let (&Instr::LoadFloat { dst: t, value: k }, &Instr::FloatCmp { op, dst: c, a, b }) =
         (first, second)
     else {
@@ -559,6 +622,42 @@ fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
         t,
         k,
         target,
+    })
+}
+
+/// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.
+fn float_update(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    let &Instr::ListGet { dst: t, list, idx } = first else {
+        return None;
+    };
+    let (op, t2, a, e) = match *second {
+        Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+        Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+        Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+        Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+        _ => return None,
+    };
+    let Instr::ListSet {
+        list: l2,
+        idx: i2,
+        src,
+    } = *third
+    else {
+        return None;
+    };
+    // Every register distinct, so reading and writing in the fused order is the same.
+    let regs = [list, idx, e, t, t2];
+    let distinct = regs
+        .iter()
+        .enumerate()
+        .all(|(n, r)| !regs[n + 1..].contains(r));
+    (a == t && src == t2 && l2 == list && i2 == idx && distinct).then_some(Op::FloatUpdate {
+        op,
+        list,
+        idx,
+        e,
+        t,
+        t2,
     })
 }
 
@@ -735,6 +834,31 @@ fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
             dst,
             src,
         }),
+        (Instr::ListGet { dst: t, list, idx }, second) => {
+            let (op, dst, a, b) = match second {
+                Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+                Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+                Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+                Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+                _ => return None,
+            };
+            let (elem_first, other) = if a == t && b != t {
+                (true, b)
+            } else if b == t && a != t {
+                (false, a)
+            } else {
+                return None;
+            };
+            (t != list && t != idx).then_some(Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
+            })
+        }
         (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIf { cond, target }) if cond == c => {
             Some(Op::JumpIfFloatCmp {
                 op,
@@ -884,6 +1008,20 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
         I::FieldGet { dst, record, field } => Op::FieldGet { dst, record, field },
+        I::FieldSet { record, field, src } => Op::FieldSet { record, field, src },
+        I::StrCmp { op, dst, a, b } => Op::StrCmp { op, dst, a, b },
+        I::RecordNew { dst, type_id, args } => Op::RecordNew { dst, type_id, args },
+        I::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => Op::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        },
         I::VariantTag { dst, src } => Op::VariantTag { dst, src },
         I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
         _ => Op::Lir { idx },

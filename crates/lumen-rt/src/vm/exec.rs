@@ -1,5 +1,5 @@
 //! The interpreter's hot loop: scalar arithmetic, jumps, calls and returns, list and
-//! field access. Everything else goes to [`slow`](super::slow::slow), out of line.
+//! field access. Everything else goes to [`super::slow::slow`], out of line.
 
 use super::code::{FloatBin, Op};
 use super::slow::slow;
@@ -7,9 +7,9 @@ use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
 use crate::builtins;
 use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
-use lumen_core::lir::{CmpOp, LirModule};
+use lumen_core::lir::{CmpOp, LirModule, TypeDef};
 use lumen_core::ops;
-use lumen_core::value::Value;
+use lumen_core::value::{Record, Value, Variant};
 use std::ptr;
 use std::rc::Rc;
 
@@ -94,6 +94,17 @@ fn float_bin(op: FloatBin, x: f64, y: f64) -> f64 {
 
 #[inline(always)]
 fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
+fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
     match op {
         CmpOp::Eq => x == y,
         CmpOp::Ne => x != y,
@@ -510,6 +521,63 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(c, Value::Bool(res));
                 branch!(res == when, target)
             }
+            Op::FloatUpdate {
+                op,
+                list,
+                idx,
+                e,
+                t,
+                t2,
+            } => {
+                let i = int!(idx);
+                let y = float!(e);
+                let slot = match unsafe { &mut *reg!(list) } {
+                    Value::List(l) => {
+                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                            fail!(RtError::IndexOutOfBounds)
+                        };
+                        // SAFETY: `i` was checked against the length, which `make_mut`
+                        // preserves.
+                        unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                    }
+                    other => fail!(bad_tag("list", other)),
+                };
+                let x = match unsafe { &*slot } {
+                    Value::Float(x) => *x,
+                    other => fail!(bad_tag("Float", other)),
+                };
+                let z = float_bin(op, x, y);
+                unsafe { put(slot, Value::Float(z)) };
+                set!(t, Value::Float(x));
+                set!(t2, Value::Float(z));
+            }
+            Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
+            } => {
+                let i = int!(idx);
+                let x = match rd!(list) {
+                    Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
+                        Some(Value::Float(x)) => *x,
+                        Some(v) => fail!(bad_tag("Float", v)),
+                        None => fail!(RtError::IndexOutOfBounds),
+                    },
+                    v => fail!(bad_tag("list", v)),
+                };
+                set!(t, Value::Float(x));
+                let y = float!(other);
+                let z = if elem_first {
+                    float_bin(op, x, y)
+                } else {
+                    float_bin(op, y, x)
+                };
+                set!(dst, Value::Float(z));
+            }
             Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
                 Ok(v) => set!(dst, v),
                 Err(e) => fail!(e),
@@ -682,6 +750,34 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
+            Op::FieldSet { record, field, src } => {
+                // The address of the field, made unique first (copy-on-write).
+                macro_rules! slot {
+                    () => {
+                        match unsafe { &mut *reg!(record) } {
+                            Value::Record(rec) if (field as usize) < rec.fields.len() => unsafe {
+                                Rc::make_mut(rec).fields.as_mut_ptr().add(field as usize)
+                            },
+                            other => fail!(bad_tag("record", other)),
+                        }
+                    };
+                }
+                // As for `ListSet`: scalars field by field after `make_mut`, heap values
+                // copied before it.
+                if is_scalar(rd!(src)) {
+                    let p = slot!();
+                    match *rd!(src) {
+                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                        _ => unsafe { put(p, Value::Null) },
+                    }
+                } else {
+                    let v = dup(rd!(src));
+                    let p = slot!();
+                    unsafe { put(p, v) };
+                }
+            }
             Op::VariantTag { dst, src } => {
                 let t = match rd!(src) {
                     Value::Variant(v) => v.tag,
@@ -700,6 +796,45 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(dst, v);
             }
 
+            Op::StrCmp { op, dst, a, b } => {
+                let res = match (rd!(a), rd!(b)) {
+                    (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()),
+                    (other, _) => fail!(bad_tag("String", other)),
+                };
+                set!(dst, Value::Bool(res));
+            }
+            Op::RecordNew { dst, type_id, args } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Record { fields, .. }) => fields.len(),
+                    _ => fail!(RtError::Internal("not a record type".into())),
+                };
+                let fields = (args..args + n as u32)
+                    .map(|i| unsafe { take(reg!(i)) })
+                    .collect();
+                set!(dst, Value::Record(Rc::new(Record { type_id, fields })));
+            }
+            Op::VariantNew {
+                dst,
+                type_id,
+                tag,
+                args,
+            } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Enum { variants, .. }) => {
+                        variants.get(tag as usize).map_or(0, |v| v.arity)
+                    }
+                    _ => fail!(RtError::Internal("not an enum type".into())),
+                };
+                let payload = (args..args + n).map(|i| unsafe { take(reg!(i)) }).collect();
+                set!(
+                    dst,
+                    Value::Variant(Rc::new(Variant {
+                        type_id,
+                        tag,
+                        payload,
+                    }))
+                );
+            }
             Op::Lir { idx } => {
                 let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));
                 let res = match cell.and_then(|c| c.code.get(idx as usize)) {

@@ -1030,3 +1030,96 @@ fn unchecked_list_reads_read_and_report_a_wrong_proof() {
         ))
     );
 }
+
+/// `xs[i] *= e` fused into one op: copy-on-write of a shared list, temporaries written.
+#[test]
+fn fused_float_update_keeps_value_semantics() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        9,
+        vec![
+            LoadFloat { dst: 7, value: 1.0 },
+            LoadFloat { dst: 8, value: 2.0 },
+            ListNew {
+                dst: 0,
+                args: 7,
+                argc: 2,
+            },
+            Copy { dst: 1, src: 0 },
+            LoadInt { dst: 2, value: 1 },
+            LoadFloat {
+                dst: 3,
+                value: 10.0,
+            },
+            ListGet {
+                dst: 4,
+                list: 0,
+                idx: 2,
+            },
+            FloatMul { dst: 5, a: 4, b: 3 },
+            ListSet {
+                list: 0,
+                idx: 2,
+                src: 5,
+            },
+            TupleNew {
+                dst: 6,
+                args: 0,
+                argc: 2,
+            },
+            Return { src: 6 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::FloatUpdate { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let fl = |xs: &[f64]| Value::list(xs.iter().map(|&x| Value::Float(x)).collect());
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::tuple(vec![fl(&[1.0, 20.0]), fl(&[1.0, 2.0])]))
+    );
+}
+
+/// `y = 2.0 - xs[i]` fused into one op; an out-of-bounds read still reports the read.
+#[test]
+fn fused_list_float_read() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        1,
+        7,
+        vec![
+            LoadFloat { dst: 5, value: 1.5 },
+            ListNew {
+                dst: 1,
+                args: 5,
+                argc: 1,
+            },
+            LoadFloat { dst: 2, value: 2.0 },
+            ListGet {
+                dst: 3,
+                list: 1,
+                idx: 0,
+            },
+            FloatSub { dst: 4, a: 2, b: 3 },
+            Return { src: 4 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::ListFloat { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(0)]), Ok(Value::Float(0.5)));
+    let err = vm.call_cell(0, vec![Value::Int(1)]).unwrap_err();
+    assert_eq!(err.error, RtError::IndexOutOfBounds);
+    assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
+}
