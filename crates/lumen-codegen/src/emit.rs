@@ -198,3 +198,15 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
 pub fn ptr() -> types::Type {
     PTR
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_tags_are_the_value_tags() {
+        assert_eq!(scalar_tag(RegTy::Int), TAG_INT);
+        assert_eq!(scalar_tag(RegTy::Float), TAG_FLOAT);
+        assert_eq!(scalar_tag(RegTy::Bool), TAG_BOOL);
+    }
+}

@@ -87,7 +87,7 @@ fn goes_generic(ins: &Instr) -> bool {
 /// instruction through the slots, or passes or receives non-scalar values in calls.
 pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
     cell.regs.iter().any(|t| !t.is_scalar())
-        || !scalar_type(cell.ret).is_some()
+        || scalar_type(cell.ret).is_none()
         || cell.code.iter().any(|ins| match *ins {
             Instr::Call { cell: c, .. } => {
                 let callee = &m.cells[c as usize];
@@ -940,5 +940,198 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .load(PTR, flags(), rc, self.e.cx.list.items_len);
         self.put(dst, RegTy::Int, len);
         self.join_slow(pc, ins, slow);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::JitCompiler;
+    use lumen_core::error::RtError;
+    use lumen_core::ops;
+    use lumen_core::value::Value;
+
+    /// Runs `f(compile(src))` on a big stack (modules are not `Send`).
+    fn with<T: Send + 'static>(
+        src: &'static str,
+        f: impl FnOnce(&LirModule) -> T + Send + 'static,
+    ) -> T {
+        lumen_rt::run_on_big_stack(move || {
+            let m = lumen_compiler::compile(src).expect("test program compiles");
+            f(&m)
+        })
+    }
+
+    fn native(m: &LirModule, name: &str) -> crate::jit::NativeFn {
+        JitCompiler::new()
+            .compile_cell(m, m.find_cell(name).expect("cell exists"))
+            .expect("compiles")
+    }
+
+    fn call(m: &LirModule, name: &str, args: &[Value]) -> Result<Value, RtError> {
+        native(m, name).call(args).map_err(|e| e.error)
+    }
+
+    type IntOp = fn(i64, i64) -> Result<i64, RtError>;
+
+    const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
+
+    #[test]
+    fn scalar_cells_need_no_slots() {
+        with(
+            "cell fib(n: Int) -> Int\n  if n <= 1 then n else fib(n - 1) + fib(n - 2)\nend\ncell main()\n  print(fib(3))\nend\n",
+            |m| {
+                assert!(!needs_slots(
+                    m,
+                    &m.cells[m.find_cell("fib").unwrap() as usize]
+                ));
+                assert!(needs_slots(
+                    m,
+                    &m.cells[m.find_cell("main").unwrap() as usize]
+                ));
+            },
+        );
+    }
+
+    #[test]
+    fn int_division_and_shifts_match_the_shared_semantics() {
+        let src = "cell d(a: Int, b: Int) -> Int\n  a / b\nend\n\
+                   cell fd(a: Int, b: Int) -> Int\n  a // b\nend\n\
+                   cell md(a: Int, b: Int) -> Int\n  a % b\nend\n\
+                   cell sl(a: Int, b: Int) -> Int\n  a << b\nend\n\
+                   cell sr(a: Int, b: Int) -> Int\n  a >> b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let cases: [(&str, IntOp); 5] = [
+                ("d", ops::int_div),
+                ("fd", ops::int_floor_div),
+                ("md", ops::int_mod),
+                ("sl", |a, b| Ok(ops::int_shl(a, b))),
+                ("sr", |a, b| Ok(ops::int_shr(a, b))),
+            ];
+            for (name, op) in cases {
+                let f = native(m, name);
+                for a in EDGES {
+                    for b in EDGES.iter().copied().chain([64, 65, -1]) {
+                        let want = op(a, b).map(Value::Int);
+                        let got = f.call(&[Value::Int(a), Value::Int(b)]).map_err(|e| e.error);
+                        assert!(
+                            match (&want, &got) {
+                                (Ok(x), Ok(y)) => x == y,
+                                (Err(x), Err(y)) => x == y,
+                                _ => false,
+                            },
+                            "{name}({a}, {b}): want {want:?}, got {got:?}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn float_operations_match_the_shared_semantics() {
+        let src = "cell fd(a: Float, b: Float) -> Float\n  a // b\nend\n\
+                   cell md(a: Float, b: Float) -> Float\n  a % b\nend\n\
+                   cell pw(a: Float, b: Float) -> Float\n  a ** b\nend\n\
+                   cell ti(a: Float) -> Int\n  a as Int\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = [
+                0.0,
+                -0.0,
+                1.5,
+                -7.25,
+                3.0,
+                f64::INFINITY,
+                f64::NAN,
+                9.3e18,
+                -9.3e18,
+            ];
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let fs = [
+                (native(m, "fd"), ops::float_floor_div as fn(f64, f64) -> f64),
+                (native(m, "md"), ops::float_mod),
+                (native(m, "pw"), ops::float_pow),
+            ];
+            let ti = native(m, "ti");
+            for a in xs {
+                for b in xs {
+                    for (name, (f, op)) in ["fd", "md", "pw"].iter().zip(&fs) {
+                        match f.call(&[Value::Float(a), Value::Float(b)]) {
+                            Ok(Value::Float(got)) => {
+                                assert!(same(got, op(a, b)), "{name}({a}, {b}) = {got}")
+                            }
+                            other => panic!("{name}({a}, {b}) = {other:?}"),
+                        }
+                    }
+                }
+                let want = ops::float_to_int(a).map(Value::Int);
+                let got = ti.call(&[Value::Float(a)]).map_err(|e| e.error);
+                assert_eq!(format!("{want:?}"), format!("{got:?}"), "{a} as Int");
+            }
+        });
+    }
+
+    #[test]
+    fn checked_arithmetic_raises() {
+        let src = "cell add(a: Int, b: Int) -> Int\n  a + b\nend\n\
+                   cell neg(a: Int) -> Int\n  -a\nend\n\
+                   cell pw(a: Int, b: Int) -> Int\n  a ** b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let i = Value::Int;
+            assert_eq!(
+                call(m, "add", &[i(i64::MAX), i(1)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(call(m, "add", &[i(-3), i(1)]), Ok(i(-2)));
+            assert_eq!(
+                call(m, "neg", &[i(i64::MIN)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(
+                call(m, "pw", &[i(2), i(-1)]),
+                Err(RtError::NegativeExponent)
+            );
+            assert_eq!(call(m, "pw", &[i(3), i(4)]), Ok(i(81)));
+        });
+    }
+
+    #[test]
+    fn list_fast_paths_keep_copy_on_write_and_bounds() {
+        let src = "cell get(xs: list[Float], i: Int) -> Float\n  xs[i]\nend\n\
+                   cell set(xs: list[Int]) -> Int\n  let mut ys = xs\n  ys[0] = 5\n  xs[0] + ys[0]\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Float(1.5), Value::Float(2.5)]);
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(1)]),
+                Ok(Value::Float(2.5))
+            );
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(2)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            assert_eq!(
+                call(m, "get", &[xs, Value::Int(-1)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            let ys = Value::list(vec![Value::Int(1)]);
+            assert_eq!(call(m, "set", &[ys]), Ok(Value::Int(6)));
+        });
+    }
+
+    #[test]
+    fn depth_limit_is_ten_thousand_calls() {
+        let src = "cell down(n: Int) -> Int\n  if n == 0 then 0 else down(n - 1)\nend\ncell main()\nend\n";
+        with(src, |m| {
+            // `down(n)` makes n + 1 active calls.
+            assert_eq!(call(m, "down", &[Value::Int(9_999)]), Ok(Value::Int(0)));
+            assert_eq!(
+                call(m, "down", &[Value::Int(10_000)]),
+                Err(RtError::StackOverflow)
+            );
+        });
     }
 }

@@ -119,7 +119,7 @@ impl JitCompiler {
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
-        let cx = CompileContext::declare(&mut module, lir).map_err(codegen)?;
+        let cx = CompileContext::declare(&mut module, lir)?;
         let mut fctx = FunctionBuilderContext::new();
         let mut ctx = module.make_context();
         for id in 0..lir.cells.len() as CellId {
@@ -264,7 +264,7 @@ pub fn run_main(
 pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
     let lir = prepare(module, level)?;
     let mut m = new_module(level)?;
-    let cx = CompileContext::declare(&mut m, &lir).map_err(codegen)?;
+    let cx = CompileContext::declare(&mut m, &lir)?;
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = m.make_context();
     let mut out = String::new();

@@ -17,7 +17,6 @@
 mod builtins;
 pub mod native;
 pub mod trace;
-mod verify;
 pub mod vm;
 
 pub use trace::{RuntimeError, TraceFrame};

@@ -167,20 +167,19 @@ pub unsafe extern "C" fn lumen_rt_exec(
             args,
             argc,
         } => run(window, args, argc, |args| {
-            // Builtins take their arguments from the register stack, in a window above
-            // `top` (so calls the builtin makes open their frames after it).
+            // Builtins take their arguments from the register stack: above its top,
+            // which is restored (and left holding no heap value) afterwards.
             let start = st.top;
-            let need = start + args.len();
-            if need > st.regs.len() {
-                st.regs.resize(need, Value::Null);
+            let end = start + args.len();
+            if end > st.regs.len() {
+                st.regs.resize(end, Value::Null);
             }
-            for (slot, a) in st.regs[start..need].iter_mut().zip(args.iter_mut()) {
+            for (slot, a) in st.regs[start..end].iter_mut().zip(args.iter_mut()) {
                 *slot = std::mem::take(a);
             }
-            st.top = need;
-            let res = builtins::call(m, st, builtin, start, args.len());
-            // Slots from `top` on must not hold heap values.
-            st.regs[start..need].fill(Value::Null);
+            st.top = end;
+            let res = builtins::call(m, st, builtin, start, end - start);
+            st.regs[start..end].fill(Value::Null);
             st.top = start;
             res
         })

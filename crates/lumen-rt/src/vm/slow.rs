@@ -7,9 +7,9 @@ use super::bad_tag;
 use crate::builtins::collections::range_list;
 use lumen_core::display;
 use lumen_core::error::{RtError, RtResult};
-use lumen_core::lir::{Instr, LirModule, TypeTest};
+use lumen_core::lir::{Instr, LirModule, TypeDef, TypeTest};
 use lumen_core::ops;
-use lumen_core::value::{Boxed, Closure, List, Map, Str, Tuple, Value};
+use lumen_core::value::{Boxed, Closure, List, Map, Record, Str, Tuple, Value, Variant};
 use std::rc::Rc;
 
 fn int(v: &Value) -> RtResult<i64> {
@@ -331,6 +331,37 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         FieldGet { dst, record, field } => regs[r(dst)] = field_get(&regs[r(record)], field)?,
         VariantTag { dst, src } => regs[r(dst)] = Value::Int(variant_tag(&regs[r(src)])?),
         PayloadGet { dst, src, index } => regs[r(dst)] = payload_get(&regs[r(src)], index)?,
+        StrCmp { op, dst, a, b } => {
+            let (x, y) = (string(&regs[r(a)])?, string(&regs[r(b)])?);
+            regs[r(dst)] = Value::Bool(super::exec::str_cmp(op, x.as_str(), y.as_str()));
+        }
+        RecordNew { dst, type_id, args } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Record { fields, .. }) => fields.len(),
+                _ => return Err(RtError::Internal("not a record type".into())),
+            };
+            let fields = take(regs, args, n);
+            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
+        }
+        VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Enum { variants, .. }) => {
+                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
+                }
+                _ => return Err(RtError::Internal("not an enum type".into())),
+            };
+            let payload = take(regs, args, n);
+            regs[r(dst)] = Value::Variant(Rc::new(Variant {
+                type_id,
+                tag,
+                payload,
+            }));
+        }
         Copy { dst, src } => regs[r(dst)] = regs[r(src)].clone(),
         Move { dst, src } => {
             if dst != src {
