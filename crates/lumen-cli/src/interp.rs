@@ -1,4 +1,5 @@
-//! The `interp` tier: running a compiled module's `main` on the `lumen-rt` VM.
+//! Running `main` on a `lumen-rt` VM (every tier runs inside one: `interp` plainly, `jit`
+//! and `tiered` with native code installed, see [`crate::native`]).
 
 use lumen_core::lir::LirModule;
 use lumen_rt::VM;
@@ -18,7 +19,11 @@ pub enum Outcome {
 /// stack traces. Program output, including the display form of a non-null result of
 /// `main`, has been written and flushed to stdout when this returns.
 pub fn run_main(module: LirModule, file: &str, args: Vec<String>) -> Outcome {
-    let mut vm = VM::new(module);
+    run_vm(VM::new(module), file, args)
+}
+
+/// [`run_main`] on a prepared VM (for instance one with native code installed).
+pub fn run_vm(mut vm: VM, file: &str, args: Vec<String>) -> Outcome {
     vm.set_args(args);
     match vm.run_main() {
         Ok(()) => Outcome::Finished,
