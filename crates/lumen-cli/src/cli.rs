@@ -291,7 +291,10 @@ mod tests {
         assert_eq!(parse_threshold(Some("4294967295")), Ok(u32::MAX));
         for bad in ["", "-1", "x", "1.5", " 3", "4294967296"] {
             let e = parse_threshold(Some(bad)).unwrap_err();
-            assert!(e.starts_with(&format!("invalid LUMEN_JIT_THRESHOLD '{bad}'")), "{e}");
+            assert!(
+                e.starts_with(&format!("invalid LUMEN_JIT_THRESHOLD '{bad}'")),
+                "{e}"
+            );
         }
         let r = run_args(&["run", "--jit-threshold", "7", "p.lm"]);
         assert_eq!(r.options.jit_threshold.as_deref(), Some("7"));

@@ -218,7 +218,10 @@ mod tests {
             file_and_args: vec!["/nonexistent/x.lm".into()],
         }));
         assert_eq!(code, 2);
-        assert!(err.starts_with("error: invalid LUMEN_JIT_THRESHOLD 'many'"), "{err}");
+        assert!(
+            err.starts_with("error: invalid LUMEN_JIT_THRESHOLD 'many'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -54,9 +54,13 @@ mod tests {
     /// frames of both tiers, innermost first, exactly as the interpreter alone reports it.
     #[test]
     fn traces_cross_the_tier_boundary() {
-        let src = "cell div(a: Int, b: Int) -> Int\n  a / b\nend\ncell main()\n  print(div(6, 0))\nend\n";
+        let src =
+            "cell div(a: Int, b: Int) -> Int\n  a / b\nend\ncell main()\n  print(div(6, 0))\nend\n";
         let want = run_vm(VM::new(compile(src)), "t.lm", vec![]);
-        assert!(matches!(&want, Outcome::Failed(t) if t.contains("at div") && t.contains("at main")), "{want:?}");
+        assert!(
+            matches!(&want, Outcome::Failed(t) if t.contains("at div") && t.contains("at main")),
+            "{want:?}"
+        );
         for threshold in [0, 1, 100] {
             let vm = tiered_vm(compile(src), OptLevel::O1, threshold).unwrap();
             assert_eq!(run_vm(vm, "t.lm", vec![]), want, "threshold {threshold}");
