@@ -117,6 +117,8 @@ impl JitCompiler {
     /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
     /// install with `VM::set_native` in a VM running this same module (tiering).
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
+        // The generated code reads and writes `Value`s directly.
+        lumen_core::value::check_layout().map_err(JitError::Codegen)?;
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir)?;
