@@ -28,7 +28,21 @@ use lumen_rt::vm::MAX_CALLS;
 /// must be `types::cell_signature` of the cell).
 pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
     let cell = &m.cells[id as usize];
-    let mut t = Translator::new(e, m, id, cell);
+    let mut t = Translator::new(e, m, id, cell, None);
+    t.prologue();
+    t.body();
+    t.finish();
+}
+
+/// Translates the on-stack-replacement entry of cell `id` at instruction `pc` (a loop
+/// header) into the function being built by `e`, whose signature must be
+/// `types::entry_signature`: `fn(ctx, window, ret)`. It takes over a VM frame: every
+/// register is loaded from `window` (scalars unboxed — a register the VM has not written
+/// yet reads as 0 — and heap values moved, leaving null), execution continues at `pc`,
+/// and the result is stored into `*ret`.
+pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, pc: u32) {
+    let cell = &m.cells[id as usize];
+    let mut t = Translator::new(e, m, id, cell, Some(pc));
     t.prologue();
     t.body();
     t.finish();
@@ -138,10 +152,20 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Failed unboxing checks to emit: (block, register, wanted type, pc).
     bad_tags: Vec<(Block, Reg, RegTy, u32)>,
     ret_tys: Vec<Type>,
+    /// The loop header an on-stack-replacement entry starts at.
+    osr: Option<u32>,
+    /// Where an OSR entry stores its result.
+    ret_ptr: Option<Val>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
-    fn new(e: &'t mut Emitter<'a, 'b, M>, m: &'t LirModule, id: CellId, cell: &'t Cell) -> Self {
+    fn new(
+        e: &'t mut Emitter<'a, 'b, M>,
+        m: &'t LirModule,
+        id: CellId,
+        cell: &'t Cell,
+        osr: Option<u32>,
+    ) -> Self {
         let vars = cell
             .regs
             .iter()
@@ -162,14 +186,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 starts[pc + 1] = true;
             }
         }
+        if let Some(pc) = osr {
+            starts[pc as usize] = true;
+        }
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
-        let ret_tys = crate::types::cell_signature(cell, e.cx.cc)
-            .returns
-            .iter()
-            .map(|p| p.value_type)
-            .collect();
+        let ret_tys = if osr.is_some() {
+            Vec::new()
+        } else {
+            crate::types::cell_signature(cell, e.cx.cc)
+                .returns
+                .iter()
+                .map(|p| p.value_type)
+                .collect()
+        };
         let entry = e.b.create_block();
         e.b.append_block_params_for_function_params(entry);
         e.b.switch_to_block(entry);
@@ -188,6 +219,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             fail: None,
             bad_tags: Vec::new(),
             ret_tys,
+            osr,
+            ret_ptr: osr.map(|_| params[2]),
         }
     }
 
@@ -376,6 +409,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.e.b.ins().store(flags(), zero, w, Self::off(r));
             }
         }
+        if let Some(pc) = self.osr {
+            self.load_window();
+            let b = self.block(pc);
+            self.e.b.ins().jump(b, &[]);
+            return;
+        }
         let entry = self.e.b.func.layout.entry_block().expect("entry block");
         let params = self.e.b.block_params(entry).to_vec();
         let mut next = 2;
@@ -398,8 +437,42 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
+    /// OSR: takes every register over from the VM window (`hargs`).
+    fn load_window(&mut self) {
+        let h = self.hargs;
+        for r in 0..self.cell.regs.len() as Reg {
+            let o = Self::off(r);
+            if let Some(var) = self.vars[r as usize] {
+                let t = self.ty(r);
+                let tag = self.e.tag_at(h, o);
+                let ok = self
+                    .e
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+                let v = self.e.payload_at(t, h, o);
+                let zero = match t {
+                    RegTy::Float => self.e.b.ins().f64const(0.0),
+                    RegTy::Bool => self.e.b.ins().iconst(types::I8, 0),
+                    _ => self.e.b.ins().iconst(types::I64, 0),
+                };
+                let v = self.e.b.ins().select(ok, v, zero);
+                self.e.b.def_var(var, v);
+            } else {
+                let w = self.window();
+                let w0 = self.e.b.ins().load(types::I64, flags(), h, o);
+                let w1 = self.e.b.ins().load(types::I64, flags(), h, o + 8);
+                self.e.b.ins().store(flags(), w0, w, o);
+                self.e.b.ins().store(flags(), w1, w, o + 8);
+                let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                self.e.b.ins().store(flags(), zero, h, o);
+            }
+        }
+    }
+
     fn body(&mut self) {
-        let mut terminated = false;
+        // An OSR entry's prologue already jumped to its loop header.
+        let mut terminated = self.osr.is_some();
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {
@@ -795,6 +868,18 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.b.ins().store(flags(), z, w, o);
             vec![w0, w1]
         };
+        if let Some(rp) = self.ret_ptr {
+            // OSR: the result goes to `*ret` (which owns nothing).
+            if returns_words(self.cell) {
+                self.e.b.ins().store(flags(), vals[0], rp, 0);
+                self.e.b.ins().store(flags(), vals[1], rp, 8);
+            } else {
+                self.e.box_at(self.cell.ret, vals[0], rp, 0);
+            }
+            self.leave();
+            self.e.b.ins().return_(&[]);
+            return;
+        }
         self.leave();
         self.e.b.ins().return_(&vals);
     }

@@ -163,6 +163,34 @@ impl VM {
         self.st.native_owner = Some(owner);
     }
 
+    /// Continues cell `id` natively from `entry`, an on-stack-replacement entry the JIT
+    /// built for one of its loop headers, with `window` as the frame's registers (what
+    /// the VM's frame held at that header). Stdout is flushed afterwards.
+    ///
+    /// # Safety
+    /// `entry` must have been generated for cell `id` of this VM's module (e.g. by
+    /// `lumen_codegen::JitCompiler::compile_osr`) and its code must still be alive.
+    pub unsafe fn call_osr(
+        &mut self,
+        id: CellId,
+        entry: native::Entry,
+        mut window: Vec<Value>,
+    ) -> Result<Value, RuntimeError> {
+        if self.invalid.is_some() || id as usize >= self.module.cells.len() {
+            return Err(RuntimeError::new(
+                RtError::Internal(format!("no valid cell {id}")),
+                Vec::new(),
+            ));
+        }
+        let res = native::enter_osr(&self.module, &mut self.st, entry, id, &mut window);
+        let _ = self.st.out.flush();
+        match res {
+            Ok(v) => Ok(v),
+            Err(Fault::Traced(e)) => Err(*e),
+            Err(Fault::Plain(e)) => Err(RuntimeError::new(e, Vec::new())),
+        }
+    }
+
     /// The module being run (for display of results).
     pub fn module(&self) -> &LirModule {
         &self.module
