@@ -10,6 +10,7 @@
 //! folded bits are the bits the program would compute.
 
 use super::edit::{delete, for_each_moved};
+use super::forward::solve;
 use lumen_core::flow::{blocks, kills};
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, TypeTable};
 use lumen_core::ops;
@@ -49,27 +50,18 @@ pub fn fold(cell: &mut Cell, types: &TypeTable) -> bool {
     let nregs = cell.regs.len();
     // Entry state: parameters and captures vary; other registers start as null, which
     // is not a tracked constant either.
-    let mut state_in: Vec<Option<Vec<Lat>>> = vec![None; blocks.len()];
-    state_in[0] = Some(vec![Lat::Varies; nregs]);
-    let mut work = vec![0usize];
-    while let Some(b) = work.pop() {
-        let Some(mut st) = state_in[b].clone() else {
-            continue;
-        };
-        for ins in &cell.code[blocks[b].start..blocks[b].end] {
-            transfer(ins, &mut st, types);
-        }
-        for &s in &blocks[b].succs {
-            let merged = match &state_in[s] {
-                None => st.clone(),
-                Some(old) => old.iter().zip(&st).map(|(a, b)| a.meet(*b)).collect(),
-            };
-            if state_in[s].as_ref() != Some(&merged) {
-                state_in[s] = Some(merged);
-                work.push(s);
+    let state_in = solve(
+        &blocks,
+        vec![Lat::Varies; nregs],
+        |b, st| {
+            let mut st = st.clone();
+            for ins in &cell.code[blocks[b].start..blocks[b].end] {
+                transfer(ins, &mut st, types);
             }
-        }
-    }
+            blocks[b].succs.iter().map(|&s| (s, st.clone())).collect()
+        },
+        |a, b| a.iter().zip(b).map(|(x, y)| x.meet(*y)).collect(),
+    );
     let mut changed = false;
     let mut deleted = vec![];
     for (b, blk) in blocks.iter().enumerate() {

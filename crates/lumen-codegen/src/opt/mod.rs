@@ -15,6 +15,7 @@ mod copyprop;
 mod dce;
 mod edit;
 mod fold;
+mod forward;
 mod hoist;
 mod inline;
 
@@ -102,6 +103,24 @@ impl OptLevel {
     }
 }
 
+/// Cells bigger than this (instructions × registers) skip the data-flow passes (folding,
+/// copy propagation, hoisting), whose time grows with that product; dead code
+/// elimination (bit sets) still runs. Generated giant cells compile fast this way.
+pub const MAX_DATAFLOW_SIZE: u64 = 20_000_000;
+
+/// Cells with more blocks × registers than this skip the data-flow passes too: their
+/// per-block states (one entry per register) would take too much memory.
+pub const MAX_DATAFLOW_STATES: u64 = 2_000_000;
+
+/// True when the data-flow passes may run on `cell` (see [`MAX_DATAFLOW_SIZE`]).
+fn affordable(cell: &lumen_core::lir::Cell) -> bool {
+    let regs = cell.regs.len() as u64;
+    let code = cell.code.len() as u64;
+    let blocks = lumen_core::flow::blocks(&cell.code).len() as u64;
+    code.saturating_mul(regs) <= MAX_DATAFLOW_SIZE
+        && blocks.saturating_mul(regs) <= MAX_DATAFLOW_STATES
+}
+
 /// Applies the LIR passes of `level` to every cell of `module` (O0 and O1: none).
 pub fn optimize(module: &mut LirModule, level: OptLevel) {
     if level < OptLevel::O2 {
@@ -112,6 +131,10 @@ pub fn optimize(module: &mut LirModule, level: OptLevel) {
     }
     let types = module.types.clone();
     for cell in &mut module.cells {
+        if !affordable(cell) {
+            dce::dce(cell, &types);
+            continue;
+        }
         // A few rounds: folding exposes dead code, copy propagation exposes dead copies.
         for _ in 0..4 {
             let changed = fold::fold(cell, &types)
