@@ -34,9 +34,15 @@ pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
     check::check(program)
 }
 
-/// Lowers a checked program to LIR.
+/// Lowers a checked program to LIR. Debug builds (every test) run the LIR verifier on
+/// the result, so a lowering bug fails loudly where it happens.
 pub fn lower(program: &hir::Program) -> LirModule {
-    lower::lower(program)
+    let module = lower::lower(program);
+    #[cfg(debug_assertions)]
+    if let Err(problems) = lumen_core::verify::verify(&module) {
+        panic!("lowering produced invalid LIR: {problems:?}");
+    }
+    module
 }
 
 /// Compiles `.lm` source text to a LIR module.

@@ -171,10 +171,9 @@ fn write_nested(out: &mut String, v: &Value, module: &LirModule, depth: usize) -
         Value::Variant(var) => {
             if let Some(TypeDef::Enum { variants, .. }) =
                 module.types.defs.get(var.type_id as usize)
+                && let Some(def) = variants.get(var.tag as usize)
             {
-                if let Some(def) = variants.get(var.tag as usize) {
-                    out.push_str(&def.name);
-                }
+                out.push_str(&def.name);
             }
             if !var.payload.is_empty() {
                 out.push('(');

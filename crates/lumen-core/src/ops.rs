@@ -95,7 +95,7 @@ pub fn float_pow(a: f64, b: f64) -> f64 {
 /// `x as Int`: truncation; NaN, ±inf and out-of-range values are `invalid conversion`.
 pub fn float_to_int(x: f64) -> RtResult<i64> {
     // 2^63 is exactly representable; every Float in [-2^63, 2^63) truncates into range.
-    if x.is_nan() || x >= 9_223_372_036_854_775_808.0 || x < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
         return Err(RtError::InvalidConversion);
     }
     Ok(x.trunc() as i64)
@@ -262,10 +262,10 @@ mod tests {
         assert_eq!(float_to_int(-2.9), Ok(-2));
         assert_eq!(float_to_int(f64::NAN), Err(RtError::InvalidConversion));
         assert_eq!(
-            float_to_int(9.223372036854775807e18),
+            float_to_int(9.223_372_036_854_776e18),
             Err(RtError::InvalidConversion)
         );
-        assert_eq!(float_to_int(-9.223372036854775808e18), Ok(i64::MIN));
+        assert_eq!(float_to_int(-9.223_372_036_854_776e18), Ok(i64::MIN));
         assert_eq!(float_round(-2.5), -3.0);
     }
 

@@ -1,17 +1,21 @@
 //! The LIR interpreter.
 //!
-//! All Lumen frames share one contiguous register stack (`Vec<Value>`); a frame is a
-//! window starting at its `base`, sized by its cell's register count, and the frame stack
-//! records `(cell, pc, base, return register)`. Calls and returns push and pop frames
-//! inside one dispatch loop, so Lumen recursion never recurses in Rust. Only the
-//! higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust: run the VM on a
-//! thread with a large native stack (see [`crate::run_on_big_stack`]).
+//! When a [`VM`] is created, the module is verified (`lumen_core::verify`: every operand
+//! register, jump target and callee in range, no cell running off its end) and each cell
+//! is translated (`code`) into the VM's own op format: a byte-tagged enum with
+//! per-operator compare-and-branch ops and fused pairs (constant operands, loop back
+//! edges, float compare-and-branch, math builtins). The hot loop (`exec`) dispatches on
+//! those ops with unchecked register access, which the verification makes sound; rarer
+//! instructions run out of line (`slow`) on the original LIR.
 //!
-//! The module is verified when the VM is created ([`crate::verify`]), which makes the
-//! loop's unchecked register and instruction accesses sound.
+//! All Lumen frames share one contiguous register stack (`Vec<Value>`); a frame is a
+//! window starting at its `base`, sized by its cell's register count, and the frame
+//! stack records `(cell, resume position, base, return register)`. Calls and returns
+//! push and pop frames inside the one dispatch loop, so Lumen recursion never recurses in
+//! Rust. Only the higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust:
+//! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
 use crate::trace::{RuntimeError, TraceFrame};
-use crate::verify::verify;
 use exec::exec;
 use lumen_core::display;
 use lumen_core::error::RtError;
@@ -25,10 +29,12 @@ pub const MAX_CALLS: usize = 10_000;
 /// One active call.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Frame {
+    /// The op after the executing one: the resume point while a callee runs; after an
+    /// error, the op after the failing one.
+    ip: *const code::Op,
+    /// First op of the cell (jump targets are relative to it).
+    ops: *const code::Op,
     cell: u32,
-    /// Index of the executing instruction: the call while a callee runs, the failing
-    /// instruction after an error.
-    pc: u32,
     /// Start of this frame's registers in the register stack.
     base: u32,
     /// Caller register receiving the result.
@@ -52,7 +58,12 @@ impl From<RtError> for Fault {
 
 /// Mutable machine state, separate from the module so both can be borrowed at once.
 pub(crate) struct State {
+    /// The register stack. Slots from `top` on never hold heap values (so a new frame's
+    /// window needs no initialisation and nothing there keeps a value shared);
+    /// `regs.len()` is a high-water mark.
     regs: Vec<Value>,
+    /// End of the top frame's window.
+    top: usize,
     frames: Vec<Frame>,
     /// `args()`.
     pub(crate) args: Vec<String>,
@@ -85,7 +96,9 @@ impl VM {
     /// A VM for `module`. Program arguments are empty, stdout is a buffered real stdout
     /// (flushed when a call finishes, also on error) and stdin is the real stdin.
     pub fn new(module: LirModule) -> VM {
-        let invalid = verify(&module).err();
+        let invalid = lumen_core::verify::verify(&module)
+            .err()
+            .map(|e| e.join("; "));
         let codes: Vec<code::Code> = if invalid.is_none() {
             module.cells.iter().map(code::translate).collect()
         } else {
@@ -95,6 +108,7 @@ impl VM {
             module,
             st: State {
                 regs: Vec::with_capacity(1024),
+                top: 0,
                 frames: Vec::with_capacity(64),
                 args: Vec::new(),
                 out: Box::new(std::io::BufWriter::new(std::io::stdout())),
@@ -214,8 +228,10 @@ pub(crate) fn call_function(
     let Value::Fn(c) = f else {
         return Err(RtError::Internal("calling a value that is not a function".into()).into());
     };
-    let cell = &m.cells[c.cell as usize];
-    if cell.params as usize != args.len() {
+    let Some(cell) = m.cells.get(c.cell as usize) else {
+        return Err(RtError::Internal(format!("no cell {}", c.cell)).into());
+    };
+    if cell.params as usize != args.len() || cell.captures as usize != c.captures.len() {
         return Err(RtError::Internal(format!("{} called with wrong arity", cell.name)).into());
     }
     enter(m, st, c.cell, args, &c.captures)
@@ -236,8 +252,12 @@ fn enter(
         return Err(RtError::StackOverflow.into());
     }
     let c = &m.cells[cell as usize];
-    let base = st.regs.len();
-    st.regs.resize(base + c.regs.len(), Value::Null);
+    let base = st.top;
+    let need = base + c.regs.len();
+    if need > st.regs.len() {
+        st.regs.resize(need, Value::Null);
+    }
+    st.top = need;
     for (i, a) in args.iter_mut().enumerate() {
         st.regs[base + i] = std::mem::take(a);
     }
@@ -245,9 +265,11 @@ fn enter(
         st.regs[base + args.len() + i] = v.clone();
     }
     let stop = st.frames.len();
+    let ops = st.codes[cell as usize].ops.as_ptr();
     st.frames.push(Frame {
+        ip: ops,
+        ops,
         cell,
-        pc: 0,
         base: base as u32,
         ret: 0,
     });
@@ -260,7 +282,8 @@ fn enter(
             };
             st.frames.truncate(stop);
             // Frees everything the failed calls held (values are freed iteratively).
-            st.regs.truncate(base);
+            exec::release(&mut st.regs, base, st.top);
+            st.top = base;
             Err(f)
         }
     }
@@ -273,11 +296,10 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
         .rev()
         .map(|f| {
             let cell = &m.cells[f.cell as usize];
-            // `pc` is an op index; the op remembers its LIR instruction.
-            let lir = st
-                .codes
-                .get(f.cell as usize)
-                .and_then(|c| c.lir.get(f.pc as usize));
+            // The executing op is the one before `ip`; it remembers its LIR instruction.
+            // SAFETY: both pointers point into the same op vector.
+            let index = unsafe { f.ip.offset_from(f.ops) }.max(1) as usize - 1;
+            let lir = st.codes.get(f.cell as usize).and_then(|c| c.lir.get(index));
             TraceFrame {
                 name: cell.name.clone(),
                 pos: lir

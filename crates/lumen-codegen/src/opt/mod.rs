@@ -251,10 +251,11 @@ mod tests {
         let src = "cell main()\n  let m = [1.0, 2.0, 3.0]\n  let mut x = [4.0, 5.0, 6.0]\n  let short = [1.0]\n  let mut s = 0.0\n  for i in 0..len(m)\n    s += x[i]\n    x[i] = s\n    if i < 1\n      s += short[i]\n    end\n  end\n  print(x)\n  print(short[1])\nend\n";
         let o3 = compiled(src, OptLevel::O3);
         let main = cell(&o3, "main");
-        // `x[i]` is proven (len(x) == len(m) == 3); `short[i]` and `short[1]` are not.
+        // `x[i]` is proven (len(x) == len(m) == 3), `short[i]` too (i < 1 == len(short));
+        // `short[1]` is not.
         assert_eq!(
             count(main, |i| matches!(i, Instr::ListGetUnchecked { .. })),
-            1,
+            2,
             "{:?}",
             main.code
         );

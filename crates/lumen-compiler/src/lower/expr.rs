@@ -178,8 +178,9 @@ impl FnLower<'_> {
             } => self.if_(cond, then_branch, else_branch.as_deref(), Some(dst)),
             K::Block(es) => match es.split_last() {
                 Some((last, init)) => {
-                    for s in init {
-                        self.stmt(s);
+                    let takes = take_outs(es);
+                    for (k, s) in init.iter().enumerate() {
+                        self.block_stmt(s, takes[k]);
                     }
                     self.expr_to(last, dst);
                 }
@@ -219,6 +220,21 @@ impl FnLower<'_> {
                         argc: args.len() as u32,
                     },
                 );
+            }
+            K::CallBuiltin {
+                builtin: Builtin::LenList,
+                args,
+            } if args.len() == 1 => {
+                // `len(xs)` reads the list in place: no operand copy, no builtin call.
+                let list = self.expr(&args[0]);
+                self.emit_at(span, Instr::ListLen { dst, list });
+            }
+            K::CallBuiltin {
+                builtin: Builtin::ToString,
+                args,
+            } if args.len() == 1 => {
+                let src = self.expr(&args[0]);
+                self.emit_at(span, Instr::ToStr { dst, src });
             }
             K::CallBuiltin { builtin, args } => {
                 let base = self.run_typed(args);
@@ -449,8 +465,9 @@ impl FnLower<'_> {
                 else_branch,
             } => self.if_(cond, then_branch, else_branch.as_deref(), None),
             K::Block(es) => {
-                for s in es {
-                    self.stmt(s);
+                let takes = take_outs(es);
+                for (s, take) in es.iter().zip(takes) {
+                    self.block_stmt(s, take);
                 }
             }
             K::Match { scrutinee, arms } => self.match_(scrutinee, arms, None, span),
@@ -458,6 +475,33 @@ impl FnLower<'_> {
                 self.expr(e);
             }
         }
+    }
+
+    /// A statement of a block; `take` marks a `let mut p = xs[i]` whose element is put
+    /// back by a later `xs[i] = p` (see [`take_outs`]).
+    fn block_stmt(&mut self, s: &Expr, take: bool) {
+        if take
+            && let ExprKind::Let { pattern, value } = &s.kind
+            && let PatternKind::Bind(p) = pattern.kind
+            && let ExprKind::Index { base, index, .. } = &value.kind
+            && let (ExprKind::Local(xs), ExprKind::Local(i)) = (&base.kind, &index.kind)
+            && self.regs[self.local(*xs) as usize] == RegTy::List
+            && self.regs[self.local(*i) as usize] == RegTy::Int
+        {
+            // Take the element out (its slot holds null until the store puts it back), so
+            // `p` holds the only reference and updating its fields copies nothing
+            // (clarification 18).
+            let (list, idx, dst) = (self.local(*xs), self.local(*i), self.local(p));
+            self.emit_at(value.span, Instr::ListGet { dst, list, idx });
+            let null = self.null_reg();
+            self.emit(Instr::ListSet {
+                list,
+                idx,
+                src: null,
+            });
+            return;
+        }
+        self.stmt(s);
     }
 
     /// Emits `i` at position `pos`.
@@ -737,5 +781,61 @@ fn cmp_of(op: BinOp) -> CmpOp {
         BinOp::IntGe | BinOp::FloatGe | BinOp::StrGe => CmpOp::Ge,
         BinOp::Eq => CmpOp::Eq,
         _ => CmpOp::Ne,
+    }
+}
+
+/// For each statement of a block: true for a `let mut p = xs[i]` (locals `xs`, `i`)
+/// followed later in the same block by `xs[i] = p`, with nothing in between that mentions
+/// `xs`, assigns `i` or leaves the block early (`break`, `continue`, `return`). The
+/// element may then be taken out of the list meanwhile, as nobody can observe its slot.
+fn take_outs(es: &[Expr]) -> Vec<bool> {
+    let mut out = vec![false; es.len()];
+    for (j, s) in es.iter().enumerate() {
+        let ExprKind::Let { pattern, value } = &s.kind else {
+            continue;
+        };
+        let PatternKind::Bind(p) = pattern.kind else {
+            continue;
+        };
+        let ExprKind::Index {
+            kind: IndexKind::List,
+            base,
+            index,
+        } = &value.kind
+        else {
+            continue;
+        };
+        let (&ExprKind::Local(xs), &ExprKind::Local(i)) = (&base.kind, &index.kind) else {
+            continue;
+        };
+        for later in &es[j + 1..] {
+            if is_store_back(later, xs, i, p) {
+                out[j] = true;
+                break;
+            }
+            let interferes = super::any_sub(later, &mut |x| match &x.kind {
+                ExprKind::Local(l) => *l == xs,
+                ExprKind::Assign { place, .. } => place.root == xs || place.root == i,
+                ExprKind::Break(_) | ExprKind::Continue(_) | ExprKind::Return(_) => true,
+                _ => false,
+            });
+            if interferes {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// `xs[i] = p` exactly.
+fn is_store_back(e: &Expr, xs: LocalId, i: LocalId, p: LocalId) -> bool {
+    match &e.kind {
+        ExprKind::Assign { place, value } => {
+            place.root == xs
+                && matches!(value.kind, ExprKind::Local(v) if v == p)
+                && matches!(place.path.as_slice(), [PlaceElem::ListIndex(x)]
+                    if matches!(x.kind, ExprKind::Local(v) if v == i))
+        }
+        _ => false,
     }
 }

@@ -14,7 +14,7 @@
 mod compact;
 mod control;
 mod expr;
-pub mod moves;
+mod moves;
 mod pattern;
 
 use std::collections::HashMap;
@@ -294,8 +294,12 @@ impl<'a> FnLower<'a> {
         self.fresh(r)
     }
 
-    /// `n` consecutive fresh registers of the given types; returns the first.
+    /// `n` consecutive fresh registers of the given types; returns the first (0 for an
+    /// empty run, which names no register).
     fn fresh_run(&mut self, tys: &[RegTy]) -> Reg {
+        if tys.is_empty() {
+            return 0;
+        }
         let first = self.regs.len() as Reg;
         self.regs.extend_from_slice(tys);
         first
@@ -397,9 +401,25 @@ impl<'a> FnLower<'a> {
 /// True when evaluating `e` may assign a local (so a local read before it must be copied
 /// to keep left-to-right evaluation order).
 fn has_assign(e: &Expr) -> bool {
+    any_sub(e, &mut |x| matches!(x.kind, hir::ExprKind::Assign { .. }))
+}
+
+/// True when `pred` holds for `e` or any expression inside it (place index expressions
+/// and guards included).
+fn any_sub(e: &Expr, pred: &mut impl FnMut(&Expr) -> bool) -> bool {
     use hir::ExprKind as K;
+    if pred(e) {
+        return true;
+    }
+    let mut any = |xs: &mut dyn Iterator<Item = &Expr>| {
+        for x in xs {
+            if any_sub(x, pred) {
+                return true;
+            }
+        }
+        false
+    };
     match &e.kind {
-        K::Assign { .. } => true,
         K::Int(_)
         | K::Float(_)
         | K::Bool(_)
@@ -421,7 +441,9 @@ fn has_assign(e: &Expr) -> bool {
         | K::Ok(a)
         | K::Err(a)
         | K::Field { base: a, .. }
-        | K::TupleGet { base: a, .. } => has_assign(a),
+        | K::TupleGet { base: a, .. }
+        | K::Let { value: a, .. }
+        | K::Loop { body: a, .. } => any(&mut std::iter::once(&**a)),
         K::Binary(_, a, b)
         | K::And(a, b)
         | K::Or(a, b)
@@ -432,16 +454,14 @@ fn has_assign(e: &Expr) -> bool {
         }
         | K::While {
             cond: a, body: b, ..
-        } => has_assign(a) || has_assign(b),
+        } => any(&mut [&**a, &**b].into_iter()),
         K::If {
             cond,
             then_branch,
             else_branch,
-        } => {
-            has_assign(cond)
-                || has_assign(then_branch)
-                || else_branch.as_deref().is_some_and(has_assign)
-        }
+        } => any(&mut [&**cond, &**then_branch]
+            .into_iter()
+            .chain(else_branch.as_deref())),
         K::Block(es)
         | K::Call { args: es, .. }
         | K::CallBuiltin { args: es, .. }
@@ -450,31 +470,33 @@ fn has_assign(e: &Expr) -> bool {
         | K::Tuple(es)
         | K::Record { fields: es, .. }
         | K::Variant { payload: es, .. }
-        | K::Interp(es) => es.iter().any(has_assign),
-        K::CallValue { callee, args } => has_assign(callee) || args.iter().any(has_assign),
-        K::Map(kvs) => kvs.iter().any(|(k, v)| has_assign(k) || has_assign(v)),
-        K::Let { value, .. } => has_assign(value),
-        K::Loop { body, .. } => has_assign(body),
+        | K::Interp(es) => any(&mut es.iter()),
+        K::CallValue { callee, args } => any(&mut std::iter::once(&**callee).chain(args)),
+        K::Map(kvs) => any(&mut kvs.iter().flat_map(|(k, v)| [k, v])),
+        K::Assign { place, value } => any(&mut place
+            .path
+            .iter()
+            .filter_map(|el| match el {
+                hir::PlaceElem::ListIndex(x) | hir::PlaceElem::MapIndex(x) => Some(x),
+                hir::PlaceElem::Field(_) => None,
+            })
+            .chain(std::iter::once(&**value))),
         K::For {
             source,
             filter,
             body,
             ..
         } => {
-            let src = match source {
-                hir::ForSource::Range { lo, hi, .. } => has_assign(lo) || has_assign(hi),
+            let src: Vec<&Expr> = match source {
+                hir::ForSource::Range { lo, hi, .. } => vec![lo, hi],
                 hir::ForSource::List(e) | hir::ForSource::Str(e) | hir::ForSource::Map(e) => {
-                    has_assign(e)
+                    vec![e]
                 }
             };
-            src || filter.as_deref().is_some_and(has_assign) || has_assign(body)
+            any(&mut src.into_iter().chain(filter.as_deref()).chain([&**body]))
         }
-        K::Match { scrutinee, arms } => {
-            has_assign(scrutinee)
-                || arms
-                    .iter()
-                    .any(|a| a.guard.as_ref().is_some_and(has_assign) || has_assign(&a.body))
-        }
+        K::Match { scrutinee, arms } => any(&mut std::iter::once(&**scrutinee)
+            .chain(arms.iter().flat_map(|a| a.guard.iter().chain([&a.body])))),
     }
 }
 

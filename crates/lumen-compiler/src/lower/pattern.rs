@@ -211,6 +211,18 @@ impl FnLower<'_> {
                 };
                 fails.push(self.emit(i));
             }
+            Value::Str(text) if ty == RegTy::Str => {
+                let idx = self.pool.string(text.as_str());
+                let k = self.const_pooled(idx);
+                let t = self.fresh(RegTy::Bool);
+                self.emit(Instr::StrCmp {
+                    op: CmpOp::Eq,
+                    dst: t,
+                    a: v,
+                    b: k,
+                });
+                fails.push(self.emit(Instr::JumpIfNot { cond: t, target: 0 }));
+            }
             _ => {
                 let kty = match val {
                     Value::Int(_) => RegTy::Int,

@@ -9,14 +9,28 @@ use lumen_core::value::Value;
 use std::collections::HashSet;
 use std::rc::Rc;
 
-/// `lo..hi` (or `lo..=hi`) as a list of Ints; empty when the range is.
-pub(crate) fn range_list(lo: i64, hi: i64, inclusive: bool) -> Value {
-    let items: Vec<Value> = if inclusive {
-        (lo..=hi).map(Value::Int).collect()
+/// `lo..hi` (or `lo..=hi`) as a list of Ints; empty when the range is. A range too
+/// large to allocate is an error rather than a crash.
+pub(crate) fn range_list(lo: i64, hi: i64, inclusive: bool) -> RtResult<Value> {
+    let len = if inclusive {
+        (hi as i128 - lo as i128 + 1).max(0)
     } else {
-        (lo..hi).map(Value::Int).collect()
+        (hi as i128 - lo as i128).max(0)
     };
-    Value::list(items)
+    let mut items: Vec<Value> = Vec::new();
+    let len = usize::try_from(len).map_err(|_| out_of_memory())?;
+    items.try_reserve_exact(len).map_err(|_| out_of_memory())?;
+    if inclusive {
+        items.extend((lo..=hi).map(Value::Int));
+    } else {
+        items.extend((lo..hi).map(Value::Int));
+    }
+    Ok(Value::list(items))
+}
+
+#[cold]
+fn out_of_memory() -> RtError {
+    RtError::Internal("out of memory".into())
 }
 
 /// `len(xs)`.
@@ -167,7 +181,7 @@ pub(crate) fn slice(a: &mut [Value]) -> RtResult<Value> {
 
 /// `range(a, b)`.
 pub(crate) fn range(a: &mut [Value]) -> RtResult<Value> {
-    Ok(range_list(int(&a[0])?, int(&a[1])?, false))
+    range_list(int(&a[0])?, int(&a[1])?, false)
 }
 
 /// `sum(list[Int])`: checked.
@@ -519,12 +533,14 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(as_ints(Ok(range_list(0, 3, false))), [0, 1, 2]);
-        assert_eq!(as_ints(Ok(range_list(0, 3, true))), [0, 1, 2, 3]);
-        assert_eq!(as_ints(Ok(range_list(3, 0, true))), [] as [i64; 0]);
-        assert_eq!(
-            as_ints(Ok(range_list(i64::MAX - 1, i64::MAX, true))).len(),
-            2
-        );
+        assert_eq!(as_ints(range_list(0, 3, false)), [0, 1, 2]);
+        assert_eq!(as_ints(range_list(0, 3, true)), [0, 1, 2, 3]);
+        assert_eq!(as_ints(range_list(3, 0, true)), [] as [i64; 0]);
+        assert_eq!(as_ints(range_list(i64::MAX - 1, i64::MAX, true)).len(), 2);
+        // Far too large to allocate: an error, not a crash.
+        assert!(matches!(
+            range_list(i64::MIN, i64::MAX, true),
+            Err(RtError::Internal(_))
+        ));
     }
 }

@@ -123,6 +123,13 @@ pub(crate) fn call(
             unreachable_builtin(b)
         }
     };
+    // Arguments are moved into the call: release what the builtin only borrowed, so a
+    // value passed to, e.g., `get(m, k)` is unique again afterwards (`m[k] = v` in place).
+    for v in st.arg_slice(start, argc) {
+        if !v.is_scalar() {
+            *v = Value::Null;
+        }
+    }
     if b == B::Exit {
         // `exit` flushes stdout before unwinding (§8).
         let _ = st.out.flush();

@@ -2,19 +2,26 @@
 //!
 //! [`Op`] is a `#[repr(u8)]` enum so dispatch is a plain byte load and table jump. The
 //! translation specialises the hot LIR instructions (Int compare-and-branch per
-//! operator) and fuses common pairs into one op:
-//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K` (also
-//!   writes `t`, in case it is read again);
-//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branches;
-//! - `LoadFloat t, k` + a Float op with `t` as one operand → `Float*K`;
-//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch (also writes `c`).
+//! operator) and fuses common sequences into one op:
+//! - `LoadInt t, k` + `Int{Add,Sub,Mul,Div,FloorDiv,Mod} d, a, t` → `Int*K`;
+//! - `LoadInt t, k` + `JumpIfIntCmp op, a, t` → compare-with-constant branch;
+//! - `LoadFloat t, k` + a Float op with `t` as one operand → [`Op::FloatK`];
+//! - `FloatCmp op, c, a, b` + `JumpIf`/`JumpIfNot c` → one branch;
+//! - `LoadFloat t, k` + `FloatCmp c, a, t` + `JumpIf(Not) c` → one branch;
+//! - `ListGet t, xs, i` + a Float op on `t` + `ListSet xs, i` → one in-place update;
+//! - `ListGet t, xs, i` + a Float op on `t` → [`Op::ListFloat`];
+//! - `Copy t, x` + a one-argument math builtin on `t` → [`Op::Math1`] on `x`;
+//! - `IntAddImm i, i, k` + `JumpIfIntCmp Lt/Le i, hi` → one loop back edge;
+//! - `Jump` to a `Return` → that `Return`.
 //!
-//! A pair is fused only when no jump lands on its second instruction. Every other LIR
-//! instruction becomes [`Op::Lir`], executed by the out-of-line path. Each op remembers
-//! its LIR index, so stack traces keep the LIR positions.
+//! Fused ops still write every register the original sequence wrote (the constant's
+//! `t`, the compare's `c`), in case a later instruction reads it. A sequence is fused
+//! only when no jump lands inside it (the back edge instead keeps a copy of its compare
+//! for such jumps). Every other LIR instruction becomes [`Op::Lir`], executed out of
+//! line. Each op remembers its LIR index, so stack traces keep the LIR positions.
 
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CmpOp, Instr, Reg};
+use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
 
 /// Float operations that have a constant-operand form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +32,8 @@ pub(super) enum FloatBin {
     Div,
 }
 
-/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are frame-relative, targets are op indices.
+/// One internal instruction (at most 24 bytes, like [`Instr`]). Register operands are
+/// frame-relative; jump targets are op indices.
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 pub(super) enum Op {
@@ -274,6 +282,17 @@ pub(super) enum Op {
         b: Reg,
         target: u32,
     },
+    /// `i = i + step` (checked), then jump when `i < hi` (`inclusive`: `i <= hi`): the
+    /// back edge of a counting loop. When the compare is itself a jump target, a copy of
+    /// it follows this op and `skip` makes the fall-through step over that copy.
+    IncJumpIfLess {
+        i: Reg,
+        hi: Reg,
+        step: i32,
+        target: u32,
+        inclusive: bool,
+        skip: bool,
+    },
     /// `t = k`, then jump when `a op k`.
     JumpIfIntCmpK {
         op: CmpOp,
@@ -281,6 +300,43 @@ pub(super) enum Op {
         t: Reg,
         k: i32,
         target: u32,
+    },
+    /// `t = k; c = a op k`, then jump when `c == when` (`k` is exact as an `f32`, which
+    /// keeps the op at 24 bytes).
+    JumpIfFloatCmpK {
+        op: CmpOp,
+        when: bool,
+        c: Reg,
+        a: Reg,
+        t: Reg,
+        k: f32,
+        target: u32,
+    },
+    /// `t = list[idx]; t2 = t op e; list[idx] = t2` (`xs[i] op= e` on a Float list).
+    FloatUpdate {
+        op: FloatBin,
+        list: Reg,
+        idx: Reg,
+        e: Reg,
+        t: Reg,
+        t2: Reg,
+    },
+    /// `t = list[idx]; dst = t op other` (`elem_first`) or `dst = other op t`.
+    ListFloat {
+        op: FloatBin,
+        elem_first: bool,
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+        other: Reg,
+        t: Reg,
+    },
+    /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
+    /// without the general builtin call sequence.
+    Math1 {
+        f: Builtin,
+        dst: Reg,
+        src: Reg,
     },
     /// `c = a op b`, then jump when `c == when`.
     JumpIfFloatCmp {
@@ -343,6 +399,11 @@ pub(super) enum Op {
         record: Reg,
         field: u32,
     },
+    FieldSet {
+        record: Reg,
+        field: u32,
+        src: Reg,
+    },
     VariantTag {
         dst: Reg,
         src: Reg,
@@ -351,6 +412,24 @@ pub(super) enum Op {
         dst: Reg,
         src: Reg,
         index: u32,
+    },
+
+    StrCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    RecordNew {
+        dst: Reg,
+        type_id: u32,
+        args: Reg,
+    },
+    VariantNew {
+        dst: Reg,
+        type_id: u32,
+        tag: u32,
+        args: Reg,
     },
 
     /// Any other instruction: `cell.code[idx]`, run out of line.
@@ -365,6 +444,9 @@ pub(crate) struct Code {
     pub(super) ops: Vec<Op>,
     /// Register count of the cell (size of its frame window).
     pub(super) nregs: usize,
+    /// Registers whose static type may hold a heap value (all but Int, Float, Bool,
+    /// Null): the only ones a returning frame must clear.
+    pub(super) heap: Vec<u32>,
     /// LIR index of each op (for positions in traces).
     pub(super) lir: Vec<u32>,
 }
@@ -379,51 +461,250 @@ pub(crate) fn translate(cell: &Cell) -> Code {
             is_target[t as usize] = true;
         }
     }
-    // Pass 1: which instructions start a fused pair; op index of every LIR index.
-    let mut fused = vec![false; n];
+    // Pass 1: how instructions group into ops; op index of every LIR index.
+    let mut group = vec![Group::Single; n];
     let mut op_index = vec![0u32; n + 1];
     let mut count = 0u32;
     let mut i = 0;
     while i < n {
         op_index[i] = count;
-        if i + 1 < n && !is_target[i + 1] && fuse(&code[i], &code[i + 1]).is_some() {
-            fused[i] = true;
+        if i + 2 < n
+            && !is_target[i + 1]
+            && !is_target[i + 2]
+            && fuse3(&code[i], &code[i + 1], &code[i + 2]).is_some()
+        {
+            group[i] = Group::Triple;
             op_index[i + 1] = count;
+            op_index[i + 2] = count;
+            count += 1;
+            i += 3;
+        } else if i + 1 < n && counting_back_edge(&code[i], &code[i + 1]).is_some() {
+            // A jump may land on the compare: keep a copy of it right after the fused op.
+            let copy = is_target[i + 1];
+            group[i] = Group::BackEdge { copy };
+            op_index[i + 1] = count + u32::from(copy);
+            count += 1 + u32::from(copy);
+            i += 2;
+        } else if i + 1 < n && !is_target[i + 1] && fuse(&code[i], &code[i + 1]).is_some() {
+            group[i] = Group::Pair;
+            op_index[i + 1] = count;
+            count += 1;
             i += 2;
         } else {
+            count += 1;
             i += 1;
         }
-        count += 1;
     }
     op_index[n] = count;
     // Pass 2: emit with translated targets.
     let map = |t: u32| op_index[t as usize];
     let mut out = Code {
         nregs: cell.regs.len(),
+        heap: (0..cell.regs.len() as u32)
+            .filter(|&r| {
+                !matches!(
+                    cell.regs[r as usize],
+                    RegTy::Int | RegTy::Float | RegTy::Bool | RegTy::Null
+                )
+            })
+            .collect(),
         ..Code::default()
     };
     let mut i = 0;
     while i < n {
-        let op = if fused[i] {
-            fuse(&code[i], &code[i + 1]).map(|op| retarget(op, map))
-        } else {
-            None
-        };
-        match op {
-            Some(op) => {
-                // The position is the second instruction's: the one that can fail.
-                out.ops.push(op);
-                out.lir.push(i as u32 + 1);
+        match group[i] {
+            Group::BackEdge { copy } => {
+                if let Some((i_reg, hi, step, target, inclusive)) =
+                    counting_back_edge(&code[i], &code[i + 1])
+                {
+                    out.ops.push(Op::IncJumpIfLess {
+                        i: i_reg,
+                        hi,
+                        step,
+                        target: map(target),
+                        inclusive,
+                        skip: copy,
+                    });
+                    // Only the increment can fail (overflow).
+                    out.lir.push(i as u32);
+                    if copy {
+                        out.ops.push(single(&code[i + 1], i as u32 + 1, map));
+                        out.lir.push(i as u32 + 1);
+                    }
+                }
                 i += 2;
             }
-            None => {
-                out.ops.push(single(&code[i], i as u32, map));
+            Group::Triple => {
+                if let Some(op) = fuse3(&code[i], &code[i + 1], &code[i + 2]) {
+                    // The instruction that can fail: the compare, or the list read.
+                    let failing = match op {
+                        Op::FloatUpdate { .. } => i,
+                        _ => i + 1,
+                    };
+                    out.ops.push(retarget(op, map));
+                    out.lir.push(failing as u32);
+                }
+                i += 3;
+            }
+            Group::Pair => {
+                if let Some(op) = fuse(&code[i], &code[i + 1]) {
+                    // The position is the instruction that can fail: the list read, or
+                    // else the second one.
+                    let failing = match op {
+                        Op::ListFloat { .. } => i,
+                        _ => i + 1,
+                    };
+                    out.ops.push(retarget(op, map));
+                    out.lir.push(failing as u32);
+                }
+                i += 2;
+            }
+            Group::Single => {
+                let op = match code[i] {
+                    // A jump to a return is that return (the `if … then … else` tails).
+                    Instr::Jump { target } => match code.get(target as usize) {
+                        Some(&Instr::Return { src }) => Op::Return { src },
+                        _ => single(&code[i], i as u32, map),
+                    },
+                    _ => single(&code[i], i as u32, map),
+                };
+                out.ops.push(op);
                 out.lir.push(i as u32);
                 i += 1;
             }
         }
     }
     out
+}
+
+/// How a LIR instruction is translated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Single,
+    /// Starts a pair fused by [`fuse`].
+    Pair,
+    /// Starts a triple fused by [`fuse3`].
+    Triple,
+    /// Starts an increment + compare-and-branch pair (see [`counting_back_edge`]).
+    BackEdge {
+        copy: bool,
+    },
+}
+
+/// `LoadFloat t, k` + `FloatCmp op, c, a, t` + `JumpIf`/`JumpIfNot c` (targets still LIR).
+fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    if let Some(op) = float_update(first, second, third) {
+        return Some(op);
+    }
+    let (&Instr::LoadFloat { dst: t, value: k }, &Instr::FloatCmp { op, dst: c, a, b }) =
+        (first, second)
+    else {
+        return None;
+    };
+    if b != t || a == t || c == t {
+        return None;
+    }
+    let narrow = k as f32;
+    if f64::from(narrow).to_bits() != k.to_bits() {
+        return None;
+    }
+    let k = narrow;
+    let (when, target) = match *third {
+        Instr::JumpIf { cond, target } if cond == c => (true, target),
+        Instr::JumpIfNot { cond, target } if cond == c => (false, target),
+        _ => return None,
+    };
+    Some(Op::JumpIfFloatCmpK {
+        op,
+        when,
+        c,
+        a,
+        t,
+        k,
+        target,
+    })
+}
+
+/// `(dst, list, idx)` of a list read, checked or not (fused ops keep the check, so an
+/// unchecked read may take part in a fusion).
+fn list_read(ins: &Instr) -> Option<(Reg, Reg, Reg)> {
+    match *ins {
+        Instr::ListGet { dst, list, idx } | Instr::ListGetUnchecked { dst, list, idx } => {
+            Some((dst, list, idx))
+        }
+        _ => None,
+    }
+}
+
+/// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.
+fn float_update(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    let (t, list, idx) = list_read(first)?;
+    let (op, t2, a, e) = match *second {
+        Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+        Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+        Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+        Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+        _ => return None,
+    };
+    let Instr::ListSet {
+        list: l2,
+        idx: i2,
+        src,
+    } = *third
+    else {
+        return None;
+    };
+    // Every register distinct, so reading and writing in the fused order is the same.
+    let regs = [list, idx, e, t, t2];
+    let distinct = regs
+        .iter()
+        .enumerate()
+        .all(|(n, r)| !regs[n + 1..].contains(r));
+    (a == t && src == t2 && l2 == list && i2 == idx && distinct).then_some(Op::FloatUpdate {
+        op,
+        list,
+        idx,
+        e,
+        t,
+        t2,
+    })
+}
+
+/// Builtins with a [`Op::Math1`] form.
+fn is_math1(b: Builtin) -> bool {
+    matches!(
+        b,
+        Builtin::Sqrt
+            | Builtin::AbsFloat
+            | Builtin::AbsInt
+            | Builtin::Floor
+            | Builtin::Ceil
+            | Builtin::Round
+            | Builtin::Sin
+            | Builtin::Cos
+            | Builtin::Tan
+            | Builtin::Exp
+            | Builtin::Log
+    )
+}
+
+/// `IntAddImm i, i, step` + `JumpIfIntCmp (Lt|Le) i, hi` → (i, hi, step, target, inclusive).
+fn counting_back_edge(first: &Instr, second: &Instr) -> Option<(Reg, Reg, i32, u32, bool)> {
+    match (first, second) {
+        (
+            &Instr::IntAddImm { dst, a, value },
+            &Instr::JumpIfIntCmp {
+                op: op @ (CmpOp::Lt | CmpOp::Le),
+                a: c,
+                b: hi,
+                target,
+            },
+        ) if dst == a && c == dst && hi != dst => {
+            let step = i32::try_from(value).ok()?;
+            Some((dst, hi, step, target, op == CmpOp::Le))
+        }
+        _ => None,
+    }
 }
 
 fn jump_target(ins: &Instr) -> Option<u32> {
@@ -466,6 +747,23 @@ fn retarget(op: Op, map: impl Fn(u32) -> u32) -> Op {
             c,
             a,
             b,
+            target: map(target),
+        },
+        Op::JumpIfFloatCmpK {
+            op,
+            when,
+            c,
+            a,
+            t,
+            k,
+            target,
+        } => Op::JumpIfFloatCmpK {
+            op,
+            when,
+            c,
+            a,
+            t,
+            k,
             target: map(target),
         },
         other => other,
@@ -530,6 +828,45 @@ fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
                 a,
                 t,
                 value,
+            })
+        }
+        (
+            Instr::Copy { dst: t, src },
+            Instr::CallBuiltin {
+                dst,
+                builtin,
+                args,
+                argc: 1,
+            },
+        ) if args == t && is_math1(builtin) => Some(Op::Math1 {
+            f: builtin,
+            dst,
+            src,
+        }),
+        (first @ (Instr::ListGet { .. } | Instr::ListGetUnchecked { .. }), second) => {
+            let (t, list, idx) = list_read(&first)?;
+            let (op, dst, a, b) = match second {
+                Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
+                Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
+                Instr::FloatMul { dst, a, b } => (FloatBin::Mul, dst, a, b),
+                Instr::FloatDiv { dst, a, b } => (FloatBin::Div, dst, a, b),
+                _ => return None,
+            };
+            let (elem_first, other) = if a == t && b != t {
+                (true, b)
+            } else if b == t && a != t {
+                (false, a)
+            } else {
+                return None;
+            };
+            (t != list && t != idx).then_some(Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
             })
         }
         (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIf { cond, target }) if cond == c => {
@@ -646,6 +983,16 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
             dst,
             builtin,
             args,
+            argc: 1,
+        } if is_math1(builtin) => Op::Math1 {
+            f: builtin,
+            dst,
+            src: args,
+        },
+        I::CallBuiltin {
+            dst,
+            builtin,
+            args,
             argc,
         } => Op::CallBuiltin {
             dst,
@@ -671,6 +1018,20 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },
         I::FieldGet { dst, record, field } => Op::FieldGet { dst, record, field },
+        I::FieldSet { record, field, src } => Op::FieldSet { record, field, src },
+        I::StrCmp { op, dst, a, b } => Op::StrCmp { op, dst, a, b },
+        I::RecordNew { dst, type_id, args } => Op::RecordNew { dst, type_id, args },
+        I::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => Op::VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        },
         I::VariantTag { dst, src } => Op::VariantTag { dst, src },
         I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
         _ => Op::Lir { idx },

@@ -1,14 +1,15 @@
 //! The interpreter's hot loop: scalar arithmetic, jumps, calls and returns, list and
-//! field access. Everything else goes to [`slow`](super::slow::slow), out of line.
+//! field access. Everything else goes to [`super::slow::slow`], out of line.
 
 use super::code::{FloatBin, Op};
 use super::slow::slow;
 use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
 use crate::builtins;
+use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
-use lumen_core::lir::{CmpOp, LirModule};
+use lumen_core::lir::{CmpOp, LirModule, TypeDef};
 use lumen_core::ops;
-use lumen_core::value::Value;
+use lumen_core::value::{Record, Value, Variant};
 use std::ptr;
 use std::rc::Rc;
 
@@ -56,25 +57,27 @@ fn dup(v: &Value) -> Value {
 /// `p` must point to an initialised `Value` that nothing else borrows.
 #[inline(always)]
 unsafe fn take(p: *mut Value) -> Value {
+    // Tests in order of likelihood rather than a `match`: LLVM turns a four-way match
+    // into an indirect jump, which mispredicts at busy call and return sites.
     unsafe {
-        let v = match *p {
-            Value::Null => return Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Int(i) => Value::Int(i),
-            Value::Float(f) => Value::Float(f),
-            _ => return ptr::replace(p, Value::Null),
-        };
-        ptr::write(p, Value::Null);
-        v
+        if let Value::Int(i) = *p {
+            ptr::write(p, Value::Null);
+            Value::Int(i)
+        } else if let Value::Float(f) = *p {
+            ptr::write(p, Value::Null);
+            Value::Float(f)
+        } else {
+            ptr::replace(p, Value::Null)
+        }
     }
 }
 
-/// Records op `pc` as the failing one in the current frame.
+/// Records the failing op (the one before `ip`) in the current frame.
 #[cold]
 #[inline(never)]
-fn fault_at(st: &mut State, pc: usize, e: Fault) -> Fault {
+fn fault_at(st: &mut State, ip: *const Op, e: Fault) -> Fault {
     if let Some(f) = st.frames.last_mut() {
-        f.pc = pc as u32;
+        f.ip = ip;
     }
     e
 }
@@ -101,6 +104,17 @@ fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
     }
 }
 
+fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
+    }
+}
+
 #[inline(always)]
 fn float_cmp(op: CmpOp, x: f64, y: f64) -> bool {
     match op {
@@ -113,38 +127,91 @@ fn float_cmp(op: CmpOp, x: f64, y: f64) -> bool {
     }
 }
 
-/// Appends `n` null registers (a new frame's window).
+/// A one-argument math builtin (see [`Op::Math1`]); same semantics as `builtins::math`.
 #[inline(always)]
-fn grow(regs: &mut Vec<Value>, n: usize) {
-    regs.reserve(n);
-    let len = regs.len();
-    // SAFETY: `reserve` made room for `n` more values; each is initialised before the
-    // length covers it.
-    unsafe {
-        let p = regs.as_mut_ptr().add(len);
-        for i in 0..n {
-            ptr::write(p.add(i), Value::Null);
+fn math1(f: Builtin, v: &Value) -> Result<Value, RtError> {
+    let x = match *v {
+        Value::Float(x) => x,
+        Value::Int(i) => match f {
+            Builtin::AbsInt => return ops::int_abs(i).map(Value::Int),
+            Builtin::Floor | Builtin::Ceil | Builtin::Round => return Ok(Value::Int(i)),
+            _ => i as f64,
+        },
+        ref other => return Err(bad_tag("number", other)),
+    };
+    Ok(Value::Float(match f {
+        Builtin::Sqrt => x.sqrt(),
+        Builtin::AbsFloat | Builtin::AbsInt => x.abs(),
+        Builtin::Floor => x.floor(),
+        Builtin::Ceil => x.ceil(),
+        Builtin::Round => ops::float_round(x),
+        Builtin::Sin => x.sin(),
+        Builtin::Cos => x.cos(),
+        Builtin::Tan => x.tan(),
+        Builtin::Exp => x.exp(),
+        Builtin::Log => x.ln(),
+        other => {
+            return Err(RtError::Internal(format!(
+                "{} is not a math op",
+                other.ident()
+            )));
         }
-        regs.set_len(len + n);
+    }))
+}
+
+/// Reserves a window of `n` registers at `*top` and returns its start. The slots hold no
+/// heap values (invariant of [`State::top`](super::State)); only a new high-water mark
+/// extends the vector.
+#[inline(always)]
+fn grow(regs: &mut Vec<Value>, top: &mut usize, n: usize) -> usize {
+    let base = *top;
+    let need = base + n;
+    if need > regs.len() {
+        regs.resize(need, Value::Null);
+    }
+    *top = need;
+    base
+}
+
+/// Nulls the registers `base..top` (the windows of frames unwound by an error), dropping
+/// their heap values.
+#[inline(always)]
+pub(super) fn release(regs: &mut Vec<Value>, base: usize, top: usize) {
+    let top = top.min(regs.len());
+    if base >= top {
+        return;
+    }
+    let p = regs.as_mut_ptr();
+    for i in base..top {
+        // SAFETY: `i < regs.len()`; the old value is moved out before it is dropped.
+        unsafe {
+            let v = p.add(i);
+            if is_scalar(&*v) {
+                ptr::write(v, Value::Null);
+            } else {
+                drop(ptr::replace(v, Value::Null));
+            }
+        }
     }
 }
 
-/// Drops the registers from `base` on (a returning frame's window).
+/// Clears the heap-typed registers `heap` of a finished frame at `base`, so values it
+/// copied stay unique in its caller and no heap value stays above the stack top.
+/// Scalar-typed registers keep stale scalars, which is harmless: valid LIR writes a
+/// register before reading it, and a stale scalar owns nothing.
 #[inline(always)]
-fn shrink(regs: &mut Vec<Value>, base: usize) {
+fn release_heap(regs: &mut Vec<Value>, base: usize, heap: &[u32]) {
+    let p = regs.as_mut_ptr();
     let len = regs.len();
-    if base >= len {
-        return;
-    }
-    // SAFETY: the length is cut first, so each dropped value is dropped exactly once and
-    // is no longer reachable through the vector.
-    unsafe {
-        let p = regs.as_mut_ptr();
-        regs.set_len(base);
-        for i in base..len {
-            let v = p.add(i);
-            if !is_scalar(&*v) {
-                ptr::drop_in_place(v);
+    for &h in heap {
+        let i = base + h as usize;
+        if i < len {
+            // SAFETY: `i < regs.len()`; the old value is moved out before it is dropped.
+            unsafe {
+                let v = p.add(i);
+                if !is_scalar(&*v) {
+                    drop(ptr::replace(v, Value::Null));
+                }
             }
         }
     }
@@ -153,7 +220,8 @@ fn shrink(regs: &mut Vec<Value>, base: usize) {
 /// Runs the frame stack until the frame at depth `stop` returns.
 ///
 /// Invariants (set up by `enter` and the call ops): the top frame's registers are
-/// `regs[base..base + cell.regs.len()]` and end at `regs.len()`; the module passed the
+/// `regs[base..base + cell.regs.len()]` and end at `st.top`, and slots from `st.top` on
+/// hold no heap values; the module passed the
 /// load-time verifier and was translated by [`super::code::translate`], so operand
 /// registers, jump targets and callees are in range and no op sequence runs off its end.
 pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, Fault> {
@@ -164,11 +232,11 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     let Some(&top) = st.frames.last() else {
         return Err(RtError::Internal("no frame to run".into()).into());
     };
-    let mut ops: *const Op = codes[top.cell as usize].ops.as_ptr();
+    let mut ops: *const Op = top.ops;
     // SAFETY (for every use of `ip`): `ip` points into the current cell's ops; it starts
     // at a frame's saved position or a translated jump target, and every op sequence
     // ends with a jump, return or halt, so it never passes the end.
-    let mut ip: *const Op = unsafe { ops.add(top.pc as usize) };
+    let mut ip: *const Op = top.ip;
     let mut base = top.base as usize;
     // SAFETY (for every use of `r`): `r` points at the current frame's first register;
     // the window lies inside `regs` (invariant above) and every operand register is below
@@ -193,15 +261,9 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             unsafe { put(r.add($i as usize), v) }
         }};
     }
-    // Index of the executing op.
-    macro_rules! pc {
-        () => {
-            (unsafe { ip.offset_from(ops) } - 1) as usize
-        };
-    }
     macro_rules! fail {
         ($e:expr) => {
-            return Err(fault_at(st, pc!(), Fault::from($e)))
+            return Err(fault_at(st, ip, Fault::from($e)))
         };
     }
     macro_rules! jump {
@@ -270,13 +332,11 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 fail!(RtError::StackOverflow);
             }
             let callee_id: u32 = $callee;
-            let pc = pc!();
             if let Some(f) = st.frames.last_mut() {
-                f.pc = pc as u32;
+                f.ip = ip;
             }
             let callee_code = &codes[callee_id as usize];
-            let new_base = st.regs.len();
-            grow(&mut st.regs, callee_code.nregs);
+            let new_base = grow(&mut st.regs, &mut st.top, callee_code.nregs);
             let p = st.regs.as_mut_ptr();
             let from = base + $args as usize;
             for i in 0..$argc as usize {
@@ -289,14 +349,15 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             for (i, v) in caps.iter().enumerate() {
                 st.regs[new_base + $argc as usize + i] = v.clone();
             }
+            ops = callee_code.ops.as_ptr();
+            ip = ops;
             st.frames.push(Frame {
+                ip,
+                ops,
                 cell: callee_id,
-                pc: 0,
                 base: new_base as u32,
                 ret: $dst,
             });
-            ops = callee_code.ops.as_ptr();
-            ip = ops;
             base = new_base;
             r = unsafe { st.regs.as_mut_ptr().add(base) };
         }};
@@ -310,7 +371,13 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             Op::LoadFloat { dst, value } => set!(dst, Value::Float(value)),
             Op::LoadBool { dst, value } => set!(dst, Value::Bool(value)),
             Op::LoadNull { dst } => set!(dst, Value::Null),
-            Op::Copy { dst, src } => set!(dst, dup(rd!(src))),
+            // Ints and Floats are copied field by field (a 16-byte copy of a register
+            // just written as tag + payload would stall on store forwarding).
+            Op::Copy { dst, src } => match *rd!(src) {
+                Value::Int(x) => set!(dst, Value::Int(x)),
+                Value::Float(x) => set!(dst, Value::Float(x)),
+                ref other => set!(dst, dup(other)),
+            },
             Op::Move { dst, src } => {
                 if dst != src {
                     let v = unsafe { take(reg!(src)) };
@@ -410,6 +477,25 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             Op::JumpIfGe { a, b, target } => branch!(int!(a) >= int!(b), target),
             Op::JumpIfEq { a, b, target } => branch!(int!(a) == int!(b), target),
             Op::JumpIfNe { a, b, target } => branch!(int!(a) != int!(b), target),
+            Op::IncJumpIfLess {
+                i,
+                hi,
+                step,
+                target,
+                inclusive,
+                skip,
+            } => {
+                let Some(x) = int!(i).checked_add(step as i64) else {
+                    fail!(RtError::IntegerOverflow)
+                };
+                set!(i, Value::Int(x));
+                let h = int!(hi);
+                if x < h || (inclusive && x == h) {
+                    jump!(target);
+                } else if skip {
+                    ip = unsafe { ip.add(1) };
+                }
+            }
             Op::JumpIfIntCmpK {
                 op,
                 a,
@@ -420,6 +506,82 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(t, Value::Int(k as i64));
                 branch!(int_cmp(op, int!(a), k as i64), target)
             }
+            Op::JumpIfFloatCmpK {
+                op,
+                when,
+                c,
+                a,
+                t,
+                k,
+                target,
+            } => {
+                let k = f64::from(k);
+                set!(t, Value::Float(k));
+                let res = float_cmp(op, float!(a), k);
+                set!(c, Value::Bool(res));
+                branch!(res == when, target)
+            }
+            Op::FloatUpdate {
+                op,
+                list,
+                idx,
+                e,
+                t,
+                t2,
+            } => {
+                let i = int!(idx);
+                let y = float!(e);
+                let slot = match unsafe { &mut *reg!(list) } {
+                    Value::List(l) => {
+                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                            fail!(RtError::IndexOutOfBounds)
+                        };
+                        // SAFETY: `i` was checked against the length, which `make_mut`
+                        // preserves.
+                        unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                    }
+                    other => fail!(bad_tag("list", other)),
+                };
+                let x = match unsafe { &*slot } {
+                    Value::Float(x) => *x,
+                    other => fail!(bad_tag("Float", other)),
+                };
+                let z = float_bin(op, x, y);
+                unsafe { put(slot, Value::Float(z)) };
+                set!(t, Value::Float(x));
+                set!(t2, Value::Float(z));
+            }
+            Op::ListFloat {
+                op,
+                elem_first,
+                dst,
+                list,
+                idx,
+                other,
+                t,
+            } => {
+                let i = int!(idx);
+                let x = match rd!(list) {
+                    Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
+                        Some(Value::Float(x)) => *x,
+                        Some(v) => fail!(bad_tag("Float", v)),
+                        None => fail!(RtError::IndexOutOfBounds),
+                    },
+                    v => fail!(bad_tag("list", v)),
+                };
+                set!(t, Value::Float(x));
+                let y = float!(other);
+                let z = if elem_first {
+                    float_bin(op, x, y)
+                } else {
+                    float_bin(op, y, x)
+                };
+                set!(dst, Value::Float(z));
+            }
+            Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
+                Ok(v) => set!(dst, v),
+                Err(e) => fail!(e),
+            },
             Op::JumpIfFloatCmp {
                 op,
                 when,
@@ -438,9 +600,11 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 let Some(done) = st.frames.pop() else {
                     return Err(RtError::Internal("return without a frame".into()).into());
                 };
+                let heap = &codes[done.cell as usize].heap;
                 if st.frames.len() == stop {
                     let v = unsafe { take(src_p) };
-                    shrink(&mut st.regs, done.base as usize);
+                    release_heap(&mut st.regs, done.base as usize, heap);
+                    st.top = done.base as usize;
                     return Ok(v);
                 }
                 let Some(&caller) = st.frames.last() else {
@@ -451,10 +615,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 // The result goes straight from the callee's register to the caller's.
                 unsafe { put(reg!(done.ret), take(src_p)) };
                 // Frees the callee's registers, so values it copied stay unique in the caller.
-                shrink(&mut st.regs, done.base as usize);
-                r = unsafe { st.regs.as_mut_ptr().add(base) };
-                ops = codes[caller.cell as usize].ops.as_ptr();
-                ip = unsafe { ops.add(caller.pc as usize + 1) };
+                release_heap(&mut st.regs, done.base as usize, heap);
+                st.top = done.base as usize;
+                ops = caller.ops;
+                ip = caller.ip;
             }
             Op::Call {
                 dst,
@@ -472,7 +636,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                     Value::Fn(c) => Rc::clone(c),
                     other => fail!(bad_tag("fn", other)),
                 };
-                let target = &cells[f.cell as usize];
+                // A function value may come from outside (`call_cell` arguments): check it.
+                let Some(target) = cells.get(f.cell as usize) else {
+                    fail!(RtError::Internal(format!("no cell {}", f.cell)))
+                };
                 if target.params != argc || target.captures as usize != f.captures.len() {
                     fail!(RtError::Internal(format!(
                         "{} called with the wrong number of values",
@@ -487,9 +654,8 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 args,
                 argc,
             } => {
-                let pc = pc!();
                 if let Some(f) = st.frames.last_mut() {
-                    f.pc = pc as u32;
+                    f.ip = ip;
                 }
                 let res = builtins::call(m, st, builtin, base + args as usize, argc as usize);
                 // A higher-order builtin may have grown (reallocated) the register stack.
@@ -521,18 +687,40 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
             Op::ListSet { list, idx, src } => {
                 let i = int!(idx);
-                let v = dup(rd!(src));
-                match unsafe { &mut *reg!(list) } {
-                    Value::List(l) => {
-                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
-                            fail!(RtError::IndexOutOfBounds)
-                        };
-                        let items = &mut Rc::make_mut(l).items;
-                        // SAFETY: `i` was checked against the length, which `make_mut`
-                        // preserves.
-                        unsafe { put(items.as_mut_ptr().add(i), v) };
+                // The address of element `i` of the list in register `list`, made unique
+                // first (copy-on-write).
+                macro_rules! slot {
+                    () => {
+                        match unsafe { &mut *reg!(list) } {
+                            Value::List(l) => {
+                                let Some(i) =
+                                    usize::try_from(i).ok().filter(|&i| i < l.items.len())
+                                else {
+                                    fail!(RtError::IndexOutOfBounds)
+                                };
+                                // SAFETY: `i` was checked against the length, which
+                                // `make_mut` preserves.
+                                unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                            }
+                            other => fail!(bad_tag("list", other)),
+                        }
+                    };
+                }
+                if is_scalar(rd!(src)) {
+                    // The source (usually just written) is read field by field, after
+                    // `make_mut`, so it is never spilled and reloaded as a whole.
+                    let p = slot!();
+                    match *rd!(src) {
+                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                        _ => unsafe { put(p, Value::Null) },
                     }
-                    other => fail!(bad_tag("list", other)),
+                } else {
+                    // Copied before `make_mut`, so `xs[i] = xs` stores the old list.
+                    let v = dup(rd!(src));
+                    let p = slot!();
+                    unsafe { put(p, v) };
                 }
             }
             Op::ListLen { dst, list } => {
@@ -562,6 +750,34 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, v);
             }
+            Op::FieldSet { record, field, src } => {
+                // The address of the field, made unique first (copy-on-write).
+                macro_rules! slot {
+                    () => {
+                        match unsafe { &mut *reg!(record) } {
+                            Value::Record(rec) if (field as usize) < rec.fields.len() => unsafe {
+                                Rc::make_mut(rec).fields.as_mut_ptr().add(field as usize)
+                            },
+                            other => fail!(bad_tag("record", other)),
+                        }
+                    };
+                }
+                // As for `ListSet`: scalars field by field after `make_mut`, heap values
+                // copied before it.
+                if is_scalar(rd!(src)) {
+                    let p = slot!();
+                    match *rd!(src) {
+                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                        _ => unsafe { put(p, Value::Null) },
+                    }
+                } else {
+                    let v = dup(rd!(src));
+                    let p = slot!();
+                    unsafe { put(p, v) };
+                }
+            }
             Op::VariantTag { dst, src } => {
                 let t = match rd!(src) {
                     Value::Variant(v) => v.tag,
@@ -580,6 +796,45 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(dst, v);
             }
 
+            Op::StrCmp { op, dst, a, b } => {
+                let res = match (rd!(a), rd!(b)) {
+                    (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()),
+                    (other, _) => fail!(bad_tag("String", other)),
+                };
+                set!(dst, Value::Bool(res));
+            }
+            Op::RecordNew { dst, type_id, args } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Record { fields, .. }) => fields.len(),
+                    _ => fail!(RtError::Internal("not a record type".into())),
+                };
+                let fields = (args..args + n as u32)
+                    .map(|i| unsafe { take(reg!(i)) })
+                    .collect();
+                set!(dst, Value::Record(Rc::new(Record { type_id, fields })));
+            }
+            Op::VariantNew {
+                dst,
+                type_id,
+                tag,
+                args,
+            } => {
+                let n = match m.types.defs.get(type_id as usize) {
+                    Some(TypeDef::Enum { variants, .. }) => {
+                        variants.get(tag as usize).map_or(0, |v| v.arity)
+                    }
+                    _ => fail!(RtError::Internal("not an enum type".into())),
+                };
+                let payload = (args..args + n).map(|i| unsafe { take(reg!(i)) }).collect();
+                set!(
+                    dst,
+                    Value::Variant(Rc::new(Variant {
+                        type_id,
+                        tag,
+                        payload,
+                    }))
+                );
+            }
             Op::Lir { idx } => {
                 let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));
                 let res = match cell.and_then(|c| c.code.get(idx as usize)) {

@@ -7,9 +7,9 @@ use super::bad_tag;
 use crate::builtins::collections::range_list;
 use lumen_core::display;
 use lumen_core::error::{RtError, RtResult};
-use lumen_core::lir::{CmpOp, Instr, LirModule, TypeDef, TypeTest};
+use lumen_core::lir::{Instr, LirModule, TypeTest};
 use lumen_core::ops;
-use lumen_core::value::{Boxed, Closure, List, Map, Record, Str, Tuple, Value, Variant};
+use lumen_core::value::{Boxed, Closure, List, Map, Str, Tuple, Value};
 use std::rc::Rc;
 
 fn int(v: &Value) -> RtResult<i64> {
@@ -33,17 +33,6 @@ fn take(regs: &mut [Value], args: u32, n: usize) -> Vec<Value> {
         .iter_mut()
         .map(std::mem::take)
         .collect()
-}
-
-fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
-    match op {
-        CmpOp::Eq => x == y,
-        CmpOp::Ne => x != y,
-        CmpOp::Lt => x < y,
-        CmpOp::Le => x <= y,
-        CmpOp::Gt => x > y,
-        CmpOp::Ge => x >= y,
-    }
 }
 
 /// `v is test`.
@@ -93,14 +82,6 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         LoadConst { dst, idx } => regs[r(dst)] = m.consts[idx as usize].clone(),
         IntPow { dst, a, b } => {
             regs[r(dst)] = Value::Int(ops::int_pow(int(&regs[r(a)])?, int(&regs[r(b)])?)?)
-        }
-        StrCmp { op, dst, a, b } => {
-            let res = str_cmp(
-                op,
-                string(&regs[r(a)])?.as_str(),
-                string(&regs[r(b)])?.as_str(),
-            );
-            regs[r(dst)] = Value::Bool(res);
         }
         Eq { dst, a, b } => {
             regs[r(dst)] = Value::Bool(ops::values_equal(&regs[r(a)], &regs[r(b)])?);
@@ -178,7 +159,7 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
             hi,
             inclusive,
         } => {
-            regs[r(dst)] = range_list(int(&regs[r(lo)])?, int(&regs[r(hi)])?, inclusive);
+            regs[r(dst)] = range_list(int(&regs[r(lo)])?, int(&regs[r(hi)])?, inclusive)?;
         }
         MapNew { dst, args, pairs } => {
             let mut map = Map::default();
@@ -212,14 +193,6 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
             let items = take(regs, args, argc as usize);
             regs[r(dst)] = Value::Tuple(Rc::new(Tuple { items }));
         }
-        RecordNew { dst, type_id, args } => {
-            let n = match m.types.get(type_id) {
-                TypeDef::Record { fields, .. } => fields.len(),
-                TypeDef::Enum { .. } => return Err(RtError::Internal("not a record".into())),
-            };
-            let fields = take(regs, args, n);
-            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
-        }
         FieldSet { record, field, src } => {
             let v = regs[r(src)].clone();
             match &mut regs[r(record)] {
@@ -228,25 +201,6 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
                 }
                 other => return Err(bad_tag("record", other)),
             }
-        }
-        VariantNew {
-            dst,
-            type_id,
-            tag,
-            args,
-        } => {
-            let n = match m.types.get(type_id) {
-                TypeDef::Enum { variants, .. } => {
-                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
-                }
-                TypeDef::Record { .. } => return Err(RtError::Internal("not an enum".into())),
-            };
-            let payload = take(regs, args, n);
-            regs[r(dst)] = Value::Variant(Rc::new(Variant {
-                type_id,
-                tag,
-                payload,
-            }));
         }
         MakeOk { dst, src } => {
             let value = regs[r(src)].clone();
@@ -292,6 +246,7 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lumen_core::value::Variant;
 
     #[test]
     fn type_tests() {

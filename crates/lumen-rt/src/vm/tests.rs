@@ -27,6 +27,93 @@ impl Sink {
 }
 
 /// A cell whose instruction `i` is at line `i + 1`, column 1 (so traces name the pc).
+/// Register types for a hand-built cell: the scalar type each instruction requires of
+/// its operands and result (lir.rs, enforced by `lumen_core::verify`); `Dyn` elsewhere.
+fn scalar_types(code: &[Instr], nregs: usize) -> Vec<RegTy> {
+    use Instr::*;
+    let mut regs = vec![RegTy::Dyn; nregs];
+    let mut set = |r: u32, t: RegTy| regs[r as usize] = t;
+    for ins in code {
+        match *ins {
+            LoadInt { dst, .. } | ListLen { dst, .. } | VariantTag { dst, .. } => {
+                set(dst, RegTy::Int)
+            }
+            LoadFloat { dst, .. } => set(dst, RegTy::Float),
+            LoadBool { dst, .. } => set(dst, RegTy::Bool),
+            IntAdd { dst, a, b }
+            | IntSub { dst, a, b }
+            | IntMul { dst, a, b }
+            | IntDiv { dst, a, b }
+            | IntFloorDiv { dst, a, b }
+            | IntMod { dst, a, b }
+            | IntPow { dst, a, b }
+            | BitAnd { dst, a, b }
+            | BitOr { dst, a, b }
+            | BitXor { dst, a, b }
+            | Shl { dst, a, b }
+            | Shr { dst, a, b } => {
+                set(dst, RegTy::Int);
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            FloatAdd { dst, a, b }
+            | FloatSub { dst, a, b }
+            | FloatMul { dst, a, b }
+            | FloatDiv { dst, a, b }
+            | FloatFloorDiv { dst, a, b }
+            | FloatMod { dst, a, b }
+            | FloatPow { dst, a, b } => {
+                set(dst, RegTy::Float);
+                set(a, RegTy::Float);
+                set(b, RegTy::Float);
+            }
+            IntNeg { dst, src } | BitNot { dst, src } | IntAddImm { dst, a: src, .. } => {
+                set(dst, RegTy::Int);
+                set(src, RegTy::Int);
+            }
+            FloatNeg { dst, src } => {
+                set(dst, RegTy::Float);
+                set(src, RegTy::Float);
+            }
+            IntToFloat { dst, src } => {
+                set(dst, RegTy::Float);
+                set(src, RegTy::Int);
+            }
+            FloatToInt { dst, src } => {
+                set(dst, RegTy::Int);
+                set(src, RegTy::Float);
+            }
+            IntCmp { dst, a, b, .. } => {
+                set(dst, RegTy::Bool);
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            FloatCmp { dst, a, b, .. } => {
+                set(dst, RegTy::Bool);
+                set(a, RegTy::Float);
+                set(b, RegTy::Float);
+            }
+            JumpIfIntCmp { a, b, .. } => {
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            JumpIf { cond, .. } | JumpIfNot { cond, .. } => set(cond, RegTy::Bool),
+            ListGet { idx, .. } | StrIndex { idx, .. } | ListSet { idx, .. } => {
+                set(idx, RegTy::Int)
+            }
+            Not { dst, src } => {
+                set(dst, RegTy::Bool);
+                set(src, RegTy::Bool);
+            }
+            Eq { dst, .. } | Ne { dst, .. } | StrCmp { dst, .. } | Is { dst, .. } => {
+                set(dst, RegTy::Bool)
+            }
+            _ => {}
+        }
+    }
+    regs
+}
+
 fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
     let pos = (0..code.len())
         .map(|i| Pos {
@@ -39,7 +126,7 @@ fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
         kind: CellKind::Cell,
         params,
         captures: 0,
-        regs: vec![RegTy::Dyn; nregs],
+        regs: scalar_types(&code, nregs),
         ret: RegTy::Dyn,
         code,
         pos,
@@ -355,7 +442,7 @@ fn print_halt_and_exit() {
     let mut m = module(vec![cell(
         "main",
         0,
-        4,
+        5,
         vec![
             LoadInt { dst: 0, value: 1 },
             LoadConst { dst: 1, idx: 0 },
@@ -366,8 +453,8 @@ fn print_halt_and_exit() {
                 args: 0,
                 argc: 3,
             },
-            LoadConst { dst: 0, idx: 1 },
-            Halt { msg: 0 },
+            LoadConst { dst: 4, idx: 1 },
+            Halt { msg: 4 },
         ],
     )]);
     m.consts = vec![Value::str("a"), Value::str("bad input")];
@@ -899,6 +986,196 @@ fn fused_constants_are_still_stored() {
     assert_eq!(code::translate(&c).ops.len(), 3);
     let mut vm = VM::new(module(vec![c]));
     assert_eq!(vm.call_cell(0, vec![Value::Int(4)]), Ok(Value::Int(15)));
+}
+
+/// `xs[1] = xs` stores the old list (value semantics), not a reference to itself.
+#[test]
+fn list_set_of_itself_stores_the_old_value() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        4,
+        vec![
+            LoadInt { dst: 2, value: 1 },
+            LoadInt { dst: 3, value: 2 },
+            ListNew {
+                dst: 0,
+                args: 2,
+                argc: 2,
+            },
+            LoadInt { dst: 1, value: 1 },
+            ListSet {
+                list: 0,
+                idx: 1,
+                src: 0,
+            },
+            Return { src: 0 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let inner = Value::list(vec![Value::Int(1), Value::Int(2)]);
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::list(vec![Value::Int(1), inner]))
+    );
+}
+
+/// A function value from outside naming a missing cell is an internal error, not a panic.
+#[test]
+fn foreign_function_values_are_checked() {
+    use Instr::*;
+    let c = cell(
+        "apply",
+        1,
+        2,
+        vec![
+            CallValue {
+                dst: 1,
+                callee: 0,
+                args: 1,
+                argc: 0,
+            },
+            Return { src: 1 },
+        ],
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let bogus = Value::Fn(Rc::new(lumen_core::value::Closure {
+        cell: 99,
+        captures: vec![],
+    }));
+    let err = vm.call_cell(0, vec![bogus]).unwrap_err();
+    assert!(matches!(err.error, RtError::Internal(_)), "{err:?}");
+}
+
+/// A builtin that only reads its argument (`len`) still releases it: the caller's map is
+/// unique again, so the following `MapSet` does not copy it.
+#[test]
+fn builtin_arguments_are_released() {
+    use Instr::*;
+    let mut m = module(vec![cell(
+        "f",
+        0,
+        5,
+        vec![
+            MapNew {
+                dst: 0,
+                args: 1,
+                pairs: 0,
+            },
+            Copy { dst: 1, src: 0 },
+            CallBuiltin {
+                dst: 2,
+                builtin: Builtin::LenMap,
+                args: 1,
+                argc: 1,
+            },
+            LoadConst { dst: 3, idx: 0 },
+            MapSet {
+                map: 0,
+                key: 3,
+                src: 2,
+            },
+            Return { src: 1 },
+        ],
+    )]);
+    m.consts = vec![Value::str("k")];
+    let mut vm = VM::new(m);
+    // Register 1 was released by the call, so the function returns null.
+    assert_eq!(vm.call_cell(0, vec![]), Ok(Value::Null));
+}
+
+/// `xs[i] *= e` fused into one op: copy-on-write of a shared list, temporaries written.
+#[test]
+fn fused_float_update_keeps_value_semantics() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        0,
+        9,
+        vec![
+            LoadFloat { dst: 7, value: 1.0 },
+            LoadFloat { dst: 8, value: 2.0 },
+            ListNew {
+                dst: 0,
+                args: 7,
+                argc: 2,
+            },
+            Copy { dst: 1, src: 0 },
+            LoadInt { dst: 2, value: 1 },
+            LoadFloat {
+                dst: 3,
+                value: 10.0,
+            },
+            ListGet {
+                dst: 4,
+                list: 0,
+                idx: 2,
+            },
+            FloatMul { dst: 5, a: 4, b: 3 },
+            ListSet {
+                list: 0,
+                idx: 2,
+                src: 5,
+            },
+            TupleNew {
+                dst: 6,
+                args: 0,
+                argc: 2,
+            },
+            Return { src: 6 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::FloatUpdate { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let fl = |xs: &[f64]| Value::list(xs.iter().map(|&x| Value::Float(x)).collect());
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::tuple(vec![fl(&[1.0, 20.0]), fl(&[1.0, 2.0])]))
+    );
+}
+
+/// `y = 2.0 - xs[i]` fused into one op; an out-of-bounds read still reports the read.
+#[test]
+fn fused_list_float_read() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        1,
+        7,
+        vec![
+            LoadFloat { dst: 5, value: 1.5 },
+            ListNew {
+                dst: 1,
+                args: 5,
+                argc: 1,
+            },
+            LoadFloat { dst: 2, value: 2.0 },
+            ListGet {
+                dst: 3,
+                list: 1,
+                idx: 0,
+            },
+            FloatSub { dst: 4, a: 2, b: 3 },
+            Return { src: 4 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::ListFloat { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    assert_eq!(vm.call_cell(0, vec![Value::Int(0)]), Ok(Value::Float(0.5)));
+    let err = vm.call_cell(0, vec![Value::Int(1)]).unwrap_err();
+    assert_eq!(err.error, RtError::IndexOutOfBounds);
+    assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
 }
 
 #[test]
