@@ -267,6 +267,32 @@ mod tests {
         assert_eq!(run(o3), expected);
     }
 
+    /// A cell of `n` branchy statements.
+    fn long_program(n: usize) -> String {
+        let mut src = String::from("cell main()\n  let mut s = 0\n");
+        for i in 0..n {
+            src += &format!(
+                "  let v{i} = s + {i}\n  if v{i} > 5\n    s += 1\n  else\n    s -= 2\n  end\n"
+            );
+        }
+        src + "  print(s)\nend\n"
+    }
+
+    #[test]
+    fn long_cells_are_optimised_correctly_in_reasonable_time() {
+        for n in [300, 2000] {
+            let src = long_program(n);
+            let big = compiled(&src, OptLevel::O0);
+            let start = std::time::Instant::now();
+            let o3 = compiled(&src, OptLevel::O3);
+            // Generous bound: a cubic pass took minutes here.
+            assert!(start.elapsed().as_secs() < 60);
+            let main = cell(&big, "main");
+            assert_eq!(affordable(main), n == 300);
+            assert_eq!(run(o3), run(big));
+        }
+    }
+
     #[test]
     fn recursive_programs_keep_their_calls_at_o3() {
         let src = "cell sq(x: Float) -> Float\n  x * x\nend\n\ncell f(n: Int) -> Float\n  if n == 0\n    return 0.0\n  end\n  sq(1.0) + f(n - 1)\nend\n\ncell main()\n  print(f(3))\nend\n";
