@@ -90,6 +90,8 @@ fn instr() -> impl Strategy<Value = Instr> {
             a,
             b
         }),
+        (i(), f()).prop_map(|(a, b)| Instr::Eq { dst: BOOL, a, b }),
+        (f(), f()).prop_map(|(a, b)| Instr::Ne { dst: BOOL, a, b }),
         (cmp_op(), i(), i()).prop_map(|(op, a, b)| Instr::IntCmp {
             op,
             dst: BOOL,

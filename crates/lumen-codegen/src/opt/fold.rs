@@ -172,8 +172,21 @@ fn eval(ins: &Instr, st: &[Lat]) -> Option<Const> {
         I::IntCmp { op, a, b, .. } => Some(Bool(int_cmp(op, int(a)?, int(b)?))),
         I::FloatCmp { op, a, b, .. } => Some(Bool(float_cmp(op, float(a)?, float(b)?))),
         I::Not { src, .. } => Some(Bool(!boolean(src)?)),
+        // Scalars compare numerically (§5.4); equality of scalars cannot fail.
+        I::Eq { a, b, .. } => scalar_eq(get(st, a)?, get(st, b)?).map(Bool),
+        I::Ne { a, b, .. } => scalar_eq(get(st, a)?, get(st, b)?).map(|e| Bool(!e)),
         _ => None,
     }
+}
+
+/// `a == b` on two known scalars, by the shared equality of `lumen_core::ops`.
+fn scalar_eq(a: Const, b: Const) -> Option<bool> {
+    let v = |c: Const| match c {
+        Const::Int(x) => lumen_core::Value::Int(x),
+        Const::Float(x) => lumen_core::Value::Float(f64::from_bits(x)),
+        Const::Bool(x) => lumen_core::Value::Bool(x),
+    };
+    ops::values_equal(&v(a), &v(b)).ok()
 }
 
 /// `x op y` on Ints.
@@ -233,6 +246,8 @@ fn rewrite(ins: &Instr, st: &[Lat], cell: &Cell) -> Rewrite {
             Some(c) => branch(!c, target),
             None => Rewrite::Keep,
         },
+        // A register holding a known scalar is not null.
+        I::JumpIfNull { src, .. } if get(st, src).is_some() => Rewrite::Delete,
         I::JumpIfIntCmp { op, a, b, target } => match (int(a), int(b)) {
             (Some(x), Some(y)) => branch(int_cmp(op, x, y), target),
             _ => Rewrite::Keep,
@@ -372,6 +387,31 @@ mod tests {
             Instr::LoadFloat { value, .. } => assert!(value == 0.0 && value.is_sign_negative()),
             ref other => panic!("not folded: {other:?}"),
         }
+    }
+
+    #[test]
+    fn scalar_equality_and_null_tests_fold() {
+        let mut c = cell(
+            vec![RegTy::Int, RegTy::Float, RegTy::Bool, RegTy::Dyn],
+            vec![
+                Instr::LoadInt { dst: 0, value: 1 },
+                Instr::LoadFloat { dst: 1, value: 1.0 },
+                Instr::Eq { dst: 2, a: 0, b: 1 },
+                Instr::LoadInt { dst: 3, value: 5 },
+                Instr::JumpIfNull { src: 3, target: 5 },
+                Instr::Return { src: 2 },
+            ],
+        );
+        assert!(fold(&mut c, &TypeTable::default()));
+        // Ints and Floats compare numerically: 1 == 1.0.
+        assert_eq!(
+            c.code[2],
+            Instr::LoadBool {
+                dst: 2,
+                value: true
+            }
+        );
+        assert_eq!(c.code.len(), 5);
     }
 
     #[test]
