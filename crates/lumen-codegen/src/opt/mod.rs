@@ -267,6 +267,17 @@ mod tests {
         assert_eq!(run(o3), expected);
     }
 
+    #[test]
+    fn o2_propagates_copies_and_deletes_the_dead_ones_in_compiled_code() {
+        let src = "cell main()\n  let a = args()\n  let n = if len(a) > 0 then 1 else 2\n  let m = n\n  print(m * n)\nend\n";
+        let copies = |m: &LirModule| count(cell(m, "main"), |i| matches!(i, Instr::Copy { .. }));
+        let o0 = compiled(src, OptLevel::O0);
+        let o2 = compiled(src, OptLevel::O2);
+        assert!(copies(&o2) < copies(&o0), "{:?}", cell(&o2, "main").code);
+        assert_eq!(run(o2), ("4\n".to_string(), None));
+        assert_eq!(run(o0), ("4\n".to_string(), None));
+    }
+
     /// A cell of `n` branchy statements.
     fn long_program(n: usize) -> String {
         let mut src = String::from("cell main()\n  let mut s = 0\n");
