@@ -1,6 +1,7 @@
 //! Prints, for each Lumen program given, the LIR instruction count at O0…O3 and what O3
 //! changed (calls left, unchecked list reads): `cargo run -p lumen-codegen --example
-//! opt_stats -- bench/programs/*.lm`.
+//! opt_stats -- bench/programs/*.lm`. With `--dump <level> <file>`, prints the LIR text
+//! of the file optimised at that level instead.
 
 use lumen_codegen::opt::{OptLevel, optimize};
 use lumen_core::lir::{Instr, LirModule};
@@ -14,6 +15,26 @@ fn count(m: &LirModule, f: impl Fn(&Instr) -> bool) -> usize {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--dump") {
+        let (Some(level), Some(path)) = (argv.get(2), argv.get(3)) else {
+            eprintln!("usage: opt_stats --dump <level> <file>");
+            return;
+        };
+        let Ok(level) = level.parse::<OptLevel>() else {
+            eprintln!("bad level {level}");
+            return;
+        };
+        let bytes = std::fs::read(path).unwrap_or_default();
+        match lumen_compiler::compile_file(path, &bytes) {
+            Ok(mut m) => {
+                optimize(&mut m, level);
+                print!("{}", lumen_core::dump::dump(&m));
+            }
+            Err(_) => eprintln!("{path}: does not compile"),
+        }
+        return;
+    }
     println!("program                  O0/O1     O2     O3  calls(O0->O3)  unchecked");
     for path in std::env::args().skip(1) {
         let Ok(bytes) = std::fs::read(&path) else {

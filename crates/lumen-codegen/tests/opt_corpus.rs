@@ -136,8 +136,7 @@ fn benchmark_programs_behave_alike_at_every_level() {
         let mut problems = vec![];
         for path in found {
             let bytes = std::fs::read(&path).unwrap_or_default();
-            let Ok(module) = lumen_compiler::compile_file(&path.to_string_lossy(), &bytes)
-            else {
+            let Ok(module) = lumen_compiler::compile_file(&path.to_string_lossy(), &bytes) else {
                 problems.push(format!("{}: does not compile", path.display()));
                 continue;
             };

@@ -48,7 +48,9 @@ impl RegSet {
 /// A basic block: instructions `start..end` and the blocks control may go to next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
+    /// Index of the first instruction.
     pub start: usize,
+    /// Index one past the last instruction.
     pub end: usize,
     /// Successor blocks: the jump target first (if any), then the fall-through block.
     pub succs: Vec<usize>,
@@ -118,6 +120,7 @@ pub fn kills(ins: &Instr) -> Option<Reg> {
 /// Live registers of a cell at block boundaries.
 #[derive(Clone, Debug)]
 pub struct Liveness {
+    /// The cell's basic blocks (indices used by the other fields).
     pub blocks: Vec<Block>,
     /// Registers live on entry to each block.
     pub live_in: Vec<RegSet>,

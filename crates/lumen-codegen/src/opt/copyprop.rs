@@ -7,6 +7,7 @@
 //! instruction writes.
 
 use super::edit::{for_each_moved, has_run};
+use super::forward::solve;
 use lumen_core::flow::blocks;
 use lumen_core::lir::{Cell, Instr, Reg, TypeTable};
 
@@ -20,31 +21,23 @@ pub fn copyprop(cell: &mut Cell, types: &TypeTable) -> bool {
     }
     let blocks = blocks(&cell.code);
     let nregs = cell.regs.len();
-    let mut state_in: Vec<Option<Copies>> = vec![None; blocks.len()];
-    state_in[0] = Some(vec![None; nregs]);
-    let mut work = vec![0usize];
-    while let Some(b) = work.pop() {
-        let Some(mut st) = state_in[b].clone() else {
-            continue;
-        };
-        for ins in &cell.code[blocks[b].start..blocks[b].end] {
-            transfer(ins, &mut st, cell, types);
-        }
-        for &s in &blocks[b].succs {
-            let merged: Copies = match &state_in[s] {
-                None => st.clone(),
-                Some(old) => old
-                    .iter()
-                    .zip(&st)
-                    .map(|(a, b)| if a == b { *a } else { None })
-                    .collect(),
-            };
-            if state_in[s].as_ref() != Some(&merged) {
-                state_in[s] = Some(merged);
-                work.push(s);
+    let state_in = solve(
+        &blocks,
+        vec![None; nregs],
+        |b, st| {
+            let mut st = st.clone();
+            for ins in &cell.code[blocks[b].start..blocks[b].end] {
+                transfer(ins, &mut st, cell, types);
             }
-        }
-    }
+            blocks[b].succs.iter().map(|&s| (s, st.clone())).collect()
+        },
+        |a: &Copies, b: &Copies| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| if x == y { *x } else { None })
+                .collect()
+        },
+    );
     let mut changed = false;
     for (b, blk) in blocks.iter().enumerate() {
         let Some(mut st) = state_in[b].clone() else {

@@ -10,6 +10,7 @@
 //! folded bits are the bits the program would compute.
 
 use super::edit::{delete, for_each_moved};
+use super::forward::solve;
 use lumen_core::flow::{blocks, kills};
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, TypeTable};
 use lumen_core::ops;
@@ -49,27 +50,18 @@ pub fn fold(cell: &mut Cell, types: &TypeTable) -> bool {
     let nregs = cell.regs.len();
     // Entry state: parameters and captures vary; other registers start as null, which
     // is not a tracked constant either.
-    let mut state_in: Vec<Option<Vec<Lat>>> = vec![None; blocks.len()];
-    state_in[0] = Some(vec![Lat::Varies; nregs]);
-    let mut work = vec![0usize];
-    while let Some(b) = work.pop() {
-        let Some(mut st) = state_in[b].clone() else {
-            continue;
-        };
-        for ins in &cell.code[blocks[b].start..blocks[b].end] {
-            transfer(ins, &mut st, types);
-        }
-        for &s in &blocks[b].succs {
-            let merged = match &state_in[s] {
-                None => st.clone(),
-                Some(old) => old.iter().zip(&st).map(|(a, b)| a.meet(*b)).collect(),
-            };
-            if state_in[s].as_ref() != Some(&merged) {
-                state_in[s] = Some(merged);
-                work.push(s);
+    let state_in = solve(
+        &blocks,
+        vec![Lat::Varies; nregs],
+        |b, st| {
+            let mut st = st.clone();
+            for ins in &cell.code[blocks[b].start..blocks[b].end] {
+                transfer(ins, &mut st, types);
             }
-        }
-    }
+            blocks[b].succs.iter().map(|&s| (s, st.clone())).collect()
+        },
+        |a, b| a.iter().zip(b).map(|(x, y)| x.meet(*y)).collect(),
+    );
     let mut changed = false;
     let mut deleted = vec![];
     for (b, blk) in blocks.iter().enumerate() {
@@ -180,8 +172,21 @@ fn eval(ins: &Instr, st: &[Lat]) -> Option<Const> {
         I::IntCmp { op, a, b, .. } => Some(Bool(int_cmp(op, int(a)?, int(b)?))),
         I::FloatCmp { op, a, b, .. } => Some(Bool(float_cmp(op, float(a)?, float(b)?))),
         I::Not { src, .. } => Some(Bool(!boolean(src)?)),
+        // Scalars compare numerically (§5.4); equality of scalars cannot fail.
+        I::Eq { a, b, .. } => scalar_eq(get(st, a)?, get(st, b)?).map(Bool),
+        I::Ne { a, b, .. } => scalar_eq(get(st, a)?, get(st, b)?).map(|e| Bool(!e)),
         _ => None,
     }
+}
+
+/// `a == b` on two known scalars, by the shared equality of `lumen_core::ops`.
+fn scalar_eq(a: Const, b: Const) -> Option<bool> {
+    let v = |c: Const| match c {
+        Const::Int(x) => lumen_core::Value::Int(x),
+        Const::Float(x) => lumen_core::Value::Float(f64::from_bits(x)),
+        Const::Bool(x) => lumen_core::Value::Bool(x),
+    };
+    ops::values_equal(&v(a), &v(b)).ok()
 }
 
 /// `x op y` on Ints.
@@ -241,6 +246,8 @@ fn rewrite(ins: &Instr, st: &[Lat], cell: &Cell) -> Rewrite {
             Some(c) => branch(!c, target),
             None => Rewrite::Keep,
         },
+        // A register holding a known scalar is not null.
+        I::JumpIfNull { src, .. } if get(st, src).is_some() => Rewrite::Delete,
         I::JumpIfIntCmp { op, a, b, target } => match (int(a), int(b)) {
             (Some(x), Some(y)) => branch(int_cmp(op, x, y), target),
             _ => Rewrite::Keep,
@@ -380,6 +387,31 @@ mod tests {
             Instr::LoadFloat { value, .. } => assert!(value == 0.0 && value.is_sign_negative()),
             ref other => panic!("not folded: {other:?}"),
         }
+    }
+
+    #[test]
+    fn scalar_equality_and_null_tests_fold() {
+        let mut c = cell(
+            vec![RegTy::Int, RegTy::Float, RegTy::Bool, RegTy::Dyn],
+            vec![
+                Instr::LoadInt { dst: 0, value: 1 },
+                Instr::LoadFloat { dst: 1, value: 1.0 },
+                Instr::Eq { dst: 2, a: 0, b: 1 },
+                Instr::LoadInt { dst: 3, value: 5 },
+                Instr::JumpIfNull { src: 3, target: 5 },
+                Instr::Return { src: 2 },
+            ],
+        );
+        assert!(fold(&mut c, &TypeTable::default()));
+        // Ints and Floats compare numerically: 1 == 1.0.
+        assert_eq!(
+            c.code[2],
+            Instr::LoadBool {
+                dst: 2,
+                value: true
+            }
+        );
+        assert_eq!(c.code.len(), 5);
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //! literals of the same size, as in `for i in 0..len(m)` reading `x[i]`).
 
 use super::edit::for_each_moved;
+use super::forward::solve;
 use lumen_core::builtins::Builtin;
 use lumen_core::flow::blocks;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, TypeTable};
@@ -62,28 +63,19 @@ pub fn hoist_bounds_checks(cell: &mut Cell, types: &TypeTable) -> usize {
     for (b, blk) in blocks.iter().enumerate() {
         block_of[blk.start..blk.end].fill(b);
     }
-    let mut state_in: Vec<Option<Facts>> = vec![None; blocks.len()];
-    state_in[0] = Some(Facts::new());
-    let mut work = vec![0usize];
-    while let Some(b) = work.pop() {
-        let Some(mut st) = state_in[b].clone() else {
-            continue;
-        };
-        let blk = &blocks[b];
-        for ins in &cell.code[blk.start..blk.end] {
-            transfer(ins, &mut st, types);
-        }
-        for (s, facts) in edges(&cell.code, blk.end, &block_of, st) {
-            let merged = match &state_in[s] {
-                None => facts,
-                Some(old) => old.intersection(&facts).copied().collect(),
-            };
-            if state_in[s].as_ref() != Some(&merged) {
-                state_in[s] = Some(merged);
-                work.push(s);
+    let state_in = solve(
+        &blocks,
+        Facts::new(),
+        |b, st| {
+            let mut st = st.clone();
+            let blk = &blocks[b];
+            for ins in &cell.code[blk.start..blk.end] {
+                transfer(ins, &mut st, types);
             }
-        }
-    }
+            edges(&cell.code, blk.end, &block_of, st)
+        },
+        |a, b| a.intersection(b).copied().collect(),
+    );
     let mut marked = 0;
     for (b, blk) in blocks.iter().enumerate() {
         let Some(mut st) = state_in[b].clone() else {

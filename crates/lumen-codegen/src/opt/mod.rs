@@ -15,6 +15,7 @@ mod copyprop;
 mod dce;
 mod edit;
 mod fold;
+mod forward;
 mod hoist;
 mod inline;
 
@@ -102,6 +103,24 @@ impl OptLevel {
     }
 }
 
+/// Cells bigger than this (instructions × registers) skip the data-flow passes (folding,
+/// copy propagation, hoisting), whose time grows with that product; dead code
+/// elimination (bit sets) still runs. Generated giant cells compile fast this way.
+pub const MAX_DATAFLOW_SIZE: u64 = 20_000_000;
+
+/// Cells with more blocks × registers than this skip the data-flow passes too: their
+/// per-block states (one entry per register) would take too much memory.
+pub const MAX_DATAFLOW_STATES: u64 = 2_000_000;
+
+/// True when the data-flow passes may run on `cell` (see [`MAX_DATAFLOW_SIZE`]).
+fn affordable(cell: &lumen_core::lir::Cell) -> bool {
+    let regs = cell.regs.len() as u64;
+    let code = cell.code.len() as u64;
+    let blocks = lumen_core::flow::blocks(&cell.code).len() as u64;
+    code.saturating_mul(regs) <= MAX_DATAFLOW_SIZE
+        && blocks.saturating_mul(regs) <= MAX_DATAFLOW_STATES
+}
+
 /// Applies the LIR passes of `level` to every cell of `module` (O0 and O1: none).
 pub fn optimize(module: &mut LirModule, level: OptLevel) {
     if level < OptLevel::O2 {
@@ -112,6 +131,10 @@ pub fn optimize(module: &mut LirModule, level: OptLevel) {
     }
     let types = module.types.clone();
     for cell in &mut module.cells {
+        if !affordable(cell) {
+            dce::dce(cell, &types);
+            continue;
+        }
         // A few rounds: folding exposes dead code, copy propagation exposes dead copies.
         for _ in 0..4 {
             let changed = fold::fold(cell, &types)
@@ -228,10 +251,11 @@ mod tests {
         let src = "cell main()\n  let m = [1.0, 2.0, 3.0]\n  let mut x = [4.0, 5.0, 6.0]\n  let short = [1.0]\n  let mut s = 0.0\n  for i in 0..len(m)\n    s += x[i]\n    x[i] = s\n    if i < 1\n      s += short[i]\n    end\n  end\n  print(x)\n  print(short[1])\nend\n";
         let o3 = compiled(src, OptLevel::O3);
         let main = cell(&o3, "main");
-        // `x[i]` is proven (len(x) == len(m) == 3); `short[i]` and `short[1]` are not.
+        // `x[i]` is proven (len(x) == len(m) == 3), `short[i]` too (i < 1 == len(short));
+        // `short[1]` is not.
         assert_eq!(
             count(main, |i| matches!(i, Instr::ListGetUnchecked { .. })),
-            1,
+            2,
             "{:?}",
             main.code
         );
@@ -241,6 +265,43 @@ mod tests {
         );
         assert_eq!(run(compiled(src, OptLevel::O0)), expected);
         assert_eq!(run(o3), expected);
+    }
+
+    #[test]
+    fn o2_propagates_copies_and_deletes_the_dead_ones_in_compiled_code() {
+        let src = "cell main()\n  let a = args()\n  let n = if len(a) > 0 then 1 else 2\n  let m = n\n  print(m * n)\nend\n";
+        let copies = |m: &LirModule| count(cell(m, "main"), |i| matches!(i, Instr::Copy { .. }));
+        let o0 = compiled(src, OptLevel::O0);
+        let o2 = compiled(src, OptLevel::O2);
+        assert!(copies(&o2) < copies(&o0), "{:?}", cell(&o2, "main").code);
+        assert_eq!(run(o2), ("4\n".to_string(), None));
+        assert_eq!(run(o0), ("4\n".to_string(), None));
+    }
+
+    /// A cell of `n` branchy statements.
+    fn long_program(n: usize) -> String {
+        let mut src = String::from("cell main()\n  let mut s = 0\n");
+        for i in 0..n {
+            src += &format!(
+                "  let v{i} = s + {i}\n  if v{i} > 5\n    s += 1\n  else\n    s -= 2\n  end\n"
+            );
+        }
+        src + "  print(s)\nend\n"
+    }
+
+    #[test]
+    fn long_cells_are_optimised_correctly_in_reasonable_time() {
+        for n in [300, 2000] {
+            let src = long_program(n);
+            let big = compiled(&src, OptLevel::O0);
+            let start = std::time::Instant::now();
+            let o3 = compiled(&src, OptLevel::O3);
+            // Generous bound: a cubic pass took minutes here.
+            assert!(start.elapsed().as_secs() < 60);
+            let main = cell(&big, "main");
+            assert_eq!(affordable(main), n == 300);
+            assert_eq!(run(o3), run(big));
+        }
     }
 
     #[test]
