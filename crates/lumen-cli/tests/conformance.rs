@@ -1,5 +1,6 @@
 //! The conformance corpus (`tests/conformance/`, format in its README.md): one test per
-//! program and execution mode, named `[<mode>] <group>/<name>`, running the real `lumen`
+//! program and execution mode, named `[<mode>] <group>/<name>` (filter with e.g.
+//! `cargo test --test conformance -- '[jit -O2]'`), running the real `lumen`
 //! binary from the corpus directory. The spec corpus (`tests/spec/`, same format, derived
 //! from LANGUAGE.md section by section) runs the same way with names prefixed `spec/`.
 //! Also checks that the corpus equals `../shared/conformance` when that directory exists
@@ -76,12 +77,12 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
             for mode in MODES {
                 for program in &programs {
                     let (program, corpus) = (program.clone(), corpus.to_path_buf());
-                    trials.push(
-                        Trial::test(format!("{prefix}{}", program.name), move || {
-                            run_program(&corpus, &program, mode)
-                        })
-                        .with_kind(mode.name),
-                    );
+                    // The mode is part of the name (not a libtest "kind"), so the list
+                    // of failures at the end says which mode failed.
+                    let name = format!("[{}] {prefix}{}", mode.name, program.name);
+                    trials.push(Trial::test(name, move || {
+                        run_program(&corpus, &program, mode)
+                    }));
                 }
             }
         }
