@@ -33,6 +33,7 @@
 //! cells), [`ir`] (LIR → Cranelift IR), [`emit`] (emission utilities, entry
 //! trampolines), [`jit`] (the compiler and native functions), [`opt`] (levels).
 
+pub mod bench_programs;
 pub mod context;
 pub mod emit;
 pub mod ir;
