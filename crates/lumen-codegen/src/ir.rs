@@ -23,6 +23,7 @@ use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_core::value::{CellId, TAG_LIST, TAG_NULL, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE};
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
 use lumen_rt::vm::MAX_CALLS;
+use std::collections::HashMap;
 
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
@@ -156,6 +157,11 @@ struct Translator<'t, 'a, 'b, M: Module> {
     osr: Option<u32>,
     /// Where an OSR entry stores its result.
     ret_ptr: Option<Val>,
+    /// Cache variables of list registers accessed by the inline fast paths.
+    list_vars: HashMap<Reg, ListVars>,
+    /// List registers whose cache variables hold their current facts here (with
+    /// whether the list is known to be unique); cleared at every block start.
+    known: HashMap<Reg, bool>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -221,6 +227,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ret_tys,
             osr,
             ret_ptr: osr.map(|_| params[2]),
+            list_vars: HashMap::new(),
+            known: HashMap::new(),
         }
     }
 
@@ -479,6 +487,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     self.e.b.ins().jump(b, &[]);
                 }
                 self.e.b.switch_to_block(b);
+                self.known.clear();
             } else if terminated {
                 continue; // unreachable
             }
@@ -539,6 +548,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn instr(&mut self, pc: u32) -> bool {
         use Instr::*;
         let ins = self.cell.code[pc as usize].clone();
+        self.forget(&ins);
         match ins {
             LoadInt { dst, value } => {
                 let v = self.e.b.ins().iconst(types::I64, value);
@@ -941,34 +951,74 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let next = self.e.b.create_block();
         self.e.b.ins().brif(is_list, next, &[], slow, &[]);
         self.e.b.switch_to_block(next);
-        let w = self.window();
-        self.e.b.ins().load(
-            PTR,
-            flags(),
-            w,
-            Self::off(list) + VALUE_PAYLOAD_OFFSET as i32,
-        )
+        self.load_rc(list)
     }
 
-    /// The address of element `idx` of the list at `rc` when in bounds; else `slow`.
-    fn element(&mut self, rc: Val, idx: Val, slow: Block) -> Val {
+    fn load_rc(&mut self, list: Reg) -> Val {
+        let w = self.window();
+        let o = Self::off(list) + VALUE_PAYLOAD_OFFSET as i32;
+        self.e.b.ins().load(PTR, flags(), w, o)
+    }
+
+    /// The cache variables of list register `list`.
+    fn list_vars(&mut self, list: Reg) -> ListVars {
+        if let Some(&v) = self.list_vars.get(&list) {
+            return v;
+        }
+        let v = ListVars {
+            rc: self.e.b.declare_var(PTR),
+            items: self.e.b.declare_var(PTR),
+            len: self.e.b.declare_var(PTR),
+        };
+        self.list_vars.insert(list, v);
+        v
+    }
+
+    /// Loads and caches the element pointer and length of the list whose `Rc` is `rc`.
+    fn define_facts(&mut self, list: Reg, rc: Val) -> (Val, Val, Val) {
         let l = self.e.cx.list;
         let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let v = self.list_vars(list);
+        self.e.b.def_var(v.rc, rc);
+        self.e.b.def_var(v.items, items);
+        self.e.b.def_var(v.len, len);
+        (rc, items, len)
+    }
+
+    /// `(rc, items, len)` of register `list`: cached when an earlier access in this
+    /// straight-line code established them, else checked (not a list: `slow`) and loaded.
+    fn list_facts(&mut self, list: Reg, slow: Block) -> (Val, Val, Val) {
+        let v = self.list_vars(list);
+        if self.known.contains_key(&list) {
+            let rc = self.e.b.use_var(v.rc);
+            let items = self.e.b.use_var(v.items);
+            let len = self.e.b.use_var(v.len);
+            return (rc, items, len);
+        }
+        let rc = self.list_rc(list, slow);
+        self.define_facts(list, rc)
+    }
+
+    /// The address of element `idx` when in bounds; else control goes to `slow`.
+    fn element(&mut self, items: Val, len: Val, idx: Val, slow: Block) -> Val {
         let inb = self.e.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
         let next = self.e.b.create_block();
         self.e.b.ins().brif(inb, next, &[], slow, &[]);
         self.e.b.switch_to_block(next);
-        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
         let off = self.e.b.ins().ishl_imm_u(idx, 4);
         self.e.b.ins().iadd(items, off)
     }
 
-    /// Emits the generic path as `slow` and joins both paths at a new block.
-    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block) {
+    /// Emits the generic path as `slow` (after which register `list` holds a list
+    /// again, whose facts are reloaded) and joins both paths at a new block.
+    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block, list: Reg) {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
         self.generic(pc, ins);
+        let rc = self.load_rc(list);
+        self.define_facts(list, rc);
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(join);
     }
@@ -976,28 +1026,33 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn list_get(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, idx: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
+        let (_, items, len) = self.list_facts(list, slow);
         let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
+        let ea = self.element(items, len, i, slow);
         let t = self.ty(dst);
         self.e.check_tag(t, ea, 0, slow);
         let v = self.e.payload_at(t, ea, 0);
         self.put(dst, t, v);
-        self.join_slow(pc, ins, slow);
+        self.join_slow(pc, ins, slow, list);
+        let unique = self.known.get(&list).copied().unwrap_or(false);
+        self.known.insert(list, unique);
     }
 
     fn list_set(&mut self, pc: u32, ins: &Instr, list: Reg, idx: Reg, src: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        // In place only when this is the only reference (else copy-on-write, slowly).
-        let strong = self.e.b.ins().load(PTR, flags(), rc, self.e.cx.list.strong);
-        let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
-        let next = self.e.b.create_block();
-        self.e.b.ins().brif(unique, next, &[], slow, &[]);
-        self.e.b.switch_to_block(next);
+        let known_unique = self.known.get(&list).copied().unwrap_or(false);
+        let (rc, items, len) = self.list_facts(list, slow);
+        if !known_unique {
+            // In place only when this is the only reference (else copy-on-write, slowly).
+            let strong = self.e.b.ins().load(PTR, flags(), rc, self.e.cx.list.strong);
+            let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+            let next = self.e.b.create_block();
+            self.e.b.ins().brif(unique, next, &[], slow, &[]);
+            self.e.b.switch_to_block(next);
+        }
         let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
+        let ea = self.element(items, len, i, slow);
         // The old element must own nothing to be overwritten raw.
         let old = self.e.tag_at(ea, 0);
         let plain = self
@@ -1011,21 +1066,60 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let v = self.get(src);
         let t = self.ty(src);
         self.e.box_at(t, v, ea, 0);
-        self.join_slow(pc, ins, slow);
+        self.join_slow(pc, ins, slow, list);
+        // Both paths leave the list unique (the slow one copies it on write).
+        self.known.insert(list, true);
     }
 
     fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        let len = self
-            .e
-            .b
-            .ins()
-            .load(PTR, flags(), rc, self.e.cx.list.items_len);
+        let (_, _, len) = self.list_facts(list, slow);
         self.put(dst, RegTy::Int, len);
-        self.join_slow(pc, ins, slow);
+        self.join_slow(pc, ins, slow, list);
+        let unique = self.known.get(&list).copied().unwrap_or(false);
+        self.known.insert(list, unique);
     }
+
+    /// Forgets cached list facts that instruction `ins` may invalidate (called before
+    /// translating it): a register it writes, the source of a copy (now shared) or move
+    /// (now empty), or everything when it runs code that may touch any slot.
+    fn forget(&mut self, ins: &Instr) {
+        use Instr::*;
+        match *ins {
+            ListGet { dst, .. } if self.scalar(dst) && self.ty(dst) != RegTy::Bool => {
+                self.known.remove(&dst);
+            }
+            ListLen { dst, .. } => {
+                self.known.remove(&dst);
+            }
+            ListSet { src, .. } if self.scalar(src) => {}
+            CallBuiltin {
+                builtin: Builtin::Sqrt | Builtin::AbsFloat,
+                args,
+                argc: 1,
+                ..
+            } if self.ty(args) == RegTy::Float => {}
+            Copy { dst, src } | Move { dst, src } => {
+                self.known.remove(&dst);
+                self.known.remove(&src);
+            }
+            ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
+                if let Some(d) = other.def() {
+                    self.known.remove(&d);
+                }
+            }
+            _ => self.known.clear(),
+        }
+    }
+}
+
+/// Variables caching a list register's `Rc` pointer, element pointer and length.
+#[derive(Clone, Copy, Debug)]
+struct ListVars {
+    rc: Variable,
+    items: Variable,
+    len: Variable,
 }
 
 #[cfg(test)]
@@ -1204,6 +1298,16 @@ mod tests {
             );
             let ys = Value::list(vec![Value::Int(1)]);
             assert_eq!(call(m, "set", &[ys]), Ok(Value::Int(6)));
+        });
+    }
+
+    #[test]
+    fn cached_list_facts_respect_sharing_and_growth() {
+        let src = "cell f(xs: list[Int]) -> Int\n  let mut a = xs\n  a[0] = 1\n  let b = a\n  a[0] = 2\n  a = append(a, 7)\n  b[0] * 100 + a[0] * 10 + len(a)\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Int(0)]);
+            assert_eq!(call(m, "f", &[xs]), Ok(Value::Int(122)));
         });
     }
 
