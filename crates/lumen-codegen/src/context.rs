@@ -7,7 +7,7 @@ use crate::types::{cell_signature, entry_signature, helper_signature};
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
-use lumen_rt::native::layout::{ListLayout, list_layout};
+use lumen_rt::native::layout::{VecLayout, list_layout, record_layout};
 use std::collections::HashMap;
 
 /// Declared functions of a module being compiled.
@@ -19,7 +19,9 @@ pub struct CompileContext {
     /// The entry trampoline of each cell.
     pub entries: Vec<FuncId>,
     /// Where list elements live (for inline element access).
-    pub list: ListLayout,
+    pub list: VecLayout,
+    /// Where record fields live.
+    pub record: VecLayout,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -64,6 +66,7 @@ impl CompileContext {
             cells,
             entries,
             list: list_layout(),
+            record: record_layout(),
             cc,
         })
     }
@@ -99,6 +102,9 @@ mod tests {
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",
         "lumen_rt_float_to_int",
+        "lumen_rt_load_const",
+        "lumen_rt_str_cmp",
+        "lumen_rt_equal",
     ];
 
     #[test]

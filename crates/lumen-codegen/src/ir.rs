@@ -20,9 +20,13 @@ use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
-use lumen_core::value::{CellId, TAG_LIST, TAG_NULL, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE};
+use lumen_core::value::{
+    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+};
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
+use lumen_rt::native::layout::VecLayout;
 use lumen_rt::vm::MAX_CALLS;
+use std::collections::HashMap;
 
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
@@ -156,6 +160,11 @@ struct Translator<'t, 'a, 'b, M: Module> {
     osr: Option<u32>,
     /// Where an OSR entry stores its result.
     ret_ptr: Option<Val>,
+    /// Cache variables of object registers accessed by the inline fast paths.
+    obj_vars: HashMap<(Reg, Obj), ObjVars>,
+    /// Object registers whose cache variables hold their current facts here (with
+    /// whether the object is known to be unique); cleared at every block start.
+    known: HashMap<(Reg, Obj), bool>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -221,6 +230,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ret_tys,
             osr,
             ret_ptr: osr.map(|_| params[2]),
+            obj_vars: HashMap::new(),
+            known: HashMap::new(),
         }
     }
 
@@ -479,6 +490,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     self.e.b.ins().jump(b, &[]);
                 }
                 self.e.b.switch_to_block(b);
+                self.known.clear();
             } else if terminated {
                 continue; // unreachable
             }
@@ -539,6 +551,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn instr(&mut self, pc: u32) -> bool {
         use Instr::*;
         let ins = self.cell.code[pc as usize].clone();
+        self.forget(&ins);
         match ins {
             LoadInt { dst, value } => {
                 let v = self.e.b.ins().iconst(types::I64, value);
@@ -753,13 +766,62 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call(pc, dst, cell, args, argc),
-            ListGet { dst, list, idx } if self.scalar(dst) && self.ty(dst) != RegTy::Bool => {
-                self.list_get(pc, &ins, dst, list, idx)
+            ListGet { dst, list, idx } => {
+                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
             }
-            ListSet { list, idx, src } if self.scalar(src) => {
-                self.list_set(pc, &ins, list, idx, src)
+            ListSet { list, idx, src } if src != list => {
+                self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
+            }
+            FieldGet { dst, record, field } => {
+                self.get_elem(pc, &ins, dst, record, Obj::Record, Index::Const(field))
+            }
+            FieldSet { record, field, src } if src != record => {
+                self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
+            LoadConst { dst, idx } if !self.scalar(dst) => {
+                let (ctx, d) = (self.ctx, self.addr(dst));
+                let k = self.e.i32(idx);
+                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
+                self.check_err(pc);
+            }
+            StrCmp { op, dst, a, b } => {
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                // The operator code `lumen_rt_str_cmp` decodes.
+                let code = match op {
+                    CmpOp::Eq => 0,
+                    CmpOp::Ne => 1,
+                    CmpOp::Lt => 2,
+                    CmpOp::Le => 3,
+                    CmpOp::Gt => 4,
+                    CmpOp::Ge => 5,
+                };
+                let k = self.e.i32(code);
+                let r = self
+                    .e
+                    .helper("lumen_rt_str_cmp", &[ctx, k, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                self.put(dst, RegTy::Bool, v);
+            }
+            Eq { dst, a, b } | Ne { dst, a, b } => {
+                self.spill(a);
+                self.spill(b);
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                let r = self
+                    .e
+                    .helper("lumen_rt_equal", &[ctx, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                let v = if matches!(ins, Ne { .. }) {
+                    self.e.b.ins().bxor_imm_u(v, 1)
+                } else {
+                    v
+                };
+                self.put(dst, RegTy::Bool, v);
+            }
             CallBuiltin {
                 dst,
                 builtin: b @ (Builtin::Sqrt | Builtin::AbsFloat),
@@ -929,103 +991,255 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// `rc` (the list's `Rc` allocation) when register `list` holds a list; otherwise
-    /// control goes to `slow`.
-    fn list_rc(&mut self, list: Reg, slow: Block) -> Val {
-        let tag = self.slot_tag(list);
-        let is_list = self
-            .e
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, tag, TAG_LIST as i64);
-        let next = self.e.b.create_block();
-        self.e.b.ins().brif(is_list, next, &[], slow, &[]);
-        self.e.b.switch_to_block(next);
-        let w = self.window();
-        self.e.b.ins().load(
-            PTR,
-            flags(),
-            w,
-            Self::off(list) + VALUE_PAYLOAD_OFFSET as i32,
-        )
+    /// The layout of objects of kind `o`.
+    fn layout(&self, o: Obj) -> VecLayout {
+        match o {
+            Obj::List => self.e.cx.list,
+            Obj::Record => self.e.cx.record,
+        }
     }
 
-    /// The address of element `idx` of the list at `rc` when in bounds; else `slow`.
-    fn element(&mut self, rc: Val, idx: Val, slow: Block) -> Val {
-        let l = self.e.cx.list;
+    /// The `Rc` allocation when register `reg` holds an object of kind `o`; otherwise
+    /// control goes to `slow`.
+    fn obj_rc(&mut self, reg: Reg, o: Obj, slow: Block) -> Val {
+        let tag = self.slot_tag(reg);
+        let ok = self.e.b.ins().icmp_imm_s(IntCC::Equal, tag, o.tag() as i64);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(ok, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        self.load_rc(reg)
+    }
+
+    fn load_rc(&mut self, reg: Reg) -> Val {
+        let w = self.window();
+        let o = Self::off(reg) + VALUE_PAYLOAD_OFFSET as i32;
+        self.e.b.ins().load(PTR, flags(), w, o)
+    }
+
+    /// The cache variables of register `reg` holding an object of kind `o`.
+    fn obj_vars(&mut self, reg: Reg, o: Obj) -> ObjVars {
+        if let Some(&v) = self.obj_vars.get(&(reg, o)) {
+            return v;
+        }
+        let v = ObjVars {
+            rc: self.e.b.declare_var(PTR),
+            items: self.e.b.declare_var(PTR),
+            len: self.e.b.declare_var(PTR),
+        };
+        self.obj_vars.insert((reg, o), v);
+        v
+    }
+
+    /// Loads and caches the element pointer and length of the object at `rc`.
+    fn define_facts(&mut self, reg: Reg, o: Obj, rc: Val) -> (Val, Val, Val) {
+        let l = self.layout(o);
         let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let v = self.obj_vars(reg, o);
+        self.e.b.def_var(v.rc, rc);
+        self.e.b.def_var(v.items, items);
+        self.e.b.def_var(v.len, len);
+        (rc, items, len)
+    }
+
+    /// `(rc, items, len)` of the object in `reg`: cached when an earlier access in this
+    /// straight-line code established them, else checked (wrong kind: `slow`) and loaded.
+    fn facts(&mut self, reg: Reg, o: Obj, slow: Block) -> (Val, Val, Val) {
+        let v = self.obj_vars(reg, o);
+        if self.known.contains_key(&(reg, o)) {
+            let rc = self.e.b.use_var(v.rc);
+            let items = self.e.b.use_var(v.items);
+            let len = self.e.b.use_var(v.len);
+            return (rc, items, len);
+        }
+        let rc = self.obj_rc(reg, o, slow);
+        self.define_facts(reg, o, rc)
+    }
+
+    /// The address of element `idx` when in bounds; else control goes to `slow`.
+    fn element(&mut self, items: Val, len: Val, idx: Val, slow: Block) -> Val {
         let inb = self.e.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
         let next = self.e.b.create_block();
         self.e.b.ins().brif(inb, next, &[], slow, &[]);
         self.e.b.switch_to_block(next);
-        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
         let off = self.e.b.ins().ishl_imm_u(idx, 4);
         self.e.b.ins().iadd(items, off)
     }
 
-    /// Emits the generic path as `slow` and joins both paths at a new block.
-    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block) {
+    /// Emits the generic path as `slow` (after which `reg` holds an object of kind `o`
+    /// again, whose facts are reloaded) and joins both paths at a new block.
+    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block, reg: Reg, o: Obj) {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
         self.generic(pc, ins);
+        let rc = self.load_rc(reg);
+        self.define_facts(reg, o, rc);
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(join);
     }
 
-    fn list_get(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, idx: Reg) {
-        let slow = self.e.b.create_block();
-        self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
-        let t = self.ty(dst);
-        self.e.check_tag(t, ea, 0, slow);
-        let v = self.e.payload_at(t, ea, 0);
-        self.put(dst, t, v);
-        self.join_slow(pc, ins, slow);
+    /// The index operand of an element access.
+    fn index(&mut self, idx: Index) -> Val {
+        match idx {
+            Index::Reg(r) => self.get(r),
+            Index::Const(k) => self.e.b.ins().iconst(types::I64, k as i64),
+        }
     }
 
-    fn list_set(&mut self, pc: u32, ins: &Instr, list: Reg, idx: Reg, src: Reg) {
+    /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
+    /// value copied by `lumen_rt_copy_value`; anything unexpected takes the generic path.
+    fn get_elem(&mut self, pc: u32, ins: &Instr, dst: Reg, reg: Reg, o: Obj, idx: Index) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        // In place only when this is the only reference (else copy-on-write, slowly).
-        let strong = self.e.b.ins().load(PTR, flags(), rc, self.e.cx.list.strong);
-        let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
-        let next = self.e.b.create_block();
-        self.e.b.ins().brif(unique, next, &[], slow, &[]);
-        self.e.b.switch_to_block(next);
-        let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
-        // The old element must own nothing to be overwritten raw.
-        let old = self.e.tag_at(ea, 0);
-        let plain = self
-            .e
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, old, TAG_STR as i64);
-        let store = self.e.b.create_block();
-        self.e.b.ins().brif(plain, store, &[], slow, &[]);
-        self.e.b.switch_to_block(store);
-        let v = self.get(src);
-        let t = self.ty(src);
-        self.e.box_at(t, v, ea, 0);
-        self.join_slow(pc, ins, slow);
+        let unique = self.known.get(&(reg, o)).copied();
+        let (_, items, len) = self.facts(reg, o, slow);
+        let i = self.index(idx);
+        let ea = self.element(items, len, i, slow);
+        if self.scalar(dst) {
+            let t = self.ty(dst);
+            self.e.check_tag(t, ea, 0, slow);
+            let v = self.e.payload_at(t, ea, 0);
+            self.put(dst, t, v);
+        } else {
+            let d = self.addr(dst);
+            self.e.helper("lumen_rt_copy_value", &[d, ea]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        if dst != reg {
+            self.known.insert((reg, o), unique.unwrap_or(false));
+        } else {
+            self.forget_reg(reg);
+        }
+    }
+
+    /// `reg[idx] = src` in place (`ListSet`, `FieldSet`) when the object is unique and
+    /// the index in range: a scalar stored raw over an element owning nothing, a heap
+    /// value through `lumen_rt_copy_value`; otherwise the generic path (copy-on-write).
+    fn set_elem(&mut self, pc: u32, ins: &Instr, reg: Reg, o: Obj, idx: Index, src: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
+        let (rc, items, len) = self.facts(reg, o, slow);
+        if !known_unique {
+            let at = self.layout(o).strong;
+            let strong = self.e.b.ins().load(PTR, flags(), rc, at);
+            let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+            let next = self.e.b.create_block();
+            self.e.b.ins().brif(unique, next, &[], slow, &[]);
+            self.e.b.switch_to_block(next);
+        }
+        let i = self.index(idx);
+        let ea = self.element(items, len, i, slow);
+        if self.scalar(src) {
+            // The old element must own nothing to be overwritten raw.
+            let old = self.e.tag_at(ea, 0);
+            let plain = self
+                .e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, old, TAG_STR as i64);
+            let store = self.e.b.create_block();
+            self.e.b.ins().brif(plain, store, &[], slow, &[]);
+            self.e.b.switch_to_block(store);
+            let v = self.get(src);
+            let t = self.ty(src);
+            self.e.box_at(t, v, ea, 0);
+        } else {
+            let s = self.addr(src);
+            self.e.helper("lumen_rt_copy_value", &[ea, s]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        // Both paths leave the object unique (the slow one copies it on write).
+        self.known.insert((reg, o), true);
     }
 
     fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        let len = self
-            .e
-            .b
-            .ins()
-            .load(PTR, flags(), rc, self.e.cx.list.items_len);
+        let unique = self.known.get(&(list, Obj::List)).copied();
+        let (_, _, len) = self.facts(list, Obj::List, slow);
         self.put(dst, RegTy::Int, len);
-        self.join_slow(pc, ins, slow);
+        self.join_slow(pc, ins, slow, list, Obj::List);
+        self.known
+            .insert((list, Obj::List), unique.unwrap_or(false));
     }
+
+    /// Forgets every cached fact about register `r`.
+    fn forget_reg(&mut self, r: Reg) {
+        self.known.retain(|&(reg, _), _| reg != r);
+    }
+
+    /// Forgets cached facts that instruction `ins` may invalidate (called before
+    /// translating it): a register it writes, the source of a copy (now shared) or move
+    /// (now empty) or of a heap value stored into an object (now shared), or everything
+    /// when it runs code that may touch any slot.
+    fn forget(&mut self, ins: &Instr) {
+        use Instr::*;
+        match *ins {
+            ListGet { dst, .. } | FieldGet { dst, .. } | ListLen { dst, .. } => {
+                self.forget_reg(dst)
+            }
+            ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
+                if !self.scalar(src) {
+                    self.forget_reg(src);
+                }
+                if src == o {
+                    self.forget_reg(o);
+                }
+            }
+            CallBuiltin {
+                builtin: Builtin::Sqrt | Builtin::AbsFloat,
+                args,
+                argc: 1,
+                ..
+            } if self.ty(args) == RegTy::Float => {}
+            Copy { dst, src } | Move { dst, src } => {
+                self.forget_reg(dst);
+                self.forget_reg(src);
+            }
+            LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
+                self.forget_reg(dst)
+            }
+            ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
+                if let Some(d) = other.def() {
+                    self.forget_reg(d);
+                }
+            }
+            _ => self.known.clear(),
+        }
+    }
+}
+
+/// Heap objects whose elements native code accesses inline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Obj {
+    List,
+    Record,
+}
+
+impl Obj {
+    fn tag(self) -> u8 {
+        match self {
+            Obj::List => TAG_LIST,
+            Obj::Record => TAG_RECORD,
+        }
+    }
+}
+
+/// An element index: a register (`ListGet`) or a constant (`FieldGet`).
+#[derive(Clone, Copy, Debug)]
+enum Index {
+    Reg(Reg),
+    Const(u32),
+}
+
+/// Variables caching an object register's `Rc` pointer, element pointer and length.
+#[derive(Clone, Copy, Debug)]
+struct ObjVars {
+    rc: Variable,
+    items: Variable,
+    len: Variable,
 }
 
 #[cfg(test)]
@@ -1205,6 +1419,24 @@ mod tests {
             let ys = Value::list(vec![Value::Int(1)]);
             assert_eq!(call(m, "set", &[ys]), Ok(Value::Int(6)));
         });
+    }
+
+    #[test]
+    fn cached_list_facts_respect_sharing_and_growth() {
+        let src = "cell f(xs: list[Int]) -> Int\n  let mut a = xs\n  a[0] = 1\n  let b = a\n  a[0] = 2\n  a = append(a, 7)\n  b[0] * 100 + a[0] * 10 + len(a)\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Int(0)]);
+            assert_eq!(call(m, "f", &[xs]), Ok(Value::Int(122)));
+        });
+    }
+
+    #[test]
+    fn record_and_heap_element_fast_paths_copy_on_write() {
+        let src = "record P\n  x: Int\n  name: String\nend\n\
+                   cell f() -> Int\n  let a = P(x: 1, name: \"a\")\n  let mut b = a\n  b.x = 5\n  b.name = \"bb\"\n  let mut names = [\"p\", \"q\"]\n  names[1] = b.name\n  let n = names[1]\n  a.x * 100 + b.x * 10 + len(n) + len(a.name) * 1000\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| assert_eq!(call(m, "f", &[]), Ok(Value::Int(1152))));
     }
 
     #[test]
