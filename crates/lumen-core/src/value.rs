@@ -21,23 +21,62 @@ pub type CellId = u32;
 ///
 /// `PartialEq` is Lumen's structural `==` (see [`crate::ops::values_equal`]), so `NaN != NaN`
 /// and `Int(1) == Float(1.0)`; tests compare results with `==` as the product brief shows.
+///
+/// Layout (relied on by native code, see `docs/jit.md`): `#[repr(u8)]` makes the enum a
+/// tag byte at offset 0 followed by the variant's fields laid out as a `#[repr(C)]`
+/// struct: the `Bool` payload at offset 1, `Int`/`Float` and heap pointers (`Rc`) at
+/// offset 8; 16 bytes in all. The tag numbers are the `TAG_*` constants.
 #[derive(Clone, Debug, Default)]
+#[repr(u8)]
 pub enum Value {
     #[default]
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Rc<Str>),
-    List(Rc<List>),
-    Tuple(Rc<Tuple>),
-    Map(Rc<Map>),
-    Record(Rc<Record>),
-    Variant(Rc<Variant>),
-    Ok(Rc<Boxed>),
-    Err(Rc<Boxed>),
-    Fn(Rc<Closure>),
+    Null = TAG_NULL,
+    Bool(bool) = TAG_BOOL,
+    Int(i64) = TAG_INT,
+    Float(f64) = TAG_FLOAT,
+    Str(Rc<Str>) = TAG_STR,
+    List(Rc<List>) = TAG_LIST,
+    Tuple(Rc<Tuple>) = TAG_TUPLE,
+    Map(Rc<Map>) = TAG_MAP,
+    Record(Rc<Record>) = TAG_RECORD,
+    Variant(Rc<Variant>) = TAG_VARIANT,
+    Ok(Rc<Boxed>) = TAG_OK,
+    Err(Rc<Boxed>) = TAG_ERR,
+    Fn(Rc<Closure>) = TAG_FN,
 }
+
+/// Tag byte of [`Value::Null`].
+pub const TAG_NULL: u8 = 0;
+/// Tag byte of [`Value::Bool`].
+pub const TAG_BOOL: u8 = 1;
+/// Tag byte of [`Value::Int`].
+pub const TAG_INT: u8 = 2;
+/// Tag byte of [`Value::Float`].
+pub const TAG_FLOAT: u8 = 3;
+/// Tag byte of [`Value::Str`]; this and every larger tag owns a heap object.
+pub const TAG_STR: u8 = 4;
+/// Tag byte of [`Value::List`].
+pub const TAG_LIST: u8 = 5;
+/// Tag byte of [`Value::Tuple`].
+pub const TAG_TUPLE: u8 = 6;
+/// Tag byte of [`Value::Map`].
+pub const TAG_MAP: u8 = 7;
+/// Tag byte of [`Value::Record`].
+pub const TAG_RECORD: u8 = 8;
+/// Tag byte of [`Value::Variant`].
+pub const TAG_VARIANT: u8 = 9;
+/// Tag byte of [`Value::Ok`].
+pub const TAG_OK: u8 = 10;
+/// Tag byte of [`Value::Err`].
+pub const TAG_ERR: u8 = 11;
+/// Tag byte of [`Value::Fn`].
+pub const TAG_FN: u8 = 12;
+/// Size of a [`Value`] in bytes.
+pub const VALUE_SIZE: usize = 16;
+/// Offset of the `Bool` payload.
+pub const VALUE_BOOL_OFFSET: usize = 1;
+/// Offset of the `Int`/`Float` payload and of heap pointers.
+pub const VALUE_PAYLOAD_OFFSET: usize = 8;
 
 /// An immutable UTF-8 string that knows its length in characters (O(1) `len`), and
 /// whether it is ASCII (O(1) `s[i]`).
@@ -316,6 +355,46 @@ mod tests {
             v = Value::ok(v);
         }
         drop(v);
+    }
+
+    #[test]
+    fn layout_is_the_documented_one() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Value>(), VALUE_SIZE);
+        assert_eq!(size_of::<Option<Value>>(), VALUE_SIZE);
+        let bytes = |v: &Value| {
+            // SAFETY: reads the payload bytes the documented layout defines for `v`.
+            unsafe {
+                let p = v as *const Value as *const u8;
+                (
+                    *p.add(VALUE_BOOL_OFFSET),
+                    (p.add(VALUE_PAYLOAD_OFFSET) as *const u64).read_unaligned(),
+                )
+            }
+        };
+        assert_eq!(bytes(&Value::Bool(true)).0, 1);
+        assert_eq!(bytes(&Value::Int(-7)).1, -7i64 as u64);
+        assert_eq!(bytes(&Value::Float(2.5)).1, 2.5f64.to_bits());
+        let rc = Rc::new(List::default());
+        let addr = Rc::as_ptr(&rc) as usize;
+        let l = Value::List(rc);
+        // An `Rc` points a fixed distance before its value (at its reference counts).
+        let stored = bytes(&l).1 as usize;
+        assert!(stored <= addr && addr - stored <= 32);
+        let tag = |v: &Value| {
+            // SAFETY: a `#[repr(u8)]` enum starts with its tag byte.
+            unsafe { *(v as *const Value as *const u8) }
+        };
+        assert_eq!(tag(&Value::Null), TAG_NULL);
+        assert_eq!(tag(&Value::Bool(true)), TAG_BOOL);
+        assert_eq!(tag(&Value::Int(3)), TAG_INT);
+        assert_eq!(tag(&Value::Float(1.5)), TAG_FLOAT);
+        assert_eq!(tag(&Value::str("a")), TAG_STR);
+        assert_eq!(tag(&Value::list(vec![])), TAG_LIST);
+        assert_eq!(tag(&Value::tuple(vec![])), TAG_TUPLE);
+        assert_eq!(tag(&Value::Map(Rc::default())), TAG_MAP);
+        assert_eq!(tag(&Value::ok(Value::Null)), TAG_OK);
+        assert_eq!(tag(&Value::err(Value::Null)), TAG_ERR);
     }
 
     #[test]

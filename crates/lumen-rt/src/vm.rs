@@ -15,6 +15,7 @@
 //! Rust. Only the higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust:
 //! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
+use crate::native;
 use crate::trace::{RuntimeError, TraceFrame};
 use crate::verify::verify;
 use exec::exec;
@@ -62,10 +63,10 @@ pub(crate) struct State {
     /// The register stack. Slots from `top` on never hold heap values (so a new frame's
     /// window needs no initialisation and nothing there keeps a value shared);
     /// `regs.len()` is a high-water mark.
-    regs: Vec<Value>,
+    pub(crate) regs: Vec<Value>,
     /// End of the top frame's window.
-    top: usize,
-    frames: Vec<Frame>,
+    pub(crate) top: usize,
+    pub(crate) frames: Vec<Frame>,
     /// `args()`.
     pub(crate) args: Vec<String>,
     /// Where `print` writes.
@@ -76,6 +77,13 @@ pub(crate) struct State {
     pub(crate) start: std::time::Instant,
     /// The translated ops of every cell (indexed like the module's cells).
     codes: std::rc::Rc<[code::Code]>,
+    /// Native entries of compiled cells (indexed like the module's cells; empty when no
+    /// native code is installed). A cell with an entry runs natively when entered.
+    pub(crate) native: std::rc::Rc<[Option<native::Entry>]>,
+    /// Keeps the native code of `native` alive.
+    native_owner: Option<std::rc::Rc<dyn std::any::Any>>,
+    /// Active calls not in `frames` (native frames below a nested run).
+    pub(crate) depth_base: usize,
 }
 
 impl State {
@@ -114,6 +122,9 @@ impl VM {
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
                 codes: codes.into(),
+                native: std::rc::Rc::from(Vec::new()),
+                native_owner: None,
+                depth_base: 0,
             },
             invalid,
         }
@@ -132,6 +143,23 @@ impl VM {
     /// Sets where `read_line` reads.
     pub fn set_stdin(&mut self, input: Box<dyn BufRead>) {
         self.st.input = input;
+    }
+
+    /// Installs native code: `entries[cell]` (indexed like the module's cells) is the
+    /// entry of a compiled cell, which then runs natively whenever it is entered (calls
+    /// from Rust, `main`, function values called by builtins and by native code).
+    /// `owner` keeps the machine code alive for as long as the VM uses it.
+    ///
+    /// # Safety
+    /// Every entry must be a function generated for the same-numbered cell of this VM's
+    /// module following the native ABI of `docs/jit.md`, valid while `owner` lives.
+    pub unsafe fn set_native(
+        &mut self,
+        entries: Vec<Option<native::Entry>>,
+        owner: std::rc::Rc<dyn std::any::Any>,
+    ) {
+        self.st.native = entries.into();
+        self.st.native_owner = Some(owner);
     }
 
     /// The module being run (for display of results).
@@ -238,7 +266,7 @@ pub(crate) fn call_function(
 
 /// Pushes a frame for `cell` (arguments moved in, captures copied) and runs it to its
 /// return. Arguments come as a mutable slice so both `Vec`s and arrays can be moved from.
-fn enter(
+pub(crate) fn enter(
     m: &LirModule,
     st: &mut State,
     cell: CellId,
@@ -247,7 +275,10 @@ fn enter(
 ) -> Result<Value, Fault> {
     let mut args = args;
     let args = args.as_mut();
-    if st.frames.len() >= MAX_CALLS {
+    if let Some(&Some(entry)) = st.native.get(cell as usize) {
+        return native::enter(m, st, entry, cell, args, captures);
+    }
+    if st.frames.len() + st.depth_base >= MAX_CALLS {
         return Err(RtError::StackOverflow.into());
     }
     let c = &m.cells[cell as usize];
@@ -289,7 +320,7 @@ fn enter(
 }
 
 /// The current stack trace, innermost first.
-fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
+pub(crate) fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
     st.frames
         .iter()
         .rev()
@@ -312,7 +343,7 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
 
 /// An internal error for a register holding the wrong kind of value.
 #[cold]
-fn bad_tag(want: &str, got: &Value) -> RtError {
+pub(crate) fn bad_tag(want: &str, got: &Value) -> RtError {
     RtError::Internal(format!("expected {want} in register, found {}", kind(got)))
 }
 
@@ -336,7 +367,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 mod code;
 mod exec;
-mod slow;
+pub(crate) mod slow;
 
 #[cfg(test)]
 mod tests;
