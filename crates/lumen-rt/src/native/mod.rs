@@ -46,16 +46,26 @@ pub(crate) fn enter(
     let mut argv: Vec<Value> = Vec::with_capacity(args.len() + captures.len());
     argv.extend(args.iter_mut().map(std::mem::take));
     argv.extend(captures.iter().cloned());
+    call_entry(m, st, entry, &mut argv)
+}
+
+/// Runs native code `entry` (a cell's [`Entry`] on its arguments, or an OSR entry on a
+/// register window) on `argv`, with the VM's frames set aside (see [`enter`]).
+pub(crate) fn call_entry(
+    m: &LirModule,
+    st: &mut State,
+    entry: Entry,
+    argv: &mut [Value],
+) -> Result<Value, Fault> {
     let outer = std::mem::take(&mut st.frames);
     let base = st.depth_base;
     let mut ctx = NativeCtx::new(m, st, base + outer.len());
     let mut ret = Value::Null;
-    // SAFETY: `entry` was generated for cell `cell` of `m` (the contract of
-    // `VM::set_native`); `argv` holds exactly its parameters and captures, `ret` holds
-    // null, and the context's state pointer was derived from `st`, which is not used
-    // until the call returns.
+    // SAFETY: `entry` was generated for this module (the contract of `VM::set_native`
+    // and of `Tier`); `argv` holds what it expects (a cell's parameters and captures, or
+    // an OSR entry's register window), `ret` holds null, and the context's state pointer
+    // was derived from `st`, which is not used until the call returns.
     unsafe { entry(&mut ctx, argv.as_mut_ptr(), &mut ret) };
-    drop(argv);
     st.frames = outer;
     st.depth_base = base;
     if ctx.err == 0 {
