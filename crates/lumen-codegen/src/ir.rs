@@ -24,6 +24,9 @@ use lumen_core::value::{CellId, TAG_LIST, TAG_NULL, TAG_STR, VALUE_PAYLOAD_OFFSE
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
 use lumen_rt::vm::MAX_CALLS;
 
+mod osr;
+pub use osr::translate_osr;
+
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
 pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
@@ -399,7 +402,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     fn body(&mut self) {
-        let mut terminated = false;
+        self.body_from(false);
+    }
+
+    /// `terminated`: the current block has already ended (an OSR entry's jump).
+    fn body_from(&mut self, mut terminated: bool) {
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {

@@ -174,15 +174,17 @@ impl VM {
         if self.invalid.is_some() {
             return;
         }
-        let mut loops = Vec::new();
+        // Loop counters are numbered across the module: header pcs, and their cells.
         let mut heads = Vec::new();
+        let mut cells = Vec::new();
         let codes: Vec<code::Code> = (self.module.cells.iter().enumerate())
             .map(|(id, c)| {
                 let code = code::translate_tiered(c, &mut heads);
-                loops.extend(heads.drain(..).map(|pc| (id as CellId, pc)));
+                cells.resize(heads.len(), id as CellId);
                 code
             })
             .collect();
+        let loops = cells.into_iter().zip(heads).collect();
         self.st.codes = codes.into();
         self.st
             .native
