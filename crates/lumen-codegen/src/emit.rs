@@ -157,13 +157,6 @@ pub fn scalar_tag(t: RegTy) -> u8 {
 /// from `args` (a wrong kind is an internal error), calls the cell's native function with
 /// `hargs = args`, and stores the result into `*ret`.
 pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
-    let f = e.cx.cells[id as usize];
-    build_entry_to(e, f, cell);
-}
-
-/// Builds an entry trampoline of `cell` calling `f` (the cell's native function, or an
-/// OSR function of it: same signature): see [`build_entry`].
-pub fn build_entry_to<M: Module>(e: &mut Emitter<'_, '_, M>, f: FuncId, cell: &Cell) {
     let entry = e.b.create_block();
     e.b.append_block_params_for_function_params(entry);
     e.b.switch_to_block(entry);
@@ -182,7 +175,7 @@ pub fn build_entry_to<M: Module>(e: &mut Emitter<'_, '_, M>, f: FuncId, cell: &C
             bad_tags.push((bad, t, off));
         }
     }
-    let f = e.func_ref(f);
+    let f = e.func_ref(e.cx.cells[id as usize]);
     let call = e.b.ins().call(f, &call_args);
     let res = e.b.inst_results(call).to_vec();
     if returns_words(cell) {
@@ -204,4 +197,16 @@ pub fn build_entry_to<M: Module>(e: &mut Emitter<'_, '_, M>, f: FuncId, cell: &C
 /// The pointer type (for slot addresses).
 pub fn ptr() -> types::Type {
     PTR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_tags_are_the_value_tags() {
+        assert_eq!(scalar_tag(RegTy::Int), TAG_INT);
+        assert_eq!(scalar_tag(RegTy::Float), TAG_FLOAT);
+        assert_eq!(scalar_tag(RegTy::Bool), TAG_BOOL);
+    }
 }

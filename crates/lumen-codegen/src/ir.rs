@@ -20,18 +20,33 @@ use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
-use lumen_core::value::{CellId, TAG_LIST, TAG_NULL, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE};
+use lumen_core::value::{
+    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+};
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
+use lumen_rt::native::layout::VecLayout;
 use lumen_rt::vm::MAX_CALLS;
-
-mod osr;
-pub use osr::translate_osr;
+use std::collections::HashMap;
 
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
 pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
     let cell = &m.cells[id as usize];
-    let mut t = Translator::new(e, m, id, cell);
+    let mut t = Translator::new(e, m, id, cell, None);
+    t.prologue();
+    t.body();
+    t.finish();
+}
+
+/// Translates the on-stack-replacement entry of cell `id` at instruction `pc` (a loop
+/// header) into the function being built by `e`, whose signature must be
+/// `types::entry_signature`: `fn(ctx, window, ret)`. It takes over a VM frame: every
+/// register is loaded from `window` (scalars unboxed — a register the VM has not written
+/// yet reads as 0 — and heap values moved, leaving null), execution continues at `pc`,
+/// and the result is stored into `*ret`.
+pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, pc: u32) {
+    let cell = &m.cells[id as usize];
+    let mut t = Translator::new(e, m, id, cell, Some(pc));
     t.prologue();
     t.body();
     t.finish();
@@ -90,7 +105,7 @@ fn goes_generic(ins: &Instr) -> bool {
 /// instruction through the slots, or passes or receives non-scalar values in calls.
 pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
     cell.regs.iter().any(|t| !t.is_scalar())
-        || !scalar_type(cell.ret).is_some()
+        || scalar_type(cell.ret).is_none()
         || cell.code.iter().any(|ins| match *ins {
             Instr::Call { cell: c, .. } => {
                 let callee = &m.cells[c as usize];
@@ -141,10 +156,25 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Failed unboxing checks to emit: (block, register, wanted type, pc).
     bad_tags: Vec<(Block, Reg, RegTy, u32)>,
     ret_tys: Vec<Type>,
+    /// The loop header an on-stack-replacement entry starts at.
+    osr: Option<u32>,
+    /// Where an OSR entry stores its result.
+    ret_ptr: Option<Val>,
+    /// Cache variables of object registers accessed by the inline fast paths.
+    obj_vars: HashMap<(Reg, Obj), ObjVars>,
+    /// Object registers whose cache variables hold their current facts here (with
+    /// whether the object is known to be unique); cleared at every block start.
+    known: HashMap<(Reg, Obj), bool>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
-    fn new(e: &'t mut Emitter<'a, 'b, M>, m: &'t LirModule, id: CellId, cell: &'t Cell) -> Self {
+    fn new(
+        e: &'t mut Emitter<'a, 'b, M>,
+        m: &'t LirModule,
+        id: CellId,
+        cell: &'t Cell,
+        osr: Option<u32>,
+    ) -> Self {
         let vars = cell
             .regs
             .iter()
@@ -165,14 +195,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 starts[pc + 1] = true;
             }
         }
+        if let Some(pc) = osr {
+            starts[pc as usize] = true;
+        }
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
-        let ret_tys = crate::types::cell_signature(cell, e.cx.cc)
-            .returns
-            .iter()
-            .map(|p| p.value_type)
-            .collect();
+        let ret_tys = if osr.is_some() {
+            Vec::new()
+        } else {
+            crate::types::cell_signature(cell, e.cx.cc)
+                .returns
+                .iter()
+                .map(|p| p.value_type)
+                .collect()
+        };
         let entry = e.b.create_block();
         e.b.append_block_params_for_function_params(entry);
         e.b.switch_to_block(entry);
@@ -191,6 +228,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             fail: None,
             bad_tags: Vec::new(),
             ret_tys,
+            osr,
+            ret_ptr: osr.map(|_| params[2]),
+            obj_vars: HashMap::new(),
+            known: HashMap::new(),
         }
     }
 
@@ -379,6 +420,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.e.b.ins().store(flags(), zero, w, Self::off(r));
             }
         }
+        if let Some(pc) = self.osr {
+            self.load_window();
+            let b = self.block(pc);
+            self.e.b.ins().jump(b, &[]);
+            return;
+        }
         let entry = self.e.b.func.layout.entry_block().expect("entry block");
         let params = self.e.b.block_params(entry).to_vec();
         let mut next = 2;
@@ -401,18 +448,49 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    fn body(&mut self) {
-        self.body_from(false);
+    /// OSR: takes every register over from the VM window (`hargs`).
+    fn load_window(&mut self) {
+        let h = self.hargs;
+        for r in 0..self.cell.regs.len() as Reg {
+            let o = Self::off(r);
+            if let Some(var) = self.vars[r as usize] {
+                let t = self.ty(r);
+                let tag = self.e.tag_at(h, o);
+                let ok = self
+                    .e
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+                let v = self.e.payload_at(t, h, o);
+                let zero = match t {
+                    RegTy::Float => self.e.b.ins().f64const(0.0),
+                    RegTy::Bool => self.e.b.ins().iconst(types::I8, 0),
+                    _ => self.e.b.ins().iconst(types::I64, 0),
+                };
+                let v = self.e.b.ins().select(ok, v, zero);
+                self.e.b.def_var(var, v);
+            } else {
+                let w = self.window();
+                let w0 = self.e.b.ins().load(types::I64, flags(), h, o);
+                let w1 = self.e.b.ins().load(types::I64, flags(), h, o + 8);
+                self.e.b.ins().store(flags(), w0, w, o);
+                self.e.b.ins().store(flags(), w1, w, o + 8);
+                let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                self.e.b.ins().store(flags(), zero, h, o);
+            }
+        }
     }
 
-    /// `terminated`: the current block has already ended (an OSR entry's jump).
-    fn body_from(&mut self, mut terminated: bool) {
+    fn body(&mut self) {
+        // An OSR entry's prologue already jumped to its loop header.
+        let mut terminated = self.osr.is_some();
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {
                     self.e.b.ins().jump(b, &[]);
                 }
                 self.e.b.switch_to_block(b);
+                self.known.clear();
             } else if terminated {
                 continue; // unreachable
             }
@@ -473,6 +551,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn instr(&mut self, pc: u32) -> bool {
         use Instr::*;
         let ins = self.cell.code[pc as usize].clone();
+        self.forget(&ins);
         match ins {
             LoadInt { dst, value } => {
                 let v = self.e.b.ins().iconst(types::I64, value);
@@ -687,11 +766,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call(pc, dst, cell, args, argc),
-            ListGet { dst, list, idx } if self.scalar(dst) && self.ty(dst) != RegTy::Bool => {
-                self.list_get(pc, &ins, dst, list, idx)
+            ListGet { dst, list, idx } => {
+                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
             }
-            ListSet { list, idx, src } if self.scalar(src) => {
-                self.list_set(pc, &ins, list, idx, src)
+            ListSet { list, idx, src } if src != list => {
+                self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
+            }
+            FieldGet { dst, record, field } => {
+                self.get_elem(pc, &ins, dst, record, Obj::Record, Index::Const(field))
+            }
+            FieldSet { record, field, src } if src != record => {
+                self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
             CallBuiltin {
@@ -802,6 +887,18 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.b.ins().store(flags(), z, w, o);
             vec![w0, w1]
         };
+        if let Some(rp) = self.ret_ptr {
+            // OSR: the result goes to `*ret` (which owns nothing).
+            if returns_words(self.cell) {
+                self.e.b.ins().store(flags(), vals[0], rp, 0);
+                self.e.b.ins().store(flags(), vals[1], rp, 8);
+            } else {
+                self.e.box_at(self.cell.ret, vals[0], rp, 0);
+            }
+            self.leave();
+            self.e.b.ins().return_(&[]);
+            return;
+        }
         self.leave();
         self.e.b.ins().return_(&vals);
     }
@@ -851,101 +948,461 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// `rc` (the list's `Rc` allocation) when register `list` holds a list; otherwise
-    /// control goes to `slow`.
-    fn list_rc(&mut self, list: Reg, slow: Block) -> Val {
-        let tag = self.slot_tag(list);
-        let is_list = self
-            .e
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, tag, TAG_LIST as i64);
-        let next = self.e.b.create_block();
-        self.e.b.ins().brif(is_list, next, &[], slow, &[]);
-        self.e.b.switch_to_block(next);
-        let w = self.window();
-        self.e.b.ins().load(
-            PTR,
-            flags(),
-            w,
-            Self::off(list) + VALUE_PAYLOAD_OFFSET as i32,
-        )
+    /// The layout of objects of kind `o`.
+    fn layout(&self, o: Obj) -> VecLayout {
+        match o {
+            Obj::List => self.e.cx.list,
+            Obj::Record => self.e.cx.record,
+        }
     }
 
-    /// The address of element `idx` of the list at `rc` when in bounds; else `slow`.
-    fn element(&mut self, rc: Val, idx: Val, slow: Block) -> Val {
-        let l = self.e.cx.list;
+    /// The `Rc` allocation when register `reg` holds an object of kind `o`; otherwise
+    /// control goes to `slow`.
+    fn obj_rc(&mut self, reg: Reg, o: Obj, slow: Block) -> Val {
+        let tag = self.slot_tag(reg);
+        let ok = self.e.b.ins().icmp_imm_s(IntCC::Equal, tag, o.tag() as i64);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(ok, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        self.load_rc(reg)
+    }
+
+    fn load_rc(&mut self, reg: Reg) -> Val {
+        let w = self.window();
+        let o = Self::off(reg) + VALUE_PAYLOAD_OFFSET as i32;
+        self.e.b.ins().load(PTR, flags(), w, o)
+    }
+
+    /// The cache variables of register `reg` holding an object of kind `o`.
+    fn obj_vars(&mut self, reg: Reg, o: Obj) -> ObjVars {
+        if let Some(&v) = self.obj_vars.get(&(reg, o)) {
+            return v;
+        }
+        let v = ObjVars {
+            rc: self.e.b.declare_var(PTR),
+            items: self.e.b.declare_var(PTR),
+            len: self.e.b.declare_var(PTR),
+        };
+        self.obj_vars.insert((reg, o), v);
+        v
+    }
+
+    /// Loads and caches the element pointer and length of the object at `rc`.
+    fn define_facts(&mut self, reg: Reg, o: Obj, rc: Val) -> (Val, Val, Val) {
+        let l = self.layout(o);
         let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let v = self.obj_vars(reg, o);
+        self.e.b.def_var(v.rc, rc);
+        self.e.b.def_var(v.items, items);
+        self.e.b.def_var(v.len, len);
+        (rc, items, len)
+    }
+
+    /// `(rc, items, len)` of the object in `reg`: cached when an earlier access in this
+    /// straight-line code established them, else checked (wrong kind: `slow`) and loaded.
+    fn facts(&mut self, reg: Reg, o: Obj, slow: Block) -> (Val, Val, Val) {
+        let v = self.obj_vars(reg, o);
+        if self.known.contains_key(&(reg, o)) {
+            let rc = self.e.b.use_var(v.rc);
+            let items = self.e.b.use_var(v.items);
+            let len = self.e.b.use_var(v.len);
+            return (rc, items, len);
+        }
+        let rc = self.obj_rc(reg, o, slow);
+        self.define_facts(reg, o, rc)
+    }
+
+    /// The address of element `idx` when in bounds; else control goes to `slow`.
+    fn element(&mut self, items: Val, len: Val, idx: Val, slow: Block) -> Val {
         let inb = self.e.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
         let next = self.e.b.create_block();
         self.e.b.ins().brif(inb, next, &[], slow, &[]);
         self.e.b.switch_to_block(next);
-        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
         let off = self.e.b.ins().ishl_imm_u(idx, 4);
         self.e.b.ins().iadd(items, off)
     }
 
-    /// Emits the generic path as `slow` and joins both paths at a new block.
-    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block) {
+    /// Emits the generic path as `slow` (after which `reg` holds an object of kind `o`
+    /// again, whose facts are reloaded) and joins both paths at a new block.
+    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block, reg: Reg, o: Obj) {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
         self.generic(pc, ins);
+        let rc = self.load_rc(reg);
+        self.define_facts(reg, o, rc);
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(join);
     }
 
-    fn list_get(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, idx: Reg) {
-        let slow = self.e.b.create_block();
-        self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
-        let t = self.ty(dst);
-        self.e.check_tag(t, ea, 0, slow);
-        let v = self.e.payload_at(t, ea, 0);
-        self.put(dst, t, v);
-        self.join_slow(pc, ins, slow);
+    /// The index operand of an element access.
+    fn index(&mut self, idx: Index) -> Val {
+        match idx {
+            Index::Reg(r) => self.get(r),
+            Index::Const(k) => self.e.b.ins().iconst(types::I64, k as i64),
+        }
     }
 
-    fn list_set(&mut self, pc: u32, ins: &Instr, list: Reg, idx: Reg, src: Reg) {
+    /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
+    /// value copied by `lumen_rt_copy_value`; anything unexpected takes the generic path.
+    fn get_elem(&mut self, pc: u32, ins: &Instr, dst: Reg, reg: Reg, o: Obj, idx: Index) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        // In place only when this is the only reference (else copy-on-write, slowly).
-        let strong = self.e.b.ins().load(PTR, flags(), rc, self.e.cx.list.strong);
-        let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
-        let next = self.e.b.create_block();
-        self.e.b.ins().brif(unique, next, &[], slow, &[]);
-        self.e.b.switch_to_block(next);
-        let i = self.get(idx);
-        let ea = self.element(rc, i, slow);
-        // The old element must own nothing to be overwritten raw.
-        let old = self.e.tag_at(ea, 0);
-        let plain = self
-            .e
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, old, TAG_STR as i64);
-        let store = self.e.b.create_block();
-        self.e.b.ins().brif(plain, store, &[], slow, &[]);
-        self.e.b.switch_to_block(store);
-        let v = self.get(src);
-        let t = self.ty(src);
-        self.e.box_at(t, v, ea, 0);
-        self.join_slow(pc, ins, slow);
+        let unique = self.known.get(&(reg, o)).copied();
+        let (_, items, len) = self.facts(reg, o, slow);
+        let i = self.index(idx);
+        let ea = self.element(items, len, i, slow);
+        if self.scalar(dst) {
+            let t = self.ty(dst);
+            self.e.check_tag(t, ea, 0, slow);
+            let v = self.e.payload_at(t, ea, 0);
+            self.put(dst, t, v);
+        } else {
+            let d = self.addr(dst);
+            self.e.helper("lumen_rt_copy_value", &[d, ea]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        if dst != reg {
+            self.known.insert((reg, o), unique.unwrap_or(false));
+        } else {
+            self.forget_reg(reg);
+        }
+    }
+
+    /// `reg[idx] = src` in place (`ListSet`, `FieldSet`) when the object is unique and
+    /// the index in range: a scalar stored raw over an element owning nothing, a heap
+    /// value through `lumen_rt_copy_value`; otherwise the generic path (copy-on-write).
+    fn set_elem(&mut self, pc: u32, ins: &Instr, reg: Reg, o: Obj, idx: Index, src: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
+        let (rc, items, len) = self.facts(reg, o, slow);
+        if !known_unique {
+            let at = self.layout(o).strong;
+            let strong = self.e.b.ins().load(PTR, flags(), rc, at);
+            let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+            let next = self.e.b.create_block();
+            self.e.b.ins().brif(unique, next, &[], slow, &[]);
+            self.e.b.switch_to_block(next);
+        }
+        let i = self.index(idx);
+        let ea = self.element(items, len, i, slow);
+        if self.scalar(src) {
+            // The old element must own nothing to be overwritten raw.
+            let old = self.e.tag_at(ea, 0);
+            let plain = self
+                .e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, old, TAG_STR as i64);
+            let store = self.e.b.create_block();
+            self.e.b.ins().brif(plain, store, &[], slow, &[]);
+            self.e.b.switch_to_block(store);
+            let v = self.get(src);
+            let t = self.ty(src);
+            self.e.box_at(t, v, ea, 0);
+        } else {
+            let s = self.addr(src);
+            self.e.helper("lumen_rt_copy_value", &[ea, s]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        // Both paths leave the object unique (the slow one copies it on write).
+        self.known.insert((reg, o), true);
     }
 
     fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        let rc = self.list_rc(list, slow);
-        let len = self
-            .e
-            .b
-            .ins()
-            .load(PTR, flags(), rc, self.e.cx.list.items_len);
+        let unique = self.known.get(&(list, Obj::List)).copied();
+        let (_, _, len) = self.facts(list, Obj::List, slow);
         self.put(dst, RegTy::Int, len);
-        self.join_slow(pc, ins, slow);
+        self.join_slow(pc, ins, slow, list, Obj::List);
+        self.known
+            .insert((list, Obj::List), unique.unwrap_or(false));
+    }
+
+    /// Forgets every cached fact about register `r`.
+    fn forget_reg(&mut self, r: Reg) {
+        self.known.retain(|&(reg, _), _| reg != r);
+    }
+
+    /// Forgets cached facts that instruction `ins` may invalidate (called before
+    /// translating it): a register it writes, the source of a copy (now shared) or move
+    /// (now empty) or of a heap value stored into an object (now shared), or everything
+    /// when it runs code that may touch any slot.
+    fn forget(&mut self, ins: &Instr) {
+        use Instr::*;
+        match *ins {
+            ListGet { dst, .. } | FieldGet { dst, .. } | ListLen { dst, .. } => {
+                self.forget_reg(dst)
+            }
+            ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
+                if !self.scalar(src) {
+                    self.forget_reg(src);
+                }
+                if src == o {
+                    self.forget_reg(o);
+                }
+            }
+            CallBuiltin {
+                builtin: Builtin::Sqrt | Builtin::AbsFloat,
+                args,
+                argc: 1,
+                ..
+            } if self.ty(args) == RegTy::Float => {}
+            Copy { dst, src } | Move { dst, src } => {
+                self.forget_reg(dst);
+                self.forget_reg(src);
+            }
+            ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
+                if let Some(d) = other.def() {
+                    self.forget_reg(d);
+                }
+            }
+            _ => self.known.clear(),
+        }
+    }
+}
+
+/// Heap objects whose elements native code accesses inline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Obj {
+    List,
+    Record,
+}
+
+impl Obj {
+    fn tag(self) -> u8 {
+        match self {
+            Obj::List => TAG_LIST,
+            Obj::Record => TAG_RECORD,
+        }
+    }
+}
+
+/// An element index: a register (`ListGet`) or a constant (`FieldGet`).
+#[derive(Clone, Copy, Debug)]
+enum Index {
+    Reg(Reg),
+    Const(u32),
+}
+
+/// Variables caching an object register's `Rc` pointer, element pointer and length.
+#[derive(Clone, Copy, Debug)]
+struct ObjVars {
+    rc: Variable,
+    items: Variable,
+    len: Variable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::JitCompiler;
+    use lumen_core::error::RtError;
+    use lumen_core::ops;
+    use lumen_core::value::Value;
+
+    /// Runs `f(compile(src))` on a big stack (modules are not `Send`).
+    fn with<T: Send + 'static>(
+        src: &'static str,
+        f: impl FnOnce(&LirModule) -> T + Send + 'static,
+    ) -> T {
+        lumen_rt::run_on_big_stack(move || {
+            let m = lumen_compiler::compile(src).expect("test program compiles");
+            f(&m)
+        })
+    }
+
+    fn native(m: &LirModule, name: &str) -> crate::jit::NativeFn {
+        JitCompiler::new()
+            .compile_cell(m, m.find_cell(name).expect("cell exists"))
+            .expect("compiles")
+    }
+
+    fn call(m: &LirModule, name: &str, args: &[Value]) -> Result<Value, RtError> {
+        native(m, name).call(args).map_err(|e| e.error)
+    }
+
+    type IntOp = fn(i64, i64) -> Result<i64, RtError>;
+
+    const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
+
+    #[test]
+    fn scalar_cells_need_no_slots() {
+        with(
+            "cell fib(n: Int) -> Int\n  if n <= 1 then n else fib(n - 1) + fib(n - 2)\nend\ncell main()\n  print(fib(3))\nend\n",
+            |m| {
+                assert!(!needs_slots(
+                    m,
+                    &m.cells[m.find_cell("fib").unwrap() as usize]
+                ));
+                assert!(needs_slots(
+                    m,
+                    &m.cells[m.find_cell("main").unwrap() as usize]
+                ));
+            },
+        );
+    }
+
+    #[test]
+    fn int_division_and_shifts_match_the_shared_semantics() {
+        let src = "cell d(a: Int, b: Int) -> Int\n  a / b\nend\n\
+                   cell fd(a: Int, b: Int) -> Int\n  a // b\nend\n\
+                   cell md(a: Int, b: Int) -> Int\n  a % b\nend\n\
+                   cell sl(a: Int, b: Int) -> Int\n  a << b\nend\n\
+                   cell sr(a: Int, b: Int) -> Int\n  a >> b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let cases: [(&str, IntOp); 5] = [
+                ("d", ops::int_div),
+                ("fd", ops::int_floor_div),
+                ("md", ops::int_mod),
+                ("sl", |a, b| Ok(ops::int_shl(a, b))),
+                ("sr", |a, b| Ok(ops::int_shr(a, b))),
+            ];
+            for (name, op) in cases {
+                let f = native(m, name);
+                for a in EDGES {
+                    for b in EDGES.iter().copied().chain([64, 65, -1]) {
+                        let want = op(a, b).map(Value::Int);
+                        let got = f.call(&[Value::Int(a), Value::Int(b)]).map_err(|e| e.error);
+                        assert!(
+                            match (&want, &got) {
+                                (Ok(x), Ok(y)) => x == y,
+                                (Err(x), Err(y)) => x == y,
+                                _ => false,
+                            },
+                            "{name}({a}, {b}): want {want:?}, got {got:?}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn float_operations_match_the_shared_semantics() {
+        let src = "cell fd(a: Float, b: Float) -> Float\n  a // b\nend\n\
+                   cell md(a: Float, b: Float) -> Float\n  a % b\nend\n\
+                   cell pw(a: Float, b: Float) -> Float\n  a ** b\nend\n\
+                   cell ti(a: Float) -> Int\n  a as Int\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = [
+                0.0,
+                -0.0,
+                1.5,
+                -7.25,
+                3.0,
+                f64::INFINITY,
+                f64::NAN,
+                9.3e18,
+                -9.3e18,
+            ];
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let fs = [
+                (native(m, "fd"), ops::float_floor_div as fn(f64, f64) -> f64),
+                (native(m, "md"), ops::float_mod),
+                (native(m, "pw"), ops::float_pow),
+            ];
+            let ti = native(m, "ti");
+            for a in xs {
+                for b in xs {
+                    for (name, (f, op)) in ["fd", "md", "pw"].iter().zip(&fs) {
+                        match f.call(&[Value::Float(a), Value::Float(b)]) {
+                            Ok(Value::Float(got)) => {
+                                assert!(same(got, op(a, b)), "{name}({a}, {b}) = {got}")
+                            }
+                            other => panic!("{name}({a}, {b}) = {other:?}"),
+                        }
+                    }
+                }
+                let want = ops::float_to_int(a).map(Value::Int);
+                let got = ti.call(&[Value::Float(a)]).map_err(|e| e.error);
+                assert_eq!(format!("{want:?}"), format!("{got:?}"), "{a} as Int");
+            }
+        });
+    }
+
+    #[test]
+    fn checked_arithmetic_raises() {
+        let src = "cell add(a: Int, b: Int) -> Int\n  a + b\nend\n\
+                   cell neg(a: Int) -> Int\n  -a\nend\n\
+                   cell pw(a: Int, b: Int) -> Int\n  a ** b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let i = Value::Int;
+            assert_eq!(
+                call(m, "add", &[i(i64::MAX), i(1)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(call(m, "add", &[i(-3), i(1)]), Ok(i(-2)));
+            assert_eq!(
+                call(m, "neg", &[i(i64::MIN)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(
+                call(m, "pw", &[i(2), i(-1)]),
+                Err(RtError::NegativeExponent)
+            );
+            assert_eq!(call(m, "pw", &[i(3), i(4)]), Ok(i(81)));
+        });
+    }
+
+    #[test]
+    fn list_fast_paths_keep_copy_on_write_and_bounds() {
+        let src = "cell get(xs: list[Float], i: Int) -> Float\n  xs[i]\nend\n\
+                   cell set(xs: list[Int]) -> Int\n  let mut ys = xs\n  ys[0] = 5\n  xs[0] + ys[0]\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Float(1.5), Value::Float(2.5)]);
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(1)]),
+                Ok(Value::Float(2.5))
+            );
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(2)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            assert_eq!(
+                call(m, "get", &[xs, Value::Int(-1)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            let ys = Value::list(vec![Value::Int(1)]);
+            assert_eq!(call(m, "set", &[ys]), Ok(Value::Int(6)));
+        });
+    }
+
+    #[test]
+    fn cached_list_facts_respect_sharing_and_growth() {
+        let src = "cell f(xs: list[Int]) -> Int\n  let mut a = xs\n  a[0] = 1\n  let b = a\n  a[0] = 2\n  a = append(a, 7)\n  b[0] * 100 + a[0] * 10 + len(a)\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Int(0)]);
+            assert_eq!(call(m, "f", &[xs]), Ok(Value::Int(122)));
+        });
+    }
+
+    #[test]
+    fn record_and_heap_element_fast_paths_copy_on_write() {
+        let src = "record P\n  x: Int\n  name: String\nend\n\
+                   cell f() -> Int\n  let a = P(x: 1, name: \"a\")\n  let mut b = a\n  b.x = 5\n  b.name = \"bb\"\n  let mut names = [\"p\", \"q\"]\n  names[1] = b.name\n  let n = names[1]\n  a.x * 100 + b.x * 10 + len(n) + len(a.name) * 1000\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| assert_eq!(call(m, "f", &[]), Ok(Value::Int(1152))));
+    }
+
+    #[test]
+    fn depth_limit_is_ten_thousand_calls() {
+        let src = "cell down(n: Int) -> Int\n  if n == 0 then 0 else down(n - 1)\nend\ncell main()\nend\n";
+        with(src, |m| {
+            // `down(n)` makes n + 1 active calls.
+            assert_eq!(call(m, "down", &[Value::Int(9_999)]), Ok(Value::Int(0)));
+            assert_eq!(
+                call(m, "down", &[Value::Int(10_000)]),
+                Err(RtError::StackOverflow)
+            );
+        });
     }
 }

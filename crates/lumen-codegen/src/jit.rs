@@ -4,7 +4,7 @@
 
 use crate::context::{CompileContext, helper_symbols};
 use crate::emit::{Emitter, build_entry};
-use crate::ir::translate_cell;
+use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
@@ -117,26 +117,79 @@ impl JitCompiler {
     /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
     /// install with `VM::set_native` in a VM running this same module (tiering).
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
+        self.compile_all(lir, None).map(|(code, _)| code)
+    }
+
+    /// Compiles every cell of `lir` plus the on-stack-replacement entry of `cell` at loop
+    /// header `pc` (see `ir::translate_osr`): `fn(ctx, window, ret)` continuing a VM
+    /// frame of `cell` natively. Run it with `VM::call_osr` of a VM running `lir`.
+    pub fn compile_osr(
+        &mut self,
+        lir: &LirModule,
+        cell: CellId,
+        pc: u32,
+    ) -> Result<(NativeCode, Entry), JitError> {
+        let Some(c) = lir.cells.get(cell as usize) else {
+            return Err(JitError::NoSuchCell(cell));
+        };
+        if pc as usize >= c.code.len() {
+            return Err(JitError::Codegen(format!(
+                "{} has no instruction {pc}",
+                c.name
+            )));
+        }
+        let (code, osr) = self.compile_all(lir, Some((cell, pc)))?;
+        match osr {
+            Some(entry) => Ok((code, entry)),
+            None => Err(JitError::Codegen("no OSR entry was built".into())),
+        }
+    }
+
+    /// Compiles every cell (and an OSR entry when asked).
+    fn compile_all(
+        &mut self,
+        lir: &LirModule,
+        osr: Option<(CellId, u32)>,
+    ) -> Result<(NativeCode, Option<Entry>), JitError> {
+        // The generated code reads and writes `Value`s directly.
+        lumen_core::value::check_layout().map_err(JitError::Codegen)?;
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
-        let cx = CompileContext::declare(&mut module, lir).map_err(codegen)?;
+        let cx = CompileContext::declare(&mut module, lir)?;
         let mut fctx = FunctionBuilderContext::new();
         let mut ctx = module.make_context();
+        let mut define = |module: &mut JITModule, id: CellId, func, kind| -> Result<(), JitError> {
+            build(module, &cx, &mut ctx, &mut fctx, lir, id, kind)?;
+            module.define_function(func, &mut ctx).map_err(|e| {
+                JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
+            })?;
+            module.clear_context(&mut ctx);
+            Ok(())
+        };
         for id in 0..lir.cells.len() as CellId {
-            build(&mut module, &cx, &mut ctx, &mut fctx, lir, id, false)?;
-            module
-                .define_function(cx.cells[id as usize], &mut ctx)
-                .map_err(|e| {
-                    JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
-                })?;
-            module.clear_context(&mut ctx);
-            build(&mut module, &cx, &mut ctx, &mut fctx, lir, id, true)?;
-            module
-                .define_function(cx.entries[id as usize], &mut ctx)
-                .map_err(|e| codegen(format!("{e:?}")))?;
-            module.clear_context(&mut ctx);
+            define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
+            define(&mut module, id, cx.entries[id as usize], Kind::Entry)?;
         }
+        let osr_func = match osr {
+            Some((id, pc)) => {
+                let f = module
+                    .declare_function(
+                        &format!("lumen_osr_{id}_{pc}"),
+                        cranelift_module::Linkage::Local,
+                        &entry_signature(cx.cc),
+                    )
+                    .map_err(codegen)?;
+                define(&mut module, id, f, Kind::Osr(pc))?;
+                Some(f)
+            }
+            None => None,
+        };
         module.finalize_definitions().map_err(codegen)?;
+        let osr_entry = osr_func.map(|f| {
+            let p = module.get_finalized_function(f);
+            // SAFETY: the finalized code of a function with `entry_signature`.
+            unsafe { std::mem::transmute::<*const u8, Entry>(p) }
+        });
         let entries = cx
             .entries
             .iter()
@@ -150,7 +203,7 @@ impl JitCompiler {
         let owner: Rc<dyn std::any::Any> = Rc::new(Code {
             module: Some(module),
         });
-        Ok(NativeCode { owner, entries })
+        Ok((NativeCode { owner, entries }, osr_entry))
     }
 }
 
@@ -190,7 +243,18 @@ pub(crate) fn host_isa(
     isa.finish(settings::Flags::new(flags)).map_err(codegen)
 }
 
-/// Builds cell `id`'s function (or its entry trampoline) into `ctx.func`.
+/// Which function of a cell to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The cell's native function.
+    Cell,
+    /// Its uniform entry trampoline.
+    Entry,
+    /// Its on-stack-replacement entry at this loop header.
+    Osr(u32),
+}
+
+/// Builds function `kind` of cell `id` into `ctx.func`.
 pub(crate) fn build<M: Module>(
     module: &mut M,
     cx: &CompileContext,
@@ -198,22 +262,23 @@ pub(crate) fn build<M: Module>(
     fctx: &mut FunctionBuilderContext,
     lir: &LirModule,
     id: CellId,
-    entry: bool,
+    kind: Kind,
 ) -> Result<(), JitError> {
     let cell = &lir.cells[id as usize];
-    ctx.func.signature = if entry {
-        entry_signature(cx.cc)
-    } else {
-        cell_signature(cell, cx.cc)
+    ctx.func.signature = match kind {
+        Kind::Cell => cell_signature(cell, cx.cc),
+        Kind::Entry | Kind::Osr(_) => entry_signature(cx.cc),
     };
     let config = module.target_config();
     let b = FunctionBuilder::new(&mut ctx.func, fctx);
     let mut e = Emitter::new(b, module, cx);
-    if entry {
-        build_entry(&mut e, id, cell);
-        e.b.seal_all_blocks();
-    } else {
-        translate_cell(&mut e, lir, id);
+    match kind {
+        Kind::Entry => {
+            build_entry(&mut e, id, cell);
+            e.b.seal_all_blocks();
+        }
+        Kind::Cell => translate_cell(&mut e, lir, id),
+        Kind::Osr(pc) => translate_osr(&mut e, lir, id, pc),
     }
     e.b.finalize(config);
     Ok(())
@@ -264,12 +329,12 @@ pub fn run_main(
 pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
     let lir = prepare(module, level)?;
     let mut m = new_module(level)?;
-    let cx = CompileContext::declare(&mut m, &lir).map_err(codegen)?;
+    let cx = CompileContext::declare(&mut m, &lir)?;
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = m.make_context();
     let mut out = String::new();
     for id in 0..lir.cells.len() as CellId {
-        build(&mut m, &cx, &mut ctx, &mut fctx, &lir, id, false)?;
+        build(&mut m, &cx, &mut ctx, &mut fctx, &lir, id, Kind::Cell)?;
         out.push_str(&format!(
             "; cell {id}: {}\n{}\n",
             lir.cells[id as usize].name,
@@ -332,6 +397,85 @@ mod tests {
         assert!(
             text.contains("; cell 0: a") && text.contains("; cell 1: b"),
             "{text}"
+        );
+    }
+
+    /// A module of one cell `f` with `regs`, `ret` and `code` (parameter: register 0).
+    fn one_cell(
+        regs: Vec<lumen_core::lir::RegTy>,
+        ret: lumen_core::lir::RegTy,
+        code: Vec<lumen_core::lir::Instr>,
+    ) -> LirModule {
+        use lumen_core::lir::{Cell, CellKind, Pos};
+        let pos = vec![Pos { line: 1, col: 1 }; code.len()];
+        LirModule {
+            cells: vec![Cell {
+                name: "f".into(),
+                kind: CellKind::Cell,
+                params: 1,
+                captures: 0,
+                regs,
+                ret,
+                code,
+                pos,
+            }],
+            ..LirModule::default()
+        }
+    }
+
+    #[test]
+    fn osr_continues_a_loop_from_the_vm_window() {
+        use lumen_core::lir::{CmpOp, Instr as I, RegTy as T};
+        // s = 0; i = 0; while i < n { s += i; i += 1 }; return s
+        let m = one_cell(
+            vec![T::Int, T::Int, T::Int],
+            T::Int,
+            vec![
+                I::LoadInt { dst: 1, value: 0 },
+                I::LoadInt { dst: 2, value: 0 },
+                I::Jump { target: 5 },
+                I::IntAdd { dst: 1, a: 1, b: 2 },
+                I::IntAddImm {
+                    dst: 2,
+                    a: 2,
+                    value: 1,
+                },
+                I::JumpIfIntCmp {
+                    op: CmpOp::Lt,
+                    a: 2,
+                    b: 0,
+                    target: 3,
+                },
+                I::Return { src: 1 },
+            ],
+        );
+        let mut jit = JitCompiler::new();
+        let (code, osr) = jit.compile_osr(&m, 0, 5).unwrap();
+        let mut vm = VM::new(m);
+        // SAFETY: entries and OSR entry were compiled from the module the VM runs.
+        unsafe { vm.set_native(code.entries, code.owner) };
+        // At the header with s = 0 + 1 + 2 + 3 + 4 and i = 5.
+        let window = vec![Value::Int(10), Value::Int(10), Value::Int(5)];
+        // SAFETY: as above.
+        let got = unsafe { vm.call_osr(0, osr, window) }.unwrap();
+        assert_eq!(got, Value::Int(45));
+    }
+
+    #[test]
+    fn osr_moves_heap_registers_in_and_results_out() {
+        use lumen_core::lir::{Instr as I, RegTy as T};
+        let m = one_cell(vec![T::Str], T::Str, vec![I::Return { src: 0 }]);
+        let (code, osr) = JitCompiler::new().compile_osr(&m, 0, 0).unwrap();
+        let mut vm = VM::new(m);
+        // SAFETY: compiled from the module the VM runs.
+        unsafe { vm.set_native(code.entries, code.owner) };
+        // SAFETY: as above.
+        let got = unsafe { vm.call_osr(0, osr, vec![Value::str("hi")]) }.unwrap();
+        assert_eq!(got, Value::str("hi"));
+        assert!(
+            JitCompiler::new()
+                .compile_osr(&LirModule::default(), 3, 0)
+                .is_err()
         );
     }
 }

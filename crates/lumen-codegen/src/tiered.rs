@@ -4,19 +4,16 @@
 //!
 //! All code of one VM goes into one growing Cranelift module. Compiling a cell also
 //! compiles every cell it calls directly that is not compiled yet (native code calls
-//! cells directly), in one batch; an OSR entry is an OSR function of its cell
-//! ([`crate::ir::translate_osr`]) plus a trampoline with the uniform entry ABI.
+//! cells directly), in one batch; an OSR entry ([`crate::ir::translate_osr`]) is compiled
+//! after the cells its cell calls.
 
 use crate::context::CompileContext;
-use crate::emit::{Emitter, build_entry_to};
-use crate::ir::translate_osr;
-use crate::jit::{JitError, build, new_module, prepare};
+use crate::jit::{JitError, Kind, build, new_module, prepare};
 use crate::opt::OptLevel;
-use crate::types::{cell_signature, entry_signature};
-use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use crate::types::entry_signature;
+use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::JITModule;
-use cranelift_module::{FuncId, Linkage, Module};
+use cranelift_module::{Linkage, Module};
 use lumen_core::error::RtError;
 use lumen_core::lir::{Instr, LirModule};
 use lumen_core::value::CellId;
@@ -45,6 +42,8 @@ pub struct TieredJit {
 impl TieredJit {
     /// A tier generating code at `level` (see [`crate::JitCompiler::with_opt_level`]).
     pub fn new(level: OptLevel) -> Result<TieredJit, JitError> {
+        // The generated code reads and writes `Value`s directly.
+        lumen_core::value::check_layout().map_err(JitError::Codegen)?;
         Ok(TieredJit {
             jit: Some(new_module(level)?),
             cx: None,
@@ -63,8 +62,7 @@ impl TieredJit {
             .ok_or_else(|| JitError::Codegen("tier dropped".into()))?;
         if self.cx.is_none() {
             lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
-            let cx =
-                CompileContext::declare(jit, lir).map_err(|e| JitError::Codegen(e.to_string()))?;
+            let cx = CompileContext::declare(jit, lir)?;
             self.entries = vec![None; lir.cells.len()];
             self.cx = Some(cx);
         }
@@ -91,12 +89,11 @@ impl TieredJit {
         let mut ctx = jit.make_context();
         self.broken = true; // until the batch is finalised
         for &id in &batch {
-            for entry in [false, true] {
-                build(jit, cx, &mut ctx, &mut self.fctx, lir, id, entry)?;
-                let f = if entry {
-                    cx.entries[id as usize]
-                } else {
-                    cx.cells[id as usize]
+            for kind in [Kind::Cell, Kind::Entry] {
+                build(jit, cx, &mut ctx, &mut self.fctx, lir, id, kind)?;
+                let f = match kind {
+                    Kind::Entry => cx.entries[id as usize],
+                    _ => cx.cells[id as usize],
                 };
                 jit.define_function(f, &mut ctx).map_err(|e| {
                     JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
@@ -139,80 +136,34 @@ impl TieredJit {
             return Err(JitError::Codegen("tier dropped".into()));
         };
         let codegen = |e: cranelift_module::ModuleError| JitError::Codegen(format!("{e:?}"));
-        let osr_fn = jit
-            .declare_function(
-                &format!("lumen_osr_{cell}_{pc}"),
-                Linkage::Local,
-                &cell_signature(c, cx.cc),
-            )
-            .map_err(codegen)?;
+        if !c.code.iter().any(|i| i.jump_target() == Some(pc)) {
+            return Err(JitError::Codegen(format!(
+                "{}: {pc} is no loop header",
+                c.name
+            )));
+        }
         let entry_fn = jit
             .declare_function(
-                &format!("lumen_osr_entry_{cell}_{pc}"),
+                &format!("lumen_osr_{cell}_{pc}"),
                 Linkage::Local,
                 &entry_signature(cx.cc),
             )
             .map_err(codegen)?;
         let mut ctx = jit.make_context();
-        // A header that is not one is refused before anything is defined.
-        build_osr(jit, cx, &mut ctx, &mut self.fctx, lir, cell, pc, None)?;
-        self.broken = true;
-        jit.define_function(osr_fn, &mut ctx).map_err(codegen)?;
-        jit.clear_context(&mut ctx);
-        build_osr(
-            jit,
-            cx,
-            &mut ctx,
-            &mut self.fctx,
-            lir,
-            cell,
-            pc,
-            Some(osr_fn),
-        )?;
+        self.broken = true; // until finalised
+        build(jit, cx, &mut ctx, &mut self.fctx, lir, cell, Kind::Osr(pc))?;
         jit.define_function(entry_fn, &mut ctx).map_err(codegen)?;
         jit.clear_context(&mut ctx);
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
         self.broken = false;
         let p = jit.get_finalized_function(entry_fn);
-        // SAFETY: `p` is the finalized code of a trampoline with `entry_signature`, the
+        // SAFETY: `p` is the finalized code of a function with `entry_signature`, the
         // C-convention signature `OsrEntry` has.
         let entry = unsafe { std::mem::transmute::<*const u8, OsrEntry>(p) };
         self.osr.insert((cell, pc), entry);
         Ok(entry)
     }
-}
-
-/// Builds into `ctx.func` the OSR function of `cell` at `pc` (`trampoline_to: None`) or
-/// its entry trampoline calling OSR function `f` (`Some(f)`).
-#[allow(clippy::too_many_arguments)]
-fn build_osr(
-    jit: &mut JITModule,
-    cx: &CompileContext,
-    ctx: &mut Context,
-    fctx: &mut FunctionBuilderContext,
-    lir: &LirModule,
-    cell: CellId,
-    pc: u32,
-    trampoline_to: Option<FuncId>,
-) -> Result<(), JitError> {
-    let c = &lir.cells[cell as usize];
-    ctx.func.signature = match trampoline_to {
-        Some(_) => entry_signature(cx.cc),
-        None => cell_signature(c, cx.cc),
-    };
-    let config = jit.target_config();
-    let b = FunctionBuilder::new(&mut ctx.func, fctx);
-    let mut e = Emitter::new(b, jit, cx);
-    match trampoline_to {
-        Some(f) => {
-            build_entry_to(&mut e, f, c);
-            e.b.seal_all_blocks();
-        }
-        None => translate_osr(&mut e, lir, cell, pc).map_err(JitError::Codegen)?,
-    }
-    e.b.finalize(config);
-    Ok(())
 }
 
 /// The cells `code` calls directly.
@@ -253,7 +204,7 @@ fn uncompiled_closure(
     order
 }
 
-// SAFETY: entries are trampolines generated by `build` / `build_osr` for the very cells
+// SAFETY: entries are functions generated by `build` for the very cells
 // (and headers) asked for, following the native ABI; the machine code stays in `jit`,
 // which is freed only when the tier is dropped.
 unsafe impl Tier for TieredJit {

@@ -18,7 +18,6 @@ mod builtins;
 pub mod native;
 pub mod tier;
 pub mod trace;
-mod verify;
 pub mod vm;
 
 pub use trace::{RuntimeError, TraceFrame};

@@ -1,6 +1,6 @@
 //! The LIR interpreter.
 //!
-//! When a [`VM`] is created, the module is verified (`crate::verify`: every operand
+//! When a [`VM`] is created, the module is verified (`lumen_core::verify`: every operand
 //! register, jump target and callee in range, no cell running off its end) and each cell
 //! is translated (`code`) into the VM's own op format: a byte-tagged enum with
 //! per-operator compare-and-branch ops and fused pairs (constant operands, loop back
@@ -18,7 +18,6 @@
 use crate::native;
 use crate::tier::{Tier, TierStats};
 use crate::trace::{RuntimeError, TraceFrame};
-use crate::verify::verify;
 use exec::exec;
 use lumen_core::display;
 use lumen_core::error::RtError;
@@ -108,7 +107,9 @@ impl VM {
     /// A VM for `module`. Program arguments are empty, stdout is a buffered real stdout
     /// (flushed when a call finishes, also on error) and stdin is the real stdin.
     pub fn new(module: LirModule) -> VM {
-        let invalid = verify(&module).err();
+        let invalid = lumen_core::verify::verify(&module)
+            .err()
+            .map(|e| e.join("; "));
         let codes: Vec<code::Code> = if invalid.is_none() {
             module.cells.iter().map(code::translate).collect()
         } else {
@@ -204,6 +205,34 @@ impl VM {
             .as_ref()
             .map(|t| t.stats)
             .unwrap_or_default()
+    }
+
+    /// Continues cell `id` natively from `entry`, an on-stack-replacement entry the JIT
+    /// built for one of its loop headers, with `window` as the frame's registers (what
+    /// the VM's frame held at that header). Stdout is flushed afterwards.
+    ///
+    /// # Safety
+    /// `entry` must have been generated for cell `id` of this VM's module (e.g. by
+    /// `lumen_codegen::JitCompiler::compile_osr`) and its code must still be alive.
+    pub unsafe fn call_osr(
+        &mut self,
+        id: CellId,
+        entry: native::Entry,
+        mut window: Vec<Value>,
+    ) -> Result<Value, RuntimeError> {
+        if self.invalid.is_some() || id as usize >= self.module.cells.len() {
+            return Err(RuntimeError::new(
+                RtError::Internal(format!("no valid cell {id}")),
+                Vec::new(),
+            ));
+        }
+        let res = native::enter_osr(&self.module, &mut self.st, entry, id, &mut window);
+        let _ = self.st.out.flush();
+        match res {
+            Ok(v) => Ok(v),
+            Err(Fault::Traced(e)) => Err(*e),
+            Err(Fault::Plain(e)) => Err(RuntimeError::new(e, Vec::new())),
+        }
     }
 
     /// The module being run (for display of results).

@@ -167,11 +167,20 @@ pub unsafe extern "C" fn lumen_rt_exec(
             args,
             argc,
         } => run(window, args, argc, |args| {
-            // Builtins take their arguments from the register stack.
-            let start = st.regs.len();
-            st.regs.extend(args.iter_mut().map(std::mem::take));
-            let res = builtins::call(m, st, builtin, start, args.len());
-            st.regs.truncate(start);
+            // Builtins take their arguments from the register stack: above its top,
+            // which is restored (and left holding no heap value) afterwards.
+            let start = st.top;
+            let end = start + args.len();
+            if end > st.regs.len() {
+                st.regs.resize(end, Value::Null);
+            }
+            for (slot, a) in st.regs[start..end].iter_mut().zip(args.iter_mut()) {
+                *slot = std::mem::take(a);
+            }
+            st.top = end;
+            let res = builtins::call(m, st, builtin, start, end - start);
+            st.regs[start..end].fill(Value::Null);
+            st.top = start;
             res
         })
         .map(|v| window[dst as usize] = v),

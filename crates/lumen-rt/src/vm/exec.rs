@@ -104,7 +104,7 @@ fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
     }
 }
 
-fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
+pub(super) fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
     match op {
         CmpOp::Eq => x == y,
         CmpOp::Ne => x != y,
@@ -894,7 +894,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                         return Err(RtError::Internal("loop without a frame".into()).into());
                     };
                     let n = codes[done.cell as usize].nregs;
-                    let v = tiering::run_osr(m, st, entry, base, n)?;
+                    let v = tiering::run_osr(m, st, entry, done.cell, base, n)?;
                     if st.frames.len() == stop {
                         return Ok(v);
                     }

@@ -7,7 +7,7 @@ use super::bad_tag;
 use crate::builtins::collections::range_list;
 use lumen_core::display;
 use lumen_core::error::{RtError, RtResult};
-use lumen_core::lir::{CmpOp, Instr, LirModule, TypeDef, TypeTest};
+use lumen_core::lir::{Instr, LirModule, TypeDef, TypeTest};
 use lumen_core::ops;
 use lumen_core::value::{Boxed, Closure, List, Map, Record, Str, Tuple, Value, Variant};
 use std::rc::Rc;
@@ -33,17 +33,6 @@ fn take(regs: &mut [Value], args: u32, n: usize) -> Vec<Value> {
         .iter_mut()
         .map(std::mem::take)
         .collect()
-}
-
-fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
-    match op {
-        CmpOp::Eq => x == y,
-        CmpOp::Ne => x != y,
-        CmpOp::Lt => x < y,
-        CmpOp::Le => x <= y,
-        CmpOp::Gt => x > y,
-        CmpOp::Ge => x >= y,
-    }
 }
 
 /// `v is test`.
@@ -179,14 +168,6 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         IntPow { dst, a, b } => {
             regs[r(dst)] = Value::Int(ops::int_pow(int(&regs[r(a)])?, int(&regs[r(b)])?)?)
         }
-        StrCmp { op, dst, a, b } => {
-            let res = str_cmp(
-                op,
-                string(&regs[r(a)])?.as_str(),
-                string(&regs[r(b)])?.as_str(),
-            );
-            regs[r(dst)] = Value::Bool(res);
-        }
         Eq { dst, a, b } => {
             regs[r(dst)] = Value::Bool(ops::values_equal(&regs[r(a)], &regs[r(b)])?);
         }
@@ -297,14 +278,6 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
             let items = take(regs, args, argc as usize);
             regs[r(dst)] = Value::Tuple(Rc::new(Tuple { items }));
         }
-        RecordNew { dst, type_id, args } => {
-            let n = match m.types.get(type_id) {
-                TypeDef::Record { fields, .. } => fields.len(),
-                TypeDef::Enum { .. } => return Err(RtError::Internal("not a record".into())),
-            };
-            let fields = take(regs, args, n);
-            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
-        }
         FieldSet { record, field, src } => {
             let v = regs[r(src)].clone();
             match &mut regs[r(record)] {
@@ -313,25 +286,6 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
                 }
                 other => return Err(bad_tag("record", other)),
             }
-        }
-        VariantNew {
-            dst,
-            type_id,
-            tag,
-            args,
-        } => {
-            let n = match m.types.get(type_id) {
-                TypeDef::Enum { variants, .. } => {
-                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
-                }
-                TypeDef::Record { .. } => return Err(RtError::Internal("not an enum".into())),
-            };
-            let payload = take(regs, args, n);
-            regs[r(dst)] = Value::Variant(Rc::new(Variant {
-                type_id,
-                tag,
-                payload,
-            }));
         }
         MakeOk { dst, src } => {
             let value = regs[r(src)].clone();
@@ -377,6 +331,37 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         FieldGet { dst, record, field } => regs[r(dst)] = field_get(&regs[r(record)], field)?,
         VariantTag { dst, src } => regs[r(dst)] = Value::Int(variant_tag(&regs[r(src)])?),
         PayloadGet { dst, src, index } => regs[r(dst)] = payload_get(&regs[r(src)], index)?,
+        StrCmp { op, dst, a, b } => {
+            let (x, y) = (string(&regs[r(a)])?, string(&regs[r(b)])?);
+            regs[r(dst)] = Value::Bool(super::exec::str_cmp(op, x.as_str(), y.as_str()));
+        }
+        RecordNew { dst, type_id, args } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Record { fields, .. }) => fields.len(),
+                _ => return Err(RtError::Internal("not a record type".into())),
+            };
+            let fields = take(regs, args, n);
+            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
+        }
+        VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Enum { variants, .. }) => {
+                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
+                }
+                _ => return Err(RtError::Internal("not an enum type".into())),
+            };
+            let payload = take(regs, args, n);
+            regs[r(dst)] = Value::Variant(Rc::new(Variant {
+                type_id,
+                tag,
+                payload,
+            }));
+        }
         Copy { dst, src } => regs[r(dst)] = regs[r(src)].clone(),
         Move { dst, src } => {
             if dst != src {
@@ -395,6 +380,7 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lumen_core::value::Variant;
 
     #[test]
     fn type_tests() {

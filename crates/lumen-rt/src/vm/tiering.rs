@@ -154,18 +154,19 @@ pub(super) fn call_native(
     let mut argv: Vec<Value> = Vec::with_capacity(argc + captures.len());
     argv.extend(st.regs[from..from + argc].iter_mut().map(std::mem::take));
     argv.extend(captures.iter().cloned());
-    native::call_entry(m, st, entry, &mut argv)
+    native::run(m, st, entry, &mut argv)
 }
 
-/// Finishes a call in native code through OSR `entry`: the frame (already popped) had its
-/// registers at `base..base + n` and was the top one; its values move to the native
-/// code and its window is released, so the native code runs as if called by the frame
-/// below. Returns the cell's result.
+/// Finishes a call of `cell` in native code through OSR `entry`: the frame (already
+/// popped) had its registers at `base..base + n` and was the top one; its values move to
+/// the native code and its window is released, so the native code runs as if called by
+/// the frame below. Returns the cell's result.
 #[inline(never)]
 pub(super) fn run_osr(
     m: &LirModule,
     st: &mut State,
     entry: OsrEntry,
+    cell: CellId,
     base: usize,
     n: usize,
 ) -> Result<Value, Fault> {
@@ -177,5 +178,5 @@ pub(super) fn run_osr(
     if let Some(t) = st.tiering.as_deref_mut() {
         t.stats.osr_entries += 1;
     }
-    native::call_entry(m, st, entry, &mut window)
+    native::enter_osr(m, st, entry, cell, &mut window)
 }
