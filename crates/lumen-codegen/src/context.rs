@@ -102,6 +102,9 @@ mod tests {
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",
         "lumen_rt_float_to_int",
+        "lumen_rt_load_const",
+        "lumen_rt_str_cmp",
+        "lumen_rt_equal",
     ];
 
     #[test]

@@ -779,6 +779,49 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
+            LoadConst { dst, idx } if !self.scalar(dst) => {
+                let (ctx, d) = (self.ctx, self.addr(dst));
+                let k = self.e.i32(idx);
+                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
+                self.check_err(pc);
+            }
+            StrCmp { op, dst, a, b } => {
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                // The operator code `lumen_rt_str_cmp` decodes.
+                let code = match op {
+                    CmpOp::Eq => 0,
+                    CmpOp::Ne => 1,
+                    CmpOp::Lt => 2,
+                    CmpOp::Le => 3,
+                    CmpOp::Gt => 4,
+                    CmpOp::Ge => 5,
+                };
+                let k = self.e.i32(code);
+                let r = self
+                    .e
+                    .helper("lumen_rt_str_cmp", &[ctx, k, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                self.put(dst, RegTy::Bool, v);
+            }
+            Eq { dst, a, b } | Ne { dst, a, b } => {
+                self.spill(a);
+                self.spill(b);
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                let r = self
+                    .e
+                    .helper("lumen_rt_equal", &[ctx, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                let v = if matches!(ins, Ne { .. }) {
+                    self.e.b.ins().bxor_imm_u(v, 1)
+                } else {
+                    v
+                };
+                self.put(dst, RegTy::Bool, v);
+            }
             CallBuiltin {
                 dst,
                 builtin: b @ (Builtin::Sqrt | Builtin::AbsFloat),
@@ -1154,6 +1197,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Copy { dst, src } | Move { dst, src } => {
                 self.forget_reg(dst);
                 self.forget_reg(src);
+            }
+            LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
+                self.forget_reg(dst)
             }
             ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
                 if let Some(d) = other.def() {

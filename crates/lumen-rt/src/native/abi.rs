@@ -9,7 +9,7 @@
 use super::ctx::NativeCtx;
 use crate::builtins;
 use crate::trace::TraceFrame;
-use crate::vm::slow::slow;
+use crate::vm::slow::{slow, str_cmp};
 use crate::vm::{Fault, bad_tag, enter};
 use lumen_core::error::RtError;
 use lumen_core::lir::{Instr, LirModule};
@@ -119,6 +119,24 @@ pub fn helpers() -> Vec<Helper> {
             lumen_rt_float_to_int as *const u8,
             &[Ptr, F64],
             Some(I64),
+        ),
+        h(
+            "lumen_rt_load_const",
+            lumen_rt_load_const as *const u8,
+            &[Ptr, Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_str_cmp",
+            lumen_rt_str_cmp as *const u8,
+            &[Ptr, I32, Ptr, Ptr],
+            Some(I32),
+        ),
+        h(
+            "lumen_rt_equal",
+            lumen_rt_equal as *const u8,
+            &[Ptr, Ptr, Ptr],
+            Some(I32),
         ),
     ]
 }
@@ -351,6 +369,73 @@ pub unsafe extern "C" fn lumen_rt_float_to_int(ctx: *mut NativeCtx, x: f64) -> i
         Err(e) => {
             // SAFETY: the caller's contract.
             unsafe { &mut *ctx }.fail(e.into());
+            0
+        }
+    }
+}
+
+/// `*dst = consts[idx]` (`LoadConst`; drops the old `*dst`).
+///
+/// # Safety
+/// `ctx` is the live context; `dst` points to an initialised value nothing else uses.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_load_const(ctx: *mut NativeCtx, dst: *mut Value, idx: u32) {
+    // SAFETY: the caller's contract; the module outlives the run.
+    let (ctx, m) = unsafe { (&mut *ctx, &*(*ctx).module) };
+    match m.consts.get(idx as usize) {
+        // SAFETY: the caller's contract.
+        Some(v) => unsafe { *dst = v.clone() },
+        None => ctx.fail(RtError::Internal(format!("no constant {idx}")).into()),
+    }
+}
+
+/// `a op b` on Strings (`StrCmp`; `op` is the `CmpOp` index: Eq, Ne, Lt, Le, Gt, Ge).
+///
+/// # Safety
+/// `ctx` is the live context; `a` and `b` point to initialised values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_str_cmp(
+    ctx: *mut NativeCtx,
+    op: u32,
+    a: *const Value,
+    b: *const Value,
+) -> u32 {
+    use lumen_core::lir::CmpOp;
+    // SAFETY: the caller's contract.
+    let (ctx, a, b) = unsafe { (&mut *ctx, &*a, &*b) };
+    let op = match op {
+        0 => CmpOp::Eq,
+        1 => CmpOp::Ne,
+        2 => CmpOp::Lt,
+        3 => CmpOp::Le,
+        4 => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    };
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()) as u32,
+        (Value::Str(_), other) | (other, _) => {
+            ctx.fail(bad_tag("String", other).into());
+            0
+        }
+    }
+}
+
+/// Structural equality `a == b` (`Eq`; `Ne` negates it).
+///
+/// # Safety
+/// `ctx` is the live context; `a` and `b` point to initialised values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_equal(
+    ctx: *mut NativeCtx,
+    a: *const Value,
+    b: *const Value,
+) -> u32 {
+    // SAFETY: the caller's contract.
+    let (ctx, a, b) = unsafe { (&mut *ctx, &*a, &*b) };
+    match ops::values_equal(a, b) {
+        Ok(eq) => eq as u32,
+        Err(e) => {
+            ctx.fail(e.into());
             0
         }
     }

@@ -73,6 +73,11 @@ pub(crate) fn str_index(s: &Str, i: i64) -> RtResult<Value> {
     }
 }
 
+/// Byte-wise String comparison (`StrCmp`), shared with the interpreter's loop.
+pub(crate) fn str_cmp(op: lumen_core::lir::CmpOp, x: &str, y: &str) -> bool {
+    super::exec::str_cmp(op, x, y)
+}
+
 /// `list[i]` (checked).
 #[inline(always)]
 pub(crate) fn list_get(list: &Value, i: i64) -> RtResult<Value> {
@@ -333,7 +338,7 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         PayloadGet { dst, src, index } => regs[r(dst)] = payload_get(&regs[r(src)], index)?,
         StrCmp { op, dst, a, b } => {
             let (x, y) = (string(&regs[r(a)])?, string(&regs[r(b)])?);
-            regs[r(dst)] = Value::Bool(super::exec::str_cmp(op, x.as_str(), y.as_str()));
+            regs[r(dst)] = Value::Bool(str_cmp(op, x.as_str(), y.as_str()));
         }
         RecordNew { dst, type_id, args } => {
             let n = match m.types.defs.get(type_id as usize) {
