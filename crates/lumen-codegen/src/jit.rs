@@ -208,14 +208,14 @@ impl JitCompiler {
 }
 
 /// The verified (and, at `O2`+, optimised) module to compile.
-fn prepare(module: &LirModule, _level: OptLevel) -> Result<LirModule, JitError> {
+pub(crate) fn prepare(module: &LirModule, _level: OptLevel) -> Result<LirModule, JitError> {
     lumen_core::verify::verify(module).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
     // The LIR passes of `crate::opt` (O2/O3) plug in here once they exist.
     Ok(module.clone())
 }
 
 /// A JIT module for the host with the flags of `level`.
-fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
+pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
     let isa = host_isa(level)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     for (name, addr) in helper_symbols() {

@@ -1,0 +1,182 @@
+//! The VM side of tiering (`crate::tier`): call counters per cell and iteration counters
+//! per loop header, asking the tier for code when they run out, and the transfers into
+//! native code: calls, and on-stack replacement of a running frame.
+//!
+//! Counters count down from the threshold, so the check in the interpreter is a compare
+//! with zero; a counter whose request the tier declined is parked at [`NEVER`].
+
+use super::{Fault, State};
+use crate::native::{self, Entry};
+use crate::tier::{OsrEntry, Tier, TierStats};
+use lumen_core::lir::LirModule;
+use lumen_core::value::{CellId, Value};
+
+/// Counter value after the tier declined: never counted down again.
+const NEVER: u32 = u32::MAX;
+
+/// One loop header's counter.
+struct Loop {
+    cell: CellId,
+    /// The header's LIR instruction index.
+    pc: u32,
+    /// Iterations still interpreted before the loop goes native.
+    left: u32,
+    /// The compiled OSR entry, once there is one.
+    entry: Option<OsrEntry>,
+}
+
+/// The installed tier and its counters.
+pub(crate) struct Tiering {
+    tier: Box<dyn Tier>,
+    /// Calls of each cell still interpreted before it is compiled.
+    calls: Vec<u32>,
+    /// Indexed by the `counter` of `Op::LoopHead`.
+    loops: Vec<Loop>,
+    pub(crate) stats: TierStats,
+}
+
+impl Tiering {
+    /// Counters at `threshold` for `cells` cells and the loop headers `loops` (cell, pc),
+    /// in the order of their `LoopHead` counters.
+    pub(super) fn new(
+        tier: Box<dyn Tier>,
+        threshold: u32,
+        cells: usize,
+        loops: Vec<(CellId, u32)>,
+    ) -> Tiering {
+        Tiering {
+            tier,
+            calls: vec![threshold; cells],
+            loops: loops
+                .into_iter()
+                .map(|(cell, pc)| Loop {
+                    cell,
+                    pc,
+                    left: threshold,
+                    entry: None,
+                })
+                .collect(),
+            stats: TierStats::default(),
+        }
+    }
+}
+
+/// Counts a call of `cell` and returns the native entry to run it with: the installed
+/// one, or one compiled now that the cell is hot. `None`: interpret the call.
+#[inline(always)]
+pub(super) fn call_entry(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
+    let t = st.tiering.as_deref_mut()?;
+    if let Some(&Some(entry)) = st.native.get(cell as usize) {
+        t.stats.native_calls += 1;
+        return Some(entry);
+    }
+    let left = t.calls.get_mut(cell as usize)?;
+    if *left != 0 {
+        if *left != NEVER {
+            *left -= 1;
+        }
+        return None;
+    }
+    compile(m, st, cell)
+}
+
+/// Compiles `cell` through the tier and installs its entry.
+#[cold]
+#[inline(never)]
+fn compile(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
+    let State {
+        tiering, native, ..
+    } = st;
+    let t = tiering.as_deref_mut()?;
+    match t.tier.compile(m, cell) {
+        Some(entry) => {
+            if let Some(slot) = native.get_mut(cell as usize) {
+                *slot = Some(entry);
+            }
+            t.stats.cells_compiled += 1;
+            t.stats.native_calls += 1;
+            Some(entry)
+        }
+        None => {
+            t.calls[cell as usize] = NEVER;
+            t.stats.failures += 1;
+            None
+        }
+    }
+}
+
+/// Counts an iteration of loop `counter` and returns the OSR entry to continue in once
+/// the loop is hot. `None`: keep interpreting.
+#[inline(always)]
+pub(super) fn loop_entry(m: &LirModule, st: &mut State, counter: u32) -> Option<OsrEntry> {
+    let t = st.tiering.as_deref_mut()?;
+    let l = t.loops.get_mut(counter as usize)?;
+    if l.left != 0 {
+        if l.left != NEVER {
+            l.left -= 1;
+        }
+        return None;
+    }
+    if l.entry.is_some() {
+        return l.entry;
+    }
+    compile_osr(m, t, counter as usize)
+}
+
+/// Compiles the OSR entry of loop `counter` through the tier.
+#[cold]
+#[inline(never)]
+fn compile_osr(m: &LirModule, t: &mut Tiering, counter: usize) -> Option<OsrEntry> {
+    let (cell, pc) = (t.loops[counter].cell, t.loops[counter].pc);
+    let entry = t.tier.compile_osr(m, cell, pc);
+    let l = &mut t.loops[counter];
+    l.entry = entry;
+    if entry.is_some() {
+        t.stats.osr_compiled += 1;
+    } else {
+        l.left = NEVER;
+        t.stats.failures += 1;
+    }
+    entry
+}
+
+/// Calls native `entry` with the arguments in registers `from..from + argc` (moved out)
+/// and `captures` (copied), from the interpreter (whose frame has saved its position).
+#[inline(never)]
+pub(super) fn call_native(
+    m: &LirModule,
+    st: &mut State,
+    entry: Entry,
+    from: usize,
+    argc: usize,
+    captures: &[Value],
+) -> Result<Value, Fault> {
+    let mut argv: Vec<Value> = Vec::with_capacity(argc + captures.len());
+    argv.extend(st.regs[from..from + argc].iter_mut().map(std::mem::take));
+    argv.extend(captures.iter().cloned());
+    native::run(m, st, entry, &mut argv)
+}
+
+/// Finishes a call of `cell` in native code through OSR `entry`: the frame (already
+/// popped) had its registers at `base..base + n` and was the top one; its values move to
+/// the native code and its window is released, so the native code runs as if called by
+/// the frame below. Returns the cell's result.
+#[inline(never)]
+pub(super) fn run_osr(
+    m: &LirModule,
+    st: &mut State,
+    entry: OsrEntry,
+    cell: CellId,
+    base: usize,
+    n: usize,
+) -> Result<Value, Fault> {
+    let mut window: Vec<Value> = st.regs[base..base + n]
+        .iter_mut()
+        .map(std::mem::take)
+        .collect();
+    st.top = base;
+    if let Some(t) = st.tiering.as_deref_mut() {
+        t.stats.osr_entries += 1;
+    }
+    native::enter_osr(m, st, entry, cell, &mut window)
+}
