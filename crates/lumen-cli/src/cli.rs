@@ -84,14 +84,11 @@ fn parse_opt_level(text: &str) -> Result<OptLevel, lumen_codegen::opt::BadOptLev
     text.parse()
 }
 
-/// The JIT threshold when none is given.
-pub const DEFAULT_JIT_THRESHOLD: u32 = 100;
-
 /// The JIT threshold named by `--jit-threshold`/`LUMEN_JIT_THRESHOLD` (a decimal count
 /// of calls, 0 or more), or the default when absent.
 pub fn parse_threshold(text: Option<&str>) -> Result<u32, String> {
     match text {
-        None => Ok(DEFAULT_JIT_THRESHOLD),
+        None => Ok(lumen_rt::tier::DEFAULT_THRESHOLD),
         Some(t) => t.parse::<u32>().map_err(|_| {
             format!(
                 "invalid LUMEN_JIT_THRESHOLD '{t}' (expected a number of calls from 0 to {})",

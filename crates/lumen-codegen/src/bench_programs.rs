@@ -146,7 +146,11 @@ mod tests {
     #[test]
     fn small_cells_run() {
         for level in [None, Some(OptLevel::O0), Some(OptLevel::O2)] {
-            assert_eq!(run(SMALL_CELLS, vec![], level), SMALL_CELLS_OUT, "{level:?}");
+            assert_eq!(
+                run(SMALL_CELLS, vec![], level),
+                SMALL_CELLS_OUT,
+                "{level:?}"
+            );
         }
     }
 

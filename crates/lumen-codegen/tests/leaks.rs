@@ -72,9 +72,9 @@ enum Mode {
     /// Every cell compiled at this level before `main` (`--tier jit`; the LIR passes of
     /// O2/O3 first).
     Jit(OptLevel),
-    /// Every cell but `main` native, `main` interpreted (what `--tier tiered` does today
-    /// at a threshold above 0): calls and errors cross from the VM into native code.
-    Mixed,
+    /// Tiered at this `LUMEN_JIT_THRESHOLD` (`--tier tiered`): cells and loops move to
+    /// native code as they get hot (on-stack replacement included).
+    Tiered(u32),
 }
 
 impl Mode {
@@ -82,16 +82,17 @@ impl Mode {
         match self {
             Mode::Vm => "vm".into(),
             Mode::Jit(level) => format!("jit -{level}"),
-            Mode::Mixed => "mixed".into(),
+            Mode::Tiered(t) => format!("tiered t={t}"),
         }
     }
 }
 
-const MODES: [Mode; 4] = [
+const MODES: [Mode; 5] = [
     Mode::Vm,
     Mode::Jit(OptLevel::O0),
     Mode::Jit(OptLevel::O2),
-    Mode::Mixed,
+    Mode::Tiered(0),
+    Mode::Tiered(1),
 ];
 
 fn main() {
@@ -213,23 +214,8 @@ fn build(mut module: lumen_core::lir::LirModule, mode: Mode) -> Result<VM, Strin
                 .compile_module(&module)
                 .map_err(|e| e.to_string())
         }
-        Mode::Mixed => {
-            let code = JitCompiler::new()
-                .compile_native(&module)
-                .map_err(|e| e.to_string())?;
-            let mut entries = code.entries;
-            if let Some(slot) = module
-                .main
-                .or_else(|| module.find_cell("main"))
-                .and_then(|m| entries.get_mut(m as usize))
-            {
-                *slot = None;
-            }
-            let mut vm = VM::new(module);
-            // SAFETY: the entries were generated for this very module (a `None` leaves
-            // a cell interpreted); `code.owner` keeps them alive with the VM.
-            unsafe { vm.set_native(entries, code.owner) };
-            Ok(vm)
+        Mode::Tiered(threshold) => {
+            lumen_codegen::tiered_vm(&module, threshold, OptLevel::O1).map_err(|e| e.to_string())
         }
     }
 }
