@@ -39,7 +39,7 @@ fn compile_time(c: &mut Criterion) {
         ("small_cells", compile(SMALL_CELLS)),
     ]
     .into_iter()
-        .chain(PROGRAMS.iter().map(|p| (p.name, compile(p.source))));
+    .chain(PROGRAMS.iter().map(|p| (p.name, compile(p.source))));
     for (name, module) in modules {
         group.throughput(Throughput::Elements(module.cells.len() as u64));
         for level in LEVELS {
