@@ -16,7 +16,6 @@
 
 mod builtins;
 pub mod trace;
-mod verify;
 pub mod vm;
 
 pub use trace::{RuntimeError, TraceFrame};

@@ -1,6 +1,6 @@
 //! The LIR interpreter.
 //!
-//! When a [`VM`] is created, the module is verified (`crate::verify`: every operand
+//! When a [`VM`] is created, the module is verified (`lumen_core::verify`: every operand
 //! register, jump target and callee in range, no cell running off its end) and each cell
 //! is translated (`code`) into the VM's own op format: a byte-tagged enum with
 //! per-operator compare-and-branch ops and fused pairs (constant operands, loop back
@@ -16,7 +16,6 @@
 //! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
 use crate::trace::{RuntimeError, TraceFrame};
-use crate::verify::verify;
 use exec::exec;
 use lumen_core::display;
 use lumen_core::error::RtError;
@@ -97,7 +96,9 @@ impl VM {
     /// A VM for `module`. Program arguments are empty, stdout is a buffered real stdout
     /// (flushed when a call finishes, also on error) and stdin is the real stdin.
     pub fn new(module: LirModule) -> VM {
-        let invalid = verify(&module).err();
+        let invalid = lumen_core::verify::verify(&module)
+            .err()
+            .map(|e| e.join("; "));
         let codes: Vec<code::Code> = if invalid.is_none() {
             module.cells.iter().map(code::translate).collect()
         } else {

@@ -27,6 +27,93 @@ impl Sink {
 }
 
 /// A cell whose instruction `i` is at line `i + 1`, column 1 (so traces name the pc).
+/// Register types for a hand-built cell: the scalar type each instruction requires of
+/// its operands and result (lir.rs, enforced by `lumen_core::verify`); `Dyn` elsewhere.
+fn scalar_types(code: &[Instr], nregs: usize) -> Vec<RegTy> {
+    use Instr::*;
+    let mut regs = vec![RegTy::Dyn; nregs];
+    let mut set = |r: u32, t: RegTy| regs[r as usize] = t;
+    for ins in code {
+        match *ins {
+            LoadInt { dst, .. } | ListLen { dst, .. } | VariantTag { dst, .. } => {
+                set(dst, RegTy::Int)
+            }
+            LoadFloat { dst, .. } => set(dst, RegTy::Float),
+            LoadBool { dst, .. } => set(dst, RegTy::Bool),
+            IntAdd { dst, a, b }
+            | IntSub { dst, a, b }
+            | IntMul { dst, a, b }
+            | IntDiv { dst, a, b }
+            | IntFloorDiv { dst, a, b }
+            | IntMod { dst, a, b }
+            | IntPow { dst, a, b }
+            | BitAnd { dst, a, b }
+            | BitOr { dst, a, b }
+            | BitXor { dst, a, b }
+            | Shl { dst, a, b }
+            | Shr { dst, a, b } => {
+                set(dst, RegTy::Int);
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            FloatAdd { dst, a, b }
+            | FloatSub { dst, a, b }
+            | FloatMul { dst, a, b }
+            | FloatDiv { dst, a, b }
+            | FloatFloorDiv { dst, a, b }
+            | FloatMod { dst, a, b }
+            | FloatPow { dst, a, b } => {
+                set(dst, RegTy::Float);
+                set(a, RegTy::Float);
+                set(b, RegTy::Float);
+            }
+            IntNeg { dst, src } | BitNot { dst, src } | IntAddImm { dst, a: src, .. } => {
+                set(dst, RegTy::Int);
+                set(src, RegTy::Int);
+            }
+            FloatNeg { dst, src } => {
+                set(dst, RegTy::Float);
+                set(src, RegTy::Float);
+            }
+            IntToFloat { dst, src } => {
+                set(dst, RegTy::Float);
+                set(src, RegTy::Int);
+            }
+            FloatToInt { dst, src } => {
+                set(dst, RegTy::Int);
+                set(src, RegTy::Float);
+            }
+            IntCmp { dst, a, b, .. } => {
+                set(dst, RegTy::Bool);
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            FloatCmp { dst, a, b, .. } => {
+                set(dst, RegTy::Bool);
+                set(a, RegTy::Float);
+                set(b, RegTy::Float);
+            }
+            JumpIfIntCmp { a, b, .. } => {
+                set(a, RegTy::Int);
+                set(b, RegTy::Int);
+            }
+            JumpIf { cond, .. } | JumpIfNot { cond, .. } => set(cond, RegTy::Bool),
+            ListGet { idx, .. } | StrIndex { idx, .. } | ListSet { idx, .. } => {
+                set(idx, RegTy::Int)
+            }
+            Not { dst, src } => {
+                set(dst, RegTy::Bool);
+                set(src, RegTy::Bool);
+            }
+            Eq { dst, .. } | Ne { dst, .. } | StrCmp { dst, .. } | Is { dst, .. } => {
+                set(dst, RegTy::Bool)
+            }
+            _ => {}
+        }
+    }
+    regs
+}
+
 fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
     let pos = (0..code.len())
         .map(|i| Pos {
@@ -39,7 +126,7 @@ fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
         kind: CellKind::Cell,
         params,
         captures: 0,
-        regs: vec![RegTy::Dyn; nregs],
+        regs: scalar_types(&code, nregs),
         ret: RegTy::Dyn,
         code,
         pos,
@@ -355,7 +442,7 @@ fn print_halt_and_exit() {
     let mut m = module(vec![cell(
         "main",
         0,
-        4,
+        5,
         vec![
             LoadInt { dst: 0, value: 1 },
             LoadConst { dst: 1, idx: 0 },
@@ -366,8 +453,8 @@ fn print_halt_and_exit() {
                 args: 0,
                 argc: 3,
             },
-            LoadConst { dst: 0, idx: 1 },
-            Halt { msg: 0 },
+            LoadConst { dst: 4, idx: 1 },
+            Halt { msg: 4 },
         ],
     )]);
     m.consts = vec![Value::str("a"), Value::str("bad input")];
