@@ -49,7 +49,10 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
                 }
             }
         }
-        Err(e) => trials.push(Trial::test(format!("{prefix}corpus"), move || Err(e.into()))),
+        Err(e) => trials.push(Trial::test(
+            format!("{prefix}corpus"),
+            move || Err(e.into()),
+        )),
     }
 }
 
