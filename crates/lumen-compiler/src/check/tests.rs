@@ -397,6 +397,29 @@ fn narrowing_is_null_and_or_not() {
 }
 
 #[test]
+fn failed_when_arms_narrow_later_arms() {
+    ok(
+        "cell f(v: Int | String | Null) -> String\n  when\n    v == null -> \"null\"\n    v is Int -> \"{v + 1}\"\n    _ -> upper(v)\n  end\nend\ncell g(v: Int?) -> Int\n  when\n    v == null -> 0\n    v > 10 -> v\n    _ -> v * 2\n  end\nend\ncell main()\nend\n",
+    );
+    // The narrowing ends with the `when`.
+    let src = "cell f(v: Int?) -> Int\n  let n = when\n    v == null -> 0\n    _ -> v\n  end\n  v + n\nend\ncell main()\nend\n";
+    assert_eq!(
+        errors(src),
+        ["6:3: operator '+' cannot be applied to Int? and Int"]
+    );
+}
+
+#[test]
+fn generic_cell_as_builtin_argument_is_instantiated() {
+    ok(
+        "cell id[T](x: T) -> T\n  x\nend\ncell add[T](a: T, b: Int) -> T\n  a\nend\ncell main()\n  let xs: list[Int] = map([1, 2], id)\n  let s: list[String] = [\"a\"].sort_by(id)\n  let r: Int = reduce([1], add, 3)\nend\n",
+    );
+    let src =
+        "cell make[T](x: Int) -> list[T]\n  []\nend\ncell main()\n  print(map([1], make))\nend\n";
+    assert_eq!(errors(src), ["5:18: cannot infer type; add an annotation"]);
+}
+
+#[test]
 fn narrowing_does_not_apply_outside_the_branch() {
     let src = "cell double(x: Int) -> Int\n  x * 2\nend\ncell main()\n  let n = to_int(\"2\")\n  if n != null\n    print(double(n))\n  end\n  print(double(n))\nend\n";
     assert_eq!(
