@@ -50,11 +50,16 @@ struct Fail;
 type PResult<T> = Result<T, Fail>;
 
 /// Maximum nesting of expressions, patterns, types and blocks. This bounds the parser's
-/// native stack use (about 20 KB per level in unoptimised builds, so 64 levels fit a
-/// 2 MB thread stack) and the depth of the tree that later passes recurse over.
-const MAX_DEPTH: usize = 64;
-/// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c`.
-const MAX_TREE: usize = 400;
+/// native stack use (13–20 KB per level in unoptimised builds, about 20 MB in all): the
+/// CLI compiles on a 256 MiB thread (`lumen_rt::run_on_big_stack`), and tests that parse
+/// programs nested more than ~80 levels must do the same. `else if` chains and operator
+/// chains are parsed in loops and do not count here.
+const MAX_DEPTH: usize = 1000;
+/// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c` and
+/// `else if` links. Later passes (checker, lowering, dropping the tree) recurse over it
+/// using up to ~30 KB per level in unoptimised builds, so this keeps them well within
+/// the CLI's 256 MiB stack.
+const MAX_TREE: usize = 3000;
 
 /// Precedence levels of §5.1 (higher binds tighter).
 const PREC_CMP: u8 = 4;
@@ -931,40 +936,75 @@ impl<'a> Parser<'a> {
     }
 
     /// The block form after the condition: `NL body { else if … } [ else NL body ]`,
-    /// not consuming the final `end`.
+    /// not consuming the final `end`. The `else if` links are parsed in a loop, so a
+    /// long chain costs no parser recursion (only tree depth, see [`MAX_TREE`]).
     fn if_chain(&mut self, cond: Expr, header_end: &str) -> PResult<StmtKind> {
-        let mut ok = true;
-        if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
-            self.unexpected(header_end);
-            ok = false;
-            self.sync_line();
+        let saved_tree = self.tree;
+        let r = self.if_chain_links(cond, header_end);
+        self.tree = saved_tree;
+        let (links, else_branch) = r?;
+        // Fold `if c1 … else if c2 … else …` into nested `If` statements, innermost first.
+        let mut else_branch = else_branch;
+        let mut links = links.into_iter().rev().peekable();
+        while let Some((if_pos, cond, then_branch)) = links.next() {
+            let kind = StmtKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            };
+            if links.peek().is_none() {
+                return Ok(kind);
+            }
+            else_branch = Some(Block {
+                span: if_pos,
+                stmts: vec![Stmt { kind, span: if_pos }],
+            });
         }
-        let then_branch = self.block(true);
-        let else_branch = if self.at_kw(Kw::Else) {
+        // `links` always holds at least the first condition.
+        Err(Fail)
+    }
+
+    /// The links of an `if` chain (position of each `if`, condition, body) and the final
+    /// `else` body; `Err` after any syntax error in the chain (all of it is consumed).
+    #[allow(clippy::type_complexity)]
+    fn if_chain_links(
+        &mut self,
+        cond: Expr,
+        header_end: &str,
+    ) -> PResult<(Vec<(Span, Expr, Block)>, Option<Block>)> {
+        let mut links: Vec<(Span, Expr, Block)> = Vec::new();
+        let mut ok = true;
+        let mut next = Some((cond.span, cond));
+        let mut header_end = header_end;
+        let mut else_branch = None;
+        while let Some((if_pos, cond)) = next.take() {
+            if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                self.unexpected(header_end);
+                ok = false;
+                self.sync_line();
+            }
+            let then_branch = self.block(true);
+            links.push((if_pos, cond, then_branch));
+            if !self.at_kw(Kw::Else) {
+                break;
+            }
             let else_pos = self.advance();
             if self.at_kw(Kw::If) {
                 let if_pos = self.advance();
-                let nested = match self.expr() {
-                    Ok(c) => self.nested(|p| p.if_chain(c, "newline")),
+                self.deepen()?;
+                match self.expr() {
+                    Ok(c) => {
+                        next = Some((if_pos, c));
+                        header_end = "newline";
+                    }
                     Err(Fail) => {
+                        ok = false;
                         self.sync_line();
                         self.block(true);
                         while self.eat(&TokenKind::Kw(Kw::Else)) {
                             self.sync_line();
                             self.block(true);
                         }
-                        Err(Fail)
-                    }
-                };
-                let nested = nested.map(|kind| Stmt { kind, span: if_pos });
-                match nested {
-                    Ok(s) => Some(Block {
-                        span: s.span,
-                        stmts: vec![s],
-                    }),
-                    Err(Fail) => {
-                        ok = false;
-                        None
                     }
                 }
             } else {
@@ -973,26 +1013,20 @@ impl<'a> Parser<'a> {
                     self.sync_line();
                 }
                 let b = self.block(false);
-                Some(if b.stmts.is_empty() {
+                else_branch = Some(if b.stmts.is_empty() {
                     Block {
                         stmts: b.stmts,
                         span: else_pos,
                     }
                 } else {
                     b
-                })
+                });
             }
-        } else {
-            None
-        };
+        }
         if !ok {
             return Err(Fail);
         }
-        Ok(StmtKind::If {
-            cond,
-            then_branch,
-            else_branch,
-        })
+        Ok((links, else_branch))
     }
 
     fn while_stmt(&mut self) -> PResult<StmtKind> {
@@ -1340,20 +1374,50 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After `if cond`: `then a else b`.
+    /// After `if cond`: `then a else b`. An `else if …` chain is parsed in a loop (the
+    /// nested `if` would be the whole `else` operand anyway, since its own `else` operand
+    /// extends as far as possible), so long chains cost no parser recursion.
     fn if_expr_rest(&mut self, span: Span, cond: Expr) -> PResult<Expr> {
-        self.expect_kw(Kw::Then, "'then'")?;
-        let then_branch = self.expr()?;
-        self.expect_kw(Kw::Else, "'else'")?;
-        let else_branch = self.expr()?;
-        Ok(Expr {
-            kind: ExprKind::If {
-                cond: Box::new(cond),
-                then_branch: Box::new(then_branch),
-                else_branch: Box::new(else_branch),
-            },
-            span,
-        })
+        let saved_tree = self.tree;
+        let r = self.if_expr_links(span, cond);
+        self.tree = saved_tree;
+        let (links, last) = r?;
+        let mut acc = last;
+        for (span, cond, then_branch) in links.into_iter().rev() {
+            acc = Expr {
+                kind: ExprKind::If {
+                    cond: Box::new(cond),
+                    then_branch: Box::new(then_branch),
+                    else_branch: Box::new(acc),
+                },
+                span,
+            };
+        }
+        Ok(acc)
+    }
+
+    /// The links `(if position, condition, then operand)` of an `if … then … else`
+    /// expression chain and its final `else` operand.
+    #[allow(clippy::type_complexity)]
+    fn if_expr_links(
+        &mut self,
+        span: Span,
+        cond: Expr,
+    ) -> PResult<(Vec<(Span, Expr, Expr)>, Expr)> {
+        let mut links = Vec::new();
+        let (mut span, mut cond) = (span, cond);
+        loop {
+            self.expect_kw(Kw::Then, "'then'")?;
+            let then_branch = self.expr()?;
+            self.expect_kw(Kw::Else, "'else'")?;
+            links.push((span, cond, then_branch));
+            if !self.at_kw(Kw::If) {
+                return Ok((links, self.expr()?));
+            }
+            span = self.advance();
+            self.deepen()?;
+            cond = self.expr()?;
+        }
     }
 
     /// `( expr )` (just the inner expression) or a tuple `(a, b, …)`.

@@ -1089,8 +1089,26 @@ fn lexical_errors_suppress_follow_up_parse_errors() {
     );
 }
 
+/// Runs `f` on a thread with a 256 MiB stack, like the CLI: the parser takes about
+/// 13–20 KB of native stack per nesting level in debug builds, so programs near the
+/// nesting limit do not fit the 2 MiB default test-thread stack.
+fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .expect("spawn big-stack thread");
+    match handle.join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
+    on_big_stack(deep_nesting_cases);
+}
+
+fn deep_nesting_cases() {
     for open in ["(", "[", "-", "not ", "f(", "{1: "] {
         let src = format!("cell main()\n  x = {}1\nend", open.repeat(5000));
         let e = errs(&src);
@@ -1113,13 +1131,98 @@ fn deep_nesting_is_an_error_not_a_crash() {
     );
     let src = format!("cell main()\n{}\nend", "if x\n".repeat(3000));
     assert_eq!(errs(&src).len(), 1, "only the nesting error is reported");
-    // Ordinary nesting is fine.
+    // Nesting up to several hundred levels is fine.
+    for open in ["(", "[", "-", "f(", "if true then "] {
+        let close = match open {
+            "(" | "f(" => ")",
+            "[" => "]",
+            "if true then " => " else 2",
+            _ => "",
+        };
+        let src = format!(
+            "cell main()\n  x = {}1{}\nend",
+            open.repeat(900),
+            close.repeat(900)
+        );
+        assert!(parse(&src).is_ok(), "{open}");
+    }
+    let src = format!(
+        "cell main()\n{}  x = 1\n{}end",
+        "if x\n".repeat(500),
+        "end\n".repeat(500)
+    );
+    assert!(parse(&src).is_ok());
+}
+
+#[test]
+fn ordinary_nesting_fits_the_default_test_stack() {
     let src = format!(
         "cell main()\n  x = {}1{}\nend",
         "(".repeat(40),
         ")".repeat(40)
     );
     assert!(parse(&src).is_ok());
+}
+
+/// An `else if` chain as nested `If` statements: each link is the only statement of the
+/// previous link's `else` block, positioned at its `if`.
+#[test]
+fn else_if_chain_nests_in_else_blocks() {
+    let p = parse("cell main()\n  if a\n    f()\n  else if b\n    g()\n  else if c\n    h()\n  else\n    k()\n  end\nend\n").expect("parses");
+    let Decl::Cell(c) = &p.decls[0] else {
+        panic!("cell")
+    };
+    let mut stmt = &c.body.stmts[0];
+    let mut conds = Vec::new();
+    loop {
+        let StmtKind::If {
+            cond, else_branch, ..
+        } = &stmt.kind
+        else {
+            panic!("if")
+        };
+        let ExprKind::Ident(n) = &cond.kind else {
+            panic!("ident")
+        };
+        conds.push((n.clone(), stmt.span.line, stmt.span.col));
+        let e = else_branch.as_ref().expect("else");
+        assert_eq!(e.stmts.len(), 1);
+        if !matches!(e.stmts[0].kind, StmtKind::If { .. }) {
+            assert_eq!(e.span.line, 9);
+            break;
+        }
+        assert_eq!(e.span, e.stmts[0].span);
+        stmt = &e.stmts[0];
+    }
+    assert_eq!(
+        conds,
+        [("a".into(), 2, 3), ("b".into(), 4, 8), ("c".into(), 6, 8)]
+    );
+}
+
+/// Long `else if` chains (statement and expression form) cost no parser recursion: they
+/// parse on the default test-thread stack.
+#[test]
+fn long_else_if_chains_parse_without_recursion() {
+    let mut src = String::from("cell main()\n  if x == 0\n    f()\n");
+    for i in 1..2000 {
+        src.push_str(&format!("  else if x == {i}\n    f()\n"));
+    }
+    src.push_str("  end\n  y = if x == 0 then 0 ");
+    for i in 1..2000 {
+        src.push_str(&format!("else if x == {i} then {i} "));
+    }
+    src.push_str("else 1\nend\n");
+    let p = parse(&src).expect("parses");
+    drop(on_big_stack(move || drop(p)));
+    // A broken link is reported once and the chain is skipped.
+    assert_eq!(
+        body_errs("  if a\n    f()\n  else if )\n    g()\n  else\n    h()\n  end\n  print(1 +)"),
+        [
+            "4:11: unexpected ')', expected expression",
+            "9:12: unexpected ')', expected expression"
+        ]
+    );
 }
 
 #[test]
