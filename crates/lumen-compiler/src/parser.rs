@@ -12,18 +12,43 @@ use crate::lexer::{Kw, Token, TokenKind, lex};
 
 /// Parses a whole `.lm` source, returning the program or every syntax error (by position).
 pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
+    let (program, diags) = parse_partial(source);
+    if diags.is_empty() {
+        Ok(program)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Parses a whole `.lm` source into what parsed (see [`Broken`] and
+/// [`CellDecl::broken`] for what a syntax error leaves out) and every syntax error,
+/// ordered by position.
+pub fn parse_partial(source: &str) -> (Program, Vec<Diagnostic>) {
     let (toks, lex_diags) = lex(source);
     let mut p = Parser {
         src: source,
         toks,
         p: 0,
         diags: Vec::new(),
+        lex_diags,
         depth: 0,
         tree: 0,
         abandoned: false,
+        salvage: Vec::new(),
     };
-    let program = p.program();
-    let mut diags = lex_diags;
+    let mut program = p.program();
+    if p.abandoned {
+        // Declarations after the too-deep point are missing: checking the rest would
+        // report their names as undefined.
+        program = Program {
+            decls: Vec::new(),
+            broken: Broken {
+                names: Vec::new(),
+                lost: true,
+            },
+        };
+    }
+    let mut diags = p.lex_diags;
     // A parse error on a line that already has a lexical error at or before it is almost
     // always a consequence of that error (a skipped character, an emptied string).
     for d in p.diags {
@@ -34,13 +59,9 @@ pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
             diags.push(d);
         }
     }
-    if diags.is_empty() {
-        Ok(program)
-    } else {
-        diags.sort_by_key(|d| d.span);
-        diags.dedup();
-        Err(diags)
-    }
+    diags.sort_by_key(|d| d.span);
+    diags.dedup();
+    (program, diags)
 }
 
 /// A syntax error was already recorded; the caller should recover.
@@ -187,6 +208,11 @@ struct Parser<'a> {
     toks: Vec<Token>,
     p: usize,
     diags: Vec<Diagnostic>,
+    /// The lexer's errors (a declaration containing one is broken).
+    lex_diags: Vec<Diagnostic>,
+    /// Names declared inside the declaration being parsed (enum variants), kept if the
+    /// declaration is dropped for a syntax error.
+    salvage: Vec<String>,
     /// Current recursion depth of the parser.
     depth: usize,
     /// Depth of the syntax tree being built (recursion plus left-nested operator chains),
@@ -378,6 +404,7 @@ impl<'a> Parser<'a> {
 
     fn program(&mut self) -> Program {
         let mut decls = Vec::new();
+        let mut broken = Broken::default();
         // After a declaration with errors, stray tokens up to the next declaration keyword
         // (typically the rest of a construct the error broke up: indented lines, an `end`
         // or a closing bracket) are skipped silently.
@@ -386,6 +413,7 @@ impl<'a> Parser<'a> {
             self.skip_newlines();
             let before_diags = self.diags.len();
             let start = self.p;
+            self.salvage.clear();
             let r = match self.peek() {
                 TokenKind::Eof => break,
                 TokenKind::Kw(Kw::Cell) => self.cell_decl(false).map(Decl::Cell),
@@ -406,28 +434,69 @@ impl<'a> Parser<'a> {
                 {
                     Err(Fail)
                 }
-                _ => Err(self.unexpected("declaration")),
-            };
-            let r = r.and_then(|d| {
-                if matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
-                    Ok(d)
-                } else if self.diags.len() > before_diags {
-                    // Left over from an error inside the declaration: skip silently.
-                    Err(Fail)
-                } else {
-                    Err(self.unexpected("newline"))
+                _ => {
+                    // Possibly a mistyped declaration keyword: some name may be lost.
+                    broken.lost = true;
+                    Err(self.unexpected("declaration"))
                 }
-            });
-            match r {
-                Ok(d) => decls.push(d),
-                Err(Fail) => self.sync_decl(),
+            };
+            let inner_errors =
+                self.diags.len() > before_diags || self.lex_error_between(start, self.p);
+            let kept = match r {
+                Ok(d) => {
+                    if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                        // Left over from an error inside the declaration: skip silently.
+                        if !inner_errors {
+                            self.unexpected("newline");
+                        }
+                        self.sync_decl();
+                    }
+                    match d {
+                        // A cell or an enum marks its own broken bodies.
+                        Decl::Cell(_) | Decl::Enum(_) => Some(d),
+                        d if !inner_errors => Some(d),
+                        _ => None,
+                    }
+                }
+                Err(Fail) => {
+                    self.sync_decl();
+                    None
+                }
+            };
+            match kept {
+                Some(d) => decls.push(d),
+                None if starts_decl(&self.toks[start].kind) => {
+                    let name_at = if self.toks[start].kind == TokenKind::Kw(Kw::Extern) {
+                        start + 2
+                    } else {
+                        start + 1
+                    };
+                    match self.toks.get(name_at) {
+                        Some(t) if t.kind == TokenKind::Ident => {
+                            broken.names.push(t.text(self.src).to_string());
+                        }
+                        _ => broken.lost = true,
+                    }
+                    broken.names.append(&mut self.salvage);
+                }
+                None => {}
             }
             recovering = self.diags.len() > before_diags || (recovering && self.p == start);
             if self.p == start {
                 self.advance();
             }
         }
-        Program { decls }
+        Program { decls, broken }
+    }
+
+    /// True when a lexical error lies between tokens `from` (inclusive) and `to`.
+    fn lex_error_between(&self, from: usize, to: usize) -> bool {
+        let last = self.toks.len() - 1;
+        let (a, b) = (self.toks[from.min(last)].pos, self.toks[to.min(last)].pos);
+        let to_eof = to >= last;
+        self.lex_diags
+            .iter()
+            .any(|d| d.span >= a && (to_eof || d.span < b))
     }
 
     /// Skips to the next line that starts with a declaration keyword (possibly the
@@ -439,10 +508,13 @@ impl<'a> Parser<'a> {
     }
 
     /// True at a declaration keyword that begins a line: a declaration missing its `end`
-    /// ends there rather than swallowing the next declaration.
+    /// ends there rather than swallowing the next declaration. Column 1 counts even when
+    /// the line break before it was swallowed (after a trailing binary operator).
     fn at_line_start_decl(&self) -> bool {
         starts_decl(self.peek())
-            && (self.p == 0 || self.toks[self.p - 1].kind == TokenKind::Newline)
+            && (self.p == 0
+                || self.pos().col == 1
+                || self.toks[self.p - 1].kind == TokenKind::Newline)
     }
 
     /// `[T, U]` after a declaration name, if present.
@@ -481,15 +553,25 @@ impl<'a> Parser<'a> {
     }
 
     /// `cell name[T](params) -> R NL body end`; in an enum, a method taking `self` first.
+    /// A cell whose header parsed is kept even if its body has syntax errors (marked
+    /// `broken`); a top-level cell is kept even without its `end`.
     fn cell_decl(&mut self, method: bool) -> PResult<CellDecl> {
+        let before_diags = self.diags.len();
+        let start = self.p;
         let span = self.advance();
         let header = self.cell_header(method);
         if header.is_err() {
             self.sync_line();
         }
         let body = self.block(false);
-        self.expect_kw(Kw::End, "'end'")?;
+        let end = self.expect_kw(Kw::End, "'end'");
+        if method && end.is_err() {
+            return Err(Fail);
+        }
         let (name, type_params, params, ret) = header?;
+        let broken = end.is_err()
+            || self.diags.len() > before_diags
+            || self.lex_error_between(start, self.p);
         Ok(CellDecl {
             name,
             type_params,
@@ -498,6 +580,7 @@ impl<'a> Parser<'a> {
             ret,
             body,
             span,
+            broken,
         })
     }
 
@@ -630,6 +713,10 @@ impl<'a> Parser<'a> {
                 break;
             }
             let start = self.p;
+            if self.at(&TokenKind::Ident) {
+                // A variant name, kept as declared if the enum is dropped.
+                self.salvage.push(self.text().to_string());
+            }
             let item = if self.at_kw(Kw::Cell) {
                 self.cell_decl(true)
                     .and_then(|m| self.expect_line_end().map(|_| methods.push(m)))
