@@ -1,7 +1,7 @@
 //! Parser tests: the tree is printed as compact S-expressions so that expectations stay
 //! readable; errors are checked as `line:col: message`.
 
-use super::parse;
+use super::{parse, parse_partial};
 use crate::ast::*;
 
 fn ty(t: &TypeExpr) -> String {
@@ -1214,7 +1214,7 @@ fn long_else_if_chains_parse_without_recursion() {
     }
     src.push_str("else 1\nend\n");
     let p = parse(&src).expect("parses");
-    drop(on_big_stack(move || drop(p)));
+    on_big_stack(move || drop(p));
     // A broken link is reported once and the chain is skipped.
     assert_eq!(
         body_errs("  if a\n    f()\n  else if )\n    g()\n  else\n    h()\n  end\n  print(1 +)"),
@@ -1290,4 +1290,97 @@ fn double_question_mark_in_types_is_optional() {
         decl_names("type A = list[Int??]\ntype B = fn() -> String?? | Bool"),
         ["type A = list[Int?]", "type B = fn() -> (String? | Bool)"]
     );
+}
+
+/// The cells of a partial parse: (name, broken).
+fn partial_cells(p: &Program) -> Vec<(String, bool)> {
+    p.decls
+        .iter()
+        .filter_map(|d| match d {
+            Decl::Cell(c) => Some((c.name.name.clone(), c.broken)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn partial_parse_keeps_clean_declarations_and_broken_signatures() {
+    let src = "cell a() -> Int\n  1 +\nend\ncell b(x: Int) -> Int\n  x\nend\ncell c(x Int)\nend\ncell d()\n  let y = 1\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert_eq!(
+        diags
+            .iter()
+            .map(|d| format!("{}:{}", d.span.line, d.span.col))
+            .collect::<Vec<_>>(),
+        ["3:1", "7:10", "11:1"]
+    );
+    // `a` keeps its signature (body broken), `c` lost its signature (only the name is
+    // known), `d` lacks its `end` but keeps its signature.
+    assert_eq!(
+        partial_cells(&p),
+        [
+            ("a".into(), true),
+            ("b".into(), false),
+            ("d".into(), true),
+            ("main".into(), false)
+        ]
+    );
+    let Decl::Cell(a) = &p.decls[0] else {
+        panic!("cell a")
+    };
+    assert!(a.ret.is_some());
+    assert_eq!(p.broken.names, ["c"]);
+    assert!(!p.broken.lost);
+    // A clean parse is the same program `parse` returns, with nothing broken.
+    let clean = "cell main()\n  print(1)\nend\n";
+    let (p, diags) = parse_partial(clean);
+    assert!(diags.is_empty());
+    assert_eq!(Ok(p.clone()), parse(clean));
+    assert_eq!(p.broken, Broken::default());
+}
+
+#[test]
+fn partial_parse_lists_names_of_dropped_declarations() {
+    let src = "record P\n  x Int\nend\nenum E\n  A(Int\n  B\nend\nconst K = (1\ntype T = 1\nextern cell ext(x: Int\ncell 1bad()\nend\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert!(!diags.is_empty());
+    assert_eq!(p.broken.names, ["P", "E", "A", "B", "K", "T", "ext"]);
+    assert!(p.broken.lost, "the cell without a name is lost");
+    assert_eq!(partial_cells(&p), [("main".into(), false)]);
+    // A top-level statement may be a mistyped declaration: a name may be lost.
+    let (p, _) = parse_partial("cel main()\nend\n");
+    assert!(p.broken.lost);
+}
+
+#[test]
+fn lexical_errors_and_method_bodies_mark_cells_broken() {
+    let src = "cell a()\n  print(\"\\q\")\nend\nenum E\n  V\n  cell m(self) -> Int\n    1 +\n  end\n  cell n(self) -> Int\n    2\n  end\nend\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert_eq!(diags.len(), 2, "{diags:?}");
+    assert_eq!(
+        partial_cells(&p),
+        [("a".into(), true), ("main".into(), false)]
+    );
+    let Some(Decl::Enum(e)) = p.decls.get(1) else {
+        panic!("enum kept")
+    };
+    assert_eq!(
+        e.methods
+            .iter()
+            .map(|m| (m.name.name.as_str(), m.broken))
+            .collect::<Vec<_>>(),
+        [("m", true), ("n", false)]
+    );
+}
+
+#[test]
+fn too_deep_program_is_dropped_entirely() {
+    let src = format!(
+        "cell main()\n  x = {}1\nend\ncell f()\nend\n",
+        "(".repeat(5000)
+    );
+    let (p, diags) = on_big_stack(move || parse_partial(&src));
+    assert_eq!(diags.len(), 1);
+    assert!(p.decls.is_empty());
+    assert!(p.broken.lost);
 }

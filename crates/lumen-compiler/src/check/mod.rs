@@ -27,11 +27,12 @@ use env::FnCtx;
 use lumen_core::value::{TypeId, Value};
 use std::collections::HashMap;
 
-/// Checks a parsed program.
+/// Checks a parsed program. A partial program (with broken parts, see
+/// [`check_partial`]) is never accepted, even when nothing else is wrong with it.
 pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
     let mut c = Checker::new(program);
     c.run();
-    if c.diags.is_empty() {
+    if c.diags.is_empty() && !is_partial(program) {
         Ok(c.finish())
     } else {
         let mut d = c.diags;
@@ -48,6 +49,16 @@ pub fn check_partial(program: &ast::Program) -> Vec<Diagnostic> {
     let mut c = Checker::new(program);
     c.run();
     c.diags
+}
+
+/// True when syntax errors broke part of `program`.
+fn is_partial(program: &ast::Program) -> bool {
+    program.broken != ast::Broken::default()
+        || program.decls.iter().any(|d| match d {
+            ast::Decl::Cell(c) => c.broken,
+            ast::Decl::Enum(e) => e.methods.iter().any(|m| m.broken),
+            _ => false,
+        })
 }
 
 /// What a name in the type namespace denotes.

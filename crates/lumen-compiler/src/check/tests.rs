@@ -779,3 +779,84 @@ fn rendered_diagnostics_are_in_source_order() {
         .join("\n")
     );
 }
+
+/// Every diagnostic of `crate::compile` (syntax and type errors together).
+fn compile_errors(src: &str) -> Vec<String> {
+    match crate::compile(src) {
+        Ok(_) => panic!("expected errors in:\n{src}"),
+        Err(e) => e
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message))
+            .collect(),
+    }
+}
+
+#[test]
+fn syntax_errors_do_not_hide_type_errors_elsewhere() {
+    let src = "cell f() -> Int\n  let x = 1 +\nend\ncell g()\n  let s: Int = \"a\"\nend\ncell main()\n  let n: String = f()\n  g()\nend\n";
+    assert_eq!(
+        compile_errors(src),
+        [
+            "3:1: unexpected 'end', expected expression",
+            "5:16: type mismatch: expected Int, found String",
+            "8:19: type mismatch: expected String, found Int"
+        ]
+    );
+}
+
+#[test]
+fn broken_cells_keep_their_signature_and_hide_their_body() {
+    // Errors inside the broken body are not reported; calls are checked against the
+    // declared signature; an unannotated broken cell returns an unknown type.
+    let src = "cell f(x: Int) -> Int\n  let y: String = 1\n  print(x +)\nend\ncell g(x: Int)\n  (x\nend\ncell main()\n  f(\"s\")\n  let z: Int = g(1)\n  print(len(g(2)))\nend\n";
+    assert_eq!(
+        compile_errors(src),
+        [
+            "3:12: unexpected ')', expected expression",
+            "6:5: unexpected newline, expected ')'",
+            "9:5: type mismatch: expected Int, found String"
+        ]
+    );
+}
+
+#[test]
+fn names_of_broken_declarations_are_never_undefined() {
+    let src = "record P\n  x Int\nend\nenum Shape\n  A(Int\n  B\nend\nconst K = (1\ntype T = 1\ncell h(x Int)\nend\ncell main()\n  let p: P = P(x: 1)\n  let t: T = []\n  let e = A(1)\n  print(p.x, K, B, Shape.B, h(1), t, e, q)\n  match e\n    A(n) -> print(n)\n    _ -> print(0)\n  end\nend\n";
+    let errs = compile_errors(src);
+    // Only the syntax errors, and the genuinely undefined `q`.
+    assert_eq!(errs.len(), 6, "{errs:?}");
+    assert_eq!(errs[5], "16:41: undefined name 'q'");
+    assert!(
+        errs[..5].iter().all(|e| e.contains("unexpected")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn missing_main_is_not_reported_when_a_declaration_was_lost() {
+    assert_eq!(
+        compile_errors("cel main()\nend\n"),
+        ["1:1: unexpected 'cel', expected declaration"]
+    );
+    assert_eq!(
+        compile_errors("cell main(\nend\n"),
+        ["2:1: unexpected 'end', expected parameter name"]
+    );
+    // Without syntax errors hiding a declaration, it is reported as before.
+    assert_eq!(
+        compile_errors("cell f()\n  1 +\nend\n"),
+        [
+            "1:1: no main cell",
+            "3:1: unexpected 'end', expected expression"
+        ]
+    );
+}
+
+#[test]
+fn partial_programs_are_never_accepted_by_check() {
+    let (p, diags) = crate::parse_partial("cell main()\n  print(1 +)\nend\n");
+    assert_eq!(diags.len(), 1);
+    assert!(super::check_partial(&p).is_empty());
+    assert!(super::check(&p).is_err());
+}
