@@ -71,9 +71,9 @@ struct Fail;
 type PResult<T> = Result<T, Fail>;
 
 /// Maximum nesting of expressions, patterns, types and blocks. This bounds the parser's
-/// native stack use (13–20 KB per level in unoptimised builds, about 20 MB in all): the
+/// native stack use (8–15 KB per level in unoptimised builds, about 15 MB in all): the
 /// CLI compiles on a 256 MiB thread (`lumen_rt::run_on_big_stack`), and tests that parse
-/// programs nested more than ~80 levels must do the same. `else if` chains and operator
+/// programs nested more than ~100 levels must do the same. `else if` chains and operator
 /// chains are parsed in loops and do not count here.
 const MAX_DEPTH: usize = 1000;
 /// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c` and
@@ -132,6 +132,58 @@ fn infix(k: &TokenKind) -> Option<(u8, Infix)> {
         T::StarStar => (12, Bin(BinOp::Pow)),
         _ => return None,
     })
+}
+
+/// The right operand of an infix operator: an expression, or a type name after
+/// `is`/`as`.
+enum Rhs {
+    Expr(Expr),
+    Type(TypeName),
+}
+
+/// Builds the node for `left op rhs` (positioned at `left`).
+#[inline(never)]
+fn infix_node(op: Infix, left: Expr, rhs: Rhs) -> Expr {
+    let span = left.span;
+    let left = Box::new(left);
+    let kind = match (op, rhs) {
+        (Infix::Is, Rhs::Type(t)) => ExprKind::Is(left, t),
+        (Infix::As, Rhs::Type(t)) => ExprKind::As(left, t),
+        (Infix::Bin(b) | Infix::Cmp(b), Rhs::Expr(r)) => ExprKind::Binary(b, left, Box::new(r)),
+        (Infix::Pipe, Rhs::Expr(r)) => ExprKind::Pipe(left, Box::new(r)),
+        (Infix::Range(inclusive), Rhs::Expr(r)) => ExprKind::Range {
+            lo: left,
+            hi: Box::new(r),
+            inclusive,
+        },
+        // `binary_chain` pairs type names exactly with `is`/`as`.
+        (_, Rhs::Type(t)) => ExprKind::Is(left, t),
+        (_, Rhs::Expr(r)) => ExprKind::Binary(BinOp::Eq, left, Box::new(r)),
+    };
+    Expr { kind, span }
+}
+
+/// Folds the links of `if c1 … else if c2 … else …` into nested `If` statements,
+/// innermost first: each link is the only statement of the previous link's `else` block.
+#[inline(never)]
+fn fold_if_chain(links: Vec<(Span, Expr, Block)>, else_branch: Option<Block>) -> Option<StmtKind> {
+    let mut else_branch = else_branch;
+    let mut links = links.into_iter().rev().peekable();
+    while let Some((if_pos, cond, then_branch)) = links.next() {
+        let kind = StmtKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        };
+        if links.peek().is_none() {
+            return Some(kind);
+        }
+        else_branch = Some(Block {
+            span: if_pos,
+            stmts: vec![Stmt { kind, span: if_pos }],
+        });
+    }
+    None
 }
 
 /// The operator of a compound assignment token `op=`.
@@ -901,14 +953,25 @@ impl<'a> Parser<'a> {
         Block { stmts, span }
     }
 
+    /// A statement. Block statements are dispatched here so that the large frame of
+    /// [`Parser::simple_stmt`] is not on the stack once per nesting level.
     fn stmt(&mut self) -> PResult<Stmt> {
         let span = self.pos();
         let kind = match self.peek() {
-            TokenKind::Kw(Kw::Let) => self.let_stmt()?,
             TokenKind::Kw(Kw::If) => return self.if_stmt(),
             TokenKind::Kw(Kw::While) => self.while_stmt()?,
             TokenKind::Kw(Kw::Loop) => self.loop_stmt()?,
             TokenKind::Kw(Kw::For) => self.for_stmt()?,
+            _ => return self.simple_stmt(),
+        };
+        Ok(Stmt { kind, span })
+    }
+
+    #[inline(never)]
+    fn simple_stmt(&mut self) -> PResult<Stmt> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::Kw(Kw::Let) => self.let_stmt()?,
             TokenKind::Kw(Kw::Break) => {
                 self.advance();
                 StmtKind::Break(self.label())
@@ -1030,25 +1093,8 @@ impl<'a> Parser<'a> {
         let r = self.if_chain_links(cond, header_end);
         self.tree = saved_tree;
         let (links, else_branch) = r?;
-        // Fold `if c1 … else if c2 … else …` into nested `If` statements, innermost first.
-        let mut else_branch = else_branch;
-        let mut links = links.into_iter().rev().peekable();
-        while let Some((if_pos, cond, then_branch)) = links.next() {
-            let kind = StmtKind::If {
-                cond,
-                then_branch,
-                else_branch,
-            };
-            if links.peek().is_none() {
-                return Ok(kind);
-            }
-            else_branch = Some(Block {
-                span: if_pos,
-                stmts: vec![Stmt { kind, span: if_pos }],
-            });
-        }
         // `links` always holds at least the first condition.
-        Err(Fail)
+        fold_if_chain(links, else_branch).ok_or(Fail)
     }
 
     /// The links of an `if` chain (position of each `if`, condition, body) and the final
@@ -1195,41 +1241,20 @@ impl<'a> Parser<'a> {
             }
             self.advance();
             self.deepen()?;
-            let span = left.span;
-            let kind = match op {
-                Infix::Bin(b) => {
-                    let next = if b == BinOp::Pow { prec } else { prec + 1 };
-                    let right = self.binary(next)?;
-                    ExprKind::Binary(b, Box::new(left), Box::new(right))
-                }
-                Infix::Cmp(b) => {
-                    cmp_seen = true;
-                    let right = self.binary(prec + 1)?;
-                    ExprKind::Binary(b, Box::new(left), Box::new(right))
-                }
-                Infix::Is => {
-                    cmp_seen = true;
-                    ExprKind::Is(Box::new(left), self.type_name()?)
-                }
-                Infix::As => {
-                    cmp_seen = true;
-                    ExprKind::As(Box::new(left), self.type_name()?)
-                }
-                Infix::Pipe => {
-                    let right = self.binary(prec + 1)?;
-                    ExprKind::Pipe(Box::new(left), Box::new(right))
-                }
-                Infix::Range(inclusive) => {
-                    range_seen = true;
-                    let hi = self.binary(prec + 1)?;
-                    ExprKind::Range {
-                        lo: Box::new(left),
-                        hi: Box::new(hi),
-                        inclusive,
-                    }
-                }
+            // One recursive call site and the node built out of line keep this frame small
+            // (it is on the stack once per nesting level).
+            let rhs = match op {
+                Infix::Is | Infix::As => Rhs::Type(self.type_name()?),
+                Infix::Bin(BinOp::Pow) => Rhs::Expr(self.binary(prec)?),
+                _ => Rhs::Expr(self.binary(prec + 1)?),
             };
-            left = Expr { kind, span };
+            if matches!(op, Infix::Cmp(_) | Infix::Is | Infix::As) {
+                cmp_seen = true;
+            }
+            if matches!(op, Infix::Range(_)) {
+                range_seen = true;
+            }
+            left = infix_node(op, left, rhs);
             if prec < PREC_CMP {
                 cmp_seen = false;
             }
@@ -1363,7 +1388,21 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
+    /// A primary expression. Brackets, the commonest deep nesting, are dispatched here so
+    /// that the large frame of [`Parser::primary_other`] is not on the stack per level.
     fn primary(&mut self) -> PResult<Expr> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::LParen => return self.paren(),
+            TokenKind::LBracket => self.list()?,
+            TokenKind::LBrace => self.map_lit()?,
+            _ => return self.primary_other(),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    #[inline(never)]
+    fn primary_other(&mut self) -> PResult<Expr> {
         let span = self.pos();
         let kind = match self.peek() {
             TokenKind::Int(v) => {
