@@ -6,8 +6,11 @@
 //! beside the workspace.
 
 mod common;
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
-use common::{diff, indent, lumen, workspace_root};
+use common::{diff, lumen, workspace_root};
+use corpus::{Program, expected, find_programs, indent, judge, sorted_entries};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,127 +59,19 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
     }
 }
 
-/// One corpus program: `<group>/<name>` and its file relative to the corpus.
-#[derive(Clone)]
-struct Program {
-    name: String,
-    file: String,
-}
-
-/// Every `<group>/<name>.lm` and `.lm.md` under `corpus`, sorted by name.
-fn find_programs(corpus: &Path) -> Result<Vec<Program>, String> {
-    let mut programs = Vec::new();
-    for group in sorted_entries(corpus)? {
-        if !group.is_dir() {
-            continue;
-        }
-        let group_name = file_name(&group);
-        for file in sorted_entries(&group)? {
-            let name = file_name(&file);
-            let stem = name
-                .strip_suffix(".lm.md")
-                .or_else(|| name.strip_suffix(".lm"));
-            if let Some(stem) = stem {
-                programs.push(Program {
-                    name: format!("{group_name}/{stem}"),
-                    file: format!("{group_name}/{name}"),
-                });
-            }
-        }
-    }
-    if programs.is_empty() {
-        return Err(format!("no programs in {}", corpus.display()));
-    }
-    Ok(programs)
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let read = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    Ok(entries)
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// The contents of `<name><ext>` beside the program, if the file exists.
-fn companion(corpus: &Path, program: &Program, ext: &str) -> Result<Option<Vec<u8>>, String> {
-    let path = corpus.join(format!("{}{ext}", program.name));
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
-/// `.args` content to arguments: one per line, empty lines are empty arguments, and a
-/// final newline adds none.
-fn parse_args(text: &str) -> Vec<String> {
-    if text.is_empty() {
-        return Vec::new();
-    }
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    text.split('\n').map(str::to_string).collect()
-}
-
 fn run_program(corpus: &Path, program: &Program, tier: &str) -> Result<(), Failed> {
-    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
-    let expected_out = companion(corpus, program, ".out")?
-        .map(text)
-        .ok_or_else(|| format!("{}.out is missing", program.name))?;
-    let args = companion(corpus, program, ".args")?
-        .map(|b| parse_args(&text(b)))
-        .unwrap_or_default();
-    let stdin = companion(corpus, program, ".stdin")?.unwrap_or_default();
-    let expected_exit = match companion(corpus, program, ".exit")? {
-        Some(bytes) => text(bytes)
-            .trim()
-            .parse::<i32>()
-            .map_err(|e| format!("{}.exit: {e}", program.name))?,
-        None => 0,
-    };
-    let expected_err = companion(corpus, program, ".err")?.map(text);
-
+    let want = expected(corpus, program)?;
     let mut command = vec![
         "run".to_string(),
         "--tier".into(),
         tier.into(),
         program.file.clone(),
     ];
-    command.extend(args);
-    let run = lumen(corpus, &command).stdin(stdin).run()?;
-
-    let mut problems = Vec::new();
+    command.extend(want.args.iter().cloned());
+    let run = lumen(corpus, &command).stdin(want.stdin.clone()).run()?;
     let (out, err) = (run.out(), run.err());
-    if out != expected_out {
-        problems.push(format!(
-            "stdout differs (- expected, + actual):\n{}",
-            indent(&diff(&expected_out, &out))
-        ));
-    }
-    if run.code != Some(expected_exit) || run.timed_out {
-        problems.push(format!(
-            "expected exit {expected_exit}, got {}",
-            run.status()
-        ));
-    }
-    match &expected_err {
-        Some(wanted) => {
-            let missing: Vec<&str> = wanted
-                .lines()
-                .filter(|l| !l.is_empty() && !err.contains(l))
-                .collect();
-            if !missing.is_empty() {
-                problems.push(format!("stderr lacks:\n{}", indent(&missing.join("\n"))));
-            }
-        }
-        None if !err.is_empty() => problems.push("stderr should be empty".to_string()),
-        None => {}
-    }
+    let code = if run.timed_out { None } else { run.code };
+    let problems = judge(&want, &out, code, &run.status(), &err, diff);
     if problems.is_empty() {
         return Ok(());
     }

@@ -21,6 +21,13 @@ pub type CellId = u32;
 ///
 /// `PartialEq` is Lumen's structural `==` (see [`crate::ops::values_equal`]), so `NaN != NaN`
 /// and `Int(1) == Float(1.0)`; tests compare results with `==` as the product brief shows.
+///
+/// Layout (relied on by native code, see `docs/jit.md`): a tag byte at offset 0 (the
+/// `TAG_*` constants, in declaration order), the `Bool` payload at offset 1, `Int`/`Float`
+/// and heap pointers (`Rc`) at offset 8; 16 bytes in all. That is the layout rustc gives
+/// this enum. `#[repr(u8)]` with explicit discriminants would guarantee it, but made the
+/// interpreter's calls markedly slower (fib: 117 → 173 ms user time), so the layout is
+/// asserted instead by [`check_layout`] (a unit test, and the JIT before it compiles).
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
@@ -38,6 +45,39 @@ pub enum Value {
     Err(Rc<Boxed>),
     Fn(Rc<Closure>),
 }
+
+/// Tag byte of [`Value::Null`].
+pub const TAG_NULL: u8 = 0;
+/// Tag byte of [`Value::Bool`].
+pub const TAG_BOOL: u8 = 1;
+/// Tag byte of [`Value::Int`].
+pub const TAG_INT: u8 = 2;
+/// Tag byte of [`Value::Float`].
+pub const TAG_FLOAT: u8 = 3;
+/// Tag byte of [`Value::Str`]; this and every larger tag owns a heap object.
+pub const TAG_STR: u8 = 4;
+/// Tag byte of [`Value::List`].
+pub const TAG_LIST: u8 = 5;
+/// Tag byte of [`Value::Tuple`].
+pub const TAG_TUPLE: u8 = 6;
+/// Tag byte of [`Value::Map`].
+pub const TAG_MAP: u8 = 7;
+/// Tag byte of [`Value::Record`].
+pub const TAG_RECORD: u8 = 8;
+/// Tag byte of [`Value::Variant`].
+pub const TAG_VARIANT: u8 = 9;
+/// Tag byte of [`Value::Ok`].
+pub const TAG_OK: u8 = 10;
+/// Tag byte of [`Value::Err`].
+pub const TAG_ERR: u8 = 11;
+/// Tag byte of [`Value::Fn`].
+pub const TAG_FN: u8 = 12;
+/// Size of a [`Value`] in bytes.
+pub const VALUE_SIZE: usize = 16;
+/// Offset of the `Bool` payload.
+pub const VALUE_BOOL_OFFSET: usize = 1;
+/// Offset of the `Int`/`Float` payload and of heap pointers.
+pub const VALUE_PAYLOAD_OFFSET: usize = 8;
 
 /// An immutable UTF-8 string that knows its length in characters (O(1) `len`), and
 /// whether it is ASCII (O(1) `s[i]`).
@@ -186,6 +226,75 @@ impl From<&str> for Value {
     }
 }
 
+/// Checks that [`Value`] has the layout native code relies on (see [`Value`]): the tag
+/// of every variant, the payload offsets and the size. `Err` names the first mismatch.
+pub fn check_layout() -> Result<(), String> {
+    if std::mem::size_of::<Value>() != VALUE_SIZE {
+        return Err(format!("Value is {} bytes", std::mem::size_of::<Value>()));
+    }
+    let byte = |v: &Value, at: usize| {
+        // SAFETY: `at < 16 = size_of::<Value>()`; every byte of these values is
+        // initialised (written by the constructor or, for the padding of `Null`/`Bool`,
+        // read as a byte value only at offsets the variant defines).
+        unsafe { *(v as *const Value as *const u8).add(at) }
+    };
+    let word = |v: &Value| {
+        // SAFETY: the 8 bytes at the payload offset are inside the value and are the
+        // payload of the variants this is called on.
+        unsafe {
+            ((v as *const Value as *const u8).add(VALUE_PAYLOAD_OFFSET) as *const u64)
+                .read_unaligned()
+        }
+    };
+    let f = Value::Fn(Rc::new(Closure {
+        cell: 0,
+        captures: Vec::new(),
+    }));
+    let r = Value::Record(Rc::new(Record {
+        type_id: 0,
+        fields: Vec::new(),
+    }));
+    let e = Value::Variant(Rc::new(Variant {
+        type_id: 0,
+        tag: 0,
+        payload: Vec::new(),
+    }));
+    let tags = [
+        (Value::Null, TAG_NULL),
+        (Value::Bool(true), TAG_BOOL),
+        (Value::Int(3), TAG_INT),
+        (Value::Float(1.5), TAG_FLOAT),
+        (Value::str("a"), TAG_STR),
+        (Value::list(Vec::new()), TAG_LIST),
+        (Value::tuple(Vec::new()), TAG_TUPLE),
+        (Value::Map(Rc::default()), TAG_MAP),
+        (r, TAG_RECORD),
+        (e, TAG_VARIANT),
+        (Value::ok(Value::Null), TAG_OK),
+        (Value::err(Value::Null), TAG_ERR),
+        (f, TAG_FN),
+    ];
+    for (v, tag) in &tags {
+        if byte(v, 0) != *tag {
+            return Err(format!("tag of {v:?} is {}, not {tag}", byte(v, 0)));
+        }
+    }
+    if byte(&Value::Bool(true), VALUE_BOOL_OFFSET) != 1 {
+        return Err("Bool payload is not at its offset".into());
+    }
+    if word(&Value::Int(-7)) != -7i64 as u64 || word(&Value::Float(2.5)) != 2.5f64.to_bits() {
+        return Err("Int/Float payload is not at its offset".into());
+    }
+    let rc = Rc::new(List::default());
+    let addr = Rc::as_ptr(&rc) as usize;
+    let stored = word(&Value::List(rc)) as usize;
+    // An `Rc` points a fixed small distance before its value (at its counts).
+    if !(stored <= addr && addr - stored <= 32) {
+        return Err("heap pointer is not at the payload offset".into());
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Iterative freeing.
 // ---------------------------------------------------------------------------------------
@@ -316,6 +425,11 @@ mod tests {
             v = Value::ok(v);
         }
         drop(v);
+    }
+
+    #[test]
+    fn layout_is_the_documented_one() {
+        assert_eq!(check_layout(), Ok(()));
     }
 
     #[test]

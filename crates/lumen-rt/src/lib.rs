@@ -15,6 +15,7 @@
 //! ```
 
 mod builtins;
+pub mod native;
 pub mod trace;
 pub mod vm;
 

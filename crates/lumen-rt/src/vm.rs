@@ -15,6 +15,7 @@
 //! Rust. Only the higher-order builtins (`map`, `filter`, …) re-enter the loop from Rust:
 //! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
+use crate::native;
 use crate::trace::{RuntimeError, TraceFrame};
 use exec::exec;
 use lumen_core::display;
@@ -61,10 +62,10 @@ pub(crate) struct State {
     /// The register stack. Slots from `top` on never hold heap values (so a new frame's
     /// window needs no initialisation and nothing there keeps a value shared);
     /// `regs.len()` is a high-water mark.
-    regs: Vec<Value>,
+    pub(crate) regs: Vec<Value>,
     /// End of the top frame's window.
-    top: usize,
-    frames: Vec<Frame>,
+    pub(crate) top: usize,
+    pub(crate) frames: Vec<Frame>,
     /// `args()`.
     pub(crate) args: Vec<String>,
     /// Where `print` writes.
@@ -75,6 +76,13 @@ pub(crate) struct State {
     pub(crate) start: std::time::Instant,
     /// The translated ops of every cell (indexed like the module's cells).
     codes: std::rc::Rc<[code::Code]>,
+    /// Native entries of compiled cells (indexed like the module's cells; empty when no
+    /// native code is installed). A cell with an entry runs natively when entered.
+    pub(crate) native: std::rc::Rc<[Option<native::Entry>]>,
+    /// Keeps the native code of `native` alive.
+    native_owner: Option<std::rc::Rc<dyn std::any::Any>>,
+    /// Active calls not in `frames` (native frames below a nested run).
+    pub(crate) depth_base: usize,
 }
 
 impl State {
@@ -115,6 +123,9 @@ impl VM {
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
                 codes: codes.into(),
+                native: std::rc::Rc::from(Vec::new()),
+                native_owner: None,
+                depth_base: 0,
             },
             invalid,
         }
@@ -133,6 +144,51 @@ impl VM {
     /// Sets where `read_line` reads.
     pub fn set_stdin(&mut self, input: Box<dyn BufRead>) {
         self.st.input = input;
+    }
+
+    /// Installs native code: `entries[cell]` (indexed like the module's cells) is the
+    /// entry of a compiled cell, which then runs natively whenever it is entered (calls
+    /// from Rust, `main`, function values called by builtins and by native code).
+    /// `owner` keeps the machine code alive for as long as the VM uses it.
+    ///
+    /// # Safety
+    /// Every entry must be a function generated for the same-numbered cell of this VM's
+    /// module following the native ABI of `docs/jit.md`, valid while `owner` lives.
+    pub unsafe fn set_native(
+        &mut self,
+        entries: Vec<Option<native::Entry>>,
+        owner: std::rc::Rc<dyn std::any::Any>,
+    ) {
+        self.st.native = entries.into();
+        self.st.native_owner = Some(owner);
+    }
+
+    /// Continues cell `id` natively from `entry`, an on-stack-replacement entry the JIT
+    /// built for one of its loop headers, with `window` as the frame's registers (what
+    /// the VM's frame held at that header). Stdout is flushed afterwards.
+    ///
+    /// # Safety
+    /// `entry` must have been generated for cell `id` of this VM's module (e.g. by
+    /// `lumen_codegen::JitCompiler::compile_osr`) and its code must still be alive.
+    pub unsafe fn call_osr(
+        &mut self,
+        id: CellId,
+        entry: native::Entry,
+        mut window: Vec<Value>,
+    ) -> Result<Value, RuntimeError> {
+        if self.invalid.is_some() || id as usize >= self.module.cells.len() {
+            return Err(RuntimeError::new(
+                RtError::Internal(format!("no valid cell {id}")),
+                Vec::new(),
+            ));
+        }
+        let res = native::enter_osr(&self.module, &mut self.st, entry, id, &mut window);
+        let _ = self.st.out.flush();
+        match res {
+            Ok(v) => Ok(v),
+            Err(Fault::Traced(e)) => Err(*e),
+            Err(Fault::Plain(e)) => Err(RuntimeError::new(e, Vec::new())),
+        }
     }
 
     /// The module being run (for display of results).
@@ -239,7 +295,7 @@ pub(crate) fn call_function(
 
 /// Pushes a frame for `cell` (arguments moved in, captures copied) and runs it to its
 /// return. Arguments come as a mutable slice so both `Vec`s and arrays can be moved from.
-fn enter(
+pub(crate) fn enter(
     m: &LirModule,
     st: &mut State,
     cell: CellId,
@@ -248,7 +304,10 @@ fn enter(
 ) -> Result<Value, Fault> {
     let mut args = args;
     let args = args.as_mut();
-    if st.frames.len() >= MAX_CALLS {
+    if let Some(&Some(entry)) = st.native.get(cell as usize) {
+        return native::enter(m, st, entry, cell, args, captures);
+    }
+    if st.frames.len() + st.depth_base >= MAX_CALLS {
         return Err(RtError::StackOverflow.into());
     }
     let c = &m.cells[cell as usize];
@@ -290,7 +349,7 @@ fn enter(
 }
 
 /// The current stack trace, innermost first.
-fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
+pub(crate) fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
     st.frames
         .iter()
         .rev()
@@ -313,7 +372,7 @@ fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
 
 /// An internal error for a register holding the wrong kind of value.
 #[cold]
-fn bad_tag(want: &str, got: &Value) -> RtError {
+pub(crate) fn bad_tag(want: &str, got: &Value) -> RtError {
     RtError::Internal(format!("expected {want} in register, found {}", kind(got)))
 }
 
@@ -337,7 +396,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 mod code;
 mod exec;
-mod slow;
+pub(crate) mod slow;
 
 #[cfg(test)]
 mod tests;

@@ -104,7 +104,7 @@ fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
     }
 }
 
-fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
+pub(super) fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
     match op {
         CmpOp::Eq => x == y,
         CmpOp::Ne => x != y,

@@ -7,9 +7,9 @@ use super::bad_tag;
 use crate::builtins::collections::range_list;
 use lumen_core::display;
 use lumen_core::error::{RtError, RtResult};
-use lumen_core::lir::{Instr, LirModule, TypeTest};
+use lumen_core::lir::{Instr, LirModule, TypeDef, TypeTest};
 use lumen_core::ops;
-use lumen_core::value::{Boxed, Closure, List, Map, Str, Tuple, Value};
+use lumen_core::value::{Boxed, Closure, List, Map, Record, Str, Tuple, Value, Variant};
 use std::rc::Rc;
 
 fn int(v: &Value) -> RtResult<i64> {
@@ -73,9 +73,99 @@ pub(crate) fn str_index(s: &Str, i: i64) -> RtResult<Value> {
     }
 }
 
+/// Byte-wise String comparison (`StrCmp`), shared with the interpreter's loop.
+pub(crate) fn str_cmp(op: lumen_core::lir::CmpOp, x: &str, y: &str) -> bool {
+    super::exec::str_cmp(op, x, y)
+}
+
+/// `list[i]` (checked).
+#[inline(always)]
+pub(crate) fn list_get(list: &Value, i: i64) -> RtResult<Value> {
+    match list {
+        Value::List(l) => usize::try_from(i)
+            .ok()
+            .and_then(|i| l.items.get(i))
+            .cloned()
+            .ok_or(RtError::IndexOutOfBounds),
+        other => Err(bad_tag("list", other)),
+    }
+}
+
+/// `list[i] = v` in place (copy-on-write; checked).
+#[inline(always)]
+pub(crate) fn list_set(list: &mut Value, i: i64, v: Value) -> RtResult<()> {
+    match list {
+        Value::List(l) => {
+            let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                return Err(RtError::IndexOutOfBounds);
+            };
+            Rc::make_mut(l).items[i] = v;
+            Ok(())
+        }
+        other => Err(bad_tag("list", other)),
+    }
+}
+
+/// `len` of a list register.
+#[inline(always)]
+pub(crate) fn list_len(list: &Value) -> RtResult<i64> {
+    match list {
+        Value::List(l) => Ok(l.items.len() as i64),
+        other => Err(bad_tag("list", other)),
+    }
+}
+
+/// Element `index` of a tuple.
+#[inline(always)]
+pub(crate) fn tuple_get(tuple: &Value, index: u32) -> RtResult<Value> {
+    match tuple {
+        Value::Tuple(t) => t
+            .items
+            .get(index as usize)
+            .cloned()
+            .ok_or_else(|| RtError::Internal("tuple index out of range".into())),
+        other => Err(bad_tag("tuple", other)),
+    }
+}
+
+/// Field `field` of a record.
+#[inline(always)]
+pub(crate) fn field_get(record: &Value, field: u32) -> RtResult<Value> {
+    match record {
+        Value::Record(rec) => rec
+            .fields
+            .get(field as usize)
+            .cloned()
+            .ok_or_else(|| RtError::Internal("field out of range".into())),
+        other => Err(bad_tag("record", other)),
+    }
+}
+
+/// Variant index of an enum value.
+#[inline(always)]
+pub(crate) fn variant_tag(v: &Value) -> RtResult<i64> {
+    match v {
+        Value::Variant(v) => Ok(v.tag as i64),
+        other => Err(bad_tag("enum", other)),
+    }
+}
+
+/// Payload element `index` of an enum value.
+#[inline(always)]
+pub(crate) fn payload_get(v: &Value, index: u32) -> RtResult<Value> {
+    match v {
+        Value::Variant(v) => v
+            .payload
+            .get(index as usize)
+            .cloned()
+            .ok_or_else(|| RtError::Internal("payload index out of range".into())),
+        other => Err(bad_tag("enum", other)),
+    }
+}
+
 /// Executes `ins` (not a control-flow instruction) on the frame window `regs`.
 #[inline(never)]
-pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<()> {
+pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<()> {
     use Instr::*;
     let r = |i: u32| i as usize;
     match *ins {
@@ -233,6 +323,55 @@ pub(super) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
         } => {
             let captures = take(regs, args, argc as usize);
             regs[r(dst)] = Value::Fn(Rc::new(Closure { cell, captures }));
+        }
+        ListGet { dst, list, idx } | ListGetUnchecked { dst, list, idx } => {
+            regs[r(dst)] = list_get(&regs[r(list)], int(&regs[r(idx)])?)?;
+        }
+        ListSet { list, idx, src } => {
+            let (i, v) = (int(&regs[r(idx)])?, regs[r(src)].clone());
+            list_set(&mut regs[r(list)], i, v)?;
+        }
+        ListLen { dst, list } => regs[r(dst)] = Value::Int(list_len(&regs[r(list)])?),
+        TupleGet { dst, tuple, index } => regs[r(dst)] = tuple_get(&regs[r(tuple)], index)?,
+        FieldGet { dst, record, field } => regs[r(dst)] = field_get(&regs[r(record)], field)?,
+        VariantTag { dst, src } => regs[r(dst)] = Value::Int(variant_tag(&regs[r(src)])?),
+        PayloadGet { dst, src, index } => regs[r(dst)] = payload_get(&regs[r(src)], index)?,
+        StrCmp { op, dst, a, b } => {
+            let (x, y) = (string(&regs[r(a)])?, string(&regs[r(b)])?);
+            regs[r(dst)] = Value::Bool(str_cmp(op, x.as_str(), y.as_str()));
+        }
+        RecordNew { dst, type_id, args } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Record { fields, .. }) => fields.len(),
+                _ => return Err(RtError::Internal("not a record type".into())),
+            };
+            let fields = take(regs, args, n);
+            regs[r(dst)] = Value::Record(Rc::new(Record { type_id, fields }));
+        }
+        VariantNew {
+            dst,
+            type_id,
+            tag,
+            args,
+        } => {
+            let n = match m.types.defs.get(type_id as usize) {
+                Some(TypeDef::Enum { variants, .. }) => {
+                    variants.get(tag as usize).map_or(0, |v| v.arity as usize)
+                }
+                _ => return Err(RtError::Internal("not an enum type".into())),
+            };
+            let payload = take(regs, args, n);
+            regs[r(dst)] = Value::Variant(Rc::new(Variant {
+                type_id,
+                tag,
+                payload,
+            }));
+        }
+        Copy { dst, src } => regs[r(dst)] = regs[r(src)].clone(),
+        Move { dst, src } => {
+            if dst != src {
+                regs[r(dst)] = std::mem::take(&mut regs[r(src)]);
+            }
         }
         ref other => {
             return Err(RtError::Internal(format!(

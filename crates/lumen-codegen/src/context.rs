@@ -1,0 +1,134 @@
+//! The compilation context of one module: the runtime helpers declared from
+//! `lumen_rt::native::helpers()`, the function ids of every cell and of its entry
+//! trampoline, and the facts about memory layout the code relies on.
+
+use crate::jit::JitError;
+use crate::types::{cell_signature, entry_signature, helper_signature};
+use cranelift_codegen::isa::CallConv;
+use cranelift_module::{FuncId, Linkage, Module};
+use lumen_core::lir::LirModule;
+use lumen_rt::native::layout::{VecLayout, list_layout, record_layout};
+use std::collections::HashMap;
+
+/// Declared functions of a module being compiled.
+pub struct CompileContext {
+    /// Helper name → declared import.
+    helpers: HashMap<&'static str, FuncId>,
+    /// The native function of each cell (indexed like the module's cells).
+    pub cells: Vec<FuncId>,
+    /// The entry trampoline of each cell.
+    pub entries: Vec<FuncId>,
+    /// Where list elements live (for inline element access).
+    pub list: VecLayout,
+    /// Where record fields live.
+    pub record: VecLayout,
+    /// Calling convention of every generated function.
+    pub cc: CallConv,
+}
+
+impl CompileContext {
+    /// Declares the helpers and every cell of `lir` in `module`.
+    pub fn declare<M: Module>(module: &mut M, lir: &LirModule) -> Result<CompileContext, JitError> {
+        let err = |e: cranelift_module::ModuleError| JitError::Codegen(e.to_string());
+        let cc = module.isa().default_call_conv();
+        let mut helpers = HashMap::new();
+        for h in lumen_rt::native::helpers() {
+            let sig = helper_signature(h.params, h.ret, cc);
+            helpers.insert(
+                h.name,
+                module
+                    .declare_function(h.name, Linkage::Import, &sig)
+                    .map_err(err)?,
+            );
+        }
+        let mut cells = Vec::with_capacity(lir.cells.len());
+        let mut entries = Vec::with_capacity(lir.cells.len());
+        for (i, c) in lir.cells.iter().enumerate() {
+            let sig = cell_signature(c, cc);
+            let name = format!("lumen_cell_{i}");
+            cells.push(
+                module
+                    .declare_function(&name, Linkage::Local, &sig)
+                    .map_err(err)?,
+            );
+            entries.push(
+                module
+                    .declare_function(
+                        &format!("lumen_entry_{i}"),
+                        Linkage::Local,
+                        &entry_signature(cc),
+                    )
+                    .map_err(err)?,
+            );
+        }
+        Ok(CompileContext {
+            helpers,
+            cells,
+            entries,
+            list: list_layout(),
+            record: record_layout(),
+            cc,
+        })
+    }
+
+    /// The declared helper `name` (one of `lumen_rt::native::helpers()`).
+    pub fn helper(&self, name: &str) -> Option<FuncId> {
+        self.helpers.get(name).copied()
+    }
+}
+
+/// The symbols of every helper, for a JIT's symbol table.
+pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
+    lumen_rt::native::helpers()
+        .into_iter()
+        .map(|h| (h.name, h.addr))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every helper the code generator calls by name.
+    const USED: &[&str] = &[
+        "lumen_rt_exec",
+        "lumen_rt_push_frame",
+        "lumen_rt_raise",
+        "lumen_rt_bad_tag",
+        "lumen_rt_drop_value",
+        "lumen_rt_drop_slots",
+        "lumen_rt_copy_value",
+        "lumen_rt_int_pow",
+        "lumen_rt_float_mod",
+        "lumen_rt_float_pow",
+        "lumen_rt_float_to_int",
+        "lumen_rt_load_const",
+        "lumen_rt_str_cmp",
+        "lumen_rt_equal",
+    ];
+
+    #[test]
+    fn every_used_helper_is_in_the_table() {
+        let table = helper_symbols();
+        for name in USED {
+            let found = table.iter().find(|(n, _)| n == name);
+            assert!(found.is_some_and(|(_, a)| !a.is_null()), "{name}");
+        }
+    }
+
+    #[test]
+    fn declares_a_function_and_an_entry_per_cell() {
+        let m = lumen_compiler::compile("cell f() -> Int\n  1\nend\ncell main()\nend\n")
+            .expect("compiles");
+        let isa = crate::jit::host_isa(crate::OptLevel::O1).expect("host isa");
+        let mut module = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
+            isa,
+            cranelift_module::default_libcall_names(),
+        ));
+        let cx = CompileContext::declare(&mut module, &m).expect("declares");
+        assert_eq!(cx.cells.len(), m.cells.len());
+        assert_eq!(cx.entries.len(), m.cells.len());
+        assert!(cx.helper("lumen_rt_exec").is_some());
+        assert!(cx.helper("nope").is_none());
+    }
+}

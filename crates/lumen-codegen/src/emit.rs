@@ -1,0 +1,215 @@
+//! Code emission utilities: helper calls, `Value` loads and stores through pointers,
+//! and the per-cell entry trampoline `extern "C" fn(ctx, args, ret)`.
+
+use crate::context::CompileContext;
+use crate::types::{PTR, param_regs, returns_words, scalar_type};
+use cranelift_codegen::ir::{
+    Block, FuncRef, InstBuilder, MemFlagsData, Value as Val, condcodes::IntCC, types,
+};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::{FuncId, Module};
+use lumen_core::lir::{Cell, RegTy};
+use lumen_core::value::{
+    TAG_BOOL, TAG_FLOAT, TAG_INT, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+};
+use lumen_rt::native::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET};
+use std::collections::HashMap;
+
+/// Memory flags of every access to slots and runtime structures (aligned, never trapping).
+pub fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// A function under construction plus what it needs to reference other functions.
+pub struct Emitter<'a, 'b, M: Module> {
+    /// The function builder.
+    pub b: FunctionBuilder<'b>,
+    /// The module functions are declared in.
+    pub module: &'a mut M,
+    /// Declared helpers and cells.
+    pub cx: &'a CompileContext,
+    refs: HashMap<FuncId, FuncRef>,
+}
+
+impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
+    /// An emitter over `b`.
+    pub fn new(b: FunctionBuilder<'b>, module: &'a mut M, cx: &'a CompileContext) -> Self {
+        Emitter {
+            b,
+            module,
+            cx,
+            refs: HashMap::new(),
+        }
+    }
+
+    /// A reference to function `id` usable in this function.
+    pub fn func_ref(&mut self, id: FuncId) -> FuncRef {
+        if let Some(&r) = self.refs.get(&id) {
+            return r;
+        }
+        let r = self.module.declare_func_in_func(id, self.b.func);
+        self.refs.insert(id, r);
+        r
+    }
+
+    /// Calls runtime helper `name`, returning its result if it has one.
+    pub fn helper(&mut self, name: &str, args: &[Val]) -> Option<Val> {
+        let Some(id) = self.cx.helper(name) else {
+            // Every name used here is in the table (checked by a unit test).
+            panic!("helper {name} is not declared");
+        };
+        let f = self.func_ref(id);
+        let call = self.b.ins().call(f, args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// An i32 constant.
+    pub fn i32(&mut self, v: u32) -> Val {
+        self.b.ins().iconst(types::I32, v as i64)
+    }
+
+    /// The tag byte of the `Value` at `p + off`.
+    pub fn tag_at(&mut self, p: Val, off: i32) -> Val {
+        self.b.ins().load(types::I8, flags(), p, off)
+    }
+
+    /// Stores scalar `v` of register type `t` as a `Value` at `p + off` (the old value
+    /// there must own nothing).
+    pub fn box_at(&mut self, t: RegTy, v: Val, p: Val, off: i32) {
+        let (tag, at) = match t {
+            RegTy::Int => (TAG_INT, VALUE_PAYLOAD_OFFSET),
+            RegTy::Float => (TAG_FLOAT, VALUE_PAYLOAD_OFFSET),
+            _ => (TAG_BOOL, VALUE_BOOL_OFFSET),
+        };
+        let tag = self.b.ins().iconst(types::I8, tag as i64);
+        self.b.ins().store(flags(), tag, p, off);
+        self.b.ins().store(flags(), v, p, off + at as i32);
+    }
+
+    /// The payload of the `Value` at `p + off`, read as scalar type `t`.
+    pub fn payload_at(&mut self, t: RegTy, p: Val, off: i32) -> Val {
+        match t {
+            RegTy::Int => {
+                self.b
+                    .ins()
+                    .load(types::I64, flags(), p, off + VALUE_PAYLOAD_OFFSET as i32)
+            }
+            RegTy::Float => {
+                self.b
+                    .ins()
+                    .load(types::F64, flags(), p, off + VALUE_PAYLOAD_OFFSET as i32)
+            }
+            _ => self
+                .b
+                .ins()
+                .load(types::I8, flags(), p, off + VALUE_BOOL_OFFSET as i32),
+        }
+    }
+
+    /// Branches to `bad` unless the `Value` at `p + off` has the tag of scalar type `t`.
+    pub fn check_tag(&mut self, t: RegTy, p: Val, off: i32, bad: Block) {
+        let want = scalar_tag(t);
+        let tag = self.tag_at(p, off);
+        let ok = self.b.ins().icmp_imm_s(IntCC::Equal, tag, want as i64);
+        let next = self.b.create_block();
+        self.b.ins().brif(ok, next, &[], bad, &[]);
+        self.b.switch_to_block(next);
+    }
+
+    /// `ctx.err` (i32).
+    pub fn load_err(&mut self, ctx: Val) -> Val {
+        self.b.ins().load(types::I32, flags(), ctx, CTX_ERR_OFFSET)
+    }
+
+    /// `ctx.depth` (i32).
+    pub fn load_depth(&mut self, ctx: Val) -> Val {
+        self.b
+            .ins()
+            .load(types::I32, flags(), ctx, CTX_DEPTH_OFFSET)
+    }
+
+    /// `ctx.depth = v`.
+    pub fn store_depth(&mut self, ctx: Val, v: Val) {
+        self.b.ins().store(flags(), v, ctx, CTX_DEPTH_OFFSET);
+    }
+
+    /// Zero values for `tys` (results of a function returning after an error).
+    pub fn zeros(&mut self, tys: &[types::Type]) -> Vec<Val> {
+        tys.iter()
+            .map(|&t| {
+                if t == types::F64 {
+                    self.b.ins().f64const(0.0)
+                } else {
+                    self.b.ins().iconst(t, 0)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The tag of scalar register type `t`.
+pub fn scalar_tag(t: RegTy) -> u8 {
+    match t {
+        RegTy::Int => TAG_INT,
+        RegTy::Float => TAG_FLOAT,
+        _ => TAG_BOOL,
+    }
+}
+
+/// Builds the entry trampoline of `cell` (function `id`): unboxes its scalar parameters
+/// from `args` (a wrong kind is an internal error), calls the cell's native function with
+/// `hargs = args`, and stores the result into `*ret`.
+pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
+    let entry = e.b.create_block();
+    e.b.append_block_params_for_function_params(entry);
+    e.b.switch_to_block(entry);
+    let p = e.b.block_params(entry).to_vec();
+    let (ctx, args, ret) = (p[0], p[1], p[2]);
+    let mut call_args = vec![ctx, args];
+    let mut bad_tags = Vec::new();
+    for r in param_regs(cell) {
+        let t = cell.regs[r];
+        if scalar_type(t).is_some() {
+            let off = (r * VALUE_SIZE) as i32;
+            let bad = e.b.create_block();
+            e.b.set_cold_block(bad);
+            e.check_tag(t, args, off, bad);
+            call_args.push(e.payload_at(t, args, off));
+            bad_tags.push((bad, t, off));
+        }
+    }
+    let f = e.func_ref(e.cx.cells[id as usize]);
+    let call = e.b.ins().call(f, &call_args);
+    let res = e.b.inst_results(call).to_vec();
+    if returns_words(cell) {
+        e.b.ins().store(flags(), res[0], ret, 0);
+        e.b.ins().store(flags(), res[1], ret, 8);
+    } else {
+        e.box_at(cell.ret, res[0], ret, 0);
+    }
+    e.b.ins().return_(&[]);
+    for (bad, t, off) in bad_tags {
+        e.b.switch_to_block(bad);
+        let want = e.i32(scalar_tag(t) as u32);
+        let at = e.b.ins().iadd_imm_s(args, off as i64);
+        e.helper("lumen_rt_bad_tag", &[ctx, want, at]);
+        e.b.ins().return_(&[]);
+    }
+}
+
+/// The pointer type (for slot addresses).
+pub fn ptr() -> types::Type {
+    PTR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_tags_are_the_value_tags() {
+        assert_eq!(scalar_tag(RegTy::Int), TAG_INT);
+        assert_eq!(scalar_tag(RegTy::Float), TAG_FLOAT);
+        assert_eq!(scalar_tag(RegTy::Bool), TAG_BOOL);
+    }
+}

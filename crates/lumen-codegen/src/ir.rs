@@ -1,0 +1,1472 @@
+//! LIR → Cranelift IR for one cell (`docs/jit.md`).
+//!
+//! Scalar registers (`Int`, `Float`, `Bool`) are Cranelift variables, so SSA
+//! construction keeps them in machine registers; every other register lives in a slot
+//! of the frame's slot area (a register window laid out like the VM's). Scalar
+//! arithmetic, compares, branches and direct calls are inline machine code; list
+//! element reads and writes of scalar lists, and list lengths, have an inline fast path;
+//! every other operation runs through `lumen_rt_exec`, which executes the instruction
+//! with the VM's own implementation on the slots (scalar operands are stored into their
+//! slots first, a scalar result is loaded back).
+
+use crate::emit::{Emitter, flags, scalar_tag};
+use crate::types::{PTR, param_regs, returns_words, scalar_type};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    Block, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Type, Value as Val,
+    types,
+};
+use cranelift_frontend::Variable;
+use cranelift_module::Module;
+use lumen_core::builtins::Builtin;
+use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
+use lumen_core::value::{
+    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+};
+use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
+use lumen_rt::native::layout::VecLayout;
+use lumen_rt::vm::MAX_CALLS;
+use std::collections::HashMap;
+
+/// Translates cell `id` of `m` into the function being built by `e` (whose signature
+/// must be `types::cell_signature` of the cell).
+pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
+    let cell = &m.cells[id as usize];
+    let mut t = Translator::new(e, m, id, cell, None);
+    t.prologue();
+    t.body();
+    t.finish();
+}
+
+/// Translates the on-stack-replacement entry of cell `id` at instruction `pc` (a loop
+/// header) into the function being built by `e`, whose signature must be
+/// `types::entry_signature`: `fn(ctx, window, ret)`. It takes over a VM frame: every
+/// register is loaded from `window` (scalars unboxed — a register the VM has not written
+/// yet reads as 0 — and heap values moved, leaving null), execution continues at `pc`,
+/// and the result is stored into `*ret`.
+pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, pc: u32) {
+    let cell = &m.cells[id as usize];
+    let mut t = Translator::new(e, m, id, cell, Some(pc));
+    t.prologue();
+    t.body();
+    t.finish();
+}
+
+/// True when instruction `ins` of a cell is executed by `lumen_rt_exec` on the slots.
+fn goes_generic(ins: &Instr) -> bool {
+    use Instr::*;
+    !matches!(
+        ins,
+        LoadInt { .. }
+            | LoadFloat { .. }
+            | LoadBool { .. }
+            | LoadNull { .. }
+            | Copy { .. }
+            | Move { .. }
+            | IntAdd { .. }
+            | IntSub { .. }
+            | IntMul { .. }
+            | IntDiv { .. }
+            | IntFloorDiv { .. }
+            | IntMod { .. }
+            | IntPow { .. }
+            | IntNeg { .. }
+            | IntAddImm { .. }
+            | BitAnd { .. }
+            | BitOr { .. }
+            | BitXor { .. }
+            | Shl { .. }
+            | Shr { .. }
+            | BitNot { .. }
+            | FloatAdd { .. }
+            | FloatSub { .. }
+            | FloatMul { .. }
+            | FloatDiv { .. }
+            | FloatFloorDiv { .. }
+            | FloatMod { .. }
+            | FloatPow { .. }
+            | FloatNeg { .. }
+            | IntToFloat { .. }
+            | FloatToInt { .. }
+            | IntCmp { .. }
+            | FloatCmp { .. }
+            | Not { .. }
+            | Jump { .. }
+            | JumpIf { .. }
+            | JumpIfNot { .. }
+            | JumpIfIntCmp { .. }
+            | JumpIfNull { .. }
+            | Return { .. }
+            | Call { .. }
+    )
+}
+
+/// True when the cell needs a slot area: it has a non-scalar register, runs an
+/// instruction through the slots, or passes or receives non-scalar values in calls.
+pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
+    cell.regs.iter().any(|t| !t.is_scalar())
+        || scalar_type(cell.ret).is_none()
+        || cell.code.iter().any(|ins| match *ins {
+            Instr::Call { cell: c, .. } => {
+                let callee = &m.cells[c as usize];
+                returns_words(callee) || param_regs(callee).any(|r| !callee.regs[r].is_scalar())
+            }
+            ref other => goes_generic(other),
+        })
+}
+
+fn int_cc(op: CmpOp) -> IntCC {
+    match op {
+        CmpOp::Eq => IntCC::Equal,
+        CmpOp::Ne => IntCC::NotEqual,
+        CmpOp::Lt => IntCC::SignedLessThan,
+        CmpOp::Le => IntCC::SignedLessThanOrEqual,
+        CmpOp::Gt => IntCC::SignedGreaterThan,
+        CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+    }
+}
+
+/// Float comparisons as IEEE 754 defines them (`!=` is true when either side is NaN).
+fn float_cc(op: CmpOp) -> FloatCC {
+    match op {
+        CmpOp::Eq => FloatCC::Equal,
+        CmpOp::Ne => FloatCC::NotEqual,
+        CmpOp::Lt => FloatCC::LessThan,
+        CmpOp::Le => FloatCC::LessThanOrEqual,
+        CmpOp::Gt => FloatCC::GreaterThan,
+        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+struct Translator<'t, 'a, 'b, M: Module> {
+    e: &'t mut Emitter<'a, 'b, M>,
+    m: &'t LirModule,
+    id: CellId,
+    cell: &'t Cell,
+    vars: Vec<Option<Variable>>,
+    slot: Option<StackSlot>,
+    /// Address of slot 0 (defined in the entry block).
+    window: Option<Val>,
+    ctx: Val,
+    hargs: Val,
+    /// Block starting at each instruction that begins one.
+    blocks: Vec<Option<Block>>,
+    /// Shared error exit (parameter: the failing pc).
+    fail: Option<Block>,
+    /// Failed unboxing checks to emit: (block, register, wanted type, pc).
+    bad_tags: Vec<(Block, Reg, RegTy, u32)>,
+    ret_tys: Vec<Type>,
+    /// The loop header an on-stack-replacement entry starts at.
+    osr: Option<u32>,
+    /// Where an OSR entry stores its result.
+    ret_ptr: Option<Val>,
+    /// Cache variables of object registers accessed by the inline fast paths.
+    obj_vars: HashMap<(Reg, Obj), ObjVars>,
+    /// Object registers whose cache variables hold their current facts here (with
+    /// whether the object is known to be unique); cleared at every block start.
+    known: HashMap<(Reg, Obj), bool>,
+}
+
+impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
+    fn new(
+        e: &'t mut Emitter<'a, 'b, M>,
+        m: &'t LirModule,
+        id: CellId,
+        cell: &'t Cell,
+        osr: Option<u32>,
+    ) -> Self {
+        let vars = cell
+            .regs
+            .iter()
+            .map(|&t| scalar_type(t).map(|ty| e.b.declare_var(ty)))
+            .collect();
+        let slot = needs_slots(m, cell).then(|| {
+            let size = (cell.regs.len().max(1) * VALUE_SIZE) as u32;
+            e.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4))
+        });
+        let n = cell.code.len();
+        let mut starts = vec![false; n + 1];
+        for (pc, ins) in cell.code.iter().enumerate() {
+            if let Some(t) = ins.jump_target() {
+                starts[t as usize] = true;
+                starts[pc + 1] = true;
+            }
+            if ins.ends_flow() {
+                starts[pc + 1] = true;
+            }
+        }
+        if let Some(pc) = osr {
+            starts[pc as usize] = true;
+        }
+        let blocks = (0..n)
+            .map(|pc| starts[pc].then(|| e.b.create_block()))
+            .collect();
+        let ret_tys = if osr.is_some() {
+            Vec::new()
+        } else {
+            crate::types::cell_signature(cell, e.cx.cc)
+                .returns
+                .iter()
+                .map(|p| p.value_type)
+                .collect()
+        };
+        let entry = e.b.create_block();
+        e.b.append_block_params_for_function_params(entry);
+        e.b.switch_to_block(entry);
+        let params = e.b.block_params(entry).to_vec();
+        Translator {
+            e,
+            m,
+            id,
+            cell,
+            vars,
+            slot,
+            window: None,
+            ctx: params[0],
+            hargs: params[1],
+            blocks,
+            fail: None,
+            bad_tags: Vec::new(),
+            ret_tys,
+            osr,
+            ret_ptr: osr.map(|_| params[2]),
+            obj_vars: HashMap::new(),
+            known: HashMap::new(),
+        }
+    }
+
+    // ---- registers
+
+    fn ty(&self, r: Reg) -> RegTy {
+        self.cell.regs[r as usize]
+    }
+
+    fn scalar(&self, r: Reg) -> bool {
+        self.vars[r as usize].is_some()
+    }
+
+    fn get(&mut self, r: Reg) -> Val {
+        let v = self.vars[r as usize].expect("scalar register");
+        self.e.b.use_var(v)
+    }
+
+    fn off(r: Reg) -> i32 {
+        (r as usize * VALUE_SIZE) as i32
+    }
+
+    fn window(&self) -> Val {
+        self.window.expect("cell has slots")
+    }
+
+    fn addr(&mut self, r: Reg) -> Val {
+        let w = self.window();
+        self.e.b.ins().iadd_imm_s(w, Self::off(r) as i64)
+    }
+
+    fn slot_tag(&mut self, r: Reg) -> Val {
+        let w = self.window();
+        self.e.tag_at(w, Self::off(r))
+    }
+
+    /// Frees what the slot of non-scalar register `r` holds before a raw overwrite.
+    fn drop_old(&mut self, r: Reg) {
+        if self.ty(r) == RegTy::Null {
+            return;
+        }
+        let tag = self.slot_tag(r);
+        let owns =
+            self.e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
+        let drop = self.e.b.create_block();
+        let cont = self.e.b.create_block();
+        self.e.b.set_cold_block(drop);
+        self.e.b.ins().brif(owns, drop, &[], cont, &[]);
+        self.e.b.switch_to_block(drop);
+        let a = self.addr(r);
+        self.e.helper("lumen_rt_drop_value", &[a]);
+        self.e.b.ins().jump(cont, &[]);
+        self.e.b.switch_to_block(cont);
+    }
+
+    /// `r = v` where `v` has scalar type `t`: a variable, or boxed into `r`'s slot.
+    fn put(&mut self, r: Reg, t: RegTy, v: Val) {
+        if let Some(var) = self.vars[r as usize] {
+            self.e.b.def_var(var, v);
+        } else {
+            self.drop_old(r);
+            let w = self.window();
+            self.e.box_at(t, v, w, Self::off(r));
+        }
+    }
+
+    /// Stores scalar register `r` into its slot (for a helper reading the window).
+    fn spill(&mut self, r: Reg) {
+        if self.scalar(r) && self.slot.is_some() {
+            let v = self.get(r);
+            let (t, w) = (self.ty(r), self.window());
+            self.e.box_at(t, v, w, Self::off(r));
+        }
+    }
+
+    /// The scalar of type `t` in the slot of `r` (a wrong kind fails at `pc`).
+    fn unbox(&mut self, r: Reg, t: RegTy, pc: u32) -> Val {
+        let bad = self.e.b.create_block();
+        self.e.b.set_cold_block(bad);
+        let w = self.window();
+        self.e.check_tag(t, w, Self::off(r), bad);
+        // The failure block is filled at the end (the current block is still open).
+        self.bad_tags.push((bad, r, t, pc));
+        self.e.payload_at(t, w, Self::off(r))
+    }
+
+    /// Loads scalar register `r` back from its slot after a helper wrote it.
+    fn reload(&mut self, r: Reg, pc: u32) {
+        if let Some(var) = self.vars[r as usize] {
+            let v = self.unbox(r, self.ty(r), pc);
+            self.e.b.def_var(var, v);
+        }
+    }
+
+    // ---- errors and exits
+
+    fn fail_block(&mut self) -> Block {
+        if let Some(b) = self.fail {
+            return b;
+        }
+        let b = self.e.b.create_block();
+        self.e.b.set_cold_block(b);
+        self.e.b.append_block_param(b, types::I32);
+        self.fail = Some(b);
+        b
+    }
+
+    fn jump_fail(&mut self, pc: u32) {
+        let fail = self.fail_block();
+        let pc = self.e.i32(pc);
+        self.e.b.ins().jump(fail, &[pc.into()]);
+    }
+
+    /// Continues only when no error is pending (after a call or a fallible helper).
+    fn check_err(&mut self, pc: u32) {
+        let err = self.e.load_err(self.ctx);
+        let fail = self.fail_block();
+        let pcv = self.e.i32(pc);
+        let cont = self.e.b.create_block();
+        self.e.b.ins().brif(err, fail, &[pcv.into()], cont, &[]);
+        self.e.b.switch_to_block(cont);
+    }
+
+    /// Raises error `kind` at `pc` when `cond` holds.
+    fn raise_if(&mut self, cond: Val, kind: u32, pc: u32) {
+        let raise = self.e.b.create_block();
+        let cont = self.e.b.create_block();
+        self.e.b.set_cold_block(raise);
+        self.e.b.ins().brif(cond, raise, &[], cont, &[]);
+        self.e.b.switch_to_block(raise);
+        let k = self.e.i32(kind);
+        let ctx = self.ctx;
+        self.e.helper("lumen_rt_raise", &[ctx, k]);
+        self.jump_fail(pc);
+        self.e.b.switch_to_block(cont);
+    }
+
+    /// Frees the slots and leaves the call (every exit but the overflow check's).
+    fn leave(&mut self) {
+        if self.slot.is_some() {
+            let w = self.window();
+            let n = self.e.i32(self.cell.regs.len() as u32);
+            self.e.helper("lumen_rt_drop_slots", &[w, n]);
+        }
+        let d = self.e.load_depth(self.ctx);
+        let d = self.e.b.ins().iadd_imm_s(d, -1);
+        self.e.store_depth(self.ctx, d);
+    }
+
+    fn return_zeros(&mut self) {
+        let tys = self.ret_tys.clone();
+        let z = self.e.zeros(&tys);
+        self.e.b.ins().return_(&z);
+    }
+
+    // ---- structure
+
+    fn prologue(&mut self) {
+        let ctx = self.ctx;
+        let d = self.e.load_depth(ctx);
+        let over =
+            self.e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, d, MAX_CALLS as i64);
+        let overflow = self.e.b.create_block();
+        let ok = self.e.b.create_block();
+        self.e.b.set_cold_block(overflow);
+        self.e.b.ins().brif(over, overflow, &[], ok, &[]);
+        // The caller records its frame (the failing call), as in the VM.
+        self.e.b.switch_to_block(overflow);
+        let k = self.e.i32(RAISE_STACK_OVERFLOW);
+        self.e.helper("lumen_rt_raise", &[ctx, k]);
+        self.return_zeros();
+        self.e.b.switch_to_block(ok);
+        let d1 = self.e.b.ins().iadd_imm_s(d, 1);
+        self.e.store_depth(ctx, d1);
+        if let Some(slot) = self.slot {
+            let w = self.e.b.ins().stack_addr(PTR, slot, 0);
+            self.window = Some(w);
+            let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            for r in 0..self.cell.regs.len() as u32 {
+                self.e.b.ins().store(flags(), zero, w, Self::off(r));
+            }
+        }
+        if let Some(pc) = self.osr {
+            self.load_window();
+            let b = self.block(pc);
+            self.e.b.ins().jump(b, &[]);
+            return;
+        }
+        let entry = self.e.b.func.layout.entry_block().expect("entry block");
+        let params = self.e.b.block_params(entry).to_vec();
+        let mut next = 2;
+        for r in param_regs(self.cell) {
+            let r = r as Reg;
+            if let Some(var) = self.vars[r as usize] {
+                self.e.b.def_var(var, params[next]);
+                next += 1;
+            } else {
+                // Take (move) the argument from the caller's slot.
+                let (h, w) = (self.hargs, self.window());
+                let o = Self::off(r);
+                let w0 = self.e.b.ins().load(types::I64, flags(), h, o);
+                let w1 = self.e.b.ins().load(types::I64, flags(), h, o + 8);
+                self.e.b.ins().store(flags(), w0, w, o);
+                self.e.b.ins().store(flags(), w1, w, o + 8);
+                let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                self.e.b.ins().store(flags(), zero, h, o);
+            }
+        }
+    }
+
+    /// OSR: takes every register over from the VM window (`hargs`).
+    fn load_window(&mut self) {
+        let h = self.hargs;
+        for r in 0..self.cell.regs.len() as Reg {
+            let o = Self::off(r);
+            if let Some(var) = self.vars[r as usize] {
+                let t = self.ty(r);
+                let tag = self.e.tag_at(h, o);
+                let ok = self
+                    .e
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+                let v = self.e.payload_at(t, h, o);
+                let zero = match t {
+                    RegTy::Float => self.e.b.ins().f64const(0.0),
+                    RegTy::Bool => self.e.b.ins().iconst(types::I8, 0),
+                    _ => self.e.b.ins().iconst(types::I64, 0),
+                };
+                let v = self.e.b.ins().select(ok, v, zero);
+                self.e.b.def_var(var, v);
+            } else {
+                let w = self.window();
+                let w0 = self.e.b.ins().load(types::I64, flags(), h, o);
+                let w1 = self.e.b.ins().load(types::I64, flags(), h, o + 8);
+                self.e.b.ins().store(flags(), w0, w, o);
+                self.e.b.ins().store(flags(), w1, w, o + 8);
+                let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                self.e.b.ins().store(flags(), zero, h, o);
+            }
+        }
+    }
+
+    fn body(&mut self) {
+        // An OSR entry's prologue already jumped to its loop header.
+        let mut terminated = self.osr.is_some();
+        for pc in 0..self.cell.code.len() {
+            if let Some(b) = self.blocks[pc] {
+                if !terminated {
+                    self.e.b.ins().jump(b, &[]);
+                }
+                self.e.b.switch_to_block(b);
+                self.known.clear();
+            } else if terminated {
+                continue; // unreachable
+            }
+            terminated = self.instr(pc as u32);
+        }
+    }
+
+    fn finish(&mut self) {
+        for (bad, r, t, pc) in std::mem::take(&mut self.bad_tags) {
+            self.e.b.switch_to_block(bad);
+            let want = self.e.i32(scalar_tag(t) as u32);
+            let a = self.addr(r);
+            let ctx = self.ctx;
+            self.e.helper("lumen_rt_bad_tag", &[ctx, want, a]);
+            self.jump_fail(pc);
+        }
+        if let Some(fail) = self.fail {
+            self.e.b.switch_to_block(fail);
+            let pc = self.e.b.block_params(fail)[0];
+            let (ctx, id) = (self.ctx, self.id);
+            let cell = self.e.i32(id);
+            self.e.helper("lumen_rt_push_frame", &[ctx, cell, pc]);
+            self.leave();
+            self.return_zeros();
+        }
+        self.e.b.seal_all_blocks();
+    }
+
+    fn block(&self, pc: u32) -> Block {
+        self.blocks[pc as usize].expect("block at jump target")
+    }
+
+    // ---- instructions
+
+    /// Runs instruction `pc` through `lumen_rt_exec`.
+    fn generic(&mut self, pc: u32, ins: &Instr) {
+        let mut uses = Vec::new();
+        ins.for_each_use(&self.m.types, |r| uses.push(r));
+        for r in uses {
+            self.spill(r);
+        }
+        let (ctx, w) = (self.ctx, self.window());
+        let cell = self.e.i32(self.id);
+        let pcv = self.e.i32(pc);
+        let n = self.e.i32(self.cell.regs.len() as u32);
+        self.e.helper("lumen_rt_exec", &[ctx, cell, pcv, w, n]);
+        if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
+            self.jump_fail(pc);
+            return;
+        }
+        self.check_err(pc);
+        if let Some(d) = ins.def() {
+            self.reload(d, pc);
+        }
+    }
+
+    /// Translates instruction `pc`; true when control does not fall through.
+    fn instr(&mut self, pc: u32) -> bool {
+        use Instr::*;
+        let ins = self.cell.code[pc as usize].clone();
+        self.forget(&ins);
+        match ins {
+            LoadInt { dst, value } => {
+                let v = self.e.b.ins().iconst(types::I64, value);
+                self.put(dst, RegTy::Int, v);
+            }
+            LoadFloat { dst, value } => {
+                let v = self.e.b.ins().f64const(value);
+                self.put(dst, RegTy::Float, v);
+            }
+            LoadBool { dst, value } => {
+                let v = self.e.b.ins().iconst(types::I8, value as i64);
+                self.put(dst, RegTy::Bool, v);
+            }
+            LoadNull { dst } => {
+                if !self.scalar(dst) {
+                    self.drop_old(dst);
+                    let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                    let w = self.window();
+                    self.e.b.ins().store(flags(), z, w, Self::off(dst));
+                }
+            }
+            Copy { dst, src } | Move { dst, src } => {
+                let is_move = matches!(ins, Move { .. });
+                self.copy(dst, src, is_move, pc);
+            }
+            IntAdd { dst, a, b } | IntSub { dst, a, b } | IntMul { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let (v, of) = match ins {
+                    IntAdd { .. } => self.e.b.ins().sadd_overflow(x, y),
+                    IntSub { .. } => self.e.b.ins().ssub_overflow(x, y),
+                    _ => self.e.b.ins().smul_overflow(x, y),
+                };
+                self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntAddImm { dst, a, value } => {
+                let x = self.get(a);
+                let k = self.e.b.ins().iconst(types::I64, value);
+                let (v, of) = self.e.b.ins().sadd_overflow(x, k);
+                self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                self.check_divisor(x, y, pc, true);
+                let q = self.e.b.ins().sdiv(x, y);
+                let v = if matches!(ins, IntFloorDiv { .. }) {
+                    // Round toward −∞: one less when the remainder's sign differs from
+                    // the divisor's.
+                    let r = self.e.b.ins().srem(x, y);
+                    let nz = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                    let sx = self.e.b.ins().bxor(r, y);
+                    let neg = self.e.b.ins().icmp_imm_s(IntCC::SignedLessThan, sx, 0);
+                    let adj = self.e.b.ins().band(nz, neg);
+                    let adj = self.e.b.ins().uextend(types::I64, adj);
+                    self.e.b.ins().isub(q, adj)
+                } else {
+                    q
+                };
+                self.put(dst, RegTy::Int, v);
+            }
+            IntMod { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                self.check_divisor(x, y, pc, false);
+                // `MIN % -1` is 0; dividing by 1 instead gives that without trapping.
+                let m1 = self.e.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+                let one = self.e.b.ins().iconst(types::I64, 1);
+                let y = self.e.b.ins().select(m1, one, y);
+                let v = self.e.b.ins().srem(x, y);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntPow { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let ctx = self.ctx;
+                let v = self
+                    .e
+                    .helper("lumen_rt_int_pow", &[ctx, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntNeg { dst, src } => {
+                let x = self.get(src);
+                let min = self.e.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                self.raise_if(min, RAISE_INTEGER_OVERFLOW, pc);
+                let v = self.e.b.ins().ineg(x);
+                self.put(dst, RegTy::Int, v);
+            }
+            BitAnd { dst, a, b }
+            | BitOr { dst, a, b }
+            | BitXor { dst, a, b }
+            | Shl { dst, a, b }
+            | Shr { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                // Cranelift shifts by the amount modulo 64, as §5.2 specifies.
+                let v = match ins {
+                    BitAnd { .. } => self.e.b.ins().band(x, y),
+                    BitOr { .. } => self.e.b.ins().bor(x, y),
+                    BitXor { .. } => self.e.b.ins().bxor(x, y),
+                    Shl { .. } => self.e.b.ins().ishl(x, y),
+                    _ => self.e.b.ins().sshr(x, y),
+                };
+                self.put(dst, RegTy::Int, v);
+            }
+            BitNot { dst, src } => {
+                let x = self.get(src);
+                let v = self.e.b.ins().bnot(x);
+                self.put(dst, RegTy::Int, v);
+            }
+            FloatAdd { dst, a, b }
+            | FloatSub { dst, a, b }
+            | FloatMul { dst, a, b }
+            | FloatDiv { dst, a, b }
+            | FloatFloorDiv { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = match ins {
+                    FloatAdd { .. } => self.e.b.ins().fadd(x, y),
+                    FloatSub { .. } => self.e.b.ins().fsub(x, y),
+                    FloatMul { .. } => self.e.b.ins().fmul(x, y),
+                    FloatDiv { .. } => self.e.b.ins().fdiv(x, y),
+                    _ => {
+                        let q = self.e.b.ins().fdiv(x, y);
+                        self.e.b.ins().floor(q)
+                    }
+                };
+                self.put(dst, RegTy::Float, v);
+            }
+            FloatMod { dst, a, b } | FloatPow { dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let name = if matches!(ins, FloatMod { .. }) {
+                    "lumen_rt_float_mod"
+                } else {
+                    "lumen_rt_float_pow"
+                };
+                let v = self.e.helper(name, &[x, y]).expect("result");
+                self.put(dst, RegTy::Float, v);
+            }
+            FloatNeg { dst, src } => {
+                let x = self.get(src);
+                let v = self.e.b.ins().fneg(x);
+                self.put(dst, RegTy::Float, v);
+            }
+            IntToFloat { dst, src } => {
+                let x = self.get(src);
+                let v = self.e.b.ins().fcvt_from_sint(types::F64, x);
+                self.put(dst, RegTy::Float, v);
+            }
+            FloatToInt { dst, src } => {
+                let x = self.get(src);
+                let ctx = self.ctx;
+                let v = self
+                    .e
+                    .helper("lumen_rt_float_to_int", &[ctx, x])
+                    .expect("result");
+                self.check_err(pc);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntCmp { op, dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = self.e.b.ins().icmp(int_cc(op), x, y);
+                self.put(dst, RegTy::Bool, v);
+            }
+            FloatCmp { op, dst, a, b } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = self.e.b.ins().fcmp(float_cc(op), x, y);
+                self.put(dst, RegTy::Bool, v);
+            }
+            Not { dst, src } => {
+                let x = self.get(src);
+                let v = self.e.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+                self.put(dst, RegTy::Bool, v);
+            }
+            Jump { target } => {
+                let t = self.block(target);
+                self.e.b.ins().jump(t, &[]);
+                return true;
+            }
+            JumpIf { cond, target } | JumpIfNot { cond, target } => {
+                let c = self.get(cond);
+                let (t, f) = (self.block(target), self.block(pc + 1));
+                if matches!(ins, JumpIf { .. }) {
+                    self.e.b.ins().brif(c, t, &[], f, &[]);
+                } else {
+                    self.e.b.ins().brif(c, f, &[], t, &[]);
+                }
+                return true;
+            }
+            JumpIfIntCmp { op, a, b, target } => {
+                let (x, y) = (self.get(a), self.get(b));
+                let c = self.e.b.ins().icmp(int_cc(op), x, y);
+                let (t, f) = (self.block(target), self.block(pc + 1));
+                self.e.b.ins().brif(c, t, &[], f, &[]);
+                return true;
+            }
+            JumpIfNull { src, target } => {
+                let (t, f) = (self.block(target), self.block(pc + 1));
+                if self.scalar(src) {
+                    self.e.b.ins().jump(f, &[]);
+                } else {
+                    let tag = self.slot_tag(src);
+                    self.e.b.ins().brif(tag, f, &[], t, &[]);
+                }
+                return true;
+            }
+            Return { src } => {
+                self.ret(src, pc);
+                return true;
+            }
+            Call {
+                dst,
+                cell,
+                args,
+                argc,
+            } => self.call(pc, dst, cell, args, argc),
+            ListGet { dst, list, idx } => {
+                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
+            }
+            ListGetUnchecked { dst, list, idx } => {
+                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Proven(idx))
+            }
+            ListSet { list, idx, src } if src != list => {
+                self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
+            }
+            FieldGet { dst, record, field } => {
+                self.get_elem(pc, &ins, dst, record, Obj::Record, Index::Const(field))
+            }
+            FieldSet { record, field, src } if src != record => {
+                self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
+            }
+            ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
+            LoadConst { dst, idx } if !self.scalar(dst) => {
+                let (ctx, d) = (self.ctx, self.addr(dst));
+                let k = self.e.i32(idx);
+                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
+                self.check_err(pc);
+            }
+            StrCmp { op, dst, a, b } => {
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                // The operator code `lumen_rt_str_cmp` decodes.
+                let code = match op {
+                    CmpOp::Eq => 0,
+                    CmpOp::Ne => 1,
+                    CmpOp::Lt => 2,
+                    CmpOp::Le => 3,
+                    CmpOp::Gt => 4,
+                    CmpOp::Ge => 5,
+                };
+                let k = self.e.i32(code);
+                let r = self
+                    .e
+                    .helper("lumen_rt_str_cmp", &[ctx, k, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                self.put(dst, RegTy::Bool, v);
+            }
+            Eq { dst, a, b } | Ne { dst, a, b } => {
+                self.spill(a);
+                self.spill(b);
+                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                let r = self
+                    .e
+                    .helper("lumen_rt_equal", &[ctx, x, y])
+                    .expect("result");
+                self.check_err(pc);
+                let v = self.e.b.ins().ireduce(types::I8, r);
+                let v = if matches!(ins, Ne { .. }) {
+                    self.e.b.ins().bxor_imm_u(v, 1)
+                } else {
+                    v
+                };
+                self.put(dst, RegTy::Bool, v);
+            }
+            CallBuiltin {
+                dst,
+                builtin: b @ (Builtin::Sqrt | Builtin::AbsFloat),
+                args,
+                argc: 1,
+            } if self.ty(args) == RegTy::Float => {
+                // IEEE square root and absolute value: the single instructions that
+                // `f64::sqrt` and `f64::abs` are.
+                let x = self.get(args);
+                let v = if b == Builtin::Sqrt {
+                    self.e.b.ins().sqrt(x)
+                } else {
+                    self.e.b.ins().fabs(x)
+                };
+                self.put(dst, RegTy::Float, v);
+            }
+            Halt { .. } | NoMatch => {
+                self.generic(pc, &ins);
+                return true;
+            }
+            ref other => self.generic(pc, other),
+        }
+        false
+    }
+
+    /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
+    fn check_divisor(&mut self, x: Val, y: Val, pc: u32, quotient: bool) {
+        let zero = self.e.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        self.raise_if(zero, RAISE_DIVISION_BY_ZERO, pc);
+        if quotient {
+            let min = self.e.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+            let m1 = self.e.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+            let both = self.e.b.ins().band(min, m1);
+            self.raise_if(both, RAISE_INTEGER_OVERFLOW, pc);
+        }
+    }
+
+    fn copy(&mut self, dst: Reg, src: Reg, is_move: bool, pc: u32) {
+        if dst == src {
+            return;
+        }
+        match (self.scalar(dst), self.scalar(src)) {
+            (true, true) => {
+                let v = self.get(src);
+                self.put(dst, self.ty(dst), v);
+            }
+            (false, true) => {
+                let v = self.get(src);
+                self.put(dst, self.ty(src), v);
+            }
+            (true, false) => {
+                let v = self.unbox(src, self.ty(dst), pc);
+                self.put(dst, self.ty(dst), v);
+            }
+            (false, false) if is_move => {
+                self.drop_old(dst);
+                let w = self.window();
+                let (so, d) = (Self::off(src), Self::off(dst));
+                let w0 = self.e.b.ins().load(types::I64, flags(), w, so);
+                let w1 = self.e.b.ins().load(types::I64, flags(), w, so + 8);
+                self.e.b.ins().store(flags(), w0, w, d);
+                self.e.b.ins().store(flags(), w1, w, d + 8);
+                let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+                self.e.b.ins().store(flags(), z, w, so);
+            }
+            (false, false) => {
+                let (a, b) = (self.addr(dst), self.addr(src));
+                self.e.helper("lumen_rt_copy_value", &[a, b]);
+            }
+        }
+    }
+
+    fn ret(&mut self, src: Reg, pc: u32) {
+        let vals = if !returns_words(self.cell) {
+            let t = self.cell.ret;
+            let v = if self.scalar(src) {
+                self.get(src)
+            } else {
+                self.unbox(src, t, pc)
+            };
+            vec![v]
+        } else if let Some(_var) = self.vars[src as usize] {
+            let v = self.get(src);
+            let t = self.ty(src);
+            let tag = self.e.b.ins().iconst(types::I64, scalar_tag(t) as i64);
+            match t {
+                RegTy::Bool => {
+                    let b = self.e.b.ins().uextend(types::I64, v);
+                    let b = self.e.b.ins().ishl_imm_u(b, 8);
+                    let w0 = self.e.b.ins().bor(tag, b);
+                    let w1 = self.e.b.ins().iconst(types::I64, 0);
+                    vec![w0, w1]
+                }
+                RegTy::Float => {
+                    let w1 = self.e.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+                    vec![tag, w1]
+                }
+                _ => vec![tag, v],
+            }
+        } else {
+            let w = self.window();
+            let o = Self::off(src);
+            let w0 = self.e.b.ins().load(types::I64, flags(), w, o);
+            let w1 = self.e.b.ins().load(types::I64, flags(), w, o + 8);
+            let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            self.e.b.ins().store(flags(), z, w, o);
+            vec![w0, w1]
+        };
+        if let Some(rp) = self.ret_ptr {
+            // OSR: the result goes to `*ret` (which owns nothing).
+            if returns_words(self.cell) {
+                self.e.b.ins().store(flags(), vals[0], rp, 0);
+                self.e.b.ins().store(flags(), vals[1], rp, 8);
+            } else {
+                self.e.box_at(self.cell.ret, vals[0], rp, 0);
+            }
+            self.leave();
+            self.e.b.ins().return_(&[]);
+            return;
+        }
+        self.leave();
+        self.e.b.ins().return_(&vals);
+    }
+
+    /// A direct call of another compiled cell.
+    fn call(&mut self, pc: u32, dst: Reg, cell: CellId, args: Reg, argc: u32) {
+        let callee = &self.m.cells[cell as usize];
+        let mut scalars = Vec::new();
+        let mut heap = false;
+        for i in 0..argc.min(callee.params + callee.captures) {
+            let r = args + i;
+            let pt = callee.regs[i as usize];
+            if pt.is_scalar() {
+                let v = if self.scalar(r) {
+                    self.get(r)
+                } else {
+                    self.unbox(r, pt, pc)
+                };
+                scalars.push(v);
+            } else {
+                heap = true;
+                self.spill(r);
+            }
+        }
+        let hargs = if heap {
+            self.addr(args)
+        } else {
+            self.e.b.ins().iconst(PTR, 0)
+        };
+        let mut call_args = vec![self.ctx, hargs];
+        call_args.extend(scalars);
+        let f = self.e.func_ref(self.e.cx.cells[cell as usize]);
+        let call = self.e.b.ins().call(f, &call_args);
+        let res = self.e.b.inst_results(call).to_vec();
+        self.check_err(pc);
+        if returns_words(callee) {
+            if !self.scalar(dst) {
+                self.drop_old(dst);
+            }
+            let w = self.window();
+            let o = Self::off(dst);
+            self.e.b.ins().store(flags(), res[0], w, o);
+            self.e.b.ins().store(flags(), res[1], w, o + 8);
+            self.reload(dst, pc);
+        } else {
+            self.put(dst, callee.ret, res[0]);
+        }
+    }
+
+    /// The layout of objects of kind `o`.
+    fn layout(&self, o: Obj) -> VecLayout {
+        match o {
+            Obj::List => self.e.cx.list,
+            Obj::Record => self.e.cx.record,
+        }
+    }
+
+    /// The `Rc` allocation when register `reg` holds an object of kind `o`; otherwise
+    /// control goes to `slow`.
+    fn obj_rc(&mut self, reg: Reg, o: Obj, slow: Block) -> Val {
+        let tag = self.slot_tag(reg);
+        let ok = self.e.b.ins().icmp_imm_s(IntCC::Equal, tag, o.tag() as i64);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(ok, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        self.load_rc(reg)
+    }
+
+    fn load_rc(&mut self, reg: Reg) -> Val {
+        let w = self.window();
+        let o = Self::off(reg) + VALUE_PAYLOAD_OFFSET as i32;
+        self.e.b.ins().load(PTR, flags(), w, o)
+    }
+
+    /// The cache variables of register `reg` holding an object of kind `o`.
+    fn obj_vars(&mut self, reg: Reg, o: Obj) -> ObjVars {
+        if let Some(&v) = self.obj_vars.get(&(reg, o)) {
+            return v;
+        }
+        let v = ObjVars {
+            rc: self.e.b.declare_var(PTR),
+            items: self.e.b.declare_var(PTR),
+            len: self.e.b.declare_var(PTR),
+        };
+        self.obj_vars.insert((reg, o), v);
+        v
+    }
+
+    /// Loads and caches the element pointer and length of the object at `rc`.
+    fn define_facts(&mut self, reg: Reg, o: Obj, rc: Val) -> (Val, Val, Val) {
+        let l = self.layout(o);
+        let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let v = self.obj_vars(reg, o);
+        self.e.b.def_var(v.rc, rc);
+        self.e.b.def_var(v.items, items);
+        self.e.b.def_var(v.len, len);
+        (rc, items, len)
+    }
+
+    /// `(rc, items, len)` of the object in `reg`: cached when an earlier access in this
+    /// straight-line code established them, else checked (wrong kind: `slow`) and loaded.
+    fn facts(&mut self, reg: Reg, o: Obj, slow: Block) -> (Val, Val, Val) {
+        let v = self.obj_vars(reg, o);
+        if self.known.contains_key(&(reg, o)) {
+            let rc = self.e.b.use_var(v.rc);
+            let items = self.e.b.use_var(v.items);
+            let len = self.e.b.use_var(v.len);
+            return (rc, items, len);
+        }
+        let rc = self.obj_rc(reg, o, slow);
+        self.define_facts(reg, o, rc)
+    }
+
+    /// The address of element `idx` when in bounds; else control goes to `slow`.
+    fn element(&mut self, items: Val, len: Val, idx: Val, slow: Block) -> Val {
+        let inb = self.e.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(inb, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        let off = self.e.b.ins().ishl_imm_u(idx, 4);
+        self.e.b.ins().iadd(items, off)
+    }
+
+    /// Emits the generic path as `slow` (after which `reg` holds an object of kind `o`
+    /// again, whose facts are reloaded) and joins both paths at a new block.
+    fn join_slow(&mut self, pc: u32, ins: &Instr, slow: Block, reg: Reg, o: Obj) {
+        let join = self.e.b.create_block();
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(slow);
+        self.generic(pc, ins);
+        let rc = self.load_rc(reg);
+        self.define_facts(reg, o, rc);
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(join);
+    }
+
+    /// The index operand of an element access.
+    fn index(&mut self, idx: Index) -> Val {
+        match idx {
+            Index::Reg(r) | Index::Proven(r) => self.get(r),
+            Index::Const(k) => self.e.b.ins().iconst(types::I64, k as i64),
+        }
+    }
+
+    /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
+    /// value copied by `lumen_rt_copy_value`; anything unexpected takes the generic path.
+    fn get_elem(&mut self, pc: u32, ins: &Instr, dst: Reg, reg: Reg, o: Obj, idx: Index) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let unique = self.known.get(&(reg, o)).copied();
+        let i = self.index(idx);
+        let ea = if matches!(idx, Index::Proven(_)) {
+            // The optimiser proved the kind and the bounds (LIR contract).
+            let (_, items, _) = if unique.is_some() {
+                self.facts(reg, o, slow)
+            } else {
+                let rc = self.load_rc(reg);
+                self.define_facts(reg, o, rc)
+            };
+            let off = self.e.b.ins().ishl_imm_u(i, 4);
+            self.e.b.ins().iadd(items, off)
+        } else {
+            let (_, items, len) = self.facts(reg, o, slow);
+            self.element(items, len, i, slow)
+        };
+        if self.scalar(dst) {
+            let t = self.ty(dst);
+            self.e.check_tag(t, ea, 0, slow);
+            let v = self.e.payload_at(t, ea, 0);
+            self.put(dst, t, v);
+        } else {
+            let d = self.addr(dst);
+            self.e.helper("lumen_rt_copy_value", &[d, ea]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        if dst != reg {
+            self.known.insert((reg, o), unique.unwrap_or(false));
+        } else {
+            self.forget_reg(reg);
+        }
+    }
+
+    /// `reg[idx] = src` in place (`ListSet`, `FieldSet`) when the object is unique and
+    /// the index in range: a scalar stored raw over an element owning nothing, a heap
+    /// value through `lumen_rt_copy_value`; otherwise the generic path (copy-on-write).
+    fn set_elem(&mut self, pc: u32, ins: &Instr, reg: Reg, o: Obj, idx: Index, src: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
+        let (rc, items, len) = self.facts(reg, o, slow);
+        if !known_unique {
+            let at = self.layout(o).strong;
+            let strong = self.e.b.ins().load(PTR, flags(), rc, at);
+            let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+            let next = self.e.b.create_block();
+            self.e.b.ins().brif(unique, next, &[], slow, &[]);
+            self.e.b.switch_to_block(next);
+        }
+        let i = self.index(idx);
+        let ea = self.element(items, len, i, slow);
+        if self.scalar(src) {
+            // The old element must own nothing to be overwritten raw.
+            let old = self.e.tag_at(ea, 0);
+            let plain = self
+                .e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, old, TAG_STR as i64);
+            let store = self.e.b.create_block();
+            self.e.b.ins().brif(plain, store, &[], slow, &[]);
+            self.e.b.switch_to_block(store);
+            let v = self.get(src);
+            let t = self.ty(src);
+            self.e.box_at(t, v, ea, 0);
+        } else {
+            let s = self.addr(src);
+            self.e.helper("lumen_rt_copy_value", &[ea, s]);
+        }
+        self.join_slow(pc, ins, slow, reg, o);
+        // Both paths leave the object unique (the slow one copies it on write).
+        self.known.insert((reg, o), true);
+    }
+
+    fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let unique = self.known.get(&(list, Obj::List)).copied();
+        let (_, _, len) = self.facts(list, Obj::List, slow);
+        self.put(dst, RegTy::Int, len);
+        self.join_slow(pc, ins, slow, list, Obj::List);
+        self.known
+            .insert((list, Obj::List), unique.unwrap_or(false));
+    }
+
+    /// Forgets every cached fact about register `r`.
+    fn forget_reg(&mut self, r: Reg) {
+        self.known.retain(|&(reg, _), _| reg != r);
+    }
+
+    /// Forgets cached facts that instruction `ins` may invalidate (called before
+    /// translating it): a register it writes, the source of a copy (now shared) or move
+    /// (now empty) or of a heap value stored into an object (now shared), or everything
+    /// when it runs code that may touch any slot.
+    fn forget(&mut self, ins: &Instr) {
+        use Instr::*;
+        match *ins {
+            ListGet { dst, .. }
+            | ListGetUnchecked { dst, .. }
+            | FieldGet { dst, .. }
+            | ListLen { dst, .. } => self.forget_reg(dst),
+            ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
+                if !self.scalar(src) {
+                    self.forget_reg(src);
+                }
+                if src == o {
+                    self.forget_reg(o);
+                }
+            }
+            CallBuiltin {
+                builtin: Builtin::Sqrt | Builtin::AbsFloat,
+                args,
+                argc: 1,
+                ..
+            } if self.ty(args) == RegTy::Float => {}
+            Copy { dst, src } | Move { dst, src } => {
+                self.forget_reg(dst);
+                self.forget_reg(src);
+            }
+            LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
+                self.forget_reg(dst)
+            }
+            ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
+                if let Some(d) = other.def() {
+                    self.forget_reg(d);
+                }
+            }
+            _ => self.known.clear(),
+        }
+    }
+}
+
+/// Heap objects whose elements native code accesses inline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Obj {
+    List,
+    Record,
+}
+
+impl Obj {
+    fn tag(self) -> u8 {
+        match self {
+            Obj::List => TAG_LIST,
+            Obj::Record => TAG_RECORD,
+        }
+    }
+}
+
+/// An element index: a register (`ListGet`), one proven in bounds of a register proven
+/// to hold a list (`ListGetUnchecked`, O3), or a constant (`FieldGet`).
+#[derive(Clone, Copy, Debug)]
+enum Index {
+    Reg(Reg),
+    Proven(Reg),
+    Const(u32),
+}
+
+/// Variables caching an object register's `Rc` pointer, element pointer and length.
+#[derive(Clone, Copy, Debug)]
+struct ObjVars {
+    rc: Variable,
+    items: Variable,
+    len: Variable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::JitCompiler;
+    use lumen_core::error::RtError;
+    use lumen_core::ops;
+    use lumen_core::value::Value;
+
+    /// Runs `f(compile(src))` on a big stack (modules are not `Send`).
+    fn with<T: Send + 'static>(
+        src: &'static str,
+        f: impl FnOnce(&LirModule) -> T + Send + 'static,
+    ) -> T {
+        lumen_rt::run_on_big_stack(move || {
+            let m = lumen_compiler::compile(src).expect("test program compiles");
+            f(&m)
+        })
+    }
+
+    fn native(m: &LirModule, name: &str) -> crate::jit::NativeFn {
+        JitCompiler::new()
+            .compile_cell(m, m.find_cell(name).expect("cell exists"))
+            .expect("compiles")
+    }
+
+    fn call(m: &LirModule, name: &str, args: &[Value]) -> Result<Value, RtError> {
+        native(m, name).call(args).map_err(|e| e.error)
+    }
+
+    type IntOp = fn(i64, i64) -> Result<i64, RtError>;
+
+    const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
+
+    #[test]
+    fn scalar_cells_need_no_slots() {
+        with(
+            "cell fib(n: Int) -> Int\n  if n <= 1 then n else fib(n - 1) + fib(n - 2)\nend\ncell main()\n  print(fib(3))\nend\n",
+            |m| {
+                assert!(!needs_slots(
+                    m,
+                    &m.cells[m.find_cell("fib").unwrap() as usize]
+                ));
+                assert!(needs_slots(
+                    m,
+                    &m.cells[m.find_cell("main").unwrap() as usize]
+                ));
+            },
+        );
+    }
+
+    #[test]
+    fn int_division_and_shifts_match_the_shared_semantics() {
+        let src = "cell d(a: Int, b: Int) -> Int\n  a / b\nend\n\
+                   cell fd(a: Int, b: Int) -> Int\n  a // b\nend\n\
+                   cell md(a: Int, b: Int) -> Int\n  a % b\nend\n\
+                   cell sl(a: Int, b: Int) -> Int\n  a << b\nend\n\
+                   cell sr(a: Int, b: Int) -> Int\n  a >> b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let cases: [(&str, IntOp); 5] = [
+                ("d", ops::int_div),
+                ("fd", ops::int_floor_div),
+                ("md", ops::int_mod),
+                ("sl", |a, b| Ok(ops::int_shl(a, b))),
+                ("sr", |a, b| Ok(ops::int_shr(a, b))),
+            ];
+            for (name, op) in cases {
+                let f = native(m, name);
+                for a in EDGES {
+                    for b in EDGES.iter().copied().chain([64, 65, -1]) {
+                        let want = op(a, b).map(Value::Int);
+                        let got = f.call(&[Value::Int(a), Value::Int(b)]).map_err(|e| e.error);
+                        assert!(
+                            match (&want, &got) {
+                                (Ok(x), Ok(y)) => x == y,
+                                (Err(x), Err(y)) => x == y,
+                                _ => false,
+                            },
+                            "{name}({a}, {b}): want {want:?}, got {got:?}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn float_operations_match_the_shared_semantics() {
+        let src = "cell fd(a: Float, b: Float) -> Float\n  a // b\nend\n\
+                   cell md(a: Float, b: Float) -> Float\n  a % b\nend\n\
+                   cell pw(a: Float, b: Float) -> Float\n  a ** b\nend\n\
+                   cell ti(a: Float) -> Int\n  a as Int\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = [
+                0.0,
+                -0.0,
+                1.5,
+                -7.25,
+                3.0,
+                f64::INFINITY,
+                f64::NAN,
+                9.3e18,
+                -9.3e18,
+            ];
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let fs = [
+                (native(m, "fd"), ops::float_floor_div as fn(f64, f64) -> f64),
+                (native(m, "md"), ops::float_mod),
+                (native(m, "pw"), ops::float_pow),
+            ];
+            let ti = native(m, "ti");
+            for a in xs {
+                for b in xs {
+                    for (name, (f, op)) in ["fd", "md", "pw"].iter().zip(&fs) {
+                        match f.call(&[Value::Float(a), Value::Float(b)]) {
+                            Ok(Value::Float(got)) => {
+                                assert!(same(got, op(a, b)), "{name}({a}, {b}) = {got}")
+                            }
+                            other => panic!("{name}({a}, {b}) = {other:?}"),
+                        }
+                    }
+                }
+                let want = ops::float_to_int(a).map(Value::Int);
+                let got = ti.call(&[Value::Float(a)]).map_err(|e| e.error);
+                assert_eq!(format!("{want:?}"), format!("{got:?}"), "{a} as Int");
+            }
+        });
+    }
+
+    #[test]
+    fn checked_arithmetic_raises() {
+        let src = "cell add(a: Int, b: Int) -> Int\n  a + b\nend\n\
+                   cell neg(a: Int) -> Int\n  -a\nend\n\
+                   cell pw(a: Int, b: Int) -> Int\n  a ** b\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let i = Value::Int;
+            assert_eq!(
+                call(m, "add", &[i(i64::MAX), i(1)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(call(m, "add", &[i(-3), i(1)]), Ok(i(-2)));
+            assert_eq!(
+                call(m, "neg", &[i(i64::MIN)]),
+                Err(RtError::IntegerOverflow)
+            );
+            assert_eq!(
+                call(m, "pw", &[i(2), i(-1)]),
+                Err(RtError::NegativeExponent)
+            );
+            assert_eq!(call(m, "pw", &[i(3), i(4)]), Ok(i(81)));
+        });
+    }
+
+    #[test]
+    fn list_fast_paths_keep_copy_on_write_and_bounds() {
+        let src = "cell get(xs: list[Float], i: Int) -> Float\n  xs[i]\nend\n\
+                   cell set(xs: list[Int]) -> Int\n  let mut ys = xs\n  ys[0] = 5\n  xs[0] + ys[0]\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Float(1.5), Value::Float(2.5)]);
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(1)]),
+                Ok(Value::Float(2.5))
+            );
+            assert_eq!(
+                call(m, "get", &[xs.clone(), Value::Int(2)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            assert_eq!(
+                call(m, "get", &[xs, Value::Int(-1)]),
+                Err(RtError::IndexOutOfBounds)
+            );
+            let ys = Value::list(vec![Value::Int(1)]);
+            assert_eq!(call(m, "set", &[ys]), Ok(Value::Int(6)));
+        });
+    }
+
+    #[test]
+    fn cached_list_facts_respect_sharing_and_growth() {
+        let src = "cell f(xs: list[Int]) -> Int\n  let mut a = xs\n  a[0] = 1\n  let b = a\n  a[0] = 2\n  a = append(a, 7)\n  b[0] * 100 + a[0] * 10 + len(a)\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let xs = Value::list(vec![Value::Int(0)]);
+            assert_eq!(call(m, "f", &[xs]), Ok(Value::Int(122)));
+        });
+    }
+
+    #[test]
+    fn record_and_heap_element_fast_paths_copy_on_write() {
+        let src = "record P\n  x: Int\n  name: String\nend\n\
+                   cell f() -> Int\n  let a = P(x: 1, name: \"a\")\n  let mut b = a\n  b.x = 5\n  b.name = \"bb\"\n  let mut names = [\"p\", \"q\"]\n  names[1] = b.name\n  let n = names[1]\n  a.x * 100 + b.x * 10 + len(n) + len(a.name) * 1000\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| assert_eq!(call(m, "f", &[]), Ok(Value::Int(1152))));
+    }
+
+    #[test]
+    fn depth_limit_is_ten_thousand_calls() {
+        let src = "cell down(n: Int) -> Int\n  if n == 0 then 0 else down(n - 1)\nend\ncell main()\nend\n";
+        with(src, |m| {
+            // `down(n)` makes n + 1 active calls.
+            assert_eq!(call(m, "down", &[Value::Int(9_999)]), Ok(Value::Int(0)));
+            assert_eq!(
+                call(m, "down", &[Value::Int(10_000)]),
+                Err(RtError::StackOverflow)
+            );
+        });
+    }
+}

@@ -1,0 +1,482 @@
+//! The JIT: [`JitCompiler`] compiles every cell of a module to machine code with
+//! Cranelift and installs the entries in a VM, so calls run natively ([`NativeFn`],
+//! [`JitCompiler::compile_module`], [`run_main`]).
+
+use crate::context::{CompileContext, helper_symbols};
+use crate::emit::{Emitter, build_entry};
+use crate::ir::{translate_cell, translate_osr};
+use crate::opt::OptLevel;
+use crate::types::{cell_signature, entry_signature};
+use cranelift_codegen::Context;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Module, default_libcall_names};
+use lumen_core::error::RtError;
+use lumen_core::lir::LirModule;
+use lumen_core::value::{CellId, Value};
+use lumen_rt::native::Entry;
+use lumen_rt::{RuntimeError, VM};
+use std::cell::RefCell;
+use std::io::{BufRead, Write};
+use std::rc::Rc;
+
+/// Why a module could not be compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JitError {
+    /// The module failed LIR verification.
+    Invalid(String),
+    /// The requested cell does not exist.
+    NoSuchCell(CellId),
+    /// Cranelift rejected the generated code, or the host is not supported.
+    Codegen(String),
+}
+
+impl std::fmt::Display for JitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JitError::Invalid(why) => write!(f, "invalid LIR: {why}"),
+            JitError::NoSuchCell(id) => write!(f, "no cell {id}"),
+            JitError::Codegen(why) => write!(f, "code generation failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for JitError {}
+
+fn codegen<E: std::fmt::Display>(e: E) -> JitError {
+    JitError::Codegen(e.to_string())
+}
+
+/// Compiles LIR modules to native code.
+#[derive(Clone, Debug, Default)]
+pub struct JitCompiler {
+    level: OptLevel,
+}
+
+/// The native code of a module: one entry per cell, valid while `owner` lives.
+pub struct NativeCode {
+    /// Keeps the machine code alive (pass it to `VM::set_native`).
+    pub owner: Rc<dyn std::any::Any>,
+    /// The entry of each cell (indexed like the module's cells).
+    pub entries: Vec<Option<Entry>>,
+}
+
+/// Machine code of one module; freed when the last user (VM or [`NativeFn`]) drops it.
+struct Code {
+    module: Option<JITModule>,
+}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: `Code` is only reachable through the `Rc` a VM holds as the owner
+            // of its native entries; it is dropped after the last VM using them.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+impl JitCompiler {
+    /// A compiler at the default level (`O1`: Cranelift optimises for speed).
+    pub fn new() -> JitCompiler {
+        JitCompiler::default()
+    }
+
+    /// A compiler at `level` (`O0`: no Cranelift optimisation; `O1`+: speed; `O2`/`O3`
+    /// also run the LIR passes of [`crate::opt`]).
+    pub fn with_opt_level(level: OptLevel) -> JitCompiler {
+        JitCompiler { level }
+    }
+
+    /// Compiles `module` (every cell, so calls between cells are direct native calls)
+    /// and returns cell `cell` as a callable native function.
+    pub fn compile_cell(&mut self, module: &LirModule, cell: CellId) -> Result<NativeFn, JitError> {
+        if cell as usize >= module.cells.len() {
+            return Err(JitError::NoSuchCell(cell));
+        }
+        let vm = self.compile_module(module)?;
+        Ok(NativeFn {
+            vm: Rc::new(RefCell::new(vm)),
+            cell,
+        })
+    }
+
+    /// Compiles every cell of `module` and returns a VM in which all of them run
+    /// natively (`--tier jit`): set its arguments and streams, then `run_main`.
+    pub fn compile_module(&mut self, module: &LirModule) -> Result<VM, JitError> {
+        let module = prepare(module, self.level)?;
+        let code = self.compile_native(&module)?;
+        let mut vm = VM::new(module);
+        // SAFETY: `code.entries[i]` was generated for cell `i` of this very module (moved
+        // into the VM unchanged) following the native ABI, and `code.owner` keeps it alive.
+        unsafe { vm.set_native(code.entries, code.owner) };
+        Ok(vm)
+    }
+
+    /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
+    /// install with `VM::set_native` in a VM running this same module (tiering).
+    pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
+        self.compile_all(lir, None).map(|(code, _)| code)
+    }
+
+    /// Compiles every cell of `lir` plus the on-stack-replacement entry of `cell` at loop
+    /// header `pc` (see `ir::translate_osr`): `fn(ctx, window, ret)` continuing a VM
+    /// frame of `cell` natively. Run it with `VM::call_osr` of a VM running `lir`.
+    pub fn compile_osr(
+        &mut self,
+        lir: &LirModule,
+        cell: CellId,
+        pc: u32,
+    ) -> Result<(NativeCode, Entry), JitError> {
+        let Some(c) = lir.cells.get(cell as usize) else {
+            return Err(JitError::NoSuchCell(cell));
+        };
+        if pc as usize >= c.code.len() {
+            return Err(JitError::Codegen(format!(
+                "{} has no instruction {pc}",
+                c.name
+            )));
+        }
+        let (code, osr) = self.compile_all(lir, Some((cell, pc)))?;
+        match osr {
+            Some(entry) => Ok((code, entry)),
+            None => Err(JitError::Codegen("no OSR entry was built".into())),
+        }
+    }
+
+    /// Compiles every cell (and an OSR entry when asked).
+    fn compile_all(
+        &mut self,
+        lir: &LirModule,
+        osr: Option<(CellId, u32)>,
+    ) -> Result<(NativeCode, Option<Entry>), JitError> {
+        // The generated code reads and writes `Value`s directly.
+        lumen_core::value::check_layout().map_err(JitError::Codegen)?;
+        lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
+        let mut module = new_module(self.level)?;
+        let cx = CompileContext::declare(&mut module, lir)?;
+        let mut fctx = FunctionBuilderContext::new();
+        let mut ctx = module.make_context();
+        let mut define = |module: &mut JITModule, id: CellId, func, kind| -> Result<(), JitError> {
+            build(module, &cx, &mut ctx, &mut fctx, lir, id, kind)?;
+            module.define_function(func, &mut ctx).map_err(|e| {
+                JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
+            })?;
+            module.clear_context(&mut ctx);
+            Ok(())
+        };
+        for id in 0..lir.cells.len() as CellId {
+            define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
+            define(&mut module, id, cx.entries[id as usize], Kind::Entry)?;
+        }
+        let osr_func = match osr {
+            Some((id, pc)) => {
+                let f = module
+                    .declare_function(
+                        &format!("lumen_osr_{id}_{pc}"),
+                        cranelift_module::Linkage::Local,
+                        &entry_signature(cx.cc),
+                    )
+                    .map_err(codegen)?;
+                define(&mut module, id, f, Kind::Osr(pc))?;
+                Some(f)
+            }
+            None => None,
+        };
+        module.finalize_definitions().map_err(codegen)?;
+        let osr_entry = osr_func.map(|f| {
+            let p = module.get_finalized_function(f);
+            // SAFETY: the finalized code of a function with `entry_signature`.
+            unsafe { std::mem::transmute::<*const u8, Entry>(p) }
+        });
+        let entries = cx
+            .entries
+            .iter()
+            .map(|&f| {
+                let p = module.get_finalized_function(f);
+                // SAFETY: `p` is the finalized code of an entry trampoline, whose
+                // signature is `entry_signature` = `Entry` in the host's C convention.
+                Some(unsafe { std::mem::transmute::<*const u8, Entry>(p) })
+            })
+            .collect();
+        let owner: Rc<dyn std::any::Any> = Rc::new(Code {
+            module: Some(module),
+        });
+        Ok((NativeCode { owner, entries }, osr_entry))
+    }
+}
+
+/// The verified and, at `O2`+, optimised (`crate::opt::optimize`) module to compile.
+fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, JitError> {
+    lumen_core::verify::verify(module).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
+    let mut module = module.clone();
+    crate::opt::optimize(&mut module, level);
+    Ok(module)
+}
+
+/// A JIT module for the host with the flags of `level`.
+fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
+    let isa = host_isa(level)?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    for (name, addr) in helper_symbols() {
+        builder.symbol(name, addr);
+    }
+    Ok(JITModule::new(builder))
+}
+
+/// The host ISA with Cranelift's optimisation level for `level`.
+pub(crate) fn host_isa(
+    level: OptLevel,
+) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    let mut flags = settings::builder();
+    let opt = if level == OptLevel::O0 {
+        "none"
+    } else {
+        "speed"
+    };
+    flags.set("opt_level", opt).map_err(codegen)?;
+    flags
+        .set("use_colocated_libcalls", "false")
+        .map_err(codegen)?;
+    flags.set("is_pic", "false").map_err(codegen)?;
+    let isa = cranelift_native::builder().map_err(codegen)?;
+    isa.finish(settings::Flags::new(flags)).map_err(codegen)
+}
+
+/// Which function of a cell to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The cell's native function.
+    Cell,
+    /// Its uniform entry trampoline.
+    Entry,
+    /// Its on-stack-replacement entry at this loop header.
+    Osr(u32),
+}
+
+/// Builds function `kind` of cell `id` into `ctx.func`.
+pub(crate) fn build<M: Module>(
+    module: &mut M,
+    cx: &CompileContext,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    lir: &LirModule,
+    id: CellId,
+    kind: Kind,
+) -> Result<(), JitError> {
+    let cell = &lir.cells[id as usize];
+    ctx.func.signature = match kind {
+        Kind::Cell => cell_signature(cell, cx.cc),
+        Kind::Entry | Kind::Osr(_) => entry_signature(cx.cc),
+    };
+    let config = module.target_config();
+    let b = FunctionBuilder::new(&mut ctx.func, fctx);
+    let mut e = Emitter::new(b, module, cx);
+    match kind {
+        Kind::Entry => {
+            build_entry(&mut e, id, cell);
+            e.b.seal_all_blocks();
+        }
+        Kind::Cell => translate_cell(&mut e, lir, id),
+        Kind::Osr(pc) => translate_osr(&mut e, lir, id, pc),
+    }
+    e.b.finalize(config);
+    Ok(())
+}
+
+/// A compiled cell, callable from Rust.
+pub struct NativeFn {
+    vm: Rc<RefCell<VM>>,
+    cell: CellId,
+}
+
+impl NativeFn {
+    /// Calls the cell with `args` (its parameters, in order); errors are the VM's
+    /// [`RuntimeError`]s, with the same messages and traces.
+    pub fn call(&self, args: &[Value]) -> Result<Value, RuntimeError> {
+        match self.vm.try_borrow_mut() {
+            Ok(mut vm) => vm.call_cell(self.cell, args.to_vec()),
+            Err(_) => Err(RuntimeError::new(
+                RtError::Internal("native function called while running".into()),
+                Vec::new(),
+            )),
+        }
+    }
+}
+
+/// Runs `main` of `module` natively (every cell compiled first), as `lumen run --tier
+/// jit`: `args` are the program arguments; output goes to `stdout`, `read_line` reads
+/// `stdin`. Same result as [`VM::run_main`]; a module that cannot be compiled is an
+/// internal error.
+pub fn run_main(
+    module: &LirModule,
+    level: OptLevel,
+    args: Vec<String>,
+    stdout: Box<dyn Write>,
+    stdin: Box<dyn BufRead>,
+) -> Result<(), RuntimeError> {
+    let mut vm = JitCompiler::with_opt_level(level)
+        .compile_module(module)
+        .map_err(|e| RuntimeError::new(RtError::Internal(e.to_string()), Vec::new()))?;
+    vm.set_args(args);
+    vm.set_stdout(stdout);
+    vm.set_stdin(stdin);
+    vm.run_main()
+}
+
+/// The Cranelift IR text of every cell of `module` (`lumen emit clif`), before
+/// Cranelift's own optimisation.
+pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
+    let lir = prepare(module, level)?;
+    let mut m = new_module(level)?;
+    let cx = CompileContext::declare(&mut m, &lir)?;
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ctx = m.make_context();
+    let mut out = String::new();
+    for id in 0..lir.cells.len() as CellId {
+        build(&mut m, &cx, &mut ctx, &mut fctx, &lir, id, Kind::Cell)?;
+        out.push_str(&format!(
+            "; cell {id}: {}\n{}\n",
+            lir.cells[id as usize].name,
+            ctx.func.display()
+        ));
+        m.clear_context(&mut ctx);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(src: &str) -> LirModule {
+        match lumen_compiler::compile(src) {
+            Ok(m) => m,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn fib_runs_natively() {
+        let m = compile(
+            "cell fib(n: Int) -> Int\n  if n <= 1\n    return n\n  end\n  return fib(n - 1) + fib(n - 2)\nend\ncell main()\nend\n",
+        );
+        let f = JitCompiler::new()
+            .compile_cell(&m, m.find_cell("fib").unwrap())
+            .unwrap();
+        assert_eq!(f.call(&[Value::Int(20)]).unwrap(), Value::Int(6765));
+    }
+
+    #[test]
+    fn wrong_argument_kind_is_an_internal_error() {
+        let m = compile("cell inc(n: Int) -> Int\n  n + 1\nend\ncell main()\nend\n");
+        let f = JitCompiler::new().compile_cell(&m, 0).unwrap();
+        let e = f.call(&[Value::Float(1.0)]).unwrap_err();
+        assert!(matches!(e.error, RtError::Internal(_)), "{e:?}");
+    }
+
+    #[test]
+    fn overflow_is_reported_with_its_frame() {
+        let m = compile("cell inc(n: Int) -> Int\n  n + 1\nend\ncell main()\nend\n");
+        let f = JitCompiler::with_opt_level(OptLevel::O0)
+            .compile_cell(&m, 0)
+            .unwrap();
+        let e = f.call(&[Value::Int(i64::MAX)]).unwrap_err();
+        assert_eq!(e.error, RtError::IntegerOverflow);
+        assert_eq!(e.trace.len(), 1);
+        assert_eq!(e.trace[0].name, "inc");
+        assert_eq!(e.trace[0].pos.line, 2);
+    }
+
+    #[test]
+    fn clif_text_names_every_cell() {
+        let m = compile(
+            "cell a() -> Int\n  1\nend\ncell b() -> String\n  \"x\"\nend\ncell main()\nend\n",
+        );
+        let text = emit_clif(&m, OptLevel::O1).unwrap();
+        assert!(
+            text.contains("; cell 0: a") && text.contains("; cell 1: b"),
+            "{text}"
+        );
+    }
+
+    /// A module of one cell `f` with `regs`, `ret` and `code` (parameter: register 0).
+    fn one_cell(
+        regs: Vec<lumen_core::lir::RegTy>,
+        ret: lumen_core::lir::RegTy,
+        code: Vec<lumen_core::lir::Instr>,
+    ) -> LirModule {
+        use lumen_core::lir::{Cell, CellKind, Pos};
+        let pos = vec![Pos { line: 1, col: 1 }; code.len()];
+        LirModule {
+            cells: vec![Cell {
+                name: "f".into(),
+                kind: CellKind::Cell,
+                params: 1,
+                captures: 0,
+                regs,
+                ret,
+                code,
+                pos,
+            }],
+            ..LirModule::default()
+        }
+    }
+
+    #[test]
+    fn osr_continues_a_loop_from_the_vm_window() {
+        use lumen_core::lir::{CmpOp, Instr as I, RegTy as T};
+        // s = 0; i = 0; while i < n { s += i; i += 1 }; return s
+        let m = one_cell(
+            vec![T::Int, T::Int, T::Int],
+            T::Int,
+            vec![
+                I::LoadInt { dst: 1, value: 0 },
+                I::LoadInt { dst: 2, value: 0 },
+                I::Jump { target: 5 },
+                I::IntAdd { dst: 1, a: 1, b: 2 },
+                I::IntAddImm {
+                    dst: 2,
+                    a: 2,
+                    value: 1,
+                },
+                I::JumpIfIntCmp {
+                    op: CmpOp::Lt,
+                    a: 2,
+                    b: 0,
+                    target: 3,
+                },
+                I::Return { src: 1 },
+            ],
+        );
+        let mut jit = JitCompiler::new();
+        let (code, osr) = jit.compile_osr(&m, 0, 5).unwrap();
+        let mut vm = VM::new(m);
+        // SAFETY: entries and OSR entry were compiled from the module the VM runs.
+        unsafe { vm.set_native(code.entries, code.owner) };
+        // At the header with s = 0 + 1 + 2 + 3 + 4 and i = 5.
+        let window = vec![Value::Int(10), Value::Int(10), Value::Int(5)];
+        // SAFETY: as above.
+        let got = unsafe { vm.call_osr(0, osr, window) }.unwrap();
+        assert_eq!(got, Value::Int(45));
+    }
+
+    #[test]
+    fn osr_moves_heap_registers_in_and_results_out() {
+        use lumen_core::lir::{Instr as I, RegTy as T};
+        let m = one_cell(vec![T::Str], T::Str, vec![I::Return { src: 0 }]);
+        let (code, osr) = JitCompiler::new().compile_osr(&m, 0, 0).unwrap();
+        let mut vm = VM::new(m);
+        // SAFETY: compiled from the module the VM runs.
+        unsafe { vm.set_native(code.entries, code.owner) };
+        // SAFETY: as above.
+        let got = unsafe { vm.call_osr(0, osr, vec![Value::str("hi")]) }.unwrap();
+        assert_eq!(got, Value::str("hi"));
+        assert!(
+            JitCompiler::new()
+                .compile_osr(&LirModule::default(), 3, 0)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Lumen register types as Cranelift types, and the signatures of native functions
+//! (`docs/jit.md`, "Native function signature").
+
+use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
+use cranelift_codegen::isa::CallConv;
+use lumen_core::lir::{Cell, RegTy};
+use lumen_rt::native::AbiTy;
+
+/// Pointer-sized integer (contexts, slot addresses, raw `Value` words).
+pub const PTR: Type = types::I64;
+
+/// The machine type of a scalar register (`Int` → i64, `Float` → f64, `Bool` → i8);
+/// `None` for registers kept in slots.
+pub fn scalar_type(t: RegTy) -> Option<Type> {
+    match t {
+        RegTy::Int => Some(types::I64),
+        RegTy::Float => Some(types::F64),
+        RegTy::Bool => Some(types::I8),
+        _ => None,
+    }
+}
+
+/// Registers `0..params + captures` (parameters, then captures) of `cell`.
+pub fn param_regs(cell: &Cell) -> std::ops::Range<usize> {
+    0..(cell.params + cell.captures) as usize
+}
+
+/// True when a cell returns its value as two raw words rather than one scalar.
+pub fn returns_words(cell: &Cell) -> bool {
+    scalar_type(cell.ret).is_none()
+}
+
+/// `fn(ctx, hargs, s0, s1, …) -> R` of a compiled cell: scalar parameters by value,
+/// the rest moved from `hargs`; a scalar result, or a `Value` as two words.
+pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
+    let mut sig = Signature::new(cc);
+    sig.params.push(AbiParam::new(PTR));
+    sig.params.push(AbiParam::new(PTR));
+    for r in param_regs(cell) {
+        if let Some(t) = cell.regs.get(r).and_then(|&t| scalar_type(t)) {
+            sig.params.push(AbiParam::new(t));
+        }
+    }
+    match scalar_type(cell.ret) {
+        Some(t) => sig.returns.push(AbiParam::new(t)),
+        None => {
+            sig.returns.push(AbiParam::new(PTR));
+            sig.returns.push(AbiParam::new(PTR));
+        }
+    }
+    sig
+}
+
+/// `extern "C" fn(ctx, args: *mut Value, ret: *mut Value)`: the uniform entry.
+pub fn entry_signature(cc: CallConv) -> Signature {
+    let mut sig = Signature::new(cc);
+    sig.params.extend([AbiParam::new(PTR); 3]);
+    sig
+}
+
+/// The signature of a runtime helper.
+pub fn helper_signature(params: &[AbiTy], ret: Option<AbiTy>, cc: CallConv) -> Signature {
+    let ty = |t: AbiTy| match t {
+        AbiTy::Ptr | AbiTy::I64 => types::I64,
+        AbiTy::I32 => types::I32,
+        AbiTy::F64 => types::F64,
+    };
+    let mut sig = Signature::new(cc);
+    sig.params
+        .extend(params.iter().map(|&t| AbiParam::new(ty(t))));
+    sig.returns.extend(ret.map(|t| AbiParam::new(ty(t))));
+    sig
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lumen_core::lir::CellKind;
+
+    fn cell(regs: Vec<RegTy>, params: u32, ret: RegTy) -> Cell {
+        Cell {
+            name: "f".into(),
+            kind: CellKind::Cell,
+            params,
+            captures: 0,
+            regs,
+            ret,
+            code: vec![],
+            pos: vec![],
+        }
+    }
+
+    #[test]
+    fn scalar_parameters_are_passed_by_value() {
+        let c = cell(vec![RegTy::Int, RegTy::Str, RegTy::Float], 3, RegTy::Bool);
+        let sig = cell_signature(&c, CallConv::SystemV);
+        let tys: Vec<Type> = sig.params.iter().map(|p| p.value_type).collect();
+        assert_eq!(tys, vec![PTR, PTR, types::I64, types::F64]);
+        assert_eq!(sig.returns.len(), 1);
+        assert_eq!(sig.returns[0].value_type, types::I8);
+    }
+
+    #[test]
+    fn heap_results_come_back_as_two_words() {
+        let c = cell(vec![RegTy::List], 1, RegTy::List);
+        assert!(returns_words(&c));
+        assert_eq!(cell_signature(&c, CallConv::SystemV).returns.len(), 2);
+    }
+}

@@ -1,0 +1,482 @@
+//! The `extern "C"` helpers native code calls, and [`helpers`], the table the JIT
+//! registers them from.
+//!
+//! Conventions: `ctx` first; registers are passed as pointers to the native frame's
+//! slots (16-byte [`Value`]s); a helper that fails records the error in the context
+//! (`ctx.err != 0`) and the caller records its frame and returns. Every operation calls
+//! the VM's own implementation; nothing here decides Lumen semantics.
+
+use super::ctx::NativeCtx;
+use crate::builtins;
+use crate::trace::TraceFrame;
+use crate::vm::slow::{slow, str_cmp};
+use crate::vm::{Fault, bad_tag, enter};
+use lumen_core::error::RtError;
+use lumen_core::lir::{Instr, LirModule};
+use lumen_core::ops;
+use lumen_core::value::Value;
+
+/// `lumen_rt_raise` kind: `integer overflow`.
+pub const RAISE_INTEGER_OVERFLOW: u32 = 1;
+/// `lumen_rt_raise` kind: `division by zero`.
+pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
+/// `lumen_rt_raise` kind: `index out of bounds`.
+pub const RAISE_INDEX_OUT_OF_BOUNDS: u32 = 3;
+/// `lumen_rt_raise` kind: `stack overflow`.
+pub const RAISE_STACK_OVERFLOW: u32 = 4;
+
+/// Machine types of helper parameters and results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbiTy {
+    /// A pointer (`*mut NativeCtx`, `*mut Value`).
+    Ptr,
+    /// A 32-bit integer (cell and instruction indices, kinds, Booleans returned).
+    I32,
+    /// A 64-bit integer (`Int`).
+    I64,
+    /// A 64-bit float (`Float`).
+    F64,
+}
+
+/// One helper: its symbol name, address and signature.
+#[derive(Clone, Copy, Debug)]
+pub struct Helper {
+    /// Symbol name (`lumen_rt_…`).
+    pub name: &'static str,
+    /// Address of the function.
+    pub addr: *const u8,
+    /// Parameter types, in order.
+    pub params: &'static [AbiTy],
+    /// Result type, if any.
+    pub ret: Option<AbiTy>,
+}
+
+/// Every helper native code may call.
+pub fn helpers() -> Vec<Helper> {
+    use AbiTy::*;
+    let h = |name, addr: *const u8, params, ret| Helper {
+        name,
+        addr,
+        params,
+        ret,
+    };
+    vec![
+        h(
+            "lumen_rt_exec",
+            lumen_rt_exec as *const u8,
+            &[Ptr, I32, I32, Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_push_frame",
+            lumen_rt_push_frame as *const u8,
+            &[Ptr, I32, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_raise",
+            lumen_rt_raise as *const u8,
+            &[Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_bad_tag",
+            lumen_rt_bad_tag as *const u8,
+            &[Ptr, I32, Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_drop_value",
+            lumen_rt_drop_value as *const u8,
+            &[Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_drop_slots",
+            lumen_rt_drop_slots as *const u8,
+            &[Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_copy_value",
+            lumen_rt_copy_value as *const u8,
+            &[Ptr, Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_int_pow",
+            lumen_rt_int_pow as *const u8,
+            &[Ptr, I64, I64],
+            Some(I64),
+        ),
+        h(
+            "lumen_rt_float_mod",
+            lumen_rt_float_mod as *const u8,
+            &[F64, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_pow",
+            lumen_rt_float_pow as *const u8,
+            &[F64, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_to_int",
+            lumen_rt_float_to_int as *const u8,
+            &[Ptr, F64],
+            Some(I64),
+        ),
+        h(
+            "lumen_rt_load_const",
+            lumen_rt_load_const as *const u8,
+            &[Ptr, Ptr, I32],
+            None,
+        ),
+        h(
+            "lumen_rt_str_cmp",
+            lumen_rt_str_cmp as *const u8,
+            &[Ptr, I32, Ptr, Ptr],
+            Some(I32),
+        ),
+        h(
+            "lumen_rt_equal",
+            lumen_rt_equal as *const u8,
+            &[Ptr, Ptr, Ptr],
+            Some(I32),
+        ),
+    ]
+}
+
+/// Executes instruction `pc` of cell `cell` on the native frame's register window
+/// (`window[0..n]`, one slot per register, scalar operands already stored): calls,
+/// builtins and every heap operation, through the VM's implementation.
+///
+/// # Safety
+/// `ctx` is the live context of the running code; `window` points to `n` initialised
+/// values of the calling frame that nothing else uses during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_exec(
+    ctx: *mut NativeCtx,
+    cell: u32,
+    pc: u32,
+    window: *mut Value,
+    n: u32,
+) {
+    // SAFETY: the caller's contract; `st` and `module` were set from live references
+    // by `native::enter`, whose caller does not use them while native code runs.
+    let (ctx, st, m, window) = unsafe {
+        let ctx = &mut *ctx;
+        let st = &mut *ctx.st;
+        let m = &*ctx.module;
+        (
+            ctx,
+            st,
+            m,
+            std::slice::from_raw_parts_mut(window, n as usize),
+        )
+    };
+    let Some(ins) = m
+        .cells
+        .get(cell as usize)
+        .and_then(|c| c.code.get(pc as usize))
+    else {
+        return ctx.fail(RtError::Internal("native code names no instruction".into()).into());
+    };
+    // Calls out may nest runs: they count the native calls active here.
+    st.depth_base = ctx.depth as usize;
+    let res = match *ins {
+        Instr::CallBuiltin {
+            dst,
+            builtin,
+            args,
+            argc,
+        } => run(window, args, argc, |args| {
+            // Builtins take their arguments from the register stack: above its top,
+            // which is restored (and left holding no heap value) afterwards.
+            let start = st.top;
+            let end = start + args.len();
+            if end > st.regs.len() {
+                st.regs.resize(end, Value::Null);
+            }
+            for (slot, a) in st.regs[start..end].iter_mut().zip(args.iter_mut()) {
+                *slot = std::mem::take(a);
+            }
+            st.top = end;
+            let res = builtins::call(m, st, builtin, start, end - start);
+            st.regs[start..end].fill(Value::Null);
+            st.top = start;
+            res
+        })
+        .map(|v| window[dst as usize] = v),
+        Instr::CallValue {
+            dst,
+            callee,
+            args,
+            argc,
+        } => {
+            let f = match &window[callee as usize] {
+                Value::Fn(c) => std::rc::Rc::clone(c),
+                other => return ctx.fail(bad_tag("fn", other).into()),
+            };
+            run(window, args, argc, |args| {
+                enter(m, st, f.cell, args, &f.captures)
+            })
+            .map(|v| window[dst as usize] = v)
+        }
+        Instr::Call {
+            dst,
+            cell,
+            args,
+            argc,
+        } => run(window, args, argc, |args| enter(m, st, cell, args, &[]))
+            .map(|v| window[dst as usize] = v),
+        ref other => slow(m, window, other).map_err(Fault::from),
+    };
+    if let Err(f) = res {
+        ctx.fail(f);
+    }
+}
+
+/// Calls `f` on the operand run `args..args + argc` of `window`.
+fn run(
+    window: &mut [Value],
+    args: u32,
+    argc: u32,
+    f: impl FnOnce(&mut [Value]) -> Result<Value, Fault>,
+) -> Result<Value, Fault> {
+    let (a, n) = (args as usize, argc as usize);
+    match window.get_mut(a..a + n) {
+        Some(run) => f(run),
+        None => Err(RtError::Internal("operands outside the frame".into()).into()),
+    }
+}
+
+/// Records frame (`cell`, `pc`) of an error propagating out of native code.
+///
+/// # Safety
+/// `ctx` is the live context of the running code.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc: u32) {
+    // SAFETY: the caller's contract.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: the module outlives the run (set by `native::enter`).
+    let m: &LirModule = unsafe { &*ctx.module };
+    if let Some(c) = m.cells.get(cell as usize) {
+        ctx.trace.push(TraceFrame {
+            name: c.name.clone(),
+            pos: c.pos.get(pc as usize).copied().unwrap_or_default(),
+        });
+    }
+}
+
+/// Raises the error `kind` (one of the `RAISE_*` constants).
+///
+/// # Safety
+/// `ctx` is the live context of the running code.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_raise(ctx: *mut NativeCtx, kind: u32) {
+    let e = match kind {
+        RAISE_INTEGER_OVERFLOW => RtError::IntegerOverflow,
+        RAISE_DIVISION_BY_ZERO => RtError::DivisionByZero,
+        RAISE_INDEX_OUT_OF_BOUNDS => RtError::IndexOutOfBounds,
+        RAISE_STACK_OVERFLOW => RtError::StackOverflow,
+        other => RtError::Internal(format!("unknown native error {other}")),
+    };
+    // SAFETY: the caller's contract.
+    unsafe { &mut *ctx }.fail(e.into());
+}
+
+/// Raises the internal error of a register holding the wrong kind of value (`want` is
+/// the wanted tag: Int, Float or Bool).
+///
+/// # Safety
+/// `ctx` is the live context; `got` points to an initialised value.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_bad_tag(ctx: *mut NativeCtx, want: u32, got: *const Value) {
+    let want = match want as u8 {
+        lumen_core::value::TAG_INT => "Int",
+        lumen_core::value::TAG_FLOAT => "Float",
+        _ => "Bool",
+    };
+    // SAFETY: the caller's contract.
+    let (ctx, got) = unsafe { (&mut *ctx, &*got) };
+    ctx.fail(bad_tag(want, got).into());
+}
+
+/// Drops the value in `slot`, leaving null.
+///
+/// # Safety
+/// `slot` points to an initialised value nothing else uses.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_drop_value(slot: *mut Value) {
+    // SAFETY: the caller's contract.
+    unsafe { *slot = Value::Null };
+}
+
+/// Drops the `n` values at `slots` (a returning frame's slots; they are not used again).
+///
+/// # Safety
+/// `slots` points to `n` initialised values that are dead after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_drop_slots(slots: *mut Value, n: u32) {
+    for i in 0..n as usize {
+        // SAFETY: the caller's contract; each value is dropped once.
+        unsafe { std::ptr::drop_in_place(slots.add(i)) };
+    }
+}
+
+/// `*dst = copy of *src` (shares heap values; drops the old `*dst`).
+///
+/// # Safety
+/// Both point to initialised values; nothing else uses them during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_copy_value(dst: *mut Value, src: *const Value) {
+    // SAFETY: the caller's contract (a copy of a register to itself is a clone too).
+    unsafe {
+        let v = (*src).clone();
+        *dst = v;
+    }
+}
+
+/// `a ** b` on Ints (raises on failure; the result is then meaningless).
+///
+/// # Safety
+/// `ctx` is the live context of the running code.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_int_pow(ctx: *mut NativeCtx, a: i64, b: i64) -> i64 {
+    match ops::int_pow(a, b) {
+        Ok(v) => v,
+        Err(e) => {
+            // SAFETY: the caller's contract.
+            unsafe { &mut *ctx }.fail(e.into());
+            0
+        }
+    }
+}
+
+/// `a % b` on Floats.
+pub extern "C" fn lumen_rt_float_mod(a: f64, b: f64) -> f64 {
+    ops::float_mod(a, b)
+}
+
+/// `a ** b` on Floats.
+pub extern "C" fn lumen_rt_float_pow(a: f64, b: f64) -> f64 {
+    ops::float_pow(a, b)
+}
+
+/// `x as Int` (raises `invalid conversion`; the result is then meaningless).
+///
+/// # Safety
+/// `ctx` is the live context of the running code.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_float_to_int(ctx: *mut NativeCtx, x: f64) -> i64 {
+    match ops::float_to_int(x) {
+        Ok(v) => v,
+        Err(e) => {
+            // SAFETY: the caller's contract.
+            unsafe { &mut *ctx }.fail(e.into());
+            0
+        }
+    }
+}
+
+/// `*dst = consts[idx]` (`LoadConst`; drops the old `*dst`).
+///
+/// # Safety
+/// `ctx` is the live context; `dst` points to an initialised value nothing else uses.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_load_const(ctx: *mut NativeCtx, dst: *mut Value, idx: u32) {
+    // SAFETY: the caller's contract; the module outlives the run.
+    let (ctx, m) = unsafe { (&mut *ctx, &*(*ctx).module) };
+    match m.consts.get(idx as usize) {
+        // SAFETY: the caller's contract.
+        Some(v) => unsafe { *dst = v.clone() },
+        None => ctx.fail(RtError::Internal(format!("no constant {idx}")).into()),
+    }
+}
+
+/// `a op b` on Strings (`StrCmp`; `op` is the `CmpOp` index: Eq, Ne, Lt, Le, Gt, Ge).
+///
+/// # Safety
+/// `ctx` is the live context; `a` and `b` point to initialised values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_str_cmp(
+    ctx: *mut NativeCtx,
+    op: u32,
+    a: *const Value,
+    b: *const Value,
+) -> u32 {
+    use lumen_core::lir::CmpOp;
+    // SAFETY: the caller's contract.
+    let (ctx, a, b) = unsafe { (&mut *ctx, &*a, &*b) };
+    let op = match op {
+        0 => CmpOp::Eq,
+        1 => CmpOp::Ne,
+        2 => CmpOp::Lt,
+        3 => CmpOp::Le,
+        4 => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    };
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()) as u32,
+        (Value::Str(_), other) | (other, _) => {
+            ctx.fail(bad_tag("String", other).into());
+            0
+        }
+    }
+}
+
+/// Structural equality `a == b` (`Eq`; `Ne` negates it).
+///
+/// # Safety
+/// `ctx` is the live context; `a` and `b` point to initialised values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_equal(
+    ctx: *mut NativeCtx,
+    a: *const Value,
+    b: *const Value,
+) -> u32 {
+    // SAFETY: the caller's contract.
+    let (ctx, a, b) = unsafe { (&mut *ctx, &*a, &*b) };
+    match ops::values_equal(a, b) {
+        Ok(eq) => eq as u32,
+        Err(e) => {
+            ctx.fail(e.into());
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_unique_and_prefixed() {
+        let hs = helpers();
+        let mut names: Vec<&str> = hs.iter().map(|h| h.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), hs.len());
+        assert!(names.iter().all(|n| n.starts_with("lumen_rt_")));
+    }
+
+    #[test]
+    fn scalar_helpers_use_the_shared_semantics() {
+        assert_eq!(lumen_rt_float_mod(-7.5, 2.0), -1.5);
+        assert_eq!(lumen_rt_float_pow(2.0, 10.0), 1024.0);
+    }
+
+    #[test]
+    fn slot_helpers_copy_and_drop() {
+        let mut a = Value::str("x");
+        let mut b = Value::Int(1);
+        // SAFETY: both are live locals.
+        unsafe { lumen_rt_copy_value(&mut b, &a) };
+        assert!(matches!(&b, Value::Str(s) if s.as_str() == "x"));
+        // SAFETY: as above.
+        unsafe { lumen_rt_drop_value(&mut a) };
+        assert!(matches!(a, Value::Null));
+    }
+}

@@ -1,0 +1,73 @@
+//! [`NativeCtx`]: the per-entry context every native function receives as its first
+//! argument.
+
+use crate::trace::TraceFrame;
+use crate::vm::{Fault, State};
+use lumen_core::lir::LirModule;
+
+/// Byte offset of [`NativeCtx::err`].
+pub const CTX_ERR_OFFSET: i32 = 0;
+/// Byte offset of [`NativeCtx::depth`].
+pub const CTX_DEPTH_OFFSET: i32 = 4;
+
+/// What native code sees of the runtime. `err` and `depth` sit at fixed offsets
+/// ([`CTX_ERR_OFFSET`], [`CTX_DEPTH_OFFSET`]) and are read and written by generated
+/// code; the rest is for the helpers.
+#[repr(C)]
+pub struct NativeCtx {
+    /// 0 while no error is pending.
+    pub err: u32,
+    /// Active Lumen calls (VM frames below included); native code raises `stack
+    /// overflow` instead of making call number 10,001.
+    pub depth: u32,
+    /// The VM state (output streams, arguments, registers of nested VM runs).
+    pub(crate) st: *mut State,
+    /// The module the code was compiled from.
+    pub(crate) module: *const LirModule,
+    /// The pending error, once `err != 0`.
+    pub(crate) fault: Option<Fault>,
+    /// Native frames recorded while the error propagates, innermost first.
+    pub(crate) trace: Vec<TraceFrame>,
+}
+
+impl NativeCtx {
+    /// A context for running code of `m` on `st` with `depth` calls already active.
+    pub(crate) fn new(m: &LirModule, st: &mut State, depth: usize) -> NativeCtx {
+        NativeCtx {
+            err: 0,
+            depth: u32::try_from(depth).unwrap_or(u32::MAX),
+            st,
+            module: m,
+            fault: None,
+            trace: Vec::new(),
+        }
+    }
+
+    /// Records `fault` as the pending error.
+    pub(crate) fn fail(&mut self, fault: Fault) {
+        self.err = 1;
+        self.fault = Some(fault);
+    }
+
+    /// The pending error and the recorded frames.
+    pub(crate) fn into_failure(self) -> (Option<Fault>, Vec<TraceFrame>) {
+        (self.fault, self.trace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_the_exported_ones() {
+        assert_eq!(
+            std::mem::offset_of!(NativeCtx, err),
+            CTX_ERR_OFFSET as usize
+        );
+        assert_eq!(
+            std::mem::offset_of!(NativeCtx, depth),
+            CTX_DEPTH_OFFSET as usize
+        );
+    }
+}

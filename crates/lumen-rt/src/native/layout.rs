@@ -1,0 +1,147 @@
+//! Where the elements of lists and records live, for native code that reads and writes
+//! scalar elements and fields inline.
+//!
+//! A `Value::List` holds an `Rc<List>` (a pointer to the `Rc` allocation: reference
+//! counts, then the `List`); a `List` is a `Vec<Value>`, a `Record` a type id and a
+//! `Vec<Value>`. Rust does not fix the order of `Rc`'s and `Vec`'s fields, so instead of
+//! assuming it the offsets are measured once on real values; the tests check them.
+
+use lumen_core::value::{List, Record, VALUE_PAYLOAD_OFFSET, Value};
+use std::mem::{offset_of, size_of};
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+/// Byte offsets inside the allocation an `Rc<List>` or `Rc<Record>` points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VecLayout {
+    /// The strong reference count (`usize`): 1 means the object may be updated in place.
+    pub strong: i32,
+    /// The element pointer (`*mut Value`).
+    pub items_ptr: i32,
+    /// The element count (`usize`).
+    pub items_len: i32,
+}
+
+/// The layout of lists (historical name of [`VecLayout`]).
+pub type ListLayout = VecLayout;
+
+/// Measured layouts of lists and records (computed on first use).
+fn layouts() -> (VecLayout, VecLayout) {
+    static LAYOUT: OnceLock<(VecLayout, VecLayout)> = OnceLock::new();
+    *LAYOUT.get_or_init(|| {
+        let list = Value::list(Vec::new());
+        let record = Value::Record(Rc::new(Record {
+            type_id: 0,
+            fields: Vec::new(),
+        }));
+        (
+            measure(&list, offset_of!(List, items)),
+            measure(&record, offset_of!(Record, fields)),
+        )
+    })
+}
+
+/// The layout of `Rc<List>` allocations.
+pub fn list_layout() -> VecLayout {
+    layouts().0
+}
+
+/// The layout of `Rc<Record>` allocations.
+pub fn record_layout() -> VecLayout {
+    layouts().1
+}
+
+/// The heap pointer a value holds (its payload word).
+fn stored(v: &Value) -> usize {
+    // SAFETY: heap values hold their `Rc` pointer at the payload offset (the layout
+    // `lumen_core::value::check_layout` verifies).
+    unsafe {
+        ((v as *const Value as *const u8).add(VALUE_PAYLOAD_OFFSET) as *const usize)
+            .read_unaligned()
+    }
+}
+
+/// Offsets of the element pointer and length inside a `Vec<Value>`.
+fn vec_offsets() -> (usize, usize) {
+    let mut v: Vec<Value> = Vec::with_capacity(7);
+    v.extend([Value::Null, Value::Null, Value::Null]);
+    let ptr = v.as_ptr() as usize;
+    // SAFETY: a `Vec` is three initialised pointer-sized words (pointer, capacity,
+    // length in some order); they are only compared.
+    let words: [usize; 3] = unsafe { std::mem::transmute_copy(&v) };
+    let at = |want: usize| words.iter().position(|&w| w == want).unwrap_or(0) * size_of::<usize>();
+    (at(ptr), at(3))
+}
+
+/// The layout of the `Rc` allocation behind heap value `v`, whose `Vec<Value>` field is
+/// at `field` inside the object.
+fn measure(v: &Value, field: usize) -> VecLayout {
+    let start = stored(v);
+    let value_at = match v {
+        Value::List(rc) => Rc::as_ptr(rc) as usize,
+        Value::Record(rc) => Rc::as_ptr(rc) as usize,
+        _ => start,
+    };
+    let counts = value_at.saturating_sub(start) / size_of::<usize>();
+    let read = || -> Vec<usize> {
+        (0..counts)
+            // SAFETY: the words before the value are the `Rc`'s counts (initialised
+            // `usize` cells) of a live allocation.
+            .map(|i| unsafe { (start as *const usize).add(i).read() })
+            .collect()
+    };
+    let one = read();
+    let copy = v.clone();
+    let two = read();
+    drop(copy);
+    // The strong count is the word that went from 1 to 2.
+    let strong = (0..counts)
+        .find(|&i| one[i] == 1 && two[i] == 2)
+        .unwrap_or(0);
+    let (ptr, len) = vec_offsets();
+    let base = value_at - start + field;
+    VecLayout {
+        strong: (strong * size_of::<usize>()) as i32,
+        items_ptr: (base + ptr) as i32,
+        items_len: (base + len) as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word at byte `off` of the allocation behind `v`.
+    fn word(v: &Value, off: i32) -> usize {
+        // SAFETY: offsets measured on the same types; `v` is alive.
+        unsafe { ((stored(v) as *const u8).add(off as usize) as *const usize).read() }
+    }
+
+    #[test]
+    fn measured_offsets_read_real_lists() {
+        let l = list_layout();
+        let v = Value::list(vec![Value::Float(1.5), Value::Float(2.5)]);
+        assert_eq!(word(&v, l.items_len), 2);
+        assert_eq!(word(&v, l.strong), 1);
+        let items = word(&v, l.items_ptr) as *const Value;
+        // SAFETY: the element pointer of a live two-element list.
+        assert!(matches!(unsafe { &*items.add(1) }, Value::Float(x) if *x == 2.5));
+        let w = v.clone();
+        assert_eq!(word(&v, l.strong), 2);
+        drop(w);
+    }
+
+    #[test]
+    fn measured_offsets_read_real_records() {
+        let r = record_layout();
+        let v = Value::Record(Rc::new(Record {
+            type_id: 3,
+            fields: vec![Value::Int(7), Value::Int(8), Value::Int(9)],
+        }));
+        assert_eq!(word(&v, r.items_len), 3);
+        assert_eq!(word(&v, r.strong), 1);
+        let items = word(&v, r.items_ptr) as *const Value;
+        // SAFETY: the field pointer of a live three-field record.
+        assert!(matches!(unsafe { &*items.add(2) }, Value::Int(9)));
+    }
+}
