@@ -62,8 +62,9 @@ impl Tiering {
 }
 
 /// Counts a call of `cell` and returns the native entry to run it with: the installed
-/// one, or one compiled now that the cell is hot. `None`: interpret the call.
-#[inline(always)]
+/// one, or one compiled now that the cell is hot. `None`: interpret the call. Out of
+/// line, so the interpreter's loop stays as small as without tiering.
+#[inline(never)]
 pub(super) fn call_entry(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
     let t = st.tiering.as_deref_mut()?;
     if let Some(&Some(entry)) = st.native.get(cell as usize) {
@@ -107,7 +108,7 @@ fn compile(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
 
 /// Counts an iteration of loop `counter` and returns the OSR entry to continue in once
 /// the loop is hot. `None`: keep interpreting.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn loop_entry(m: &LirModule, st: &mut State, counter: u32) -> Option<OsrEntry> {
     let t = st.tiering.as_deref_mut()?;
     let l = t.loops.get_mut(counter as usize)?;
