@@ -36,6 +36,7 @@ mod tests {
     use lumen_core::lir::{Cell, CellKind, Instr, Pos, RegTy};
 
     /// A module whose only cell is `main` with `code`; instruction `i` sits at line `i + 1`.
+    /// Registers 0–2 are Ints (what these tests compute with), register 3 any value.
     fn main_module(code: Vec<Instr>) -> LirModule {
         let pos = (1..=code.len() as u32)
             .map(|line| Pos { line, col: 1 })
@@ -46,7 +47,7 @@ mod tests {
                 kind: CellKind::Cell,
                 params: 0,
                 captures: 0,
-                regs: vec![RegTy::Dyn; 4],
+                regs: vec![RegTy::Int, RegTy::Int, RegTy::Int, RegTy::Dyn],
                 ret: RegTy::Dyn,
                 code,
                 pos,
@@ -58,7 +59,7 @@ mod tests {
 
     #[test]
     fn null_result_finishes() {
-        let m = main_module(vec![Instr::LoadNull { dst: 0 }, Instr::Return { src: 0 }]);
+        let m = main_module(vec![Instr::LoadNull { dst: 3 }, Instr::Return { src: 3 }]);
         assert_eq!(run_main(m, "t.lm", vec![]), Outcome::Finished);
     }
 
@@ -67,12 +68,12 @@ mod tests {
         let m = main_module(vec![
             Instr::LoadInt { dst: 0, value: 7 },
             Instr::CallBuiltin {
-                dst: 1,
+                dst: 3,
                 builtin: Builtin::Exit,
                 args: 0,
                 argc: 1,
             },
-            Instr::Return { src: 1 },
+            Instr::Return { src: 3 },
         ]);
         assert_eq!(run_main(m, "t.lm", vec![]), Outcome::Exit(7));
     }

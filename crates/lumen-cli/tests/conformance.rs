@@ -1,7 +1,9 @@
 //! The conformance corpus (`tests/conformance/`, format in its README.md): one test per
 //! program and tier, named `[<tier>] <group>/<name>`, running the real `lumen` binary from
-//! the corpus directory. Also checks that the corpus equals `../shared/conformance` when
-//! that directory exists beside the workspace.
+//! the corpus directory. The spec corpus (`tests/spec/`, same format, derived from
+//! LANGUAGE.md section by section) runs the same way with names prefixed `spec/`. Also
+//! checks that the corpus equals `../shared/conformance` when that directory exists
+//! beside the workspace.
 
 mod common;
 #[path = "../../../tests/support/corpus.rs"]
@@ -20,22 +22,8 @@ fn main() {
     let args = Arguments::from_args();
     let corpus = workspace_root().join("tests/conformance");
     let mut trials = Vec::new();
-    match find_programs(&corpus) {
-        Ok(programs) => {
-            for tier in TIERS {
-                for program in &programs {
-                    let (tier, program, corpus) = (*tier, program.clone(), corpus.clone());
-                    trials.push(
-                        Trial::test(program.name.clone(), move || {
-                            run_program(&corpus, &program, tier)
-                        })
-                        .with_kind(tier),
-                    );
-                }
-            }
-        }
-        Err(e) => trials.push(Trial::test("corpus", move || Err(e.into()))),
-    }
+    add_corpus(&mut trials, &corpus, "");
+    add_corpus(&mut trials, &workspace_root().join("tests/spec"), "spec/");
     let shared = workspace_root().join("../shared/conformance");
     if let Ok(shared) = shared.canonicalize() {
         trials.push(
@@ -46,6 +34,29 @@ fn main() {
         );
     }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// One trial per program of `corpus` and tier, named `<prefix><group>/<name>`.
+fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
+    match find_programs(corpus) {
+        Ok(programs) => {
+            for tier in TIERS {
+                for program in &programs {
+                    let (tier, program, corpus) = (*tier, program.clone(), corpus.to_path_buf());
+                    trials.push(
+                        Trial::test(format!("{prefix}{}", program.name), move || {
+                            run_program(&corpus, &program, tier)
+                        })
+                        .with_kind(tier),
+                    );
+                }
+            }
+        }
+        Err(e) => trials.push(Trial::test(
+            format!("{prefix}corpus"),
+            move || Err(e.into()),
+        )),
+    }
 }
 
 fn run_program(corpus: &Path, program: &Program, tier: &str) -> Result<(), Failed> {

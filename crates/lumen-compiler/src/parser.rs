@@ -762,7 +762,8 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.unexpected("type")),
         };
-        while self.eat(&TokenKind::Question) {
+        // `T??` lexes as one `??` token but is `T?` (§2).
+        while self.eat(&TokenKind::Question) || self.eat(&TokenKind::QQ) {
             t = TypeExpr {
                 kind: TypeExprKind::Optional(Box::new(t)),
                 span,
@@ -1358,9 +1359,12 @@ impl<'a> Parser<'a> {
     /// `( expr )` (just the inner expression) or a tuple `(a, b, …)`.
     fn paren(&mut self) -> PResult<Expr> {
         let span = self.advance();
-        let first = self.expr()?;
+        let mut first = self.expr()?;
         if !self.at(&TokenKind::Comma) {
             self.expect(&TokenKind::RParen, "')'")?;
+            // `(a)` is `a`, but it starts at the `(`: positions of errors and traces
+            // are the first character of the expression (§13 clarification 3).
+            first.span = span;
             return Ok(first);
         }
         let mut elems = vec![first];

@@ -804,8 +804,8 @@ fn spans_are_first_characters() {
         panic!("not a let")
     };
     assert_eq!(c.body.stmts[0].span, Span { line: 2, col: 3 });
-    // `(a + b) * c` starts at `a`: parentheses only group.
-    assert_eq!(value.span, Span { line: 2, col: 12 });
+    // `(a + b) * c` starts at its first character, the `(` (§13 clarification 3).
+    assert_eq!(value.span, Span { line: 2, col: 11 });
     let StmtKind::Expr(call) = &c.body.stmts[1].kind else {
         panic!("not an expression")
     };
@@ -1177,4 +1177,14 @@ fn rendered_syntax_errors() {
         let rendered = crate::CompileError::new(diags).render(&format!("{name}.lm"), src);
         insta::assert_snapshot!(*name, rendered);
     }
+}
+
+#[test]
+fn double_question_mark_in_types_is_optional() {
+    // `??` lexes as one token; in a type it is `T??`, which is `T?` (§2). (At the end
+    // of a line `??` would continue the line, as for any binary operator.)
+    assert_eq!(
+        decl_names("type A = list[Int??]\ntype B = fn() -> String?? | Bool"),
+        ["type A = list[Int?]", "type B = fn() -> (String? | Bool)"]
+    );
 }

@@ -8,6 +8,7 @@
 //! - [`builtins`]: the builtin overloads LIR can call.
 //! - [`lir`]: modules, cells, registers, instructions.
 //! - [`operands`]: which registers an instruction reads and writes, where it jumps.
+//! - [`flow`]: basic blocks and register liveness.
 //! - [`verify`]: well-formedness checks of a module.
 //! - [`dump`]: the readable text form (`lumen emit lir`).
 //! - [`serial`]: the compact binary form.
@@ -16,6 +17,7 @@ pub mod builtins;
 pub mod display;
 pub mod dump;
 pub mod error;
+pub mod flow;
 pub mod lir;
 pub mod operands;
 pub mod ops;

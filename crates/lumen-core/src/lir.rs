@@ -407,6 +407,14 @@ pub enum Instr {
         list: Reg,
         idx: Reg,
     },
+    /// `list[idx]` where an optimisation pass proved `0 <= idx < len(list)` and that
+    /// `list` holds a list (LUMEN_OPT_LEVEL=3, bounds-check hoisting). Tiers may skip the
+    /// checks; performing them anyway (the VM does) is also correct.
+    ListGetUnchecked {
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+    },
     /// `list[idx] = src` in place (copy-on-write; checked).
     ListSet {
         list: Reg,

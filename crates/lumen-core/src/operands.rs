@@ -58,6 +58,7 @@ impl Instr {
             | StrIndex { dst, .. }
             | ListNew { dst, .. }
             | ListGet { dst, .. }
+            | ListGetUnchecked { dst, .. }
             | ListLen { dst, .. }
             | ListConcat { dst, .. }
             | RangeList { dst, .. }
@@ -143,6 +144,7 @@ impl Instr {
             | StrIndex { dst, .. }
             | ListNew { dst, .. }
             | ListGet { dst, .. }
+            | ListGetUnchecked { dst, .. }
             | ListLen { dst, .. }
             | ListConcat { dst, .. }
             | RangeList { dst, .. }
@@ -264,7 +266,7 @@ impl Instr {
                 f(s);
                 f(idx);
             }
-            ListGet { list, idx, .. } => {
+            ListGet { list, idx, .. } | ListGetUnchecked { list, idx, .. } => {
                 f(list);
                 f(idx);
             }
@@ -428,6 +430,7 @@ macro_rules! with_instr_table {
             73 Is { dst: reg, src: reg, test: test }
             74 Unwrap { dst: reg, src: reg }
             75 MakeClosure { dst: reg, cell: u32, args: reg, argc: u32 }
+            76 ListGetUnchecked { dst: reg, list: reg, idx: reg }
         }
     };
 }

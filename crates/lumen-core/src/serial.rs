@@ -734,6 +734,11 @@ mod tests {
                 argc: 0,
             },
             Instr::Halt { msg: u32::MAX },
+            Instr::ListGetUnchecked {
+                dst: 1,
+                list: 2,
+                idx: 3,
+            },
         ];
         for i in all {
             let mut w = Writer(Vec::new());

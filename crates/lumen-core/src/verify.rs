@@ -374,7 +374,7 @@ impl<'a> CellCheck<'a> {
                 self.run(args, argc);
                 self.write(dst, T::List);
             }
-            ListGet { dst, list, idx } => {
+            ListGet { dst, list, idx } | ListGetUnchecked { dst, list, idx } => {
                 self.read(list, T::List);
                 self.read(idx, T::Int);
                 self.any(dst);
@@ -644,6 +644,16 @@ mod tests {
 
     #[test]
     fn rejects_each_kind_of_bad_module() {
+        rejects(
+            |m| {
+                m.cells[1].code[2] = Instr::ListGetUnchecked {
+                    dst: 2,
+                    list: 6,
+                    idx: 0,
+                }
+            },
+            "r6 is Str, expected List",
+        );
         rejects(
             |m| m.cells[0].code[0] = Instr::LoadInt { dst: 9, value: 0 },
             "out of range",

@@ -146,6 +146,11 @@ impl FnLower<'_> {
                 self.expr_to(b, dst);
                 self.patch_here(vec![j]);
             }
+            K::Coalesce(a, b) if self.reg_ty(&a.ty) == RegTy::Null => {
+                // `a` is always null (`null ?? b`): evaluate it, then `b` gives the value.
+                self.stmt(a);
+                self.expr_to(b, dst);
+            }
             K::Coalesce(a, b) => {
                 let ra = self.expr(a);
                 self.at(span);

@@ -3,165 +3,36 @@
 //! rise and a uniquely held list, map or string stays unique (`xs = append(xs, v)` and
 //! `m[k] = v` then update in place).
 //!
-//! Liveness is the classic backward data-flow over the cell's basic blocks.
+//! Liveness comes from [`lumen_core::flow`] (shared with the optimiser).
 
+use lumen_core::flow::Liveness;
 use lumen_core::lir::{Cell, Instr, RegTy, TypeTable};
-
-/// A fixed-size set of registers.
-#[derive(Clone, PartialEq)]
-struct RegSet(Vec<u64>);
-
-impl RegSet {
-    fn new(n: usize) -> RegSet {
-        RegSet(vec![0; n.div_ceil(64)])
-    }
-    fn insert(&mut self, r: u32) {
-        if let Some(w) = self.0.get_mut(r as usize / 64) {
-            *w |= 1 << (r % 64);
-        }
-    }
-    fn remove(&mut self, r: u32) {
-        if let Some(w) = self.0.get_mut(r as usize / 64) {
-            *w &= !(1 << (r % 64));
-        }
-    }
-    fn contains(&self, r: u32) -> bool {
-        self.0
-            .get(r as usize / 64)
-            .is_some_and(|w| w & (1 << (r % 64)) != 0)
-    }
-    fn union_with(&mut self, other: &RegSet) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
-            *a |= b;
-        }
-    }
-}
-
-/// A basic block: instructions `start..end` and the blocks control may go to next.
-struct Block {
-    start: usize,
-    end: usize,
-    succs: Vec<usize>,
-}
-
-/// Splits `code` into basic blocks.
-fn blocks(code: &[Instr]) -> Vec<Block> {
-    let n = code.len();
-    let mut leader = vec![false; n + 1];
-    leader[0] = true;
-    for (i, ins) in code.iter().enumerate() {
-        if let Some(t) = ins.jump_target() {
-            if (t as usize) < n {
-                leader[t as usize] = true;
-            }
-            leader[i + 1] = true;
-        }
-        if ins.ends_flow() {
-            leader[i + 1] = true;
-        }
-    }
-    let starts: Vec<usize> = (0..n).filter(|&i| leader[i]).collect();
-    let mut block_of = vec![0usize; n + 1];
-    for (b, &s) in starts.iter().enumerate() {
-        let e = starts.get(b + 1).copied().unwrap_or(n);
-        block_of[s..e].fill(b);
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(b, &start)| {
-            let end = starts.get(b + 1).copied().unwrap_or(n);
-            let last = &code[end - 1];
-            let mut succs = vec![];
-            if let Some(t) = last.jump_target()
-                && (t as usize) < n
-            {
-                succs.push(block_of[t as usize]);
-            }
-            if !last.ends_flow() && end < n {
-                succs.push(block_of[end]);
-            }
-            Block { start, end, succs }
-        })
-        .collect()
-}
 
 /// Rewrites `Copy` to `Move` where the source register is dead after the copy and may
 /// hold a heap value.
 pub fn insert_moves(cell: &mut Cell, types: &TypeTable) {
-    let code = &cell.code;
-    if code.is_empty() {
+    if cell.code.is_empty() {
         return;
     }
-    let nregs = cell.regs.len();
-    let blocks = blocks(code);
-    // Per block: registers read before being written (gen) and registers written (kill).
-    let mut gen_ = vec![RegSet::new(nregs); blocks.len()];
-    let mut kill = vec![RegSet::new(nregs); blocks.len()];
-    for (b, blk) in blocks.iter().enumerate() {
-        for ins in &code[blk.start..blk.end] {
-            ins.for_each_use(types, |r| {
-                if !kill[b].contains(r) {
-                    gen_[b].insert(r);
-                }
-            });
-            if let Some(d) = ins.def()
-                && !is_update_in_place(ins)
-            {
-                kill[b].insert(d);
-            }
-        }
-    }
-    let mut live_in = gen_.clone();
-    let mut live_out = vec![RegSet::new(nregs); blocks.len()];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for b in (0..blocks.len()).rev() {
-            let mut out = RegSet::new(nregs);
-            for &s in &blocks[b].succs {
-                out.union_with(&live_in[s]);
-            }
-            let mut inn = out.clone();
-            for (w, k) in inn.0.iter_mut().zip(&kill[b].0) {
-                *w &= !k;
-            }
-            inn.union_with(&gen_[b]);
-            if inn != live_in[b] {
-                live_in[b] = inn;
-                changed = true;
-            }
-            live_out[b] = out;
-        }
-    }
-    for (b, blk) in blocks.iter().enumerate() {
-        let mut live = live_out[b].clone();
-        for i in (blk.start..blk.end).rev() {
-            let ins = &mut cell.code[i];
-            if let Instr::Copy { dst, src } = *ins
+    let live = Liveness::of(cell, types);
+    let mut to_move = Vec::new();
+    for b in 0..live.blocks.len() {
+        live.walk_block_backwards(&cell.code, types, b, |i, after| {
+            if let Instr::Copy { dst, src } = cell.code[i]
                 && dst != src
-                && !live.contains(src)
+                && !after.contains(src)
                 && !is_unboxed(cell.regs.get(src as usize).copied())
             {
-                *ins = Instr::Move { dst, src };
+                to_move.push(i);
             }
-            let ins = &cell.code[i];
-            if let Some(d) = ins.def()
-                && !is_update_in_place(ins)
-            {
-                live.remove(d);
-            }
-            ins.for_each_use(types, |r| live.insert(r));
+        });
+    }
+    // Turning a copy into a move changes no def or use, so the liveness stays valid.
+    for i in to_move {
+        if let Instr::Copy { dst, src } = cell.code[i] {
+            cell.code[i] = Instr::Move { dst, src };
         }
     }
-}
-
-/// In-place updates write a register whose old value they also read.
-fn is_update_in_place(ins: &Instr) -> bool {
-    matches!(
-        ins,
-        Instr::ListSet { .. } | Instr::MapSet { .. } | Instr::FieldSet { .. }
-    )
 }
 
 /// Registers that never hold a heap value, where a move gains nothing.

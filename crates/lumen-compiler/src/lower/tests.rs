@@ -854,3 +854,14 @@ fn a_null_cell_discards_its_tail_value() {
     let m = compile(&program(vec![], vec![f.build("f", Type::Null, body)]));
     assert!(matches!(run(&m, "f", vec![]), Value::Null));
 }
+
+#[test]
+fn coalesce_on_a_null_typed_operand_gives_the_right_operand() {
+    // cell f() -> Int: null ?? 3 — the left operand is never a value (§5.8).
+    let body = ex(
+        ExprKind::Coalesce(Box::new(ex(ExprKind::Null, Type::Null)), Box::new(int(3))),
+        Type::Int,
+    );
+    let m = compile(&program(vec![], vec![F::new().build("f", Type::Int, body)]));
+    assert_eq!(run(&m, "f", vec![]), Value::Int(3));
+}

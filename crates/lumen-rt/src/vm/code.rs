@@ -373,10 +373,12 @@ pub(super) enum Op {
         argc: u32,
     },
 
+    /// `proven`: from a `ListGetUnchecked`, whose index an optimiser proved in bounds.
     ListGet {
         dst: Reg,
         list: Reg,
         idx: Reg,
+        proven: bool,
     },
     ListSet {
         list: Reg,
@@ -696,11 +698,20 @@ fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
     })
 }
 
+/// `(dst, list, idx)` of a list read, checked or not (fused ops keep the check, so an
+/// unchecked read may take part in a fusion).
+fn list_read(ins: &Instr) -> Option<(Reg, Reg, Reg)> {
+    match *ins {
+        Instr::ListGet { dst, list, idx } | Instr::ListGetUnchecked { dst, list, idx } => {
+            Some((dst, list, idx))
+        }
+        _ => None,
+    }
+}
+
 /// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.
 fn float_update(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
-    let &Instr::ListGet { dst: t, list, idx } = first else {
-        return None;
-    };
+    let (t, list, idx) = list_read(first)?;
     let (op, t2, a, e) = match *second {
         Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
         Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
@@ -905,7 +916,8 @@ fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
             dst,
             src,
         }),
-        (Instr::ListGet { dst: t, list, idx }, second) => {
+        (first @ (Instr::ListGet { .. } | Instr::ListGetUnchecked { .. }), second) => {
+            let (t, list, idx) = list_read(&first)?;
             let (op, dst, a, b) = match second {
                 Instr::FloatAdd { dst, a, b } => (FloatBin::Add, dst, a, b),
                 Instr::FloatSub { dst, a, b } => (FloatBin::Sub, dst, a, b),
@@ -1061,7 +1073,20 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
             args,
             argc,
         },
-        I::ListGet { dst, list, idx } => Op::ListGet { dst, list, idx },
+        I::ListGet { dst, list, idx } => Op::ListGet {
+            dst,
+            list,
+            idx,
+            proven: false,
+        },
+        // The interpreter keeps its (cheap) check for unchecked reads too; a failing one
+        // reveals a wrong proof, reported as an internal error.
+        I::ListGetUnchecked { dst, list, idx } => Op::ListGet {
+            dst,
+            list,
+            idx,
+            proven: true,
+        },
         I::ListSet { list, idx, src } => Op::ListSet { list, idx, src },
         I::ListLen { dst, list } => Op::ListLen { dst, list },
         I::TupleGet { dst, tuple, index } => Op::TupleGet { dst, tuple, index },

@@ -669,11 +669,19 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 }
             }
 
-            Op::ListGet { dst, list, idx } => {
+            Op::ListGet {
+                dst,
+                list,
+                idx,
+                proven,
+            } => {
                 let i = int!(idx);
                 let v = match rd!(list) {
                     Value::List(l) => match usize::try_from(i).ok().and_then(|i| l.items.get(i)) {
                         Some(x) => dup(x),
+                        None if proven => fail!(RtError::Internal(
+                            "unchecked list read out of bounds".into()
+                        )),
                         None => fail!(RtError::IndexOutOfBounds),
                     },
                     other => fail!(bad_tag("list", other)),
