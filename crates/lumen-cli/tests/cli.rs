@@ -423,3 +423,63 @@ fn build_is_not_available_yet() {
     assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
     assert!(run.err().starts_with("error: "), "{}", run.err());
 }
+
+/// A program nested 500 deep (parentheses, list literals, `if` blocks, lambdas) with
+/// 500-long `else if` chains (statement and expression form) and a long operator chain:
+/// the CLI compiles it (parser, checker, lowering) and runs it on its big stack.
+#[test]
+fn deep_nesting_and_long_else_if_chains_compile_and_run() {
+    let n = 500;
+    let mut src = String::from("cell pick(x: Int) -> Int\n  if x == 0\n    return 0\n");
+    for i in 1..n {
+        src.push_str(&format!("  else if x == {i}\n    return {i}\n"));
+    }
+    src.push_str("  else\n    return -1\n  end\nend\n");
+    src.push_str("cell pick2(x: Int) -> Int\n  if x == 0 then 0 ");
+    for i in 1..n {
+        src.push_str(&format!("else if x == {i} then {} ", i * 2));
+    }
+    src.push_str("else -1\nend\ncell main()\n");
+    src.push_str(&format!(
+        "  let a = {}0{}\n",
+        "(1 + ".repeat(n),
+        ")".repeat(n)
+    ));
+    src.push_str(&format!("  let b = {}7{}\n", "[".repeat(n), "]".repeat(n)));
+    src.push_str(&format!("  let c = 0{}\n", " + 1".repeat(2 * n)));
+    src.push_str(&format!(
+        "  let d = {}1{}\n",
+        "(fn(v: Int) -> Int => v + ".repeat(100),
+        ")(1)".repeat(100)
+    ));
+    for i in 0..n {
+        src.push_str(&format!("{}if a > {i}\n", " ".repeat(2 + i)));
+    }
+    src.push_str(&format!(
+        "{}print(a, len(b), c, d, pick(0), pick(250), pick(499), pick(500), pick2(499), pick2(500))\n",
+        " ".repeat(2 + n)
+    ));
+    for i in (0..n).rev() {
+        src.push_str(&format!("{}end\n", " ".repeat(2 + i)));
+    }
+    src.push_str("end\n");
+    let run = run_in("deep", &[("deep.lm", &src)], &["run", "deep.lm"]);
+    assert_run(&run, 0, "500 1 1000 101 0 250 499 -1 998 -1\n", "");
+}
+
+/// Nesting beyond the limit is a compile error, not a crash.
+#[test]
+fn nesting_beyond_the_limit_is_a_compile_error() {
+    let src = format!(
+        "cell main()\n  print({}1{})\nend\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let run = run_in("too_deep", &[("deep.lm", &src)], &["run", "deep.lm"]);
+    assert_eq!(run.code, Some(2), "{}", run.err());
+    assert!(
+        run.err().contains("error: program nested too deeply"),
+        "{}",
+        run.err()
+    );
+}

@@ -22,8 +22,11 @@ pub fn flags() -> MemFlagsData {
 
 /// A function under construction plus what it needs to reference other functions.
 pub struct Emitter<'a, 'b, M: Module> {
+    /// The function builder.
     pub b: FunctionBuilder<'b>,
+    /// The module functions are declared in.
     pub module: &'a mut M,
+    /// Declared helpers and cells.
     pub cx: &'a CompileContext,
     refs: HashMap<FuncId, FuncRef>,
 }

@@ -769,6 +769,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ListGet { dst, list, idx } => {
                 self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
             }
+            ListGetUnchecked { dst, list, idx } => {
+                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Proven(idx))
+            }
             ListSet { list, idx, src } if src != list => {
                 self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
             }
@@ -1082,7 +1085,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// The index operand of an element access.
     fn index(&mut self, idx: Index) -> Val {
         match idx {
-            Index::Reg(r) => self.get(r),
+            Index::Reg(r) | Index::Proven(r) => self.get(r),
             Index::Const(k) => self.e.b.ins().iconst(types::I64, k as i64),
         }
     }
@@ -1093,9 +1096,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(reg, o)).copied();
-        let (_, items, len) = self.facts(reg, o, slow);
         let i = self.index(idx);
-        let ea = self.element(items, len, i, slow);
+        let ea = if matches!(idx, Index::Proven(_)) {
+            // The optimiser proved the kind and the bounds (LIR contract).
+            let (_, items, _) = if unique.is_some() {
+                self.facts(reg, o, slow)
+            } else {
+                let rc = self.load_rc(reg);
+                self.define_facts(reg, o, rc)
+            };
+            let off = self.e.b.ins().ishl_imm_u(i, 4);
+            self.e.b.ins().iadd(items, off)
+        } else {
+            let (_, items, len) = self.facts(reg, o, slow);
+            self.element(items, len, i, slow)
+        };
         if self.scalar(dst) {
             let t = self.ty(dst);
             self.e.check_tag(t, ea, 0, slow);
@@ -1177,9 +1192,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn forget(&mut self, ins: &Instr) {
         use Instr::*;
         match *ins {
-            ListGet { dst, .. } | FieldGet { dst, .. } | ListLen { dst, .. } => {
-                self.forget_reg(dst)
-            }
+            ListGet { dst, .. }
+            | ListGetUnchecked { dst, .. }
+            | FieldGet { dst, .. }
+            | ListLen { dst, .. } => self.forget_reg(dst),
             ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
                 if !self.scalar(src) {
                     self.forget_reg(src);
@@ -1227,10 +1243,12 @@ impl Obj {
     }
 }
 
-/// An element index: a register (`ListGet`) or a constant (`FieldGet`).
+/// An element index: a register (`ListGet`), one proven in bounds of a register proven
+/// to hold a list (`ListGetUnchecked`, O3), or a constant (`FieldGet`).
 #[derive(Clone, Copy, Debug)]
 enum Index {
     Reg(Reg),
+    Proven(Reg),
     Const(u32),
 }
 

@@ -207,11 +207,12 @@ impl JitCompiler {
     }
 }
 
-/// The verified (and, at `O2`+, optimised) module to compile.
-pub(crate) fn prepare(module: &LirModule, _level: OptLevel) -> Result<LirModule, JitError> {
+/// The verified and, at `O2`+, optimised (`crate::opt::optimize`) module to compile.
+pub(crate) fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, JitError> {
     lumen_core::verify::verify(module).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
-    // The LIR passes of `crate::opt` (O2/O3) plug in here once they exist.
-    Ok(module.clone())
+    let mut module = module.clone();
+    crate::opt::optimize(&mut module, level);
+    Ok(module)
 }
 
 /// A JIT module for the host with the flags of `level`.

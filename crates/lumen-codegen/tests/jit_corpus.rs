@@ -1,5 +1,6 @@
-//! The conformance corpus run natively: every program compiled by the JIT (all cells
-//! before `main` runs), judged by the same rules as the CLI's corpus test
+//! The conformance corpus and the spec corpus (`tests/spec/`) run natively at O1 and O3:
+//! every program compiled by the JIT (all cells before `main` runs), judged by the same
+//! rules as the CLI's corpus test
 //! (`tests/support/corpus.rs`): exact stdout, exit code, and every `.err` line in the
 //! rendered error. Compile-error tests (`errors_compile/`) have no code to run and are
 //! left to the CLI harness.
@@ -16,22 +17,45 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// Optimisation levels every program runs at: the default, and O3 (LIR passes, inlining,
+/// unchecked list reads).
+const LEVELS: &[(OptLevel, &str)] = &[(OptLevel::O1, "jit"), (OptLevel::O3, "jit-O3")];
+
 fn main() {
     let args = Arguments::from_args();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-    let trials = match find_programs(&corpus) {
-        Ok(programs) => programs
-            .into_iter()
-            // Compile-error programs have no code to run; the CLI harness covers them.
-            .filter(|p| !p.name.starts_with("errors_compile/"))
-            .map(|p| {
-                let corpus = corpus.clone();
-                Trial::test(p.name.clone(), move || run_program(&corpus, &p)).with_kind("jit")
-            })
-            .collect(),
-        Err(e) => vec![Trial::test("corpus", move || Err(e.into()))],
-    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut trials = Vec::new();
+    add_corpus(&mut trials, &root.join("tests/conformance"), "");
+    add_corpus(&mut trials, &root.join("tests/spec"), "spec/");
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// One trial per program of `corpus` that has code to run, and level.
+fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
+    match find_programs(corpus) {
+        Ok(programs) => {
+            // Compile-error programs have no code to run; the CLI harness covers them.
+            let runnable = programs.into_iter().filter(|p| {
+                let want = expected(corpus, p);
+                !p.name.starts_with("errors_compile/") && want.is_ok_and(|w| w.exit != 2)
+            });
+            for p in runnable {
+                for &(level, kind) in LEVELS {
+                    let (corpus, p) = (corpus.to_path_buf(), p.clone());
+                    trials.push(
+                        Trial::test(format!("{prefix}{}", p.name), move || {
+                            run_program(&corpus, &p, level)
+                        })
+                        .with_kind(kind),
+                    );
+                }
+            }
+        }
+        Err(e) => trials.push(Trial::test(
+            format!("{prefix}corpus"),
+            move || Err(e.into()),
+        )),
+    }
 }
 
 /// A `Write` whose bytes stay readable after the VM that wrote them is gone.
@@ -51,7 +75,7 @@ impl Write for Shared {
     }
 }
 
-fn run_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
+fn run_program(corpus: &Path, program: &Program, level: OptLevel) -> Result<(), Failed> {
     let want = expected(corpus, program)?;
     let path: PathBuf = corpus.join(&program.file);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -69,7 +93,7 @@ fn run_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
             Err(e) => return (None, format!("{e:?}")),
         };
         let input = Box::new(std::io::Cursor::new(stdin));
-        match run_main(&module, OptLevel::O1, args, Box::new(out2), input) {
+        match run_main(&module, level, args, Box::new(out2), input) {
             Ok(()) => (Some(0), String::new()),
             Err(e) => match e.exit_code() {
                 Some(c) => (Some(c), String::new()),
@@ -92,7 +116,7 @@ fn run_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
     if problems.is_empty() {
         return Ok(());
     }
-    let mut report = format!("{} (jit)\n", program.file);
+    let mut report = format!("{} (jit, {level:?})\n", program.file);
     for p in problems {
         report.push_str(&p);
         report.push('\n');

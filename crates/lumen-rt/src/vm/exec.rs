@@ -243,6 +243,9 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     // the cell's register count (verified). `r` is recomputed after anything that may
     // reallocate or re-borrow `regs` (calls, returns, builtins, the out-of-line path).
     let mut r: *mut Value = unsafe { st.regs.as_mut_ptr().add(base) };
+    // Native frames below a nested run count too (mixed tiers); `depth_base` is constant
+    // while this loop runs (native code called from here restores it).
+    let max_frames = MAX_CALLS.saturating_sub(st.depth_base);
 
     // A register's address; every use is inside an `unsafe` block.
     macro_rules! reg {
@@ -328,8 +331,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     // Pushes a callee frame; `captures` are copied after the moved arguments.
     macro_rules! push_call {
         ($dst:expr, $callee:expr, $args:expr, $argc:expr, $captures:expr) => {{
-            // Native frames below a nested run count too (mixed tiers).
-            if st.frames.len() + st.depth_base >= MAX_CALLS {
+            if st.frames.len() >= max_frames {
                 fail!(RtError::StackOverflow);
             }
             let callee_id: u32 = $callee;

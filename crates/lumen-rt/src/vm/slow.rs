@@ -324,7 +324,7 @@ pub(crate) fn slow(m: &LirModule, regs: &mut [Value], ins: &Instr) -> RtResult<(
             let captures = take(regs, args, argc as usize);
             regs[r(dst)] = Value::Fn(Rc::new(Closure { cell, captures }));
         }
-        ListGet { dst, list, idx } => {
+        ListGet { dst, list, idx } | ListGetUnchecked { dst, list, idx } => {
             regs[r(dst)] = list_get(&regs[r(list)], int(&regs[r(idx)])?)?;
         }
         ListSet { list, idx, src } => {

@@ -62,8 +62,9 @@ impl Tiering {
 }
 
 /// Counts a call of `cell` and returns the native entry to run it with: the installed
-/// one, or one compiled now that the cell is hot. `None`: interpret the call.
-#[inline(always)]
+/// one, or one compiled now that the cell is hot. `None`: interpret the call. Out of
+/// line, so the interpreter's loop stays as small as without tiering.
+#[inline(never)]
 pub(super) fn call_entry(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
     let t = st.tiering.as_deref_mut()?;
     if let Some(&Some(entry)) = st.native.get(cell as usize) {
@@ -107,7 +108,7 @@ fn compile(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
 
 /// Counts an iteration of loop `counter` and returns the OSR entry to continue in once
 /// the loop is hot. `None`: keep interpreting.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn loop_entry(m: &LirModule, st: &mut State, counter: u32) -> Option<OsrEntry> {
     let t = st.tiering.as_deref_mut()?;
     let l = t.loops.get_mut(counter as usize)?;
@@ -179,4 +180,144 @@ pub(super) fn run_osr(
         t.stats.osr_entries += 1;
     }
     native::enter_osr(m, st, entry, cell, &mut window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::VM;
+    use lumen_core::lir::Instr;
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    /// What a [`Declining`] tier was asked.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    enum Request {
+        Cell(CellId),
+        Osr(CellId, u32),
+    }
+
+    /// A tier that records requests and compiles nothing.
+    struct Declining(Rc<RefCell<Vec<Request>>>);
+
+    // SAFETY: it never returns an entry.
+    unsafe impl Tier for Declining {
+        fn compile(&mut self, _: &LirModule, cell: CellId) -> Option<Entry> {
+            self.0.borrow_mut().push(Request::Cell(cell));
+            None
+        }
+        fn compile_osr(&mut self, _: &LirModule, cell: CellId, pc: u32) -> Option<OsrEntry> {
+            self.0.borrow_mut().push(Request::Osr(cell, pc));
+            None
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Sink(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs `src` with a declining tier at `threshold` (or none): output, requests, stats.
+    fn run(src: &str, threshold: Option<u32>) -> (String, Vec<Request>, TierStats) {
+        let module = lumen_compiler::compile(src).expect("compiles");
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let out = Sink::default();
+        let mut vm = VM::new(module);
+        if let Some(t) = threshold {
+            vm.set_tier(Box::new(Declining(Rc::clone(&log))), t);
+        }
+        vm.set_stdout(Box::new(out.clone()));
+        vm.run_main().expect("runs");
+        let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
+        let requests = log.borrow().clone();
+        (text, requests, vm.stats())
+    }
+
+    /// The loop header of `cell`: the target of its backward jump.
+    fn header(src: &str, cell: &str) -> u32 {
+        let m = lumen_compiler::compile(src).expect("compiles");
+        let c = &m.cells[m.find_cell(cell).expect("cell") as usize];
+        c.code
+            .iter()
+            .enumerate()
+            .find_map(|(pc, i)| i.jump_target().filter(|&t| t as usize <= pc))
+            .expect("a loop")
+    }
+
+    const SRC: &str = "\
+cell f(x: Int) -> Int
+  let mut s = 0
+  for i in 0..x
+    s += i
+  end
+  return s
+end
+
+cell main()
+  let mut t = 0
+  for k in 0..10
+    t += f(k)
+  end
+  print(t)
+end
+";
+
+    #[test]
+    fn counters_ask_the_tier_once_at_the_threshold() {
+        let (plain, none, stats) = run(SRC, None);
+        assert_eq!(plain, "120\n");
+        assert!(none.is_empty());
+        assert_eq!(stats, TierStats::default());
+        let (out, requests, stats) = run(SRC, Some(3));
+        assert_eq!(out, plain);
+        let (f, main) = (0, 1);
+        // `main`'s loop body is reached a 4th time (k = 3) before `f`'s 4th call; `f`'s
+        // loop body a 4th time in that call (0 + 1 + 2 iterations before). Declined
+        // requests are not repeated.
+        assert_eq!(
+            requests,
+            vec![
+                Request::Osr(main, header(SRC, "main")),
+                Request::Cell(f),
+                Request::Osr(f, header(SRC, "f")),
+            ]
+        );
+        assert_eq!(stats.failures, 3);
+        assert_eq!(stats.cells_compiled + stats.osr_compiled, 0);
+    }
+
+    #[test]
+    fn threshold_zero_asks_before_the_first_call() {
+        let (out, requests, _) = run(SRC, Some(0));
+        assert_eq!(out, "120\n");
+        assert_eq!(requests.first(), Some(&Request::Cell(1)));
+        assert!(requests.contains(&Request::Cell(0)));
+    }
+
+    #[test]
+    fn only_tiered_code_counts() {
+        let m = lumen_compiler::compile(SRC).expect("compiles");
+        let f = &m.cells[0];
+        let plain = super::super::code::translate(f);
+        let mut heads = vec![7];
+        let tiered = super::super::code::translate_tiered(f, &mut heads);
+        // Counters continue the numbering they are given.
+        assert_eq!(heads, vec![7, header(SRC, "f")]);
+        let is_head = |op: &super::super::code::Op| {
+            matches!(op, super::super::code::Op::LoopHead { counter: 1 })
+        };
+        assert!(tiered.ops.iter().any(is_head));
+        assert!(!plain.ops.iter().any(is_head));
+        assert_eq!(tiered.ops.len(), plain.ops.len() + 1);
+        assert!(f.code.iter().all(|i| !matches!(i, Instr::Call { .. })));
+    }
 }
