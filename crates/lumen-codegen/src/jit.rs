@@ -208,7 +208,7 @@ impl JitCompiler {
 }
 
 /// The verified and, at `O2`+, optimised (`crate::opt::optimize`) module to compile.
-fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, JitError> {
+pub(crate) fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, JitError> {
     lumen_core::verify::verify(module).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
     let mut module = module.clone();
     crate::opt::optimize(&mut module, level);
@@ -216,7 +216,7 @@ fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, JitError> {
 }
 
 /// A JIT module for the host with the flags of `level`.
-fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
+pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
     let isa = host_isa(level)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     for (name, addr) in helper_symbols() {

@@ -31,14 +31,18 @@
 //!
 //! Modules: [`types`] (register types and signatures), [`context`] (declared helpers and
 //! cells), [`ir`] (LIR → Cranelift IR), [`emit`] (emission utilities, entry
-//! trampolines), [`jit`] (the compiler and native functions), [`opt`] (levels).
+//! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
+//! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels).
 
+pub mod bench_programs;
 pub mod context;
 pub mod emit;
 pub mod ir;
 pub mod jit;
 pub mod opt;
+pub mod tiered;
 pub mod types;
 
 pub use jit::{JitCompiler, JitError, NativeCode, NativeFn, emit_clif, run_main};
 pub use opt::OptLevel;
+pub use tiered::{TieredJit, run_main_tiered, tiered_vm};

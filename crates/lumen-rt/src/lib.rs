@@ -16,6 +16,7 @@
 
 mod builtins;
 pub mod native;
+pub mod tier;
 pub mod trace;
 pub mod vm;
 

@@ -16,6 +16,7 @@
 //! run the VM on a thread with a large native stack (see [`crate::run_on_big_stack`]).
 
 use crate::native;
+use crate::tier::{Tier, TierStats};
 use crate::trace::{RuntimeError, TraceFrame};
 use exec::exec;
 use lumen_core::display;
@@ -78,7 +79,9 @@ pub(crate) struct State {
     codes: std::rc::Rc<[code::Code]>,
     /// Native entries of compiled cells (indexed like the module's cells; empty when no
     /// native code is installed). A cell with an entry runs natively when entered.
-    pub(crate) native: std::rc::Rc<[Option<native::Entry>]>,
+    pub(crate) native: Vec<Option<native::Entry>>,
+    /// Counters and the installed tier, when there is one.
+    pub(crate) tiering: Option<Box<tiering::Tiering>>,
     /// Keeps the native code of `native` alive.
     native_owner: Option<std::rc::Rc<dyn std::any::Any>>,
     /// Active calls not in `frames` (native frames below a nested run).
@@ -123,7 +126,8 @@ impl VM {
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
                 codes: codes.into(),
-                native: std::rc::Rc::from(Vec::new()),
+                native: Vec::new(),
+                tiering: None,
                 native_owner: None,
                 depth_base: 0,
             },
@@ -159,8 +163,48 @@ impl VM {
         entries: Vec<Option<native::Entry>>,
         owner: std::rc::Rc<dyn std::any::Any>,
     ) {
-        self.st.native = entries.into();
+        self.st.native = entries;
         self.st.native_owner = Some(owner);
+    }
+
+    /// Installs `tier`: from now on the VM counts calls per cell and iterations per loop
+    /// header, compiles a cell through the tier on its call after `threshold` calls (0:
+    /// on its first call) and leaves a loop for native code (on-stack replacement) after
+    /// `threshold` iterations (see [`crate::tier`]). Without a tier nothing is counted.
+    pub fn set_tier(&mut self, tier: Box<dyn Tier>, threshold: u32) {
+        if self.invalid.is_some() {
+            return;
+        }
+        // Loop counters are numbered across the module: header pcs, and their cells.
+        let mut heads = Vec::new();
+        let mut cells = Vec::new();
+        let codes: Vec<code::Code> = (self.module.cells.iter().enumerate())
+            .map(|(id, c)| {
+                let code = code::translate_tiered(c, &mut heads);
+                cells.resize(heads.len(), id as CellId);
+                code
+            })
+            .collect();
+        let loops = cells.into_iter().zip(heads).collect();
+        self.st.codes = codes.into();
+        self.st
+            .native
+            .resize(self.module.cells.len().max(self.st.native.len()), None);
+        self.st.tiering = Some(Box::new(tiering::Tiering::new(
+            tier,
+            threshold,
+            self.module.cells.len(),
+            loops,
+        )));
+    }
+
+    /// What tiering did so far (zeros without a tier).
+    pub fn stats(&self) -> TierStats {
+        self.st
+            .tiering
+            .as_ref()
+            .map(|t| t.stats)
+            .unwrap_or_default()
     }
 
     /// Continues cell `id` natively from `entry`, an on-stack-replacement entry the JIT
@@ -304,7 +348,12 @@ pub(crate) fn enter(
 ) -> Result<Value, Fault> {
     let mut args = args;
     let args = args.as_mut();
-    if let Some(&Some(entry)) = st.native.get(cell as usize) {
+    let entry = if st.tiering.is_some() {
+        tiering::call_entry(m, st, cell)
+    } else {
+        st.native.get(cell as usize).copied().flatten()
+    };
+    if let Some(entry) = entry {
         return native::enter(m, st, entry, cell, args, captures);
     }
     if st.frames.len() + st.depth_base >= MAX_CALLS {
@@ -397,6 +446,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 mod code;
 mod exec;
 pub(crate) mod slow;
+mod tiering;
 
 #[cfg(test)]
 mod tests;

@@ -86,7 +86,12 @@ pub(crate) fn enter_osr(
 
 /// Calls `entry` on `values` (arguments, or an OSR window) and turns a failure into a
 /// traced fault.
-fn run(m: &LirModule, st: &mut State, entry: Entry, values: &mut [Value]) -> Result<Value, Fault> {
+pub(crate) fn run(
+    m: &LirModule,
+    st: &mut State,
+    entry: Entry,
+    values: &mut [Value],
+) -> Result<Value, Fault> {
     let outer = std::mem::take(&mut st.frames);
     let base = st.depth_base;
     let mut ctx = NativeCtx::new(m, st, base + outer.len());

@@ -436,6 +436,27 @@ pub(super) enum Op {
     Lir {
         idx: u32,
     },
+
+    // Tiering only (a VM with a tier installed; see `super::tiering`).
+    /// `Call` that counts calls and enters the callee's native code once compiled.
+    CallCounted {
+        dst: Reg,
+        cell: u32,
+        args: Reg,
+        argc: u32,
+    },
+    /// `CallValue` that counts calls and enters native code once compiled.
+    CallValueCounted {
+        dst: Reg,
+        callee: Reg,
+        args: Reg,
+        argc: u32,
+    },
+    /// Starts a loop header: counts the iteration in loop counter `counter` and, once
+    /// the loop is hot, continues in native code (OSR).
+    LoopHead {
+        counter: u32,
+    },
 }
 
 /// A translated cell.
@@ -453,12 +474,27 @@ pub(crate) struct Code {
 
 /// Translates a verified cell.
 pub(crate) fn translate(cell: &Cell) -> Code {
+    translate_with(cell, None)
+}
+
+/// Translates a verified cell for a VM with a tier installed: calls count
+/// ([`Op::CallCounted`], [`Op::CallValueCounted`]) and every loop header (the target of a
+/// backward jump) starts with an [`Op::LoopHead`] whose counter is the index its LIR pc
+/// gets in `loops` (pushed here).
+pub(crate) fn translate_tiered(cell: &Cell, loops: &mut Vec<u32>) -> Code {
+    translate_with(cell, Some(loops))
+}
+
+fn translate_with(cell: &Cell, mut loops: Option<&mut Vec<u32>>) -> Code {
     let code = &cell.code;
     let n = code.len();
     let mut is_target = vec![false; n + 1];
-    for ins in code {
+    // Loop headers get a `LoopHead` op in front (tiering only).
+    let mut is_head = vec![false; n + 1];
+    for (pc, ins) in code.iter().enumerate() {
         if let Some(t) = jump_target(ins) {
             is_target[t as usize] = true;
+            is_head[t as usize] |= loops.is_some() && t as usize <= pc;
         }
     }
     // Pass 1: how instructions group into ops; op index of every LIR index.
@@ -468,6 +504,8 @@ pub(crate) fn translate(cell: &Cell) -> Code {
     let mut i = 0;
     while i < n {
         op_index[i] = count;
+        // Jumps to a header land on its `LoopHead`.
+        count += u32::from(is_head[i]);
         if i + 2 < n
             && !is_target[i + 1]
             && !is_target[i + 2]
@@ -478,7 +516,10 @@ pub(crate) fn translate(cell: &Cell) -> Code {
             op_index[i + 2] = count;
             count += 1;
             i += 3;
-        } else if i + 1 < n && counting_back_edge(&code[i], &code[i + 1]).is_some() {
+        } else if i + 1 < n
+            && !is_head[i + 1]
+            && counting_back_edge(&code[i], &code[i + 1]).is_some()
+        {
             // A jump may land on the compare: keep a copy of it right after the fused op.
             let copy = is_target[i + 1];
             group[i] = Group::BackEdge { copy };
@@ -512,6 +553,13 @@ pub(crate) fn translate(cell: &Cell) -> Code {
     };
     let mut i = 0;
     while i < n {
+        if let Some(loops) = loops.as_deref_mut().filter(|_| is_head[i]) {
+            out.ops.push(Op::LoopHead {
+                counter: loops.len() as u32,
+            });
+            out.lir.push(i as u32);
+            loops.push(i as u32);
+        }
         match group[i] {
             Group::BackEdge { copy } => {
                 if let Some((i_reg, hi, step, target, inclusive)) =
@@ -567,6 +615,31 @@ pub(crate) fn translate(cell: &Cell) -> Code {
                         _ => single(&code[i], i as u32, map),
                     },
                     _ => single(&code[i], i as u32, map),
+                };
+                let op = match op {
+                    Op::Call {
+                        dst,
+                        cell,
+                        args,
+                        argc,
+                    } if loops.is_some() => Op::CallCounted {
+                        dst,
+                        cell,
+                        args,
+                        argc,
+                    },
+                    Op::CallValue {
+                        dst,
+                        callee,
+                        args,
+                        argc,
+                    } if loops.is_some() => Op::CallValueCounted {
+                        dst,
+                        callee,
+                        args,
+                        argc,
+                    },
+                    other => other,
                 };
                 out.ops.push(op);
                 out.lir.push(i as u32);

@@ -3,7 +3,7 @@
 
 use super::code::{FloatBin, Op};
 use super::slow::slow;
-use super::{Fault, Frame, MAX_CALLS, State, bad_tag};
+use super::{Fault, Frame, MAX_CALLS, State, bad_tag, tiering};
 use crate::builtins;
 use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
@@ -243,6 +243,9 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     // the cell's register count (verified). `r` is recomputed after anything that may
     // reallocate or re-borrow `regs` (calls, returns, builtins, the out-of-line path).
     let mut r: *mut Value = unsafe { st.regs.as_mut_ptr().add(base) };
+    // Native frames below a nested run count too (mixed tiers); `depth_base` is constant
+    // while this loop runs (native code called from here restores it).
+    let max_frames = MAX_CALLS.saturating_sub(st.depth_base);
 
     // A register's address; every use is inside an `unsafe` block.
     macro_rules! reg {
@@ -328,7 +331,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
     // Pushes a callee frame; `captures` are copied after the moved arguments.
     macro_rules! push_call {
         ($dst:expr, $callee:expr, $args:expr, $argc:expr, $captures:expr) => {{
-            if st.frames.len() >= MAX_CALLS {
+            if st.frames.len() >= max_frames {
                 fail!(RtError::StackOverflow);
             }
             let callee_id: u32 = $callee;
@@ -834,6 +837,86 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                         payload,
                     }))
                 );
+            }
+            Op::CallCounted {
+                dst,
+                cell: callee,
+                args,
+                argc,
+            } => match tiering::call_entry(m, st, callee) {
+                None => push_call!(dst, callee, args, argc, &[]),
+                Some(entry) => {
+                    if let Some(f) = st.frames.last_mut() {
+                        f.ip = ip;
+                    }
+                    let from = base + args as usize;
+                    let res = tiering::call_native(m, st, entry, from, argc as usize, &[]);
+                    r = unsafe { st.regs.as_mut_ptr().add(base) };
+                    match res {
+                        Ok(v) => set!(dst, v),
+                        Err(f) => fail!(f),
+                    }
+                }
+            },
+            Op::CallValueCounted {
+                dst,
+                callee,
+                args,
+                argc,
+            } => {
+                let f = match rd!(callee) {
+                    Value::Fn(c) => Rc::clone(c),
+                    other => fail!(bad_tag("fn", other)),
+                };
+                // As for `CallValue`.
+                let Some(target) = cells.get(f.cell as usize) else {
+                    fail!(RtError::Internal(format!("no cell {}", f.cell)))
+                };
+                if target.params != argc || target.captures as usize != f.captures.len() {
+                    fail!(RtError::Internal(format!(
+                        "{} called with the wrong number of values",
+                        target.name
+                    )));
+                }
+                match tiering::call_entry(m, st, f.cell) {
+                    None => push_call!(dst, f.cell, args, argc, &f.captures),
+                    Some(entry) => {
+                        if let Some(fr) = st.frames.last_mut() {
+                            fr.ip = ip;
+                        }
+                        let from = base + args as usize;
+                        let res =
+                            tiering::call_native(m, st, entry, from, argc as usize, &f.captures);
+                        r = unsafe { st.regs.as_mut_ptr().add(base) };
+                        match res {
+                            Ok(v) => set!(dst, v),
+                            Err(e) => fail!(e),
+                        }
+                    }
+                }
+            }
+            Op::LoopHead { counter } => {
+                if let Some(entry) = tiering::loop_entry(m, st, counter) {
+                    // On-stack replacement: the native code finishes this call, whose
+                    // frame leaves the stack first (native code records its own frame
+                    // on errors); then continue as after its `Return`.
+                    let Some(done) = st.frames.pop() else {
+                        return Err(RtError::Internal("loop without a frame".into()).into());
+                    };
+                    let n = codes[done.cell as usize].nregs;
+                    let v = tiering::run_osr(m, st, entry, done.cell, base, n)?;
+                    if st.frames.len() == stop {
+                        return Ok(v);
+                    }
+                    let Some(&caller) = st.frames.last() else {
+                        return Err(RtError::Internal("return without a caller".into()).into());
+                    };
+                    base = caller.base as usize;
+                    r = unsafe { st.regs.as_mut_ptr().add(base) };
+                    unsafe { put(reg!(done.ret), v) };
+                    ops = caller.ops;
+                    ip = caller.ip;
+                }
             }
             Op::Lir { idx } => {
                 let cell = st.frames.last().and_then(|f| cells.get(f.cell as usize));

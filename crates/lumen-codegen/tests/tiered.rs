@@ -1,0 +1,464 @@
+//! Tiered execution against the interpreter: every conformance program run by a VM with
+//! the JIT installed as its tier, at thresholds 0 (every cell compiled on its first
+//! call), 1 and 100, must print exactly what the plain VM prints, exit with the same code
+//! and render the same error (message and trace). Besides the corpus, targeted programs
+//! check on-stack replacement (through `VM::stats`), errors raised in native code after
+//! OSR, and exact call depth across tiers.
+
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+#[path = "../../../tests/support/diff.rs"]
+mod diff;
+
+use corpus::{Program, expected, find_programs};
+use libtest_mimic::{Arguments, Failed, Trial};
+use lumen_codegen::{OptLevel, tiered_vm};
+use lumen_rt::VM;
+use lumen_rt::tier::TierStats;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const THRESHOLDS: [u32; 3] = [0, 1, 100];
+
+/// A targeted test.
+type Check = fn() -> Result<(), Failed>;
+
+fn main() {
+    let args = Arguments::from_args();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
+    let mut trials: Vec<Trial> = match find_programs(&corpus) {
+        Ok(programs) => programs
+            .into_iter()
+            .filter(|p| !p.name.starts_with("errors_compile/"))
+            .map(|p| {
+                let corpus = corpus.clone();
+                Trial::test(p.name.clone(), move || corpus_program(&corpus, &p)).with_kind("tiered")
+            })
+            .collect(),
+        Err(e) => vec![Trial::test("corpus", move || Err(e.into()))],
+    };
+    let targeted: [(&str, Check); 8] = [
+        ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
+        ("osr_moves_heap_registers", osr_moves_heap_registers),
+        (
+            "osr_nested_loops_and_second_call",
+            osr_nested_loops_and_second_call,
+        ),
+        (
+            "error_after_osr_has_the_vm_trace",
+            error_after_osr_has_the_vm_trace,
+        ),
+        (
+            "threshold_zero_compiles_main_first",
+            threshold_zero_compiles_main_first,
+        ),
+        ("hot_cells_get_compiled", hot_cells_get_compiled),
+        ("depth_is_exact_across_tiers", depth_is_exact_across_tiers),
+        (
+            "closures_and_builtins_tier_up",
+            closures_and_builtins_tier_up,
+        ),
+    ];
+    trials.extend(
+        targeted
+            .into_iter()
+            .map(|(name, f)| Trial::test(name, f).with_kind("tiering")),
+    );
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A `Write` whose bytes stay readable after the VM that wrote them is gone.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut v) => v.extend_from_slice(buf),
+            Err(p) => p.into_inner().extend_from_slice(buf),
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a run produced: stdout, exit code, rendered error (empty on success), and the
+/// tiering statistics.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    stdout: String,
+    code: i32,
+    stderr: String,
+    stats: TierStats,
+}
+
+/// Runs `source` (as file `file`) on the plain VM (`threshold: None`) or tiered.
+fn run(
+    file: &str,
+    source: &[u8],
+    threshold: Option<u32>,
+    args: Vec<String>,
+    stdin: Vec<u8>,
+) -> Result<Outcome, String> {
+    let (file, source) = (file.to_string(), source.to_vec());
+    let out = Shared::default();
+    let out2 = out.clone();
+    // Modules hold `Rc`s: compile and run on the big-stack thread.
+    let res = lumen_rt::run_on_big_stack(move || -> Result<(i32, String, TierStats), String> {
+        let module = lumen_compiler::compile_file(&file, &source).map_err(|e| format!("{e:?}"))?;
+        let mut vm = match threshold {
+            Some(t) => tiered_vm(&module, t, OptLevel::O1).map_err(|e| e.to_string())?,
+            None => VM::new(module),
+        };
+        vm.set_args(args);
+        vm.set_stdout(Box::new(out2));
+        vm.set_stdin(Box::new(std::io::Cursor::new(stdin)));
+        let (code, err) = match vm.run_main() {
+            Ok(()) => (0, String::new()),
+            Err(e) => match e.exit_code() {
+                Some(c) => (c, String::new()),
+                None => (1, e.render(&file)),
+            },
+        };
+        Ok((code, err, vm.stats()))
+    })?;
+    let stdout = String::from_utf8_lossy(&out.0.lock().map_err(|e| e.to_string())?).into_owned();
+    Ok(Outcome {
+        stdout,
+        code: res.0,
+        stderr: res.1,
+        stats: res.2,
+    })
+}
+
+/// Differences between the VM's outcome and a tiered one (statistics aside).
+fn compare(vm: &Outcome, tiered: &Outcome, what: &str) -> Result<(), Failed> {
+    let mut problems = String::new();
+    if vm.stdout != tiered.stdout {
+        problems.push_str(&format!(
+            "stdout differs (- VM, + tiered):\n{}",
+            corpus::indent(&diff::diff(&vm.stdout, &tiered.stdout))
+        ));
+    }
+    if vm.code != tiered.code {
+        problems.push_str(&format!(
+            "exit {} (VM) vs {} (tiered)\n",
+            vm.code, tiered.code
+        ));
+    }
+    if vm.stderr != tiered.stderr {
+        problems.push_str(&format!(
+            "stderr differs:\nVM:\n{}tiered:\n{}",
+            corpus::indent(&vm.stderr),
+            corpus::indent(&tiered.stderr)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{what}\n{problems}").into())
+    }
+}
+
+fn corpus_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
+    let want = expected(corpus, program)?;
+    let path = corpus.join(&program.file);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let go = |t| {
+        run(
+            &program.file,
+            &bytes,
+            t,
+            want.args.clone(),
+            want.stdin.clone(),
+        )
+    };
+    let vm = go(None)?;
+    for t in THRESHOLDS {
+        compare(
+            &vm,
+            &go(Some(t))?,
+            &format!("{} at threshold {t}", program.file),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `src` on the VM and tiered at `threshold`, checks they agree, and returns the
+/// tiered outcome.
+fn agree(src: &str, threshold: u32) -> Result<Outcome, Failed> {
+    let vm = run("t.lm", src.as_bytes(), None, Vec::new(), Vec::new())?;
+    let tiered = run(
+        "t.lm",
+        src.as_bytes(),
+        Some(threshold),
+        Vec::new(),
+        Vec::new(),
+    )?;
+    compare(&vm, &tiered, &format!("threshold {threshold}"))?;
+    Ok(tiered)
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), Failed> {
+    if cond { Ok(()) } else { Err(what().into()) }
+}
+
+fn osr_enters_a_loop_in_main() -> Result<(), Failed> {
+    let src = "\
+cell main()
+  let mut total = 0
+  let mut f = 0.5
+  let mut i = 0
+  while i < 100000
+    total += i % 7
+    f = f * 1.0000001
+    i += 1
+  end
+  print(total, f > 0.5, i)
+end
+";
+    let t = agree(src, 100)?;
+    check(
+        t.stats.osr_entries == 1 && t.stats.osr_compiled == 1,
+        || format!("expected one OSR entry: {:?}", t.stats),
+    )?;
+    check(t.stdout == "299995 true 100000\n", || t.stdout.clone())?;
+    // Never hot: stays interpreted.
+    let t = agree(
+        "cell main()\n  for i in 0..5\n    print(i)\n  end\nend\n",
+        100,
+    )?;
+    check(t.stats == TierStats::default(), || format!("{:?}", t.stats))
+}
+
+fn osr_moves_heap_registers() -> Result<(), Failed> {
+    // Strings, lists, maps and records live in registers across the OSR point.
+    let src = "\
+record P
+  x: Int
+  name: String
+end
+
+cell main()
+  let mut xs = [1, 2, 3]
+  let mut s = \"a\"
+  let p = P(x: 5, name: \"pt\")
+  let mut m = {\"k\": 1}
+  for i in 0..500
+    xs = append(xs, i % 3)
+    if i % 100 == 0
+      s = s + to_string(i)
+    end
+    m[\"k\"] = m[\"k\"] + p.x
+  end
+  print(len(xs), xs[500], s, m, p.name)
+end
+";
+    for t in THRESHOLDS {
+        let out = agree(src, t)?;
+        check(out.code == 0, || out.stderr.clone())?;
+    }
+    let out = agree(src, 10)?;
+    check(out.stats.osr_entries == 1, || format!("{:?}", out.stats))
+}
+
+fn osr_nested_loops_and_second_call() -> Result<(), Failed> {
+    // `work` is called twice (below the call threshold); its loops go native through OSR.
+    let src = "\
+cell work(n: Int) -> Int
+  let mut acc = 0
+  for i in 0..n
+    for j in 0..n
+      acc += (i * j) % 5
+    end
+  end
+  return acc
+end
+
+cell main()
+  print(work(300))
+  print(work(200))
+end
+";
+    let t = agree(src, 100)?;
+    check(t.stats.osr_entries >= 2, || format!("{:?}", t.stats))?;
+    check(t.stats.cells_compiled == 0, || format!("{:?}", t.stats))?;
+    Ok(())
+}
+
+fn error_after_osr_has_the_vm_trace() -> Result<(), Failed> {
+    // The error is raised in native code (inside `pick`, called from the OSR'd loop of
+    // `scan`, called from `main`): the trace must list pick, scan, main as the VM does.
+    let src = "\
+cell pick(xs: list[Int], i: Int) -> Int
+  return xs[i] * 2
+end
+
+cell scan(xs: list[Int]) -> Int
+  let mut total = 0
+  let mut i = 0
+  while true
+    total += pick(xs, i)
+    i += 1
+  end
+  return total
+end
+
+cell main()
+  let xs = [x for x in 0..1000]
+  print(\"start\")
+  print(scan(xs))
+end
+";
+    for t in [0, 1, 5, 100] {
+        let out = agree(src, t)?;
+        check(out.stderr.contains("index out of bounds"), || {
+            out.stderr.clone()
+        })?;
+        let frames: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("at "))
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect();
+        check(frames == ["pick", "scan", "main"], || out.stderr.clone())?;
+    }
+    let out = agree(src, 100)?;
+    check(out.stats.osr_entries == 1, || format!("{:?}", out.stats))?;
+    // An error raised by the OSR'd frame itself (overflow in the loop of `main`).
+    let src = "\
+cell main()
+  let mut x = 1
+  let mut n = 0
+  while true
+    x = x * 3
+    n += 1
+  end
+  print(x, n)
+end
+";
+    let out = agree(src, 5)?;
+    check(out.stderr.contains("integer overflow"), || {
+        out.stderr.clone()
+    })?;
+    check(out.stats.osr_entries == 1, || format!("{:?}", out.stats))
+}
+
+fn threshold_zero_compiles_main_first() -> Result<(), Failed> {
+    let src = "\
+cell sq(x: Int) -> Int
+  return x * x
+end
+
+cell main()
+  let mut t = 0
+  for i in 0..1000
+    t += sq(i)
+  end
+  print(t)
+end
+";
+    let t = agree(src, 0)?;
+    // `main` (and `sq` with it) compiled before running: no loop ever runs interpreted.
+    check(
+        t.stats.cells_compiled >= 1 && t.stats.osr_entries == 0,
+        || format!("{:?}", t.stats),
+    )
+}
+
+fn hot_cells_get_compiled() -> Result<(), Failed> {
+    let src = "\
+cell fib(n: Int) -> Int
+  if n < 2
+    return n
+  end
+  return fib(n - 1) + fib(n - 2)
+end
+
+cell main()
+  print(fib(22))
+end
+";
+    for t in THRESHOLDS {
+        agree(src, t)?;
+    }
+    let t = agree(src, 100)?;
+    check(
+        t.stats.cells_compiled == 1 && t.stats.native_calls >= 1,
+        || format!("{:?}", t.stats),
+    )
+}
+
+fn depth_is_exact_across_tiers() -> Result<(), Failed> {
+    // 10,000 active calls are allowed, the next one overflows; the depth is counted the
+    // same whether the frames below are interpreted or native (`down` is compiled while
+    // deep in interpreted recursion at threshold 100).
+    let ok = "\
+cell down(n: Int) -> Int
+  if n == 0
+    return 0
+  end
+  return 1 + down(n - 1)
+end
+
+cell main()
+  print(down(9998))
+end
+";
+    let over = ok.replace("9998", "9999");
+    for t in [0, 1, 100, 5000] {
+        let out = agree(ok, t)?;
+        check(out.stdout == "9998\n", || out.stderr.clone())?;
+        let out = agree(&over, t)?;
+        check(out.stderr.starts_with("error: stack overflow"), || {
+            out.stderr.clone()
+        })?;
+    }
+    // Through a higher-order builtin (native → VM → native nesting).
+    let nested = "\
+cell down(n: Int) -> Int
+  if n == 0
+    return 0
+  end
+  let r = map([n - 1], fn(k: Int) -> Int => down(k))
+  return 1 + r[0]
+end
+
+cell main()
+  print(down(DEPTH))
+end
+";
+    for depth in ["4998", "4999", "5000"] {
+        let src = nested.replace("DEPTH", depth);
+        for t in [0, 1, 100] {
+            agree(&src, t)?;
+        }
+    }
+    Ok(())
+}
+
+fn closures_and_builtins_tier_up() -> Result<(), Failed> {
+    let src = "\
+cell make_adder(k: Int) -> fn(Int) -> Int
+  return fn(x: Int) -> Int => x + k
+end
+
+cell main()
+  let add3 = make_adder(3)
+  let mut t = 0
+  for i in 0..2000
+    t += add3(i)
+  end
+  let ys = map([1, 2, 3], add3)
+  let evens = filter([x for x in 0..300], fn(x: Int) -> Bool => x % 2 == 0)
+  print(t, ys, len(evens))
+end
+";
+    for t in [0, 1, 2, 100] {
+        agree(src, t)?;
+    }
+    Ok(())
+}
