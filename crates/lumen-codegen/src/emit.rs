@@ -165,7 +165,8 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     e.b.switch_to_block(entry);
     let p = e.b.block_params(entry).to_vec();
     let (ctx, args, ret) = (p[0], p[1], p[2]);
-    let mut call_args = vec![ctx, args];
+    let depth = e.load_depth(ctx);
+    let mut call_args = vec![ctx, args, depth];
     let mut bad_tags = Vec::new();
     for r in param_regs(cell) {
         let t = cell.regs[r];
