@@ -1,7 +1,7 @@
 //! Tiered execution against the interpreter: every conformance program run by a VM with
 //! the JIT installed as its tier, at thresholds 0 (every cell compiled on its first
-//! call), 1 and 100, must print exactly what the plain VM prints, exit with the same code
-//! and render the same error (message and trace). Besides the corpus, targeted programs
+//! call), 1 and 100 (spec corpus: 1), must print exactly what the plain VM prints, exit
+//! with the same code and render the same error (message and trace). Besides the corpus, targeted programs
 //! check on-stack replacement (through `VM::stats`), errors raised in native code after
 //! OSR, and exact call depth across tiers.
 
@@ -26,18 +26,16 @@ type Check = fn() -> Result<(), Failed>;
 
 fn main() {
     let args = Arguments::from_args();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-    let mut trials: Vec<Trial> = match find_programs(&corpus) {
-        Ok(programs) => programs
-            .into_iter()
-            .filter(|p| !p.name.starts_with("errors_compile/"))
-            .map(|p| {
-                let corpus = corpus.clone();
-                Trial::test(p.name.clone(), move || corpus_program(&corpus, &p)).with_kind("tiered")
-            })
-            .collect(),
-        Err(e) => vec![Trial::test("corpus", move || Err(e.into()))],
-    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut trials = Vec::new();
+    add_corpus(
+        &mut trials,
+        &root.join("tests/conformance"),
+        "",
+        &THRESHOLDS,
+    );
+    // The (large) spec corpus at the threshold that mixes tiers the most.
+    add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
     let targeted: [(&str, Check); 8] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
@@ -66,6 +64,33 @@ fn main() {
             .map(|(name, f)| Trial::test(name, f).with_kind("tiering")),
     );
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// One trial per program of `corpus` that has code to run, comparing the VM with tiered
+/// runs at `thresholds`.
+fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str, thresholds: &'static [u32]) {
+    match find_programs(corpus) {
+        Ok(programs) => {
+            // Compile-error programs have no code to run; the CLI harness covers them.
+            let runnable = programs.into_iter().filter(|p| {
+                let want = expected(corpus, p);
+                !p.name.starts_with("errors_compile/") && want.is_ok_and(|w| w.exit != 2)
+            });
+            for p in runnable {
+                let corpus = corpus.to_path_buf();
+                trials.push(
+                    Trial::test(format!("{prefix}{}", p.name), move || {
+                        corpus_program(&corpus, &p, thresholds)
+                    })
+                    .with_kind("tiered"),
+                );
+            }
+        }
+        Err(e) => trials.push(Trial::test(
+            format!("{prefix}corpus"),
+            move || Err(e.into()),
+        )),
+    }
 }
 
 /// A `Write` whose bytes stay readable after the VM that wrote them is gone.
@@ -163,7 +188,7 @@ fn compare(vm: &Outcome, tiered: &Outcome, what: &str) -> Result<(), Failed> {
     }
 }
 
-fn corpus_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
+fn corpus_program(corpus: &Path, program: &Program, thresholds: &[u32]) -> Result<(), Failed> {
     let want = expected(corpus, program)?;
     let path = corpus.join(&program.file);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -177,7 +202,7 @@ fn corpus_program(corpus: &Path, program: &Program) -> Result<(), Failed> {
         )
     };
     let vm = go(None)?;
-    for t in THRESHOLDS {
+    for &t in thresholds {
         compare(
             &vm,
             &go(Some(t))?,
