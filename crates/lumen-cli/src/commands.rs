@@ -67,8 +67,8 @@ fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
     let level = args.options.opt.level();
     let vm = match tier {
         Tier::Interp => Ok(lumen_rt::VM::new(module)),
-        Tier::Jit => native::jit_vm(module, level),
-        Tier::Tiered => native::tiered_vm(module, level, threshold),
+        Tier::Jit => native::jit_vm(&module, level),
+        Tier::Tiered => native::tiered_vm(&module, level, threshold),
     };
     let vm = match vm {
         Ok(vm) => vm,

@@ -6,19 +6,17 @@ use lumen_codegen::{JitCompiler, JitError, OptLevel};
 use lumen_core::lir::LirModule;
 use lumen_rt::VM;
 
-/// A VM running `module` with every cell compiled at `level` (`--tier jit`); at O2 and
-/// O3 the LIR passes run first.
-pub fn jit_vm(mut module: LirModule, level: OptLevel) -> Result<VM, JitError> {
-    lumen_codegen::opt::optimize(&mut module, level);
-    JitCompiler::with_opt_level(level).compile_module(&module)
+/// A VM running `module` with every cell compiled at `level` (`--tier jit`; the JIT runs
+/// the LIR passes of O2 and O3 first).
+pub fn jit_vm(module: &LirModule, level: OptLevel) -> Result<VM, JitError> {
+    JitCompiler::with_opt_level(level).compile_module(module)
 }
 
 /// A VM for `--tier tiered` at `level`: interpreted first; a cell called more than
 /// `threshold` times, or a loop iterating more than `threshold` times, continues natively
-/// (at O2 and O3 the LIR passes run first).
-pub fn tiered_vm(mut module: LirModule, level: OptLevel, threshold: u32) -> Result<VM, JitError> {
-    lumen_codegen::opt::optimize(&mut module, level);
-    lumen_codegen::tiered_vm(&module, threshold, level)
+/// (the VM runs the module as optimised at `level`).
+pub fn tiered_vm(module: &LirModule, level: OptLevel, threshold: u32) -> Result<VM, JitError> {
+    lumen_codegen::tiered_vm(module, threshold, level)
 }
 
 #[cfg(test)]
@@ -45,11 +43,11 @@ mod tests {
             "{want:?}"
         );
         for threshold in [0, 1, 100] {
-            let vm = tiered_vm(compile(src), OptLevel::O1, threshold).unwrap();
+            let vm = tiered_vm(&compile(src), OptLevel::O1, threshold).unwrap();
             assert_eq!(run_vm(vm, "t.lm", vec![]), want, "threshold {threshold}");
         }
         for level in [OptLevel::O0, OptLevel::O3] {
-            let vm = jit_vm(compile(src), level).unwrap();
+            let vm = jit_vm(&compile(src), level).unwrap();
             assert_eq!(run_vm(vm, "t.lm", vec![]), want, "{level}");
         }
     }
@@ -57,9 +55,9 @@ mod tests {
     #[test]
     fn exit_codes_survive_native_code() {
         let src = "cell f(n: Int) -> Int\n  exit(n)\n  n\nend\ncell main()\n  f(4)\nend\n";
-        let vm = tiered_vm(compile(src), OptLevel::O2, 5).unwrap();
+        let vm = tiered_vm(&compile(src), OptLevel::O2, 5).unwrap();
         assert_eq!(run_vm(vm, "t.lm", vec![]), Outcome::Exit(4));
-        let vm = jit_vm(compile(src), OptLevel::O2).unwrap();
+        let vm = jit_vm(&compile(src), OptLevel::O2).unwrap();
         assert_eq!(run_vm(vm, "t.lm", vec![]), Outcome::Exit(4));
     }
 }

@@ -109,15 +109,12 @@ mod tests {
 
     /// Runs `source` with `args` in the VM or natively at `level`; its stdout.
     fn run(source: &str, args: Vec<String>, level: Option<OptLevel>) -> String {
-        let mut module = lumen_compiler::compile(source).unwrap();
+        let module = lumen_compiler::compile(source).unwrap();
         let mut vm = match level {
             None => lumen_rt::VM::new(module),
-            Some(level) => {
-                crate::opt::optimize(&mut module, level);
-                JitCompiler::with_opt_level(level)
-                    .compile_module(&module)
-                    .unwrap()
-            }
+            Some(level) => JitCompiler::with_opt_level(level)
+                .compile_module(&module)
+                .unwrap(),
         };
         let out = Sink::default();
         vm.set_args(args);
@@ -132,7 +129,12 @@ mod tests {
     #[test]
     fn programs_give_their_small_outputs() {
         for p in PROGRAMS {
-            for level in [None, Some(OptLevel::O0), Some(OptLevel::O1)] {
+            for level in [
+                None,
+                Some(OptLevel::O0),
+                Some(OptLevel::O1),
+                Some(OptLevel::O3),
+            ] {
                 assert_eq!(
                     run(p.source, small_args(&p), level),
                     p.small_out,

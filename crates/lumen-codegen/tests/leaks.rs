@@ -69,8 +69,8 @@ static GLOBAL: Counting = Counting;
 enum Mode {
     /// The bytecode VM alone.
     Vm,
-    /// Every cell compiled at this level before `main` (`--tier jit`; the LIR passes of
-    /// O2/O3 first).
+    /// Every cell compiled at this level before `main` (`--tier jit`; the JIT runs the
+    /// LIR passes of O2/O3 first).
     Jit(OptLevel),
     /// Tiered at this `LUMEN_JIT_THRESHOLD` (`--tier tiered`): cells and loops move to
     /// native code as they get hot (on-stack replacement included).
@@ -87,10 +87,11 @@ impl Mode {
     }
 }
 
-const MODES: [Mode; 5] = [
+const MODES: [Mode; 6] = [
     Mode::Vm,
     Mode::Jit(OptLevel::O0),
     Mode::Jit(OptLevel::O2),
+    Mode::Jit(OptLevel::O3),
     Mode::Tiered(0),
     Mode::Tiered(1),
 ];
@@ -205,15 +206,12 @@ fn run_once(program: &Program, mode: Mode, want: &Expected, source: Vec<u8>) -> 
 }
 
 /// The VM for `module` in `mode`.
-fn build(mut module: lumen_core::lir::LirModule, mode: Mode) -> Result<VM, String> {
+fn build(module: lumen_core::lir::LirModule, mode: Mode) -> Result<VM, String> {
     match mode {
         Mode::Vm => Ok(VM::new(module)),
-        Mode::Jit(level) => {
-            lumen_codegen::opt::optimize(&mut module, level);
-            JitCompiler::with_opt_level(level)
-                .compile_module(&module)
-                .map_err(|e| e.to_string())
-        }
+        Mode::Jit(level) => JitCompiler::with_opt_level(level)
+            .compile_module(&module)
+            .map_err(|e| e.to_string()),
         Mode::Tiered(threshold) => {
             lumen_codegen::tiered_vm(&module, threshold, OptLevel::O1).map_err(|e| e.to_string())
         }
