@@ -1210,4 +1210,3 @@ fn fused_list_float_read() {
     assert_eq!(err.error, RtError::IndexOutOfBounds);
     assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
 }
-
