@@ -39,6 +39,32 @@ pub fn find_programs(corpus: &Path) -> Result<Vec<Program>, String> {
     Ok(programs)
 }
 
+/// Every `.lm` / `.lm.md` file below `dir` at any depth, sorted (empty if `dir` is
+/// missing): for flat folders such as `bench/programs` and `examples`.
+pub fn program_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for path in sorted_entries(&d).unwrap_or_default() {
+            let name = file_name(&path);
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The text of the file beside program `path` with extension `ext` (`.err`, `.exit`, …).
+pub fn sibling(path: &Path, ext: &str) -> Option<String> {
+    let s = path.to_string_lossy();
+    let base = s.strip_suffix(".lm.md").or_else(|| s.strip_suffix(".lm"))?;
+    std::fs::read_to_string(format!("{base}{ext}")).ok()
+}
+
 /// The entries of `dir`, sorted.
 pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let read = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -2,30 +2,14 @@
 //! `errors_compile/` must fail with every `line:col: error: message` line of their `.err`
 //! (each must occur in the rendered diagnostics), every other program must check.
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
+use corpus::{program_files as programs, sibling};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Every `.lm` / `.lm.md` file below `dir`, sorted.
-fn programs(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            let name = path.to_string_lossy().to_string();
-            if path.is_dir() {
-                stack.push(path);
-            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The program's source as the compiler sees it (Markdown code extracted).
@@ -36,16 +20,6 @@ fn source(path: &Path) -> String {
     } else {
         text
     }
-}
-
-/// The `.err` file beside a program, if any.
-fn err_file(path: &Path) -> Option<String> {
-    let s = path.to_string_lossy();
-    let base = s
-        .strip_suffix(".lm.md")
-        .or_else(|| s.strip_suffix(".lm"))
-        .expect("program extension");
-    std::fs::read_to_string(format!("{base}.err")).ok()
 }
 
 /// Parses and checks; the rendered diagnostics (`line:col: error: message` lines) on failure.
@@ -73,7 +47,7 @@ fn corpus_checks() {
                 (false, Err(out)) => failures.push(format!("{name}: unexpected errors:\n{out}")),
                 (true, Ok(())) => failures.push(format!("{name}: checked without error")),
                 (true, Err(out)) => {
-                    let want = err_file(&path).unwrap_or_default();
+                    let want = sibling(&path, ".err").unwrap_or_default();
                     for line in want.lines().filter(|l| !l.trim().is_empty()) {
                         if !out.contains(line.trim()) {
                             failures.push(format!("{name}: missing `{line}` in:\n{out}"));

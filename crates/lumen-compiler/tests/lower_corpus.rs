@@ -3,6 +3,10 @@
 //! `lumen_core::verify`, survives a binary round trip and dumps; small programs check
 //! properties of the generated code.
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
+use corpus::{program_files as programs, sibling};
 use std::path::{Path, PathBuf};
 
 use lumen_core::builtins::Builtin;
@@ -12,36 +16,9 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every `.lm` / `.lm.md` file below `dir`, sorted.
-fn programs(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = path.to_string_lossy().to_string();
-            if path.is_dir() {
-                stack.push(path);
-            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// True when the test expects a compile error (exit code 2).
 fn expects_compile_error(path: &Path) -> bool {
-    let s = path.to_string_lossy();
-    let base = s
-        .strip_suffix(".lm.md")
-        .or_else(|| s.strip_suffix(".lm"))
-        .unwrap_or(&s);
-    std::fs::read_to_string(format!("{base}.exit")).is_ok_and(|e| e.trim() == "2")
+    sibling(path, ".exit").is_some_and(|e| e.trim() == "2")
 }
 
 #[test]

@@ -3,30 +3,14 @@
 //! (an `.err` mentioning `unexpected`) must fail at the expected position, every other
 //! program must parse.
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
+use corpus::{program_files as programs, sibling};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Every `.lm` / `.lm.md` file below `dir`, sorted.
-fn programs(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            let name = path.to_string_lossy().to_string();
-            if path.is_dir() {
-                stack.push(path);
-            } else if name.ends_with(".lm") || name.ends_with(".lm.md") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The program's source as the compiler sees it (Markdown code extracted).
@@ -37,16 +21,6 @@ fn source(path: &Path) -> String {
     } else {
         text
     }
-}
-
-/// The `.err` file beside a program, if any.
-fn err_file(path: &Path) -> Option<String> {
-    let s = path.to_string_lossy();
-    let base = s
-        .strip_suffix(".lm.md")
-        .or_else(|| s.strip_suffix(".lm"))
-        .expect("program extension");
-    std::fs::read_to_string(format!("{base}.err")).ok()
 }
 
 /// `(line, col)` of every `line:col: error: unexpected …` line of an `.err` file.
@@ -72,7 +46,7 @@ fn corpus_parses_as_expected() {
     for path in &files {
         let src = source(path);
         let result = lumen_compiler::parse(&src);
-        let expected = err_file(path)
+        let expected = sibling(path, ".err")
             .filter(|_| path.to_string_lossy().contains("errors_compile"))
             .map(|e| expected_syntax_errors(&e))
             .unwrap_or_default();
