@@ -1,9 +1,11 @@
 //! The command line of the `lumen` binary (language reference §10.1), parsed with clap.
 //!
 //! Values that clap cannot validate with the exact wording the reference asks for (the
-//! tier) are kept as text here and checked by [`Tier::parse`].
+//! tier, the JIT threshold) are kept as text here and checked by [`Tier::parse`] and
+//! [`parse_threshold`].
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use lumen_codegen::OptLevel;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
@@ -38,23 +40,62 @@ pub enum Command {
 /// Options shared by `run` and `build`; they never change observable behaviour.
 #[derive(Debug, Args)]
 pub struct ExecOptions {
-    /// Execution tier (only `interp`, the bytecode interpreter, exists so far).
+    /// Execution tier: `interp` (bytecode VM), `jit` (every cell compiled to native code
+    /// before `main` runs) or `tiered` (VM plus JIT; see the README for what it does
+    /// today).
     #[arg(
         long,
         env = "LUMEN_TIER",
-        default_value = "interp",
+        default_value = "tiered",
         value_name = "TIER"
     )]
     pub tier: String,
-    /// Optimisation level 0-3, also written -O0 … -O3 (no effect on the interpreter).
+    /// Optimisation level.
+    #[command(flatten)]
+    pub opt: OptArg,
+    /// Calls after which the tiered VM compiles a cell (default 100).
+    #[arg(long = "jit-threshold", env = "LUMEN_JIT_THRESHOLD", value_name = "N")]
+    pub jit_threshold: Option<String>,
+}
+
+/// The optimisation level option of `run`, `build` and `emit`.
+#[derive(Debug, Args)]
+pub struct OptArg {
+    /// Optimisation level 0-3, also written -O0 … -O3 (JIT code generation; O2 and O3
+    /// also run the LIR passes; no effect on the interpreter).
     #[arg(
         short = 'O',
         long = "opt-level",
         env = "LUMEN_OPT_LEVEL",
         value_name = "N",
-        value_parser = clap::value_parser!(u8).range(0..=3)
+        value_parser = parse_opt_level
     )]
-    pub opt_level: Option<u8>,
+    pub opt_level: Option<OptLevel>,
+}
+
+impl OptArg {
+    /// The chosen level, or the default one.
+    pub fn level(&self) -> OptLevel {
+        self.opt_level.unwrap_or_default()
+    }
+}
+
+fn parse_opt_level(text: &str) -> Result<OptLevel, lumen_codegen::opt::BadOptLevel> {
+    text.parse()
+}
+
+/// The JIT threshold named by `--jit-threshold`/`LUMEN_JIT_THRESHOLD` (a decimal count
+/// of calls, 0 or more), or the default when absent.
+pub fn parse_threshold(text: Option<&str>) -> Result<u32, String> {
+    match text {
+        None => Ok(lumen_rt::tier::DEFAULT_THRESHOLD),
+        Some(t) => t.parse::<u32>().map_err(|_| {
+            format!(
+                "invalid LUMEN_JIT_THRESHOLD '{t}' (expected a number of calls from 0 to {})",
+                u32::MAX
+            )
+        }),
+    }
 }
 
 /// Arguments of `lumen run`.
@@ -116,6 +157,9 @@ pub struct FileArg {
 /// Arguments of `lumen emit`.
 #[derive(Debug, Args)]
 pub struct EmitArgs {
+    /// Optimisation level of the printed form.
+    #[command(flatten)]
+    pub opt: OptArg,
     /// The form to print.
     pub what: EmitKind,
     /// The program (`.lm` or `.lm.md`).
@@ -125,8 +169,10 @@ pub struct EmitArgs {
 /// The forms `lumen emit` can print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EmitKind {
-    /// The LIR text dump of the compiled module.
+    /// The LIR text dump of the compiled module (after the LIR passes of the level).
     Lir,
+    /// The Cranelift IR of every cell, as the JIT generates it.
+    Clif,
 }
 
 /// An execution tier.
@@ -134,6 +180,10 @@ pub enum EmitKind {
 pub enum Tier {
     /// The LIR bytecode interpreter (`lumen-rt`).
     Interp,
+    /// Every cell compiled with Cranelift before `main` runs.
+    Jit,
+    /// The interpreter with the JIT installed (the default of `lumen run`).
+    Tiered,
 }
 
 /// A `--tier`/`LUMEN_TIER` value that names no tier.
@@ -151,6 +201,8 @@ impl Tier {
     pub fn parse(name: &str) -> Result<Tier, UnknownTier> {
         match name {
             "interp" => Ok(Tier::Interp),
+            "jit" => Ok(Tier::Jit),
+            "tiered" => Ok(Tier::Tiered),
             other => Err(UnknownTier(other.to_string())),
         }
     }
@@ -193,11 +245,11 @@ mod tests {
     fn options_precede_file() {
         let r = run_args(&["run", "--tier", "interp", "-O2", "p.lm", "a"]);
         assert_eq!(r.options.tier, "interp");
-        assert_eq!(r.options.opt_level, Some(2));
+        assert_eq!(r.options.opt.opt_level, Some(OptLevel::O2));
         assert_eq!(r.file(), PathBuf::from("p.lm"));
         assert_eq!(r.program_args(), ["a"]);
         let r = run_args(&["run", "--opt-level", "3", "p.lm"]);
-        assert_eq!(r.options.opt_level, Some(3));
+        assert_eq!(r.options.opt.opt_level, Some(OptLevel::O3));
         assert!(r.program_args().is_empty());
         assert!(parse(&["run", "--bogus", "p.lm"]).is_err());
     }
@@ -213,16 +265,48 @@ mod tests {
     #[test]
     fn tier_names() {
         assert_eq!(Tier::parse("interp"), Ok(Tier::Interp));
+        assert_eq!(Tier::parse("jit"), Ok(Tier::Jit));
+        assert_eq!(Tier::parse("tiered"), Ok(Tier::Tiered));
         assert_eq!(
-            Tier::parse("jit").unwrap_err().to_string(),
-            "unknown tier 'jit'"
+            Tier::parse("native").unwrap_err().to_string(),
+            "unknown tier 'native'"
         );
+        assert!(Tier::parse("JIT").is_err());
+    }
+
+    #[test]
+    fn tiered_is_the_default() {
+        let r = run_args(&["run", "p.lm"]);
+        assert_eq!(r.options.tier, "tiered");
+        assert_eq!(r.options.opt.level(), OptLevel::O1);
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(parse_threshold(None), Ok(100));
+        assert_eq!(parse_threshold(Some("0")), Ok(0));
+        assert_eq!(parse_threshold(Some("4294967295")), Ok(u32::MAX));
+        for bad in ["", "-1", "x", "1.5", " 3", "4294967296"] {
+            let e = parse_threshold(Some(bad)).unwrap_err();
+            assert!(
+                e.starts_with(&format!("invalid LUMEN_JIT_THRESHOLD '{bad}'")),
+                "{e}"
+            );
+        }
+        let r = run_args(&["run", "--jit-threshold", "7", "p.lm"]);
+        assert_eq!(r.options.jit_threshold.as_deref(), Some("7"));
     }
 
     #[test]
     fn emit_takes_a_kind() {
         match parse(&["emit", "lir", "p.lm"]).map(|c| c.command) {
             Ok(Command::Emit(e)) => assert_eq!(e.what, EmitKind::Lir),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["emit", "-O3", "clif", "p.lm"]).map(|c| c.command) {
+            Ok(Command::Emit(e)) => {
+                assert_eq!((e.what, e.opt.level()), (EmitKind::Clif, OptLevel::O3))
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(parse(&["emit", "asm", "p.lm"]).unwrap_err().exit_code(), 2);

@@ -2,8 +2,10 @@
 //! reference §10: compile errors and bad command lines exit 2, runtime errors 1,
 //! `exit(n)` n; stdout carries only program output and is flushed before stderr.
 
-use crate::cli::{BuildArgs, Command, EmitArgs, EmitKind, ExecOptions, RunArgs, Tier};
-use crate::{emit, interp};
+use crate::cli::{
+    BuildArgs, Command, EmitArgs, EmitKind, ExecOptions, RunArgs, Tier, parse_threshold,
+};
+use crate::{emit, interp, native};
 use lumen_core::lir::LirModule;
 use std::io::Write;
 use std::path::Path;
@@ -53,8 +55,8 @@ pub fn execute(command: Command, io: &mut Streams<'_>) -> i32 {
 
 /// `lumen run`: compile and run `main` (the VM prints its non-null result).
 fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
-    let tier = match check_options(&args.options) {
-        Ok(tier) => tier,
+    let (tier, threshold) = match check_options(&args.options) {
+        Ok(checked) => checked,
         Err(message) => return io.usage_error(message),
     };
     let path = args.file();
@@ -62,9 +64,19 @@ fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
         Ok(module) => module,
         Err(code) => return code,
     };
-    let outcome = match tier {
-        Tier::Interp => interp::run_main(module, &path.to_string_lossy(), args.program_args()),
+    let level = args.options.opt.level();
+    let vm = match tier {
+        Tier::Interp => Ok(lumen_rt::VM::new(module)),
+        Tier::Jit => native::jit_vm(module, level),
+        Tier::Tiered => native::tiered_vm(module, level, threshold),
     };
+    let vm = match vm {
+        Ok(vm) => vm,
+        // The compiler produced LIR the JIT cannot handle: a toolchain bug, not the
+        // program's, but the program cannot run on this tier.
+        Err(e) => return io.fail(&format!("error: internal error: {e}\n"), EXIT_RUNTIME),
+    };
+    let outcome = interp::run_vm(vm, &path.to_string_lossy(), args.program_args());
     match outcome {
         interp::Outcome::Finished => {
             let _ = io.out.flush();
@@ -81,37 +93,49 @@ fn run(args: RunArgs, io: &mut Streams<'_>) -> i32 {
 /// `lumen build`: accepted and compiled, but no tier can write an artifact yet.
 fn build(args: BuildArgs, io: &mut Streams<'_>) -> i32 {
     let tier = match check_options(&args.options) {
-        Ok(tier) => tier,
+        Ok((tier, _)) => tier,
         Err(message) => return io.usage_error(message),
     };
     if let Err(code) = compile(&args.file, io) {
         return code;
     }
-    match tier {
-        Tier::Interp => io.usage_error(
-            "tier 'interp' cannot build executables; no native or WebAssembly tier exists yet",
-        ),
-    }
+    let name = match tier {
+        Tier::Interp => "interp",
+        Tier::Jit => "jit",
+        Tier::Tiered => "tiered",
+    };
+    io.usage_error(format!(
+        "tier '{name}' cannot build executables; no ahead-of-time native or WebAssembly tier exists yet"
+    ))
 }
 
 /// `lumen emit`: print an intermediate form.
 fn emit(args: EmitArgs, io: &mut Streams<'_>) -> i32 {
-    let module = match compile(&args.file, io) {
+    let mut module = match compile(&args.file, io) {
         Ok(module) => module,
         Err(code) => return code,
     };
+    let level = args.opt.level();
     let text = match args.what {
-        EmitKind::Lir => emit::lir_text(&module),
+        EmitKind::Lir => {
+            lumen_codegen::opt::optimize(&mut module, level);
+            emit::lir_text(&module)
+        }
+        EmitKind::Clif => match emit::clif_text(&module, level) {
+            Ok(text) => text,
+            Err(e) => return io.fail(&format!("error: internal error: {e}\n"), EXIT_RUNTIME),
+        },
     };
     let _ = io.out.write_all(text.as_bytes());
     let _ = io.out.flush();
     0
 }
 
-/// Validates the tier and optimisation options (the level only needs to be in range,
-/// which clap has checked; the interpreter has nothing to optimise).
-fn check_options(options: &ExecOptions) -> Result<Tier, String> {
-    Tier::parse(&options.tier).map_err(|e| e.to_string())
+/// Validates the tier and the JIT threshold (clap has checked the level).
+fn check_options(options: &ExecOptions) -> Result<(Tier, u32), String> {
+    let tier = Tier::parse(&options.tier).map_err(|e| e.to_string())?;
+    let threshold = parse_threshold(options.jit_threshold.as_deref())?;
+    Ok((tier, threshold))
 }
 
 /// Reads and compiles `path`; on failure reports the error and gives the exit code.
@@ -130,7 +154,16 @@ fn compile(path: &Path, io: &mut Streams<'_>) -> Result<LirModule, i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::FileArg;
+    use crate::cli::{FileArg, OptArg};
+    use lumen_codegen::OptLevel;
+
+    fn options(tier: &str, level: Option<OptLevel>, threshold: Option<&str>) -> ExecOptions {
+        ExecOptions {
+            tier: tier.into(),
+            opt: OptArg { opt_level: level },
+            jit_threshold: threshold.map(str::to_string),
+        }
+    }
 
     /// Runs `command`, returning (exit code, stdout, stderr).
     fn exec(command: Command) -> (i32, String, String) {
@@ -173,15 +206,21 @@ mod tests {
     #[test]
     fn unknown_tier_is_exit_2_before_reading() {
         let (code, out, err) = exec(Command::Run(RunArgs {
-            options: ExecOptions {
-                tier: "jit".into(),
-                opt_level: None,
-            },
+            options: options("native", None, None),
             file_and_args: vec!["/nonexistent/x.lm".into()],
         }));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
-            (2, "", "error: unknown tier 'jit'\n")
+            (2, "", "error: unknown tier 'native'\n")
+        );
+        let (code, _, err) = exec(Command::Run(RunArgs {
+            options: options("jit", None, Some("many")),
+            file_and_args: vec!["/nonexistent/x.lm".into()],
+        }));
+        assert_eq!(code, 2);
+        assert!(
+            err.starts_with("error: invalid LUMEN_JIT_THRESHOLD 'many'"),
+            "{err}"
         );
     }
 
@@ -201,19 +240,37 @@ mod tests {
     #[test]
     fn runtime_error_goes_to_stderr_with_exit_1() {
         let path = temp_file("halt.lm", "cell main()\n  halt \"boom\"\nend\n");
-        let (code, out, err) = exec(Command::Run(RunArgs {
-            options: ExecOptions {
-                tier: "interp".into(),
-                opt_level: Some(3),
-            },
-            file_and_args: vec![path.clone().into()],
-        }));
-        assert_eq!(code, 1);
-        assert_eq!(out, "");
-        assert_eq!(
-            err,
-            format!("error: boom\n  at main ({}:2:3)\n", path.display())
+        for tier in ["interp", "jit", "tiered"] {
+            let (code, out, err) = exec(Command::Run(RunArgs {
+                options: options(tier, Some(OptLevel::O3), Some("0")),
+                file_and_args: vec![path.clone().into()],
+            }));
+            assert_eq!(code, 1, "{tier}");
+            assert_eq!(out, "");
+            assert_eq!(
+                err,
+                format!("error: boom\n  at main ({}:2:3)\n", path.display()),
+                "{tier}"
+            );
+        }
+    }
+
+    #[test]
+    fn emit_clif_prints_every_cell() {
+        let path = temp_file(
+            "clif.lm",
+            "cell sq(n: Int) -> Int\n  n * n\nend\ncell main()\n  print(sq(3))\nend\n",
         );
+        let (code, out, err) = exec(Command::Emit(EmitArgs {
+            opt: OptArg { opt_level: None },
+            what: EmitKind::Clif,
+            file: path,
+        }));
+        assert_eq!((code, err.as_str()), (0, ""));
+        // `n * n` is an overflow-checked multiplication of the unboxed Int parameter.
+        assert!(out.contains("; cell 0: sq\n"), "{out}");
+        assert!(out.contains("smul_overflow.i64"), "{out}");
+        assert!(out.contains("; cell 1: main\n"), "{out}");
     }
 
     #[test]
@@ -227,10 +284,7 @@ mod tests {
     fn build_needs_a_native_tier() {
         let path = temp_file("ok.lm", "cell main()\n  print(1)\nend\n");
         let (code, out, err) = exec(Command::Build(BuildArgs {
-            options: ExecOptions {
-                tier: "interp".into(),
-                opt_level: Some(1),
-            },
+            options: options("interp", Some(OptLevel::O1), None),
             file: path,
         }));
         assert_eq!(code, 2);

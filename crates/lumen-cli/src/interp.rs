@@ -1,6 +1,6 @@
-//! The `interp` tier: running a compiled module's `main` on the `lumen-rt` VM.
+//! Running `main` on a `lumen-rt` VM (every tier runs inside one: `interp` plainly, `jit`
+//! and `tiered` with native code installed, see [`crate::native`]).
 
-use lumen_core::lir::LirModule;
 use lumen_rt::VM;
 
 /// How a program run ended.
@@ -14,11 +14,10 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Runs `main` of `module` with `args` as `args()`; `file` is the path as given, for
-/// stack traces. Program output, including the display form of a non-null result of
+/// Runs `main` in `vm` (plain, or with native code installed) with `args` as `args()`;
+/// `file` is the path as given, for stack traces. Program output, including the display form of a non-null result of
 /// `main`, has been written and flushed to stdout when this returns.
-pub fn run_main(module: LirModule, file: &str, args: Vec<String>) -> Outcome {
-    let mut vm = VM::new(module);
+pub fn run_vm(mut vm: VM, file: &str, args: Vec<String>) -> Outcome {
     vm.set_args(args);
     match vm.run_main() {
         Ok(()) => Outcome::Finished,
@@ -33,7 +32,11 @@ pub fn run_main(module: LirModule, file: &str, args: Vec<String>) -> Outcome {
 mod tests {
     use super::*;
     use lumen_core::builtins::Builtin;
-    use lumen_core::lir::{Cell, CellKind, Instr, Pos, RegTy};
+    use lumen_core::lir::{Cell, CellKind, Instr, LirModule, Pos, RegTy};
+
+    fn run_main(m: LirModule, file: &str, args: Vec<String>) -> Outcome {
+        run_vm(VM::new(m), file, args)
+    }
 
     /// A module whose only cell is `main` with `code`; instruction `i` sits at line `i + 1`.
     /// Registers 0–2 are Ints (what these tests compute with), register 3 any value.

@@ -200,10 +200,17 @@ fn tier_option_and_variable() {
         .run()
         .unwrap();
     assert_run(&run, 0, "hello 3\n", "");
-    let run = lumen(&dir, ["run", "--tier", "jit", "hello.lm"])
-        .run()
-        .unwrap();
-    assert_run(&run, 2, "", "error: unknown tier 'jit'\n");
+    for tier in ["jit", "tiered"] {
+        let run = lumen(&dir, ["run", "--tier", tier, "hello.lm"])
+            .run()
+            .unwrap();
+        assert_run(&run, 0, "hello 3\n", "");
+        let run = lumen(&dir, ["run", "hello.lm"])
+            .env("LUMEN_TIER", tier)
+            .run()
+            .unwrap();
+        assert_run(&run, 0, "hello 3\n", "");
+    }
     let run = lumen(&dir, ["run", "hello.lm"])
         .env("LUMEN_TIER", "native")
         .run()
@@ -252,6 +259,81 @@ fn opt_levels_are_validated() {
         .env("LUMEN_OPT_LEVEL", "9")
         .run()
         .unwrap();
+    assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
+}
+
+/// Every tier and level gives the same output, error message and trace (§10.1: options
+/// never change observable behaviour); `tiered` is the default.
+#[test]
+fn tiers_and_levels_agree() {
+    let dir = dir_with("tiers_agree", &[("prog.lm", DIVIDE)]);
+    let want = "error: division by zero\n  at divide (prog.lm:2:3)\n  at main (prog.lm:6:9)\n";
+    let run = lumen(&dir, ["run", "prog.lm"]).run().unwrap();
+    assert_run(&run, 1, "before\n", want);
+    for tier in ["interp", "jit", "tiered"] {
+        for opt in ["-O0", "-O1", "-O2", "-O3"] {
+            for threshold in ["0", "1", "100"] {
+                let run = lumen(&dir, ["run", "--tier", tier, opt, "prog.lm"])
+                    .env("LUMEN_JIT_THRESHOLD", threshold)
+                    .run()
+                    .unwrap();
+                assert_run(&run, 1, "before\n", want);
+            }
+        }
+    }
+}
+
+#[test]
+fn jit_threshold_is_validated() {
+    let dir = dir_with("threshold", &[("hello.lm", HELLO)]);
+    for good in ["0", "1", "100", "4294967295"] {
+        let run = lumen(&dir, ["run", "hello.lm"])
+            .env("LUMEN_JIT_THRESHOLD", good)
+            .run()
+            .unwrap();
+        assert_run(&run, 0, "hello 3\n", "");
+    }
+    let run = lumen(&dir, ["run", "--jit-threshold", "5", "hello.lm"])
+        .run()
+        .unwrap();
+    assert_run(&run, 0, "hello 3\n", "");
+    // Checked whatever the tier, before the program is read.
+    for (tier, bad) in [
+        ("tiered", "-1"),
+        ("jit", "ten"),
+        ("interp", "1e3"),
+        ("tiered", "4294967296"),
+    ] {
+        let run = lumen(&dir, ["run", "--tier", tier, "missing.lm"])
+            .env("LUMEN_JIT_THRESHOLD", bad)
+            .run()
+            .unwrap();
+        let want = format!(
+            "error: invalid LUMEN_JIT_THRESHOLD '{bad}' (expected a number of calls from 0 to 4294967295)\n"
+        );
+        assert_run(&run, 2, "", &want);
+    }
+}
+
+#[test]
+fn emit_clif_prints_cranelift_ir() {
+    let run = run_in(
+        "emit_clif",
+        &[("hello.lm", HELLO)],
+        &["emit", "clif", "hello.lm"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.err());
+    assert_eq!(run.err(), "");
+    let out = run.out();
+    assert!(out.starts_with("; cell 0: main\nfunction "), "{out}");
+    assert!(out.contains("return"), "{out}");
+    let run = run_in(
+        "emit_clif",
+        &[("hello.lm", HELLO)],
+        &["emit", "-O3", "clif", "hello.lm"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.err());
+    let run = run_in("emit_clif", &[("bad.lm", BAD)], &["emit", "clif", "bad.lm"]);
     assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
 }
 
@@ -340,4 +422,64 @@ fn build_is_not_available_yet() {
     );
     assert_eq!((run.code, run.out().as_str()), (Some(2), ""));
     assert!(run.err().starts_with("error: "), "{}", run.err());
+}
+
+/// A program nested 500 deep (parentheses, list literals, `if` blocks, lambdas) with
+/// 500-long `else if` chains (statement and expression form) and a long operator chain:
+/// the CLI compiles it (parser, checker, lowering) and runs it on its big stack.
+#[test]
+fn deep_nesting_and_long_else_if_chains_compile_and_run() {
+    let n = 500;
+    let mut src = String::from("cell pick(x: Int) -> Int\n  if x == 0\n    return 0\n");
+    for i in 1..n {
+        src.push_str(&format!("  else if x == {i}\n    return {i}\n"));
+    }
+    src.push_str("  else\n    return -1\n  end\nend\n");
+    src.push_str("cell pick2(x: Int) -> Int\n  if x == 0 then 0 ");
+    for i in 1..n {
+        src.push_str(&format!("else if x == {i} then {} ", i * 2));
+    }
+    src.push_str("else -1\nend\ncell main()\n");
+    src.push_str(&format!(
+        "  let a = {}0{}\n",
+        "(1 + ".repeat(n),
+        ")".repeat(n)
+    ));
+    src.push_str(&format!("  let b = {}7{}\n", "[".repeat(n), "]".repeat(n)));
+    src.push_str(&format!("  let c = 0{}\n", " + 1".repeat(2 * n)));
+    src.push_str(&format!(
+        "  let d = {}1{}\n",
+        "(fn(v: Int) -> Int => v + ".repeat(100),
+        ")(1)".repeat(100)
+    ));
+    for i in 0..n {
+        src.push_str(&format!("{}if a > {i}\n", " ".repeat(2 + i)));
+    }
+    src.push_str(&format!(
+        "{}print(a, len(b), c, d, pick(0), pick(250), pick(499), pick(500), pick2(499), pick2(500))\n",
+        " ".repeat(2 + n)
+    ));
+    for i in (0..n).rev() {
+        src.push_str(&format!("{}end\n", " ".repeat(2 + i)));
+    }
+    src.push_str("end\n");
+    let run = run_in("deep", &[("deep.lm", &src)], &["run", "deep.lm"]);
+    assert_run(&run, 0, "500 1 1000 101 0 250 499 -1 998 -1\n", "");
+}
+
+/// Nesting beyond the limit is a compile error, not a crash.
+#[test]
+fn nesting_beyond_the_limit_is_a_compile_error() {
+    let src = format!(
+        "cell main()\n  print({}1{})\nend\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let run = run_in("too_deep", &[("deep.lm", &src)], &["run", "deep.lm"]);
+    assert_eq!(run.code, Some(2), "{}", run.err());
+    assert!(
+        run.err().contains("error: program nested too deeply"),
+        "{}",
+        run.err()
+    );
 }

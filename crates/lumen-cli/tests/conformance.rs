@@ -1,8 +1,9 @@
 //! The conformance corpus (`tests/conformance/`, format in its README.md): one test per
-//! program and tier, named `[<tier>] <group>/<name>`, running the real `lumen` binary from
-//! the corpus directory. The spec corpus (`tests/spec/`, same format, derived from
-//! LANGUAGE.md section by section) runs the same way with names prefixed `spec/`. Also
-//! checks that the corpus equals `../shared/conformance` when that directory exists
+//! program and execution mode, named `[<mode>] <group>/<name>` (filter with e.g.
+//! `cargo test --test conformance -- '[jit -O2]'`), running the real `lumen`
+//! binary from the corpus directory. The spec corpus (`tests/spec/`, same format, derived
+//! from LANGUAGE.md section by section) runs the same way with names prefixed `spec/`.
+//! Also checks that the corpus equals `../shared/conformance` when that directory exists
 //! beside the workspace.
 
 mod common;
@@ -15,8 +16,41 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The `--tier` values every test runs under.
-const TIERS: &[&str] = &["interp"];
+/// An execution mode: its name (the test's kind) and how to ask `lumen run` for it.
+struct Mode {
+    name: &'static str,
+    /// Options before the program file.
+    options: &'static [&'static str],
+    /// `LUMEN_JIT_THRESHOLD`, when the mode sets it.
+    threshold: Option<&'static str>,
+}
+
+/// Every mode each program runs under: the interpreter, the JIT (default level and each
+/// level), and tiered execution at thresholds that compile at once, after one call and
+/// at the default.
+const MODES: &[Mode] = &[
+    mode("interp", &["--tier", "interp"], None),
+    mode("jit", &["--tier", "jit"], None),
+    mode("tiered t=0", &["--tier", "tiered"], Some("0")),
+    mode("tiered t=1", &["--tier", "tiered"], Some("1")),
+    mode("tiered t=100", &["--tier", "tiered"], Some("100")),
+    mode("jit -O0", &["--tier", "jit", "-O0"], None),
+    mode("jit -O1", &["--tier", "jit", "-O1"], None),
+    mode("jit -O2", &["--tier", "jit", "-O2"], None),
+    mode("jit -O3", &["--tier", "jit", "-O3"], None),
+];
+
+const fn mode(
+    name: &'static str,
+    options: &'static [&'static str],
+    threshold: Option<&'static str>,
+) -> Mode {
+    Mode {
+        name,
+        options,
+        threshold,
+    }
+}
 
 fn main() {
     let args = Arguments::from_args();
@@ -36,19 +70,19 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// One trial per program of `corpus` and tier, named `<prefix><group>/<name>`.
+/// One trial per program of `corpus` and mode, named `<prefix><group>/<name>`.
 fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
     match find_programs(corpus) {
         Ok(programs) => {
-            for tier in TIERS {
+            for mode in MODES {
                 for program in &programs {
-                    let (tier, program, corpus) = (*tier, program.clone(), corpus.to_path_buf());
-                    trials.push(
-                        Trial::test(format!("{prefix}{}", program.name), move || {
-                            run_program(&corpus, &program, tier)
-                        })
-                        .with_kind(tier),
-                    );
+                    let (program, corpus) = (program.clone(), corpus.to_path_buf());
+                    // The mode is part of the name (not a libtest "kind"), so the list
+                    // of failures at the end says which mode failed.
+                    let name = format!("[{}] {prefix}{}", mode.name, program.name);
+                    trials.push(Trial::test(name, move || {
+                        run_program(&corpus, &program, mode)
+                    }));
                 }
             }
         }
@@ -59,23 +93,32 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
     }
 }
 
-fn run_program(corpus: &Path, program: &Program, tier: &str) -> Result<(), Failed> {
+fn run_program(corpus: &Path, program: &Program, mode: &Mode) -> Result<(), Failed> {
     let want = expected(corpus, program)?;
-    let mut command = vec![
-        "run".to_string(),
-        "--tier".into(),
-        tier.into(),
-        program.file.clone(),
-    ];
+    let mut command = vec!["run".to_string()];
+    command.extend(mode.options.iter().map(|o| o.to_string()));
+    command.push(program.file.clone());
     command.extend(want.args.iter().cloned());
-    let run = lumen(corpus, &command).stdin(want.stdin.clone()).run()?;
+    let mut lumen = lumen(corpus, &command).stdin(want.stdin.clone());
+    if let Some(t) = mode.threshold {
+        lumen = lumen.env("LUMEN_JIT_THRESHOLD", t);
+    }
+    let run = lumen.run()?;
     let (out, err) = (run.out(), run.err());
     let code = if run.timed_out { None } else { run.code };
     let problems = judge(&want, &out, code, &run.status(), &err, diff);
     if problems.is_empty() {
         return Ok(());
     }
-    let mut report = format!("lumen {} (in {})\n", command.join(" "), corpus.display());
+    let env = mode
+        .threshold
+        .map(|t| format!("LUMEN_JIT_THRESHOLD={t} "))
+        .unwrap_or_default();
+    let mut report = format!(
+        "{env}lumen {} (in {})\n",
+        command.join(" "),
+        corpus.display()
+    );
     for p in problems {
         report.push_str(&p);
         report.push('\n');

@@ -22,8 +22,11 @@ pub fn flags() -> MemFlagsData {
 
 /// A function under construction plus what it needs to reference other functions.
 pub struct Emitter<'a, 'b, M: Module> {
+    /// The function builder.
     pub b: FunctionBuilder<'b>,
+    /// The module functions are declared in.
     pub module: &'a mut M,
+    /// Declared helpers and cells.
     pub cx: &'a CompileContext,
     refs: HashMap<FuncId, FuncRef>,
 }
@@ -162,7 +165,8 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     e.b.switch_to_block(entry);
     let p = e.b.block_params(entry).to_vec();
     let (ctx, args, ret) = (p[0], p[1], p[2]);
-    let mut call_args = vec![ctx, args];
+    let depth = e.load_depth(ctx);
+    let mut call_args = vec![ctx, args, depth];
     let mut bad_tags = Vec::new();
     for r in param_regs(cell) {
         let t = cell.regs[r];

@@ -160,6 +160,10 @@ struct Translator<'t, 'a, 'b, M: Module> {
     osr: Option<u32>,
     /// Where an OSR entry stores its result.
     ret_ptr: Option<Val>,
+    /// Active calls including this one (set by the prologue; passed to callees).
+    depth: Option<Val>,
+    /// The entry block (function parameters).
+    entry: Block,
     /// Cache variables of object registers accessed by the inline fast paths.
     obj_vars: HashMap<(Reg, Obj), ObjVars>,
     /// Object registers whose cache variables hold their current facts here (with
@@ -230,6 +234,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ret_tys,
             osr,
             ret_ptr: osr.map(|_| params[2]),
+            depth: None,
+            entry,
             obj_vars: HashMap::new(),
             known: HashMap::new(),
         }
@@ -379,9 +385,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let n = self.e.i32(self.cell.regs.len() as u32);
             self.e.helper("lumen_rt_drop_slots", &[w, n]);
         }
-        let d = self.e.load_depth(self.ctx);
-        let d = self.e.b.ins().iadd_imm_s(d, -1);
-        self.e.store_depth(self.ctx, d);
     }
 
     fn return_zeros(&mut self) {
@@ -394,7 +397,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     fn prologue(&mut self) {
         let ctx = self.ctx;
-        let d = self.e.load_depth(ctx);
+        let entry = self.entry;
+        // Active calls below this one: a parameter, or the context's for an OSR entry.
+        let d = match self.osr {
+            Some(_) => self.e.load_depth(ctx),
+            None => self.e.b.block_params(entry)[2],
+        };
         let over =
             self.e
                 .b
@@ -410,8 +418,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.helper("lumen_rt_raise", &[ctx, k]);
         self.return_zeros();
         self.e.b.switch_to_block(ok);
-        let d1 = self.e.b.ins().iadd_imm_s(d, 1);
-        self.e.store_depth(ctx, d1);
+        self.depth = Some(self.e.b.ins().iadd_imm_s(d, 1));
         if let Some(slot) = self.slot {
             let w = self.e.b.ins().stack_addr(PTR, slot, 0);
             self.window = Some(w);
@@ -426,9 +433,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.b.ins().jump(b, &[]);
             return;
         }
-        let entry = self.e.b.func.layout.entry_block().expect("entry block");
         let params = self.e.b.block_params(entry).to_vec();
-        let mut next = 2;
+        let mut next = 3;
         for r in param_regs(self.cell) {
             let r = r as Reg;
             if let Some(var) = self.vars[r as usize] {
@@ -533,6 +539,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.spill(r);
         }
         let (ctx, w) = (self.ctx, self.window());
+        // Calls out (builtins, function values) count the calls active here.
+        let depth = self.depth.expect("prologue ran");
+        self.e.store_depth(ctx, depth);
         let cell = self.e.i32(self.id);
         let pcv = self.e.i32(pc);
         let n = self.e.i32(self.cell.regs.len() as u32);
@@ -974,7 +983,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         } else {
             self.e.b.ins().iconst(PTR, 0)
         };
-        let mut call_args = vec![self.ctx, hargs];
+        let depth = self.depth.expect("prologue ran");
+        let mut call_args = vec![self.ctx, hargs, depth];
         call_args.extend(scalars);
         let f = self.e.func_ref(self.e.cx.cells[cell as usize]);
         let call = self.e.b.ins().call(f, &call_args);

@@ -285,7 +285,9 @@ pub(crate) fn build<M: Module>(
     Ok(())
 }
 
-/// A compiled cell, callable from Rust.
+/// A compiled cell, callable from Rust. Native frames live on the calling thread's
+/// stack: programs that recurse deeply (up to the 10,000-call limit) need a big one, so
+/// call from inside `lumen_rt::run_on_big_stack` (the `lumen` binary does).
 pub struct NativeFn {
     vm: Rc<RefCell<VM>>,
     cell: CellId,

@@ -34,6 +34,7 @@
 //! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
 //! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels).
 
+pub mod bench_programs;
 pub mod context;
 pub mod emit;
 pub mod ir;

@@ -30,12 +30,14 @@ pub fn returns_words(cell: &Cell) -> bool {
     scalar_type(cell.ret).is_none()
 }
 
-/// `fn(ctx, hargs, s0, s1, …) -> R` of a compiled cell: scalar parameters by value,
-/// the rest moved from `hargs`; a scalar result, or a `Value` as two words.
+/// `fn(ctx, hargs, depth, s0, s1, …) -> R` of a compiled cell: `depth` (i32) counts the
+/// calls active below it; scalar parameters by value, the rest moved from `hargs`; a
+/// scalar result, or a `Value` as two words.
 pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
     let mut sig = Signature::new(cc);
     sig.params.push(AbiParam::new(PTR));
     sig.params.push(AbiParam::new(PTR));
+    sig.params.push(AbiParam::new(types::I32));
     for r in param_regs(cell) {
         if let Some(t) = cell.regs.get(r).and_then(|&t| scalar_type(t)) {
             sig.params.push(AbiParam::new(t));
@@ -95,7 +97,7 @@ mod tests {
         let c = cell(vec![RegTy::Int, RegTy::Str, RegTy::Float], 3, RegTy::Bool);
         let sig = cell_signature(&c, CallConv::SystemV);
         let tys: Vec<Type> = sig.params.iter().map(|p| p.value_type).collect();
-        assert_eq!(tys, vec![PTR, PTR, types::I64, types::F64]);
+        assert_eq!(tys, vec![PTR, PTR, types::I32, types::I64, types::F64]);
         assert_eq!(sig.returns.len(), 1);
         assert_eq!(sig.returns[0].value_type, types::I8);
     }

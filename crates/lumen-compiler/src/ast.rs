@@ -9,6 +9,21 @@ pub use lumen_core::lir::Pos as Span;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     pub decls: Vec<Decl>,
+    /// What syntax errors broke (empty unless parsed by [`crate::parse_partial`] from a
+    /// source with syntax errors); the checker never reports errors caused by it.
+    pub broken: Broken,
+}
+
+/// The parts of a program lost to syntax errors (language reference §10.3: errors caused
+/// by earlier ones are suppressed).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Broken {
+    /// Names declared by declarations that were dropped because of a syntax error
+    /// (records, enums and their variants, constants, aliases, externs, cells whose
+    /// signature did not parse): known to exist, but of unknown type.
+    pub names: Vec<String>,
+    /// True when some declaration (or the rest of the file) was lost without its name.
+    pub lost: bool,
 }
 
 /// An identifier with its position.
@@ -41,6 +56,8 @@ pub struct CellDecl {
     pub body: Block,
     /// Position of the `cell` keyword.
     pub span: Span,
+    /// The body contains a syntax error: only the signature is reliable.
+    pub broken: bool,
 }
 
 /// `extern cell name(params) -> R`.

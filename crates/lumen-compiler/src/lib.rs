@@ -29,6 +29,13 @@ pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
     parser::parse(source)
 }
 
+/// Parses Lumen source into what parsed cleanly, together with every syntax error (by
+/// position): declarations with syntax errors are kept with what is reliable (a cell's
+/// signature, see [`ast::CellDecl::broken`]) or listed in [`ast::Program::broken`].
+pub fn parse_partial(source: &str) -> (ast::Program, Vec<Diagnostic>) {
+    parser::parse_partial(source)
+}
+
 /// Resolves names and checks types, producing the typed program.
 pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
     check::check(program)
@@ -46,8 +53,14 @@ pub fn lower(program: &hir::Program) -> LirModule {
 }
 
 /// Compiles `.lm` source text to a LIR module.
+/// With syntax errors, everything that parsed cleanly is still checked, so all errors
+/// are reported (§10.3).
 pub fn compile(source: &str) -> Result<LirModule, CompileError> {
-    let ast = parse(source).map_err(CompileError::new)?;
+    let (ast, mut diags) = parse_partial(source);
+    if !diags.is_empty() {
+        diags.extend(check::check_partial(&ast));
+        return Err(CompileError::new(diags));
+    }
     let hir = check(&ast).map_err(CompileError::new)?;
     Ok(lower(&hir))
 }

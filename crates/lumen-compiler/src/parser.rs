@@ -12,18 +12,43 @@ use crate::lexer::{Kw, Token, TokenKind, lex};
 
 /// Parses a whole `.lm` source, returning the program or every syntax error (by position).
 pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
+    let (program, diags) = parse_partial(source);
+    if diags.is_empty() {
+        Ok(program)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Parses a whole `.lm` source into what parsed (see [`Broken`] and
+/// [`CellDecl::broken`] for what a syntax error leaves out) and every syntax error,
+/// ordered by position.
+pub fn parse_partial(source: &str) -> (Program, Vec<Diagnostic>) {
     let (toks, lex_diags) = lex(source);
     let mut p = Parser {
         src: source,
         toks,
         p: 0,
         diags: Vec::new(),
+        lex_diags,
         depth: 0,
         tree: 0,
         abandoned: false,
+        salvage: Vec::new(),
     };
-    let program = p.program();
-    let mut diags = lex_diags;
+    let mut program = p.program();
+    if p.abandoned {
+        // Declarations after the too-deep point are missing: checking the rest would
+        // report their names as undefined.
+        program = Program {
+            decls: Vec::new(),
+            broken: Broken {
+                names: Vec::new(),
+                lost: true,
+            },
+        };
+    }
+    let mut diags = p.lex_diags;
     // A parse error on a line that already has a lexical error at or before it is almost
     // always a consequence of that error (a skipped character, an emptied string).
     for d in p.diags {
@@ -34,13 +59,9 @@ pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
             diags.push(d);
         }
     }
-    if diags.is_empty() {
-        Ok(program)
-    } else {
-        diags.sort_by_key(|d| d.span);
-        diags.dedup();
-        Err(diags)
-    }
+    diags.sort_by_key(|d| d.span);
+    diags.dedup();
+    (program, diags)
 }
 
 /// A syntax error was already recorded; the caller should recover.
@@ -50,11 +71,16 @@ struct Fail;
 type PResult<T> = Result<T, Fail>;
 
 /// Maximum nesting of expressions, patterns, types and blocks. This bounds the parser's
-/// native stack use (about 20 KB per level in unoptimised builds, so 64 levels fit a
-/// 2 MB thread stack) and the depth of the tree that later passes recurse over.
-const MAX_DEPTH: usize = 64;
-/// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c`.
-const MAX_TREE: usize = 400;
+/// native stack use (8–15 KB per level in unoptimised builds, about 15 MB in all): the
+/// CLI compiles on a 256 MiB thread (`lumen_rt::run_on_big_stack`), and tests that parse
+/// programs nested more than ~100 levels must do the same. `else if` chains and operator
+/// chains are parsed in loops and do not count here.
+const MAX_DEPTH: usize = 1000;
+/// Maximum depth of the syntax tree, counting left-nested chains such as `a + b + c` and
+/// `else if` links. Later passes (checker, lowering, dropping the tree) recurse over it
+/// using up to ~30 KB per level in unoptimised builds, so this keeps them well within
+/// the CLI's 256 MiB stack.
+const MAX_TREE: usize = 3000;
 
 /// Precedence levels of §5.1 (higher binds tighter).
 const PREC_CMP: u8 = 4;
@@ -106,6 +132,58 @@ fn infix(k: &TokenKind) -> Option<(u8, Infix)> {
         T::StarStar => (12, Bin(BinOp::Pow)),
         _ => return None,
     })
+}
+
+/// The right operand of an infix operator: an expression, or a type name after
+/// `is`/`as`.
+enum Rhs {
+    Expr(Expr),
+    Type(TypeName),
+}
+
+/// Builds the node for `left op rhs` (positioned at `left`).
+#[inline(never)]
+fn infix_node(op: Infix, left: Expr, rhs: Rhs) -> Expr {
+    let span = left.span;
+    let left = Box::new(left);
+    let kind = match (op, rhs) {
+        (Infix::Is, Rhs::Type(t)) => ExprKind::Is(left, t),
+        (Infix::As, Rhs::Type(t)) => ExprKind::As(left, t),
+        (Infix::Bin(b) | Infix::Cmp(b), Rhs::Expr(r)) => ExprKind::Binary(b, left, Box::new(r)),
+        (Infix::Pipe, Rhs::Expr(r)) => ExprKind::Pipe(left, Box::new(r)),
+        (Infix::Range(inclusive), Rhs::Expr(r)) => ExprKind::Range {
+            lo: left,
+            hi: Box::new(r),
+            inclusive,
+        },
+        // `binary_chain` pairs type names exactly with `is`/`as`.
+        (_, Rhs::Type(t)) => ExprKind::Is(left, t),
+        (_, Rhs::Expr(r)) => ExprKind::Binary(BinOp::Eq, left, Box::new(r)),
+    };
+    Expr { kind, span }
+}
+
+/// Folds the links of `if c1 … else if c2 … else …` into nested `If` statements,
+/// innermost first: each link is the only statement of the previous link's `else` block.
+#[inline(never)]
+fn fold_if_chain(links: Vec<(Span, Expr, Block)>, else_branch: Option<Block>) -> Option<StmtKind> {
+    let mut else_branch = else_branch;
+    let mut links = links.into_iter().rev().peekable();
+    while let Some((if_pos, cond, then_branch)) = links.next() {
+        let kind = StmtKind::If {
+            cond,
+            then_branch,
+            else_branch,
+        };
+        if links.peek().is_none() {
+            return Some(kind);
+        }
+        else_branch = Some(Block {
+            span: if_pos,
+            stmts: vec![Stmt { kind, span: if_pos }],
+        });
+    }
+    None
 }
 
 /// The operator of a compound assignment token `op=`.
@@ -182,6 +260,11 @@ struct Parser<'a> {
     toks: Vec<Token>,
     p: usize,
     diags: Vec<Diagnostic>,
+    /// The lexer's errors (a declaration containing one is broken).
+    lex_diags: Vec<Diagnostic>,
+    /// Names declared inside the declaration being parsed (enum variants), kept if the
+    /// declaration is dropped for a syntax error.
+    salvage: Vec<String>,
     /// Current recursion depth of the parser.
     depth: usize,
     /// Depth of the syntax tree being built (recursion plus left-nested operator chains),
@@ -373,6 +456,7 @@ impl<'a> Parser<'a> {
 
     fn program(&mut self) -> Program {
         let mut decls = Vec::new();
+        let mut broken = Broken::default();
         // After a declaration with errors, stray tokens up to the next declaration keyword
         // (typically the rest of a construct the error broke up: indented lines, an `end`
         // or a closing bracket) are skipped silently.
@@ -381,6 +465,7 @@ impl<'a> Parser<'a> {
             self.skip_newlines();
             let before_diags = self.diags.len();
             let start = self.p;
+            self.salvage.clear();
             let r = match self.peek() {
                 TokenKind::Eof => break,
                 TokenKind::Kw(Kw::Cell) => self.cell_decl(false).map(Decl::Cell),
@@ -401,28 +486,69 @@ impl<'a> Parser<'a> {
                 {
                     Err(Fail)
                 }
-                _ => Err(self.unexpected("declaration")),
-            };
-            let r = r.and_then(|d| {
-                if matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
-                    Ok(d)
-                } else if self.diags.len() > before_diags {
-                    // Left over from an error inside the declaration: skip silently.
-                    Err(Fail)
-                } else {
-                    Err(self.unexpected("newline"))
+                _ => {
+                    // Possibly a mistyped declaration keyword: some name may be lost.
+                    broken.lost = true;
+                    Err(self.unexpected("declaration"))
                 }
-            });
-            match r {
-                Ok(d) => decls.push(d),
-                Err(Fail) => self.sync_decl(),
+            };
+            let inner_errors =
+                self.diags.len() > before_diags || self.lex_error_between(start, self.p);
+            let kept = match r {
+                Ok(d) => {
+                    if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                        // Left over from an error inside the declaration: skip silently.
+                        if !inner_errors {
+                            self.unexpected("newline");
+                        }
+                        self.sync_decl();
+                    }
+                    match d {
+                        // A cell or an enum marks its own broken bodies.
+                        Decl::Cell(_) | Decl::Enum(_) => Some(d),
+                        d if !inner_errors => Some(d),
+                        _ => None,
+                    }
+                }
+                Err(Fail) => {
+                    self.sync_decl();
+                    None
+                }
+            };
+            match kept {
+                Some(d) => decls.push(d),
+                None if starts_decl(&self.toks[start].kind) => {
+                    let name_at = if self.toks[start].kind == TokenKind::Kw(Kw::Extern) {
+                        start + 2
+                    } else {
+                        start + 1
+                    };
+                    match self.toks.get(name_at) {
+                        Some(t) if t.kind == TokenKind::Ident => {
+                            broken.names.push(t.text(self.src).to_string());
+                        }
+                        _ => broken.lost = true,
+                    }
+                    broken.names.append(&mut self.salvage);
+                }
+                None => {}
             }
             recovering = self.diags.len() > before_diags || (recovering && self.p == start);
             if self.p == start {
                 self.advance();
             }
         }
-        Program { decls }
+        Program { decls, broken }
+    }
+
+    /// True when a lexical error lies between tokens `from` (inclusive) and `to`.
+    fn lex_error_between(&self, from: usize, to: usize) -> bool {
+        let last = self.toks.len() - 1;
+        let (a, b) = (self.toks[from.min(last)].pos, self.toks[to.min(last)].pos);
+        let to_eof = to >= last;
+        self.lex_diags
+            .iter()
+            .any(|d| d.span >= a && (to_eof || d.span < b))
     }
 
     /// Skips to the next line that starts with a declaration keyword (possibly the
@@ -434,10 +560,13 @@ impl<'a> Parser<'a> {
     }
 
     /// True at a declaration keyword that begins a line: a declaration missing its `end`
-    /// ends there rather than swallowing the next declaration.
+    /// ends there rather than swallowing the next declaration. Column 1 counts even when
+    /// the line break before it was swallowed (after a trailing binary operator).
     fn at_line_start_decl(&self) -> bool {
         starts_decl(self.peek())
-            && (self.p == 0 || self.toks[self.p - 1].kind == TokenKind::Newline)
+            && (self.p == 0
+                || self.pos().col == 1
+                || self.toks[self.p - 1].kind == TokenKind::Newline)
     }
 
     /// `[T, U]` after a declaration name, if present.
@@ -476,15 +605,25 @@ impl<'a> Parser<'a> {
     }
 
     /// `cell name[T](params) -> R NL body end`; in an enum, a method taking `self` first.
+    /// A cell whose header parsed is kept even if its body has syntax errors (marked
+    /// `broken`); a top-level cell is kept even without its `end`.
     fn cell_decl(&mut self, method: bool) -> PResult<CellDecl> {
+        let before_diags = self.diags.len();
+        let start = self.p;
         let span = self.advance();
         let header = self.cell_header(method);
         if header.is_err() {
             self.sync_line();
         }
         let body = self.block(false);
-        self.expect_kw(Kw::End, "'end'")?;
+        let end = self.expect_kw(Kw::End, "'end'");
+        if method && end.is_err() {
+            return Err(Fail);
+        }
         let (name, type_params, params, ret) = header?;
+        let broken = end.is_err()
+            || self.diags.len() > before_diags
+            || self.lex_error_between(start, self.p);
         Ok(CellDecl {
             name,
             type_params,
@@ -493,6 +632,7 @@ impl<'a> Parser<'a> {
             ret,
             body,
             span,
+            broken,
         })
     }
 
@@ -625,6 +765,10 @@ impl<'a> Parser<'a> {
                 break;
             }
             let start = self.p;
+            if self.at(&TokenKind::Ident) {
+                // A variant name, kept as declared if the enum is dropped.
+                self.salvage.push(self.text().to_string());
+            }
             let item = if self.at_kw(Kw::Cell) {
                 self.cell_decl(true)
                     .and_then(|m| self.expect_line_end().map(|_| methods.push(m)))
@@ -809,14 +953,25 @@ impl<'a> Parser<'a> {
         Block { stmts, span }
     }
 
+    /// A statement. Block statements are dispatched here so that the large frame of
+    /// [`Parser::simple_stmt`] is not on the stack once per nesting level.
     fn stmt(&mut self) -> PResult<Stmt> {
         let span = self.pos();
         let kind = match self.peek() {
-            TokenKind::Kw(Kw::Let) => self.let_stmt()?,
             TokenKind::Kw(Kw::If) => return self.if_stmt(),
             TokenKind::Kw(Kw::While) => self.while_stmt()?,
             TokenKind::Kw(Kw::Loop) => self.loop_stmt()?,
             TokenKind::Kw(Kw::For) => self.for_stmt()?,
+            _ => return self.simple_stmt(),
+        };
+        Ok(Stmt { kind, span })
+    }
+
+    #[inline(never)]
+    fn simple_stmt(&mut self) -> PResult<Stmt> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::Kw(Kw::Let) => self.let_stmt()?,
             TokenKind::Kw(Kw::Break) => {
                 self.advance();
                 StmtKind::Break(self.label())
@@ -931,40 +1086,58 @@ impl<'a> Parser<'a> {
     }
 
     /// The block form after the condition: `NL body { else if … } [ else NL body ]`,
-    /// not consuming the final `end`.
+    /// not consuming the final `end`. The `else if` links are parsed in a loop, so a
+    /// long chain costs no parser recursion (only tree depth, see [`MAX_TREE`]).
     fn if_chain(&mut self, cond: Expr, header_end: &str) -> PResult<StmtKind> {
+        let saved_tree = self.tree;
+        let r = self.if_chain_links(cond, header_end);
+        self.tree = saved_tree;
+        let (links, else_branch) = r?;
+        // `links` always holds at least the first condition.
+        fold_if_chain(links, else_branch).ok_or(Fail)
+    }
+
+    /// The links of an `if` chain (position of each `if`, condition, body) and the final
+    /// `else` body; `Err` after any syntax error in the chain (all of it is consumed).
+    #[allow(clippy::type_complexity)]
+    fn if_chain_links(
+        &mut self,
+        cond: Expr,
+        header_end: &str,
+    ) -> PResult<(Vec<(Span, Expr, Block)>, Option<Block>)> {
+        let mut links: Vec<(Span, Expr, Block)> = Vec::new();
         let mut ok = true;
-        if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
-            self.unexpected(header_end);
-            ok = false;
-            self.sync_line();
-        }
-        let then_branch = self.block(true);
-        let else_branch = if self.at_kw(Kw::Else) {
+        let mut next = Some((cond.span, cond));
+        let mut header_end = header_end;
+        let mut else_branch = None;
+        while let Some((if_pos, cond)) = next.take() {
+            if !matches!(self.peek(), TokenKind::Newline | TokenKind::Eof) {
+                self.unexpected(header_end);
+                ok = false;
+                self.sync_line();
+            }
+            let then_branch = self.block(true);
+            links.push((if_pos, cond, then_branch));
+            if !self.at_kw(Kw::Else) {
+                break;
+            }
             let else_pos = self.advance();
             if self.at_kw(Kw::If) {
                 let if_pos = self.advance();
-                let nested = match self.expr() {
-                    Ok(c) => self.nested(|p| p.if_chain(c, "newline")),
+                self.deepen()?;
+                match self.expr() {
+                    Ok(c) => {
+                        next = Some((if_pos, c));
+                        header_end = "newline";
+                    }
                     Err(Fail) => {
+                        ok = false;
                         self.sync_line();
                         self.block(true);
                         while self.eat(&TokenKind::Kw(Kw::Else)) {
                             self.sync_line();
                             self.block(true);
                         }
-                        Err(Fail)
-                    }
-                };
-                let nested = nested.map(|kind| Stmt { kind, span: if_pos });
-                match nested {
-                    Ok(s) => Some(Block {
-                        span: s.span,
-                        stmts: vec![s],
-                    }),
-                    Err(Fail) => {
-                        ok = false;
-                        None
                     }
                 }
             } else {
@@ -973,26 +1146,20 @@ impl<'a> Parser<'a> {
                     self.sync_line();
                 }
                 let b = self.block(false);
-                Some(if b.stmts.is_empty() {
+                else_branch = Some(if b.stmts.is_empty() {
                     Block {
                         stmts: b.stmts,
                         span: else_pos,
                     }
                 } else {
                     b
-                })
+                });
             }
-        } else {
-            None
-        };
+        }
         if !ok {
             return Err(Fail);
         }
-        Ok(StmtKind::If {
-            cond,
-            then_branch,
-            else_branch,
-        })
+        Ok((links, else_branch))
     }
 
     fn while_stmt(&mut self) -> PResult<StmtKind> {
@@ -1074,41 +1241,20 @@ impl<'a> Parser<'a> {
             }
             self.advance();
             self.deepen()?;
-            let span = left.span;
-            let kind = match op {
-                Infix::Bin(b) => {
-                    let next = if b == BinOp::Pow { prec } else { prec + 1 };
-                    let right = self.binary(next)?;
-                    ExprKind::Binary(b, Box::new(left), Box::new(right))
-                }
-                Infix::Cmp(b) => {
-                    cmp_seen = true;
-                    let right = self.binary(prec + 1)?;
-                    ExprKind::Binary(b, Box::new(left), Box::new(right))
-                }
-                Infix::Is => {
-                    cmp_seen = true;
-                    ExprKind::Is(Box::new(left), self.type_name()?)
-                }
-                Infix::As => {
-                    cmp_seen = true;
-                    ExprKind::As(Box::new(left), self.type_name()?)
-                }
-                Infix::Pipe => {
-                    let right = self.binary(prec + 1)?;
-                    ExprKind::Pipe(Box::new(left), Box::new(right))
-                }
-                Infix::Range(inclusive) => {
-                    range_seen = true;
-                    let hi = self.binary(prec + 1)?;
-                    ExprKind::Range {
-                        lo: Box::new(left),
-                        hi: Box::new(hi),
-                        inclusive,
-                    }
-                }
+            // One recursive call site and the node built out of line keep this frame small
+            // (it is on the stack once per nesting level).
+            let rhs = match op {
+                Infix::Is | Infix::As => Rhs::Type(self.type_name()?),
+                Infix::Bin(BinOp::Pow) => Rhs::Expr(self.binary(prec)?),
+                _ => Rhs::Expr(self.binary(prec + 1)?),
             };
-            left = Expr { kind, span };
+            if matches!(op, Infix::Cmp(_) | Infix::Is | Infix::As) {
+                cmp_seen = true;
+            }
+            if matches!(op, Infix::Range(_)) {
+                range_seen = true;
+            }
+            left = infix_node(op, left, rhs);
             if prec < PREC_CMP {
                 cmp_seen = false;
             }
@@ -1242,7 +1388,21 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
+    /// A primary expression. Brackets, the commonest deep nesting, are dispatched here so
+    /// that the large frame of [`Parser::primary_other`] is not on the stack per level.
     fn primary(&mut self) -> PResult<Expr> {
+        let span = self.pos();
+        let kind = match self.peek() {
+            TokenKind::LParen => return self.paren(),
+            TokenKind::LBracket => self.list()?,
+            TokenKind::LBrace => self.map_lit()?,
+            _ => return self.primary_other(),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    #[inline(never)]
+    fn primary_other(&mut self) -> PResult<Expr> {
         let span = self.pos();
         let kind = match self.peek() {
             TokenKind::Int(v) => {
@@ -1340,20 +1500,50 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After `if cond`: `then a else b`.
+    /// After `if cond`: `then a else b`. An `else if …` chain is parsed in a loop (the
+    /// nested `if` would be the whole `else` operand anyway, since its own `else` operand
+    /// extends as far as possible), so long chains cost no parser recursion.
     fn if_expr_rest(&mut self, span: Span, cond: Expr) -> PResult<Expr> {
-        self.expect_kw(Kw::Then, "'then'")?;
-        let then_branch = self.expr()?;
-        self.expect_kw(Kw::Else, "'else'")?;
-        let else_branch = self.expr()?;
-        Ok(Expr {
-            kind: ExprKind::If {
-                cond: Box::new(cond),
-                then_branch: Box::new(then_branch),
-                else_branch: Box::new(else_branch),
-            },
-            span,
-        })
+        let saved_tree = self.tree;
+        let r = self.if_expr_links(span, cond);
+        self.tree = saved_tree;
+        let (links, last) = r?;
+        let mut acc = last;
+        for (span, cond, then_branch) in links.into_iter().rev() {
+            acc = Expr {
+                kind: ExprKind::If {
+                    cond: Box::new(cond),
+                    then_branch: Box::new(then_branch),
+                    else_branch: Box::new(acc),
+                },
+                span,
+            };
+        }
+        Ok(acc)
+    }
+
+    /// The links `(if position, condition, then operand)` of an `if … then … else`
+    /// expression chain and its final `else` operand.
+    #[allow(clippy::type_complexity)]
+    fn if_expr_links(
+        &mut self,
+        span: Span,
+        cond: Expr,
+    ) -> PResult<(Vec<(Span, Expr, Expr)>, Expr)> {
+        let mut links = Vec::new();
+        let (mut span, mut cond) = (span, cond);
+        loop {
+            self.expect_kw(Kw::Then, "'then'")?;
+            let then_branch = self.expr()?;
+            self.expect_kw(Kw::Else, "'else'")?;
+            links.push((span, cond, then_branch));
+            if !self.at_kw(Kw::If) {
+                return Ok((links, self.expr()?));
+            }
+            span = self.advance();
+            self.deepen()?;
+            cond = self.expr()?;
+        }
     }
 
     /// `( expr )` (just the inner expression) or a tuple `(a, b, …)`.

@@ -1,7 +1,7 @@
 //! Parser tests: the tree is printed as compact S-expressions so that expectations stay
 //! readable; errors are checked as `line:col: message`.
 
-use super::parse;
+use super::{parse, parse_partial};
 use crate::ast::*;
 
 fn ty(t: &TypeExpr) -> String {
@@ -1089,8 +1089,26 @@ fn lexical_errors_suppress_follow_up_parse_errors() {
     );
 }
 
+/// Runs `f` on a thread with a 256 MiB stack, like the CLI: the parser takes about
+/// 8–15 KB of native stack per nesting level in debug builds, so programs near the
+/// nesting limit do not fit the 2 MiB default test-thread stack.
+fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .expect("spawn big-stack thread");
+    match handle.join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
+    on_big_stack(deep_nesting_cases);
+}
+
+fn deep_nesting_cases() {
     for open in ["(", "[", "-", "not ", "f(", "{1: "] {
         let src = format!("cell main()\n  x = {}1\nend", open.repeat(5000));
         let e = errs(&src);
@@ -1113,13 +1131,98 @@ fn deep_nesting_is_an_error_not_a_crash() {
     );
     let src = format!("cell main()\n{}\nend", "if x\n".repeat(3000));
     assert_eq!(errs(&src).len(), 1, "only the nesting error is reported");
-    // Ordinary nesting is fine.
+    // Nesting up to several hundred levels is fine.
+    for open in ["(", "[", "-", "f(", "if true then "] {
+        let close = match open {
+            "(" | "f(" => ")",
+            "[" => "]",
+            "if true then " => " else 2",
+            _ => "",
+        };
+        let src = format!(
+            "cell main()\n  x = {}1{}\nend",
+            open.repeat(900),
+            close.repeat(900)
+        );
+        assert!(parse(&src).is_ok(), "{open}");
+    }
+    let src = format!(
+        "cell main()\n{}  x = 1\n{}end",
+        "if x\n".repeat(500),
+        "end\n".repeat(500)
+    );
+    assert!(parse(&src).is_ok());
+}
+
+#[test]
+fn ordinary_nesting_fits_the_default_test_stack() {
     let src = format!(
         "cell main()\n  x = {}1{}\nend",
         "(".repeat(40),
         ")".repeat(40)
     );
     assert!(parse(&src).is_ok());
+}
+
+/// An `else if` chain as nested `If` statements: each link is the only statement of the
+/// previous link's `else` block, positioned at its `if`.
+#[test]
+fn else_if_chain_nests_in_else_blocks() {
+    let p = parse("cell main()\n  if a\n    f()\n  else if b\n    g()\n  else if c\n    h()\n  else\n    k()\n  end\nend\n").expect("parses");
+    let Decl::Cell(c) = &p.decls[0] else {
+        panic!("cell")
+    };
+    let mut stmt = &c.body.stmts[0];
+    let mut conds = Vec::new();
+    loop {
+        let StmtKind::If {
+            cond, else_branch, ..
+        } = &stmt.kind
+        else {
+            panic!("if")
+        };
+        let ExprKind::Ident(n) = &cond.kind else {
+            panic!("ident")
+        };
+        conds.push((n.clone(), stmt.span.line, stmt.span.col));
+        let e = else_branch.as_ref().expect("else");
+        assert_eq!(e.stmts.len(), 1);
+        if !matches!(e.stmts[0].kind, StmtKind::If { .. }) {
+            assert_eq!(e.span.line, 9);
+            break;
+        }
+        assert_eq!(e.span, e.stmts[0].span);
+        stmt = &e.stmts[0];
+    }
+    assert_eq!(
+        conds,
+        [("a".into(), 2, 3), ("b".into(), 4, 8), ("c".into(), 6, 8)]
+    );
+}
+
+/// Long `else if` chains (statement and expression form) cost no parser recursion: they
+/// parse on the default test-thread stack.
+#[test]
+fn long_else_if_chains_parse_without_recursion() {
+    let mut src = String::from("cell main()\n  if x == 0\n    f()\n");
+    for i in 1..2000 {
+        src.push_str(&format!("  else if x == {i}\n    f()\n"));
+    }
+    src.push_str("  end\n  y = if x == 0 then 0 ");
+    for i in 1..2000 {
+        src.push_str(&format!("else if x == {i} then {i} "));
+    }
+    src.push_str("else 1\nend\n");
+    let p = parse(&src).expect("parses");
+    on_big_stack(move || drop(p));
+    // A broken link is reported once and the chain is skipped.
+    assert_eq!(
+        body_errs("  if a\n    f()\n  else if )\n    g()\n  else\n    h()\n  end\n  print(1 +)"),
+        [
+            "4:11: unexpected ')', expected expression",
+            "9:12: unexpected ')', expected expression"
+        ]
+    );
 }
 
 #[test]
@@ -1187,4 +1290,97 @@ fn double_question_mark_in_types_is_optional() {
         decl_names("type A = list[Int??]\ntype B = fn() -> String?? | Bool"),
         ["type A = list[Int?]", "type B = fn() -> (String? | Bool)"]
     );
+}
+
+/// The cells of a partial parse: (name, broken).
+fn partial_cells(p: &Program) -> Vec<(String, bool)> {
+    p.decls
+        .iter()
+        .filter_map(|d| match d {
+            Decl::Cell(c) => Some((c.name.name.clone(), c.broken)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn partial_parse_keeps_clean_declarations_and_broken_signatures() {
+    let src = "cell a() -> Int\n  1 +\nend\ncell b(x: Int) -> Int\n  x\nend\ncell c(x Int)\nend\ncell d()\n  let y = 1\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert_eq!(
+        diags
+            .iter()
+            .map(|d| format!("{}:{}", d.span.line, d.span.col))
+            .collect::<Vec<_>>(),
+        ["3:1", "7:10", "11:1"]
+    );
+    // `a` keeps its signature (body broken), `c` lost its signature (only the name is
+    // known), `d` lacks its `end` but keeps its signature.
+    assert_eq!(
+        partial_cells(&p),
+        [
+            ("a".into(), true),
+            ("b".into(), false),
+            ("d".into(), true),
+            ("main".into(), false)
+        ]
+    );
+    let Decl::Cell(a) = &p.decls[0] else {
+        panic!("cell a")
+    };
+    assert!(a.ret.is_some());
+    assert_eq!(p.broken.names, ["c"]);
+    assert!(!p.broken.lost);
+    // A clean parse is the same program `parse` returns, with nothing broken.
+    let clean = "cell main()\n  print(1)\nend\n";
+    let (p, diags) = parse_partial(clean);
+    assert!(diags.is_empty());
+    assert_eq!(Ok(p.clone()), parse(clean));
+    assert_eq!(p.broken, Broken::default());
+}
+
+#[test]
+fn partial_parse_lists_names_of_dropped_declarations() {
+    let src = "record P\n  x Int\nend\nenum E\n  A(Int\n  B\nend\nconst K = (1\ntype T = 1\nextern cell ext(x: Int\ncell 1bad()\nend\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert!(!diags.is_empty());
+    assert_eq!(p.broken.names, ["P", "E", "A", "B", "K", "T", "ext"]);
+    assert!(p.broken.lost, "the cell without a name is lost");
+    assert_eq!(partial_cells(&p), [("main".into(), false)]);
+    // A top-level statement may be a mistyped declaration: a name may be lost.
+    let (p, _) = parse_partial("cel main()\nend\n");
+    assert!(p.broken.lost);
+}
+
+#[test]
+fn lexical_errors_and_method_bodies_mark_cells_broken() {
+    let src = "cell a()\n  print(\"\\q\")\nend\nenum E\n  V\n  cell m(self) -> Int\n    1 +\n  end\n  cell n(self) -> Int\n    2\n  end\nend\ncell main()\nend\n";
+    let (p, diags) = parse_partial(src);
+    assert_eq!(diags.len(), 2, "{diags:?}");
+    assert_eq!(
+        partial_cells(&p),
+        [("a".into(), true), ("main".into(), false)]
+    );
+    let Some(Decl::Enum(e)) = p.decls.get(1) else {
+        panic!("enum kept")
+    };
+    assert_eq!(
+        e.methods
+            .iter()
+            .map(|m| (m.name.name.as_str(), m.broken))
+            .collect::<Vec<_>>(),
+        [("m", true), ("n", false)]
+    );
+}
+
+#[test]
+fn too_deep_program_is_dropped_entirely() {
+    let src = format!(
+        "cell main()\n  x = {}1\nend\ncell f()\nend\n",
+        "(".repeat(5000)
+    );
+    let (p, diags) = on_big_stack(move || parse_partial(&src));
+    assert_eq!(diags.len(), 1);
+    assert!(p.decls.is_empty());
+    assert!(p.broken.lost);
 }

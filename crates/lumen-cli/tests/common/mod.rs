@@ -68,7 +68,8 @@ where
     cmd.current_dir(cwd)
         .args(args)
         .env_remove("LUMEN_TIER")
-        .env_remove("LUMEN_OPT_LEVEL");
+        .env_remove("LUMEN_OPT_LEVEL")
+        .env_remove("LUMEN_JIT_THRESHOLD");
     Lumen {
         cmd,
         stdin: Vec::new(),

@@ -556,13 +556,73 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> hir::Expr {
         let mut out: Vec<hir::Expr> = recv.into_iter().collect();
-        for a in args {
+        let skip = out.len();
+        // `reduce(xs, f, init)`: a generic cell `f` is instantiated from `init`'s type, so
+        // `init` is checked first in that case.
+        let mut early_init = None;
+        if name == "reduce"
+            && out.len() + args.len() == 3
+            && let Some(f) = args.get(1 - skip)
+            && self.generic_cell_ref(&f.value).is_some()
+            && let Some(init) = args.last()
+        {
+            early_init = Some(self.expr(&init.value, None));
+        }
+        for (i, a) in args.iter().enumerate() {
             if let Some(n) = &a.name {
                 self.error(n.span, format!("unknown argument '{}'", n.name));
             }
-            out.push(self.expr(&a.value, None));
+            if i + 1 == args.len()
+                && let Some(init) = early_init.take()
+            {
+                out.push(init);
+                continue;
+            }
+            let e = match self.generic_cell_ref(&a.value) {
+                Some(fid) => match hof_param_types(name, out.len(), &out, early_init.as_ref()) {
+                    Some(given) => self.func_value_from_params(fid, a.value.span, &given),
+                    None => self.expr(&a.value, None),
+                },
+                None => self.expr(&a.value, None),
+            };
+            out.push(e);
         }
         self.builtin_call(name, out, span)
+    }
+
+    /// The generic cell a bare name denotes (not shadowed by a local), if any.
+    fn generic_cell_ref(&mut self, e: &ast::Expr) -> Option<FuncId> {
+        let ast::ExprKind::Ident(n) = &e.kind else {
+            return None;
+        };
+        if self.lookup_local(n).is_some() {
+            return None;
+        }
+        match self.values.get(n.as_str()).copied() {
+            Some(ValueSym::Func(fid)) if !self.sigs[fid as usize].type_params.is_empty() => {
+                Some(fid)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The parameter types a higher-order builtin (§8) passes to its function argument at
+/// position `pos`, computed from the arguments before it (and `reduce`'s `init`).
+fn hof_param_types(
+    name: &str,
+    pos: usize,
+    before: &[hir::Expr],
+    init: Option<&hir::Expr>,
+) -> Option<Vec<Type>> {
+    let elem = match &before.first()?.ty {
+        Type::List(e) => (**e).clone(),
+        _ => return None,
+    };
+    match (name, pos) {
+        ("map" | "filter" | "any" | "all" | "find" | "sort_by", 1) => Some(vec![elem]),
+        ("reduce", 1) => Some(vec![init?.ty.clone(), elem]),
+        _ => None,
     }
 }
 

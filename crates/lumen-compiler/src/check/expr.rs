@@ -429,6 +429,36 @@ impl<'a> Checker<'a> {
         mk(K::FuncRef(fid), ty, span)
     }
 
+    /// A generic cell used as a value where only its parameter types are expected (the
+    /// function argument of a higher-order builtin, §2): the parameters must determine
+    /// every type parameter, otherwise the value cannot be instantiated.
+    pub(super) fn func_value_from_params(
+        &mut self,
+        fid: hir::FuncId,
+        span: Span,
+        given: &[Type],
+    ) -> hir::Expr {
+        let sig = self.sigs[fid as usize].clone();
+        if sig.params.len() != given.len() {
+            return self.func_value(fid, span, None);
+        }
+        self.add_edge(fid);
+        let ret = self.func_ret(fid);
+        let mut b = super::unify::Bounds::new(sig.type_params.len());
+        for (p, g) in sig.params.iter().zip(given) {
+            b.collect(&p.ty, g);
+        }
+        if !(0..sig.type_params.len() as u32).all(|i| b.is_bound(i)) {
+            self.error(span, "cannot infer type; add an annotation");
+            return mk(K::FuncRef(fid), err(), span);
+        }
+        let fty = Type::Fn(
+            sig.params.iter().map(|p| p.ty.clone()).collect(),
+            Box::new(ret),
+        );
+        mk(K::FuncRef(fid), types::subst(&fty, &b.solve()), span)
+    }
+
     /// A payload-less variant as a value.
     pub(super) fn variant_value(&mut self, id: u32, tag: u32, span: Span) -> hir::Expr {
         let info = &self.decls[id as usize];
@@ -952,14 +982,19 @@ impl<'a> Checker<'a> {
         expected: Option<&Type>,
     ) -> hir::Expr {
         let mut checked: Vec<(Option<hir::Expr>, hir::Expr)> = Vec::new();
+        // `when` is a chain of `if … else`: each later arm (condition and body) sees the
+        // failing case of every earlier condition, one scope per failed arm.
+        let mut failed_scopes = 0;
         for arm in arms {
             match &arm.cond {
                 Some(c) => {
                     let ce = self.cond(c);
-                    let (t, _) = self.facts(c);
+                    let (t, f) = self.facts(c);
                     self.push_bindings(t);
                     let body = self.arm_body(&arm.body, expected);
                     self.pop_scope();
+                    self.push_bindings(f);
+                    failed_scopes += 1;
                     checked.push((Some(ce), body));
                 }
                 None => {
@@ -967,6 +1002,9 @@ impl<'a> Checker<'a> {
                     checked.push((None, body));
                 }
             }
+        }
+        for _ in 0..failed_scopes {
+            self.pop_scope();
         }
         let ty = join_all(checked.iter().map(|(_, b)| &b.ty));
         let mut acc = mk(K::NoMatch, Type::Never, span);

@@ -27,11 +27,12 @@ use env::FnCtx;
 use lumen_core::value::{TypeId, Value};
 use std::collections::HashMap;
 
-/// Checks a parsed program.
+/// Checks a parsed program. A partial program (with broken parts, see
+/// [`check_partial`]) is never accepted, even when nothing else is wrong with it.
 pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
     let mut c = Checker::new(program);
     c.run();
-    if c.diags.is_empty() {
+    if c.diags.is_empty() && !is_partial(program) {
         Ok(c.finish())
     } else {
         let mut d = c.diags;
@@ -39,6 +40,25 @@ pub fn check(program: &ast::Program) -> Result<hir::Program, Vec<Diagnostic>> {
         d.dedup();
         Err(d)
     }
+}
+
+/// Checks what parsed of a program with syntax errors, returning only the diagnostics:
+/// bodies marked broken are not checked, and nothing is reported about names that
+/// broken declarations declare (§10.3: errors caused by earlier ones are suppressed).
+pub fn check_partial(program: &ast::Program) -> Vec<Diagnostic> {
+    let mut c = Checker::new(program);
+    c.run();
+    c.diags
+}
+
+/// True when syntax errors broke part of `program`.
+fn is_partial(program: &ast::Program) -> bool {
+    program.broken != ast::Broken::default()
+        || program.decls.iter().any(|d| match d {
+            ast::Decl::Cell(c) => c.broken,
+            ast::Decl::Enum(e) => e.methods.iter().any(|m| m.broken),
+            _ => false,
+        })
 }
 
 /// What a name in the type namespace denotes.
@@ -164,9 +184,25 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Records a compile error.
+    /// Records a compile error, unless it is about a name a broken declaration declares.
     fn error(&mut self, span: Span, msg: impl Into<String>) {
+        let msg = msg.into();
+        if !self.prog.broken.names.is_empty() && self.about_broken_name(&msg) {
+            return;
+        }
         self.diags.push(Diagnostic::new(span, msg));
+    }
+
+    /// True for `undefined name/type/variant/record 'x'` where a declaration of `x` was
+    /// dropped for a syntax error: the name exists, the error is caused by that one.
+    fn about_broken_name(&self, msg: &str) -> bool {
+        ["name", "type", "variant", "record"].iter().any(|what| {
+            msg.strip_prefix("undefined ")
+                .and_then(|m| m.strip_prefix(what))
+                .and_then(|m| m.strip_prefix(" '"))
+                .and_then(|m| m.strip_suffix('\''))
+                .is_some_and(|name| self.prog.broken.names.iter().any(|b| b == name))
+        })
     }
 
     /// Displays a type for messages.
@@ -715,6 +751,12 @@ impl<'a> Checker<'a> {
         let decl = match self.bodies[i] {
             BodySrc::Cell(c) | BodySrc::Method(_, c) => c,
         };
+        if decl.broken {
+            // A body with syntax errors: only the signature is known.
+            let ret = self.sigs[i].ret.clone().unwrap_or_else(types::err);
+            self.inferred[i] = Some(ret);
+            return;
+        }
         self.busy[i] = true;
         let saved_ctxs = std::mem::take(&mut self.ctxs);
         let saved_tparams = std::mem::take(&mut self.tparams);
@@ -792,6 +834,7 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
+            _ if self.prog.broken.lost || self.prog.broken.names.iter().any(|n| n == "main") => {}
             _ => self.error(Span { line: 1, col: 1 }, "no main cell"),
         }
     }

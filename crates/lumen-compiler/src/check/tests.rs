@@ -397,6 +397,29 @@ fn narrowing_is_null_and_or_not() {
 }
 
 #[test]
+fn failed_when_arms_narrow_later_arms() {
+    ok(
+        "cell f(v: Int | String | Null) -> String\n  when\n    v == null -> \"null\"\n    v is Int -> \"{v + 1}\"\n    _ -> upper(v)\n  end\nend\ncell g(v: Int?) -> Int\n  when\n    v == null -> 0\n    v > 10 -> v\n    _ -> v * 2\n  end\nend\ncell main()\nend\n",
+    );
+    // The narrowing ends with the `when`.
+    let src = "cell f(v: Int?) -> Int\n  let n = when\n    v == null -> 0\n    _ -> v\n  end\n  v + n\nend\ncell main()\nend\n";
+    assert_eq!(
+        errors(src),
+        ["6:3: operator '+' cannot be applied to Int? and Int"]
+    );
+}
+
+#[test]
+fn generic_cell_as_builtin_argument_is_instantiated() {
+    ok(
+        "cell id[T](x: T) -> T\n  x\nend\ncell add[T](a: T, b: Int) -> T\n  a\nend\ncell main()\n  let xs: list[Int] = map([1, 2], id)\n  let s: list[String] = [\"a\"].sort_by(id)\n  let r: Int = reduce([1], add, 3)\nend\n",
+    );
+    let src =
+        "cell make[T](x: Int) -> list[T]\n  []\nend\ncell main()\n  print(map([1], make))\nend\n";
+    assert_eq!(errors(src), ["5:18: cannot infer type; add an annotation"]);
+}
+
+#[test]
 fn narrowing_does_not_apply_outside_the_branch() {
     let src = "cell double(x: Int) -> Int\n  x * 2\nend\ncell main()\n  let n = to_int(\"2\")\n  if n != null\n    print(double(n))\n  end\n  print(double(n))\nend\n";
     assert_eq!(
@@ -755,4 +778,85 @@ fn rendered_diagnostics_are_in_source_order() {
         ]
         .join("\n")
     );
+}
+
+/// Every diagnostic of `crate::compile` (syntax and type errors together).
+fn compile_errors(src: &str) -> Vec<String> {
+    match crate::compile(src) {
+        Ok(_) => panic!("expected errors in:\n{src}"),
+        Err(e) => e
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}: {}", d.span.line, d.span.col, d.message))
+            .collect(),
+    }
+}
+
+#[test]
+fn syntax_errors_do_not_hide_type_errors_elsewhere() {
+    let src = "cell f() -> Int\n  let x = 1 +\nend\ncell g()\n  let s: Int = \"a\"\nend\ncell main()\n  let n: String = f()\n  g()\nend\n";
+    assert_eq!(
+        compile_errors(src),
+        [
+            "3:1: unexpected 'end', expected expression",
+            "5:16: type mismatch: expected Int, found String",
+            "8:19: type mismatch: expected String, found Int"
+        ]
+    );
+}
+
+#[test]
+fn broken_cells_keep_their_signature_and_hide_their_body() {
+    // Errors inside the broken body are not reported; calls are checked against the
+    // declared signature; an unannotated broken cell returns an unknown type.
+    let src = "cell f(x: Int) -> Int\n  let y: String = 1\n  print(x +)\nend\ncell g(x: Int)\n  (x\nend\ncell main()\n  f(\"s\")\n  let z: Int = g(1)\n  print(len(g(2)))\nend\n";
+    assert_eq!(
+        compile_errors(src),
+        [
+            "3:12: unexpected ')', expected expression",
+            "6:5: unexpected newline, expected ')'",
+            "9:5: type mismatch: expected Int, found String"
+        ]
+    );
+}
+
+#[test]
+fn names_of_broken_declarations_are_never_undefined() {
+    let src = "record P\n  x Int\nend\nenum Shape\n  A(Int\n  B\nend\nconst K = (1\ntype T = 1\ncell h(x Int)\nend\ncell main()\n  let p: P = P(x: 1)\n  let t: T = []\n  let e = A(1)\n  print(p.x, K, B, Shape.B, h(1), t, e, q)\n  match e\n    A(n) -> print(n)\n    _ -> print(0)\n  end\nend\n";
+    let errs = compile_errors(src);
+    // Only the syntax errors, and the genuinely undefined `q`.
+    assert_eq!(errs.len(), 6, "{errs:?}");
+    assert_eq!(errs[5], "16:41: undefined name 'q'");
+    assert!(
+        errs[..5].iter().all(|e| e.contains("unexpected")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn missing_main_is_not_reported_when_a_declaration_was_lost() {
+    assert_eq!(
+        compile_errors("cel main()\nend\n"),
+        ["1:1: unexpected 'cel', expected declaration"]
+    );
+    assert_eq!(
+        compile_errors("cell main(\nend\n"),
+        ["2:1: unexpected 'end', expected parameter name"]
+    );
+    // Without syntax errors hiding a declaration, it is reported as before.
+    assert_eq!(
+        compile_errors("cell f()\n  1 +\nend\n"),
+        [
+            "1:1: no main cell",
+            "3:1: unexpected 'end', expected expression"
+        ]
+    );
+}
+
+#[test]
+fn partial_programs_are_never_accepted_by_check() {
+    let (p, diags) = crate::parse_partial("cell main()\n  print(1 +)\nend\n");
+    assert_eq!(diags.len(), 1);
+    assert!(super::check_partial(&p).is_empty());
+    assert!(super::check(&p).is_err());
 }

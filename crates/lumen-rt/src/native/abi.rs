@@ -30,17 +30,24 @@ pub const RAISE_STACK_OVERFLOW: u32 = 4;
 pub enum AbiTy {
     /// A pointer (`*mut NativeCtx`, `*mut Value`).
     Ptr,
+    /// A 32-bit integer (cell and instruction indices, kinds, Booleans returned).
     I32,
+    /// A 64-bit integer (`Int`).
     I64,
+    /// A 64-bit float (`Float`).
     F64,
 }
 
 /// One helper: its symbol name, address and signature.
 #[derive(Clone, Copy, Debug)]
 pub struct Helper {
+    /// Symbol name (`lumen_rt_…`).
     pub name: &'static str,
+    /// Address of the function.
     pub addr: *const u8,
+    /// Parameter types, in order.
     pub params: &'static [AbiTy],
+    /// Result type, if any.
     pub ret: Option<AbiTy>,
 }
 

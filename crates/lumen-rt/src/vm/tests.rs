@@ -1085,6 +1085,39 @@ fn builtin_arguments_are_released() {
     assert_eq!(vm.call_cell(0, vec![]), Ok(Value::Null));
 }
 
+#[test]
+fn unchecked_list_reads_read_and_report_a_wrong_proof() {
+    use Instr::*;
+    let run = |i: i64| {
+        let code = vec![
+            LoadInt { dst: 0, value: 7 },
+            ListNew {
+                dst: 1,
+                args: 0,
+                argc: 1,
+            },
+            LoadInt { dst: 2, value: i },
+            ListGetUnchecked {
+                dst: 3,
+                list: 1,
+                idx: 2,
+            },
+            Return { src: 3 },
+        ];
+        VM::new(module(vec![cell("main", 0, 4, code)]))
+            .call_cell_by_name("main", vec![])
+            .map_err(|e| e.error)
+    };
+    assert!(matches!(run(0), Ok(Value::Int(7))));
+    // An optimiser bug must not read out of bounds; the VM reports it as internal.
+    assert_eq!(
+        run(1),
+        Err(RtError::Internal(
+            "unchecked list read out of bounds".into()
+        ))
+    );
+}
+
 /// `xs[i] *= e` fused into one op: copy-on-write of a shared list, temporaries written.
 #[test]
 fn fused_float_update_keeps_value_semantics() {
@@ -1178,35 +1211,3 @@ fn fused_list_float_read() {
     assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
 }
 
-#[test]
-fn unchecked_list_reads_read_and_report_a_wrong_proof() {
-    use Instr::*;
-    let run = |i: i64| {
-        let code = vec![
-            LoadInt { dst: 0, value: 7 },
-            ListNew {
-                dst: 1,
-                args: 0,
-                argc: 1,
-            },
-            LoadInt { dst: 2, value: i },
-            ListGetUnchecked {
-                dst: 3,
-                list: 1,
-                idx: 2,
-            },
-            Return { src: 3 },
-        ];
-        VM::new(module(vec![cell("main", 0, 4, code)]))
-            .call_cell_by_name("main", vec![])
-            .map_err(|e| e.error)
-    };
-    assert!(matches!(run(0), Ok(Value::Int(7))));
-    // An optimiser bug must not read out of bounds; the VM reports it as internal.
-    assert_eq!(
-        run(1),
-        Err(RtError::Internal(
-            "unchecked list read out of bounds".into()
-        ))
-    );
-}
