@@ -9,85 +9,13 @@ impl Instr {
     /// The register this instruction writes, if any. In-place updates (`ListSet`,
     /// `MapSet`, `FieldSet`) modify a register they also read and report it here too.
     pub fn def(&self) -> Option<Reg> {
-        use Instr::*;
         match *self {
-            LoadInt { dst, .. }
-            | LoadFloat { dst, .. }
-            | LoadBool { dst, .. }
-            | LoadNull { dst }
-            | LoadConst { dst, .. }
-            | Copy { dst, .. }
-            | Move { dst, .. }
-            | IntAdd { dst, .. }
-            | IntSub { dst, .. }
-            | IntMul { dst, .. }
-            | IntDiv { dst, .. }
-            | IntFloorDiv { dst, .. }
-            | IntMod { dst, .. }
-            | IntPow { dst, .. }
-            | IntNeg { dst, .. }
-            | IntAddImm { dst, .. }
-            | BitAnd { dst, .. }
-            | BitOr { dst, .. }
-            | BitXor { dst, .. }
-            | Shl { dst, .. }
-            | Shr { dst, .. }
-            | BitNot { dst, .. }
-            | FloatAdd { dst, .. }
-            | FloatSub { dst, .. }
-            | FloatMul { dst, .. }
-            | FloatDiv { dst, .. }
-            | FloatFloorDiv { dst, .. }
-            | FloatMod { dst, .. }
-            | FloatPow { dst, .. }
-            | FloatNeg { dst, .. }
-            | IntToFloat { dst, .. }
-            | FloatToInt { dst, .. }
-            | IntCmp { dst, .. }
-            | FloatCmp { dst, .. }
-            | StrCmp { dst, .. }
-            | Eq { dst, .. }
-            | Ne { dst, .. }
-            | Not { dst, .. }
-            | Call { dst, .. }
-            | CallValue { dst, .. }
-            | CallBuiltin { dst, .. }
-            | StrConcat { dst, .. }
-            | ToStr { dst, .. }
-            | StrBuild { dst, .. }
-            | StrIndex { dst, .. }
-            | ListNew { dst, .. }
-            | ListGet { dst, .. }
-            | ListGetUnchecked { dst, .. }
-            | ListLen { dst, .. }
-            | ListConcat { dst, .. }
-            | RangeList { dst, .. }
-            | MapNew { dst, .. }
-            | MapGet { dst, .. }
-            | TupleNew { dst, .. }
-            | TupleGet { dst, .. }
-            | RecordNew { dst, .. }
-            | FieldGet { dst, .. }
-            | VariantNew { dst, .. }
-            | VariantTag { dst, .. }
-            | PayloadGet { dst, .. }
-            | MakeOk { dst, .. }
-            | MakeErr { dst, .. }
-            | ResultValue { dst, .. }
-            | Is { dst, .. }
-            | Unwrap { dst, .. }
-            | MakeClosure { dst, .. } => Some(dst),
-            ListSet { list, .. } => Some(list),
-            MapSet { map, .. } => Some(map),
-            FieldSet { record, .. } => Some(record),
-            Jump { .. }
-            | JumpIf { .. }
-            | JumpIfNot { .. }
-            | JumpIfIntCmp { .. }
-            | JumpIfNull { .. }
-            | Return { .. }
-            | Halt { .. }
-            | NoMatch => None,
+            Instr::ListSet { list, .. } => Some(list),
+            Instr::MapSet { map, .. } => Some(map),
+            Instr::FieldSet { record, .. } => Some(record),
+            // Every other written register is the one `dst_mut` exposes (the list of
+            // instructions lives there once); instructions are small plain data.
+            _ => self.clone().dst_mut().map(|d| *d),
         }
     }
 
