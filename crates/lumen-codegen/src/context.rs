@@ -1,6 +1,7 @@
 //! The compilation context of one module: the runtime helpers declared from
-//! `lumen_rt::native::helpers()`, the function ids of every cell and of its entry
-//! trampoline, and the facts about memory layout the code relies on.
+//! `lumen_rt::native::helpers()`, the function ids of every cell, and the facts about
+//! memory layout the code relies on. Entry trampolines are declared one by one
+//! ([`declare_entry`]), only for the cells the VM enters.
 
 use crate::jit::JitError;
 use crate::types::{cell_signature, entry_signature, helper_signature};
@@ -16,8 +17,6 @@ pub struct CompileContext {
     helpers: HashMap<&'static str, FuncId>,
     /// The native function of each cell (indexed like the module's cells).
     pub cells: Vec<FuncId>,
-    /// The entry trampoline of each cell.
-    pub entries: Vec<FuncId>,
     /// Where list elements live (for inline element access).
     pub list: VecLayout,
     /// Where record fields live.
@@ -42,7 +41,6 @@ impl CompileContext {
             );
         }
         let mut cells = Vec::with_capacity(lir.cells.len());
-        let mut entries = Vec::with_capacity(lir.cells.len());
         for (i, c) in lir.cells.iter().enumerate() {
             let sig = cell_signature(c, cc);
             let name = format!("lumen_cell_{i}");
@@ -51,20 +49,10 @@ impl CompileContext {
                     .declare_function(&name, Linkage::Local, &sig)
                     .map_err(err)?,
             );
-            entries.push(
-                module
-                    .declare_function(
-                        &format!("lumen_entry_{i}"),
-                        Linkage::Local,
-                        &entry_signature(cc),
-                    )
-                    .map_err(err)?,
-            );
         }
         Ok(CompileContext {
             helpers,
             cells,
-            entries,
             list: list_layout(),
             record: record_layout(),
             cc,
@@ -75,6 +63,21 @@ impl CompileContext {
     pub fn helper(&self, name: &str) -> Option<FuncId> {
         self.helpers.get(name).copied()
     }
+}
+
+/// Declares the entry trampoline of cell `id` (`types::entry_signature`) in `module`.
+pub fn declare_entry<M: Module>(
+    module: &mut M,
+    cx: &CompileContext,
+    id: u32,
+) -> Result<FuncId, JitError> {
+    module
+        .declare_function(
+            &format!("lumen_entry_{id}"),
+            Linkage::Local,
+            &entry_signature(cx.cc),
+        )
+        .map_err(|e| JitError::Codegen(e.to_string()))
 }
 
 /// The symbols of every helper, for a JIT's symbol table.
@@ -117,7 +120,7 @@ mod tests {
     }
 
     #[test]
-    fn declares_a_function_and_an_entry_per_cell() {
+    fn declares_a_function_per_cell_and_entries_on_demand() {
         let m = lumen_compiler::compile("cell f() -> Int\n  1\nend\ncell main()\nend\n")
             .expect("compiles");
         let isa = crate::jit::host_isa(crate::OptLevel::O1).expect("host isa");
@@ -127,7 +130,9 @@ mod tests {
         ));
         let cx = CompileContext::declare(&mut module, &m).expect("declares");
         assert_eq!(cx.cells.len(), m.cells.len());
-        assert_eq!(cx.entries.len(), m.cells.len());
+        let e0 = declare_entry(&mut module, &cx, 0).expect("declares");
+        let e1 = declare_entry(&mut module, &cx, 1).expect("declares");
+        assert!(e0 != e1 && !cx.cells.contains(&e0));
         assert!(cx.helper("lumen_rt_exec").is_some());
         assert!(cx.helper("nope").is_none());
     }

@@ -158,7 +158,9 @@ pub fn scalar_tag(t: RegTy) -> u8 {
 
 /// Builds the entry trampoline of `cell` (function `id`): unboxes its scalar parameters
 /// from `args` (a wrong kind is an internal error), calls the cell's native function with
-/// `hargs = args`, and stores the result into `*ret`.
+/// `hargs = args`, and stores the result into `*ret`. Every failed tag check branches to
+/// one cold block (the wanted tag and the slot as its parameters): each helper call costs
+/// Cranelift far more compile time than the few instructions around it.
 pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
     let entry = e.b.create_block();
     e.b.append_block_params_for_function_params(entry);
@@ -167,16 +169,27 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     let (ctx, args, ret) = (p[0], p[1], p[2]);
     let depth = e.load_depth(ctx);
     let mut call_args = vec![ctx, args, depth];
-    let mut bad_tags = Vec::new();
+    let mut bad = None;
     for r in param_regs(cell) {
         let t = cell.regs[r];
         if scalar_type(t).is_some() {
             let off = (r * VALUE_SIZE) as i32;
-            let bad = e.b.create_block();
-            e.b.set_cold_block(bad);
-            e.check_tag(t, args, off, bad);
+            let bad = *bad.get_or_insert_with(|| {
+                let b = e.b.create_block();
+                e.b.set_cold_block(b);
+                e.b.append_block_param(b, types::I32);
+                e.b.append_block_param(b, PTR);
+                b
+            });
+            let tag = e.tag_at(args, off);
+            let ok = e.b.ins().icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+            let want = e.i32(scalar_tag(t) as u32);
+            let at = e.b.ins().iconst(PTR, off as i64);
+            let next = e.b.create_block();
+            e.b.ins()
+                .brif(ok, next, &[], bad, &[want.into(), at.into()]);
+            e.b.switch_to_block(next);
             call_args.push(e.payload_at(t, args, off));
-            bad_tags.push((bad, t, off));
         }
     }
     let f = e.func_ref(e.cx.cells[id as usize]);
@@ -189,10 +202,10 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
         e.box_at(cell.ret, res[0], ret, 0);
     }
     e.b.ins().return_(&[]);
-    for (bad, t, off) in bad_tags {
+    if let Some(bad) = bad {
         e.b.switch_to_block(bad);
-        let want = e.i32(scalar_tag(t) as u32);
-        let at = e.b.ins().iadd_imm_s(args, off as i64);
+        let (want, off) = (e.b.block_params(bad)[0], e.b.block_params(bad)[1]);
+        let at = e.b.ins().iadd(args, off);
         e.helper("lumen_rt_bad_tag", &[ctx, want, at]);
         e.b.ins().return_(&[]);
     }

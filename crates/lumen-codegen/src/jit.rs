@@ -2,7 +2,7 @@
 //! Cranelift and installs the entries in a VM, so calls run natively ([`NativeFn`],
 //! [`JitCompiler::compile_module`], [`run_main`]).
 
-use crate::context::{CompileContext, helper_symbols};
+use crate::context::{CompileContext, declare_entry, helper_symbols};
 use crate::emit::{Emitter, build_entry};
 use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
@@ -11,15 +11,16 @@ use cranelift_codegen::Context;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Module, default_libcall_names};
+use cranelift_module::{FuncId, Module, default_libcall_names};
 use lumen_core::error::RtError;
-use lumen_core::lir::LirModule;
+use lumen_core::lir::{Instr, LirModule};
 use lumen_core::value::{CellId, Value};
 use lumen_rt::native::Entry;
 use lumen_rt::{RuntimeError, VM};
 use std::cell::RefCell;
 use std::io::{BufRead, Write};
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// Why a module could not be compiled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,18 +96,25 @@ impl JitCompiler {
         if cell as usize >= module.cells.len() {
             return Err(JitError::NoSuchCell(cell));
         }
-        let vm = self.compile_module(module)?;
+        let vm = self.compile_vm(module, Some(cell))?;
         Ok(NativeFn {
             vm: Rc::new(RefCell::new(vm)),
             cell,
         })
     }
 
-    /// Compiles every cell of `module` and returns a VM in which all of them run
-    /// natively (`--tier jit`): set its arguments and streams, then `run_main`.
+    /// Compiles every cell of `module` and returns a VM that runs them natively (`--tier
+    /// jit`): set its arguments and streams, then `run_main`. `main` and the cells used as
+    /// function values get entry trampolines, so the VM enters them natively; a cell
+    /// without one called from Rust (`VM::call_cell`) is interpreted (its calls are native).
     pub fn compile_module(&mut self, module: &LirModule) -> Result<VM, JitError> {
+        self.compile_vm(module, None)
+    }
+
+    /// [`JitCompiler::compile_module`], with an entry for cell `also` too.
+    fn compile_vm(&mut self, module: &LirModule, also: Option<CellId>) -> Result<VM, JitError> {
         let module = prepare(module, self.level)?;
-        let code = self.compile_native(&module)?;
+        let (code, _) = self.compile_all(&module, None, also)?;
         let mut vm = VM::new(module);
         // SAFETY: `code.entries[i]` was generated for cell `i` of this very module (moved
         // into the VM unchanged) following the native ABI, and `code.owner` keeps it alive.
@@ -115,9 +123,11 @@ impl JitCompiler {
     }
 
     /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
-    /// install with `VM::set_native` in a VM running this same module (tiering).
+    /// install with `VM::set_native` in a VM running this same module. Only the cells the
+    /// VM enters get one (`main` and the cells used as function values); every other
+    /// cell is reached by direct native calls.
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
-        self.compile_all(lir, None).map(|(code, _)| code)
+        self.compile_all(lir, None, None).map(|(code, _)| code)
     }
 
     /// Compiles every cell of `lir` plus the on-stack-replacement entry of `cell` at loop
@@ -138,49 +148,52 @@ impl JitCompiler {
                 c.name
             )));
         }
-        let (code, osr) = self.compile_all(lir, Some((cell, pc)))?;
+        let (code, osr) = self.compile_all(lir, Some((cell, pc)), None)?;
         match osr {
             Some(entry) => Ok((code, entry)),
             None => Err(JitError::Codegen("no OSR entry was built".into())),
         }
     }
 
-    /// Compiles every cell (and an OSR entry when asked).
+    /// Compiles every cell, the entry trampolines of the cells the VM enters
+    /// ([`entered_cells`], plus `also`), and an OSR entry when asked.
     fn compile_all(
         &mut self,
         lir: &LirModule,
         osr: Option<(CellId, u32)>,
+        also: Option<CellId>,
     ) -> Result<(NativeCode, Option<Entry>), JitError> {
         // The generated code reads and writes `Value`s directly.
         lumen_core::value::check_layout().map_err(JitError::Codegen)?;
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir)?;
-        let mut fctx = FunctionBuilderContext::new();
-        let mut ctx = module.make_context();
-        let mut define = |module: &mut JITModule, id: CellId, func, kind| -> Result<(), JitError> {
-            build(module, &cx, &mut ctx, &mut fctx, lir, id, kind)?;
-            module.define_function(func, &mut ctx).map_err(|e| {
-                JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
-            })?;
-            module.clear_context(&mut ctx);
-            Ok(())
-        };
+        let mut f = Functions::new(&cx, lir);
         for id in 0..lir.cells.len() as CellId {
-            define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
-            define(&mut module, id, cx.entries[id as usize], Kind::Entry)?;
+            f.define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
+        }
+        let mut entered = entered_cells(lir);
+        if let Some(flag) = also.and_then(|id| entered.get_mut(id as usize)) {
+            *flag = true;
+        }
+        let mut entry_funcs = Vec::with_capacity(lir.cells.len());
+        for (id, wanted) in entered.into_iter().enumerate() {
+            entry_funcs.push(match wanted {
+                true => Some(f.define_entry(&mut module, id as CellId)?),
+                false => None,
+            });
         }
         let osr_func = match osr {
             Some((id, pc)) => {
-                let f = module
+                let func = module
                     .declare_function(
                         &format!("lumen_osr_{id}_{pc}"),
                         cranelift_module::Linkage::Local,
                         &entry_signature(cx.cc),
                     )
                     .map_err(codegen)?;
-                define(&mut module, id, f, Kind::Osr(pc))?;
-                Some(f)
+                f.define(&mut module, id, func, Kind::Osr(pc))?;
+                Some(func)
             }
             None => None,
         };
@@ -190,14 +203,15 @@ impl JitCompiler {
             // SAFETY: the finalized code of a function with `entry_signature`.
             unsafe { std::mem::transmute::<*const u8, Entry>(p) }
         });
-        let entries = cx
-            .entries
-            .iter()
-            .map(|&f| {
-                let p = module.get_finalized_function(f);
-                // SAFETY: `p` is the finalized code of an entry trampoline, whose
-                // signature is `entry_signature` = `Entry` in the host's C convention.
-                Some(unsafe { std::mem::transmute::<*const u8, Entry>(p) })
+        let entries = entry_funcs
+            .into_iter()
+            .map(|f| {
+                f.map(|f| {
+                    let p = module.get_finalized_function(f);
+                    // SAFETY: `p` is the finalized code of an entry trampoline, whose
+                    // signature is `entry_signature` = `Entry` in the host's C convention.
+                    unsafe { std::mem::transmute::<*const u8, Entry>(p) }
+                })
             })
             .collect();
         let owner: Rc<dyn std::any::Any> = Rc::new(Code {
@@ -205,6 +219,33 @@ impl JitCompiler {
         });
         Ok((NativeCode { owner, entries }, osr_entry))
     }
+}
+
+/// The cells the VM may enter (so that need an entry trampoline) in a module compiled
+/// as a whole: `main` and every cell used as a function value (builtins and
+/// `CallValue` call those through the VM). Direct calls never go through an entry:
+/// native code calls the cell's function.
+pub(crate) fn entered_cells(lir: &LirModule) -> Vec<bool> {
+    let mut entered = vec![false; lir.cells.len()];
+    let mut mark = |id: CellId| {
+        if let Some(flag) = entered.get_mut(id as usize) {
+            *flag = true;
+        }
+    };
+    if let Some(main) = lir.main {
+        mark(main);
+    }
+    for ins in lir.cells.iter().flat_map(|c| &c.code) {
+        if let Instr::MakeClosure { cell, .. } = *ins {
+            mark(cell);
+        }
+    }
+    for v in &lir.consts {
+        if let Value::Fn(c) = v {
+            mark(c.cell);
+        }
+    }
+    entered
 }
 
 /// The verified and, at `O2`+, optimised (`crate::opt::optimize`) module to compile.
@@ -225,21 +266,47 @@ pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
     Ok(JITModule::new(builder))
 }
 
-/// The host ISA with Cranelift's optimisation level for `level`.
+/// The host ISA with Cranelift's flags for `level`, built once per process (one per
+/// Cranelift level: `none` for O0, `speed` for O1+) and shared: an `OwnedTargetIsa` is an
+/// `Arc`, and probing the host's CPU features each time is needless work.
 pub(crate) fn host_isa(
     level: OptLevel,
 ) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    type Built = Result<cranelift_codegen::isa::OwnedTargetIsa, String>;
+    static NONE: OnceLock<Built> = OnceLock::new();
+    static SPEED: OnceLock<Built> = OnceLock::new();
+    let isa = if level == OptLevel::O0 { &NONE } else { &SPEED };
+    isa.get_or_init(|| build_isa(level).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(JitError::Codegen)
+}
+
+/// Builds the host ISA for `level`. Cranelift's IR verifier runs in debug builds (tests)
+/// only: it costs about a fifth of the compile time and checks the code generator, not
+/// user input.
+fn build_isa(level: OptLevel) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
-    let opt = if level == OptLevel::O0 {
-        "none"
+    // O0 is the fastest compilation: no IR optimisation, and the single-pass register
+    // allocator (faster than the backtracking one, at the cost of more moves and spills).
+    let (opt, regalloc) = if level == OptLevel::O0 {
+        ("none", "single_pass")
     } else {
-        "speed"
+        ("speed", "backtracking")
     };
     flags.set("opt_level", opt).map_err(codegen)?;
+    flags
+        .set("regalloc_algorithm", regalloc)
+        .map_err(codegen)?;
     flags
         .set("use_colocated_libcalls", "false")
         .map_err(codegen)?;
     flags.set("is_pic", "false").map_err(codegen)?;
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    flags.set("enable_verifier", verify).map_err(codegen)?;
     let isa = cranelift_native::builder().map_err(codegen)?;
     isa.finish(settings::Flags::new(flags)).map_err(codegen)
 }
@@ -256,7 +323,7 @@ pub(crate) enum Kind {
 }
 
 /// Builds function `kind` of cell `id` into `ctx.func`.
-pub(crate) fn build<M: Module>(
+fn build<M: Module>(
     module: &mut M,
     cx: &CompileContext,
     ctx: &mut Context,
@@ -264,7 +331,7 @@ pub(crate) fn build<M: Module>(
     lir: &LirModule,
     id: CellId,
     kind: Kind,
-) -> Result<(), JitError> {
+) {
     let cell = &lir.cells[id as usize];
     ctx.func.signature = match kind {
         Kind::Cell => cell_signature(cell, cx.cc),
@@ -282,7 +349,83 @@ pub(crate) fn build<M: Module>(
         Kind::Osr(pc) => translate_osr(&mut e, lir, id, pc),
     }
     e.b.finalize(config);
-    Ok(())
+}
+
+/// Cranelift's per-function state: a [`Context`] and a [`FunctionBuilderContext`].
+type Scratch = (Context, FunctionBuilderContext);
+
+thread_local! {
+    /// The scratch state of the last compile on this thread, reused by the next one: it
+    /// keeps the allocations of every Cranelift pass (a fresh one makes the first
+    /// functions of each module markedly slower to compile).
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+/// Defines the functions of one module's cells, with the thread's reused scratch state
+/// (taken on creation, given back on drop; a nested compile makes its own).
+pub(crate) struct Functions<'a> {
+    cx: &'a CompileContext,
+    lir: &'a LirModule,
+    /// Always `Some` until dropped.
+    scratch: Option<Scratch>,
+}
+
+impl<'a> Functions<'a> {
+    /// A definer for the cells of `lir`, declared in `cx`.
+    pub fn new(cx: &'a CompileContext, lir: &'a LirModule) -> Self {
+        let scratch = SCRATCH
+            .with(|s| s.borrow_mut().take())
+            .unwrap_or_else(|| (Context::new(), FunctionBuilderContext::new()));
+        Functions {
+            cx,
+            lir,
+            scratch: Some(scratch),
+        }
+    }
+
+    /// Builds function `kind` of cell `id`: Cranelift IR, not compiled yet (clear it with
+    /// `module.clear_context`).
+    pub fn build<M: Module>(&mut self, module: &mut M, id: CellId, kind: Kind) -> &mut Context {
+        let (ctx, fctx) = self
+            .scratch
+            .get_or_insert_with(|| (Context::new(), FunctionBuilderContext::new()));
+        build(module, self.cx, ctx, fctx, self.lir, id, kind);
+        ctx
+    }
+
+    /// Builds function `kind` of cell `id` and defines it as `func` in `module`.
+    pub fn define<M: Module>(
+        &mut self,
+        module: &mut M,
+        id: CellId,
+        func: FuncId,
+        kind: Kind,
+    ) -> Result<(), JitError> {
+        let ctx = self.build(module, id, kind);
+        let res = module.define_function(func, ctx);
+        module.clear_context(ctx);
+        res.map_err(|e| JitError::Codegen(format!("{}: {e:?}", self.lir.cells[id as usize].name)))
+    }
+
+    /// Declares and defines the entry trampoline of cell `id`.
+    pub fn define_entry<M: Module>(&mut self, module: &mut M, id: CellId) -> Result<FuncId, JitError> {
+        let func = declare_entry(module, self.cx, id)?;
+        self.define(module, id, func, Kind::Entry)?;
+        Ok(func)
+    }
+}
+
+impl Drop for Functions<'_> {
+    fn drop(&mut self) {
+        // A builder abandoned half-way (a panic) leaves its state dirty: not reused.
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some((mut ctx, fctx)) = self.scratch.take() {
+            ctx.clear();
+            SCRATCH.with(|s| *s.borrow_mut() = Some((ctx, fctx)));
+        }
+    }
 }
 
 /// A compiled cell, callable from Rust. Native frames live on the calling thread's
@@ -333,17 +476,16 @@ pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError
     let lir = prepare(module, level)?;
     let mut m = new_module(level)?;
     let cx = CompileContext::declare(&mut m, &lir)?;
-    let mut fctx = FunctionBuilderContext::new();
-    let mut ctx = m.make_context();
+    let mut f = Functions::new(&cx, &lir);
     let mut out = String::new();
     for id in 0..lir.cells.len() as CellId {
-        build(&mut m, &cx, &mut ctx, &mut fctx, &lir, id, Kind::Cell)?;
+        let ctx = f.build(&mut m, id, Kind::Cell);
         out.push_str(&format!(
             "; cell {id}: {}\n{}\n",
             lir.cells[id as usize].name,
             ctx.func.display()
         ));
-        m.clear_context(&mut ctx);
+        m.clear_context(ctx);
     }
     Ok(out)
 }

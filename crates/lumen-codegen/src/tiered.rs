@@ -5,13 +5,13 @@
 //! All code of one VM goes into one growing Cranelift module. Compiling a cell also
 //! compiles every cell it calls directly that is not compiled yet (native code calls
 //! cells directly), in one batch; an OSR entry ([`crate::ir::translate_osr`]) is compiled
-//! after the cells its cell calls.
+//! after the cells its cell calls. Entry trampolines are built only for the cells the VM
+//! asks for (a callee compiled in a batch gets its entry when it gets hot itself).
 
 use crate::context::CompileContext;
-use crate::jit::{JitError, Kind, build, new_module, prepare};
+use crate::jit::{Functions, JitError, Kind, new_module, prepare};
 use crate::opt::OptLevel;
 use crate::types::entry_signature;
-use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
 use lumen_core::error::RtError;
@@ -29,8 +29,9 @@ pub struct TieredJit {
     jit: Option<JITModule>,
     /// Declarations of the module's cells and the helpers, made on first use.
     cx: Option<CompileContext>,
-    fctx: FunctionBuilderContext,
-    /// The entry of every compiled cell (indexed like the module's cells).
+    /// Which cells have their native function defined (indexed like the module's cells).
+    compiled: Vec<bool>,
+    /// The entry trampoline of every cell the VM asked for (indexed like the cells).
     entries: Vec<Option<Entry>>,
     /// OSR entries compiled so far, by (cell, header).
     osr: HashMap<(CellId, u32), OsrEntry>,
@@ -47,15 +48,15 @@ impl TieredJit {
         Ok(TieredJit {
             jit: Some(new_module(level)?),
             cx: None,
-            fctx: FunctionBuilderContext::new(),
+            compiled: Vec::new(),
             entries: Vec::new(),
             osr: HashMap::new(),
             broken: false,
         })
     }
 
-    /// The JIT module and declarations for `lir`, declared on first use.
-    fn parts(&mut self, lir: &LirModule) -> Result<(&mut JITModule, &CompileContext), JitError> {
+    /// Declares the module's cells and the helpers on first use.
+    fn declare(&mut self, lir: &LirModule) -> Result<(), JitError> {
         let jit = self
             .jit
             .as_mut()
@@ -63,49 +64,52 @@ impl TieredJit {
         if self.cx.is_none() {
             lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
             let cx = CompileContext::declare(jit, lir)?;
+            self.compiled = vec![false; lir.cells.len()];
             self.entries = vec![None; lir.cells.len()];
             self.cx = Some(cx);
         }
         match &self.cx {
-            Some(cx) if cx.cells.len() == lir.cells.len() => Ok((jit, cx)),
+            Some(cx) if cx.cells.len() == lir.cells.len() => Ok(()),
             _ => Err(JitError::Invalid("a tier serves one module".into())),
         }
     }
 
     /// Compiles `roots` and every cell they call directly (transitively) that is not
-    /// compiled yet, callees first.
-    fn compile_closure(&mut self, lir: &LirModule, roots: &[CellId]) -> Result<(), JitError> {
-        self.parts(lir)?;
-        let batch = uncompiled_closure(lir, roots, &self.entries);
-        if batch.is_empty() {
+    /// compiled yet, callees first, plus the entry trampoline of `entry` if it has none
+    /// yet (only cells the VM enters need one: callees are called natively); finalises
+    /// them together.
+    fn compile_closure(
+        &mut self,
+        lir: &LirModule,
+        roots: &[CellId],
+        entry: Option<CellId>,
+    ) -> Result<(), JitError> {
+        self.declare(lir)?;
+        let batch = uncompiled_closure(lir, roots, &self.compiled);
+        let entry = entry.filter(|&id| self.entries.get(id as usize) == Some(&None));
+        if batch.is_empty() && entry.is_none() {
             return Ok(());
         }
-        let Some(cx) = &self.cx else {
-            return Err(JitError::Codegen("no declarations".into()));
-        };
-        let Some(jit) = self.jit.as_mut() else {
+        let (Some(cx), Some(jit)) = (&self.cx, self.jit.as_mut()) else {
             return Err(JitError::Codegen("tier dropped".into()));
         };
-        let mut ctx = jit.make_context();
+        let mut f = Functions::new(cx, lir);
         self.broken = true; // until the batch is finalised
         for &id in &batch {
-            for kind in [Kind::Cell, Kind::Entry] {
-                build(jit, cx, &mut ctx, &mut self.fctx, lir, id, kind)?;
-                let f = match kind {
-                    Kind::Entry => cx.entries[id as usize],
-                    _ => cx.cells[id as usize],
-                };
-                jit.define_function(f, &mut ctx).map_err(|e| {
-                    JitError::Codegen(format!("{}: {e:?}", lir.cells[id as usize].name))
-                })?;
-                jit.clear_context(&mut ctx);
-            }
+            f.define(jit, id, cx.cells[id as usize], Kind::Cell)?;
         }
+        let entry_fn = match entry {
+            Some(id) => Some((id, f.define_entry(jit, id)?)),
+            None => None,
+        };
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
         self.broken = false;
         for &id in &batch {
-            let p = jit.get_finalized_function(cx.entries[id as usize]);
+            self.compiled[id as usize] = true;
+        }
+        if let Some((id, func)) = entry_fn {
+            let p = jit.get_finalized_function(func);
             // SAFETY: `p` is the finalized code of an entry trampoline, whose signature
             // is `entry_signature` = `Entry` in the host's C convention.
             self.entries[id as usize] = Some(unsafe { std::mem::transmute::<*const u8, Entry>(p) });
@@ -128,11 +132,8 @@ impl TieredJit {
             .get(cell as usize)
             .ok_or(JitError::NoSuchCell(cell))?;
         let callees: Vec<CellId> = direct_callees(&c.code).collect();
-        self.compile_closure(lir, &callees)?;
-        let Some(cx) = &self.cx else {
-            return Err(JitError::Codegen("no declarations".into()));
-        };
-        let Some(jit) = self.jit.as_mut() else {
+        self.compile_closure(lir, &callees, None)?;
+        let (Some(cx), Some(jit)) = (&self.cx, self.jit.as_mut()) else {
             return Err(JitError::Codegen("tier dropped".into()));
         };
         let codegen = |e: cranelift_module::ModuleError| JitError::Codegen(format!("{e:?}"));
@@ -149,11 +150,9 @@ impl TieredJit {
                 &entry_signature(cx.cc),
             )
             .map_err(codegen)?;
-        let mut ctx = jit.make_context();
+        let mut f = Functions::new(cx, lir);
         self.broken = true; // until finalised
-        build(jit, cx, &mut ctx, &mut self.fctx, lir, cell, Kind::Osr(pc))?;
-        jit.define_function(entry_fn, &mut ctx).map_err(codegen)?;
-        jit.clear_context(&mut ctx);
+        f.define(jit, cell, entry_fn, Kind::Osr(pc))?;
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
         self.broken = false;
@@ -176,11 +175,7 @@ fn direct_callees(code: &[Instr]) -> impl Iterator<Item = CellId> + '_ {
 
 /// `roots` and the cells they reach through direct calls, without those already in
 /// `compiled`, each once, callees before callers (cycles in any order).
-fn uncompiled_closure(
-    lir: &LirModule,
-    roots: &[CellId],
-    compiled: &[Option<Entry>],
-) -> Vec<CellId> {
+fn uncompiled_closure(lir: &LirModule, roots: &[CellId], compiled: &[bool]) -> Vec<CellId> {
     let n = lir.cells.len();
     let mut seen = vec![false; n];
     let mut order = Vec::new();
@@ -192,7 +187,7 @@ fn uncompiled_closure(
             order.push(id);
             continue;
         }
-        if i >= n || seen[i] || compiled.get(i).is_some_and(|e| e.is_some()) {
+        if i >= n || seen[i] || compiled.get(i).copied().unwrap_or(false) {
             continue;
         }
         seen[i] = true;
@@ -212,7 +207,7 @@ unsafe impl Tier for TieredJit {
         if self.broken {
             return None;
         }
-        self.compile_closure(module, &[cell]).ok()?;
+        self.compile_closure(module, &[cell], Some(cell)).ok()?;
         self.entries.get(cell as usize).copied().flatten()
     }
 
