@@ -7,16 +7,22 @@
 //!   a module (ISA, helper symbols, finalisation), so the marginal cost of a small cell
 //!   is (small_cells - main_only) / (cells - 1): what a tiering JIT, which compiles into
 //!   one growing module, pays per cell.
+//! - `compile_cell/small/<level>`: the target's figure directly — the time to compile one
+//!   small cell of `small_cells` into a tiering JIT's module (function, entry trampoline,
+//!   finalisation), per cell (`elem/s` is cells per second).
 //! - `run/<program>/<tier>`: running `main` of a benchmark program at its small size in
 //!   the interpreter and natively (compiled once, outside the measurement).
 //!
 //! Sample sizes and times are small so the whole run takes a few minutes.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use lumen_codegen::bench_programs::{PROGRAMS, SMALL_CELLS, small_args};
-use lumen_codegen::{JitCompiler, OptLevel};
+use lumen_codegen::{JitCompiler, OptLevel, TieredJit};
 use lumen_core::lir::LirModule;
 use lumen_rt::VM;
+use lumen_rt::tier::Tier;
 use std::time::Duration;
 
 const LEVELS: [OptLevel; 4] = [OptLevel::O0, OptLevel::O1, OptLevel::O2, OptLevel::O3];
@@ -91,5 +97,45 @@ fn run_time(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile_time, run_time);
+/// `compile_cell/small/<level>`: what the tiering JIT pays for one hot small cell — its
+/// native function, its entry trampoline and the finalisation, into a module whose
+/// declarations exist (made in the untimed setup, by compiling an empty cell). Each
+/// iteration compiles every small cell of [`SMALL_CELLS`] (not `main`) one at a time,
+/// so criterion's time per element is the mean time per small cell.
+fn compile_cell_time(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile_cell");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    let source = format!("{SMALL_CELLS}\ncell warm_up()\nend\n");
+    for level in LEVELS {
+        let mut module = compile(&source);
+        lumen_codegen::opt::optimize(&mut module, level);
+        let warm_up = module.find_cell("warm_up").expect("warm_up cell");
+        let small: Vec<_> = (0..module.cells.len() as u32)
+            .filter(|&id| Some(id) != module.main && id != warm_up)
+            .collect();
+        group.throughput(Throughput::Elements(small.len() as u64));
+        group.bench_function(BenchmarkId::new("small", level), |b| {
+            b.iter_batched(
+                || {
+                    let mut tier = TieredJit::new(level).expect("host supported");
+                    assert!(tier.compile(&module, warm_up).is_some());
+                    tier
+                },
+                |mut tier| {
+                    for &id in &small {
+                        assert!(tier.compile(&module, id).is_some(), "cell {id} at {level}");
+                    }
+                    tier
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, compile_time, compile_cell_time, run_time);
 criterion_main!(benches);
