@@ -6,6 +6,7 @@ use crate::context::{CompileContext, declare_entry, helper_symbols};
 use crate::emit::{Emitter, build_entry};
 use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
+use crate::tiered::uncompiled_closure;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
 use cranelift_codegen::settings::{self, Configurable};
@@ -90,8 +91,9 @@ impl JitCompiler {
         JitCompiler { level }
     }
 
-    /// Compiles `module` (every cell, so calls between cells are direct native calls)
-    /// and returns cell `cell` as a callable native function.
+    /// Compiles `module` (cell `cell` and every cell native code reaches from it or from
+    /// `main`, so calls between cells are direct native calls) and returns cell `cell` as
+    /// a callable native function.
     pub fn compile_cell(&mut self, module: &LirModule, cell: CellId) -> Result<NativeFn, JitError> {
         if cell as usize >= module.cells.len() {
             return Err(JitError::NoSuchCell(cell));
@@ -103,10 +105,11 @@ impl JitCompiler {
         })
     }
 
-    /// Compiles every cell of `module` and returns a VM that runs them natively (`--tier
-    /// jit`): set its arguments and streams, then `run_main`. `main` and the cells used as
-    /// function values get entry trampolines, so the VM enters them natively; a cell
-    /// without one called from Rust (`VM::call_cell`) is interpreted (its calls are native).
+    /// Compiles `module` and returns a VM that runs it natively (`--tier jit`): set its
+    /// arguments and streams, then `run_main`. `main` and the cells used as function
+    /// values get entry trampolines, so the VM enters them natively, and every cell they
+    /// reach is compiled; a cell without an entry called from Rust (`VM::call_cell`) is
+    /// interpreted (its calls to compiled cells are native).
     pub fn compile_module(&mut self, module: &LirModule) -> Result<VM, JitError> {
         self.compile_vm(module, None)
     }
@@ -122,17 +125,18 @@ impl JitCompiler {
         Ok(vm)
     }
 
-    /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
-    /// install with `VM::set_native` in a VM running this same module. Only the cells the
-    /// VM enters get one (`main` and the cells used as function values); every other
-    /// cell is reached by direct native calls.
+    /// Compiles `lir` as it is (verified, not optimised): the entries to install with
+    /// `VM::set_native` in a VM running this same module. Only the cells the VM enters
+    /// get one (`main` and the cells used as function values); the cells they reach are
+    /// compiled and called directly by native code.
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
         self.compile_all(lir, None, None).map(|(code, _)| code)
     }
 
-    /// Compiles every cell of `lir` plus the on-stack-replacement entry of `cell` at loop
-    /// header `pc` (see `ir::translate_osr`): `fn(ctx, window, ret)` continuing a VM
-    /// frame of `cell` natively. Run it with `VM::call_osr` of a VM running `lir`.
+    /// Compiles `lir` as [`JitCompiler::compile_native`] does, plus `cell` with the cells
+    /// it reaches and its on-stack-replacement entry at loop header `pc` (see
+    /// `ir::translate_osr`): `fn(ctx, window, ret)` continuing a VM frame of `cell`
+    /// natively. Run it with `VM::call_osr` of a VM running `lir`.
     pub fn compile_osr(
         &mut self,
         lir: &LirModule,
@@ -155,8 +159,11 @@ impl JitCompiler {
         }
     }
 
-    /// Compiles every cell, the entry trampolines of the cells the VM enters
-    /// ([`entered_cells`], plus `also`), and an OSR entry when asked.
+    /// Compiles the cells native code can reach — those the VM enters
+    /// ([`entered_cells`], plus `also` and the OSR cell) and every cell they call,
+    /// directly or not — with the entry trampolines of the entered ones, and an OSR
+    /// entry when asked. A cell nothing reaches (dead, or inlined everywhere at O3) is
+    /// not compiled: the VM would interpret it if it were ever called from Rust.
     fn compile_all(
         &mut self,
         lir: &LirModule,
@@ -168,13 +175,17 @@ impl JitCompiler {
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir)?;
-        let mut f = Functions::new(&cx, lir);
-        for id in 0..lir.cells.len() as CellId {
-            f.define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
-        }
         let mut entered = entered_cells(lir);
         if let Some(flag) = also.and_then(|id| entered.get_mut(id as usize)) {
             *flag = true;
+        }
+        let roots: Vec<CellId> = (0..lir.cells.len() as CellId)
+            .filter(|&id| entered[id as usize])
+            .chain(osr.map(|(id, _)| id))
+            .collect();
+        let mut f = Functions::new(&cx, lir);
+        for id in uncompiled_closure(lir, &roots, &[]) {
+            f.define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
         }
         let mut entry_funcs = Vec::with_capacity(lir.cells.len());
         for (id, wanted) in entered.into_iter().enumerate() {
@@ -531,6 +542,29 @@ mod tests {
         assert_eq!(e.trace.len(), 1);
         assert_eq!(e.trace[0].name, "inc");
         assert_eq!(e.trace[0].pos.line, 2);
+    }
+
+    #[test]
+    fn only_cells_the_vm_enters_get_entries_and_only_reached_cells_compile() {
+        let m = compile(
+            "cell dead() -> Int\n  7\nend\ncell inc(n: Int) -> Int\n  n + 1\nend\ncell main()\n  print(inc(1))\n  print(map([1, 2], fn(x: Int) -> Int => x * 2))\nend\n",
+        );
+        let entered = entered_cells(&m);
+        let main = m.main.unwrap() as usize;
+        let lambda = (0..m.cells.len())
+            .find(|&i| m.cells[i].kind == lumen_core::lir::CellKind::Lambda)
+            .unwrap();
+        let (dead, inc) = (m.find_cell("dead").unwrap(), m.find_cell("inc").unwrap());
+        assert!(entered[main] && entered[lambda]);
+        assert!(!entered[dead as usize] && !entered[inc as usize]);
+        let code = JitCompiler::new().compile_native(&m).unwrap();
+        let has: Vec<bool> = code.entries.iter().map(Option::is_some).collect();
+        assert_eq!(has, entered);
+        // A cell without an entry still runs (interpreted) when called from Rust.
+        let f = JitCompiler::new().compile_cell(&m, inc).unwrap();
+        assert_eq!(f.call(&[Value::Int(1)]).unwrap(), Value::Int(2));
+        let mut vm = JitCompiler::new().compile_module(&m).unwrap();
+        assert_eq!(vm.call_cell(dead, vec![]).unwrap(), Value::Int(7));
     }
 
     #[test]

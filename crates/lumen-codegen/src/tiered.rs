@@ -175,7 +175,11 @@ fn direct_callees(code: &[Instr]) -> impl Iterator<Item = CellId> + '_ {
 
 /// `roots` and the cells they reach through direct calls, without those already in
 /// `compiled`, each once, callees before callers (cycles in any order).
-fn uncompiled_closure(lir: &LirModule, roots: &[CellId], compiled: &[bool]) -> Vec<CellId> {
+pub(crate) fn uncompiled_closure(
+    lir: &LirModule,
+    roots: &[CellId],
+    compiled: &[bool],
+) -> Vec<CellId> {
     let n = lir.cells.len();
     let mut seen = vec![false; n];
     let mut order = Vec::new();
