@@ -1,23 +1,23 @@
-//! JIT benchmarks (`cargo bench -p lumen-codegen`):
+//! JIT benchmarks (`cargo bench -p lumen-codegen`; `-- compile` for the compile-time
+//! groups only; docs/jit.md, "Compile time", has the measured numbers):
 //!
 //! - `compile/<program>/<level>`: compiling a whole module natively at `O0`…`O3` (the
-//!   LIR passes of O2/O3 included); the throughput is in cells, so criterion's
-//!   `elem/s` gives the time per cell. `small_cells` is a module of small cells (target:
-//!   under 50 µs per small cell at O1); `main_only` (one empty cell) is the fixed cost of
-//!   a module (ISA, helper symbols, finalisation), so the marginal cost of a small cell
-//!   is (small_cells - main_only) / (cells - 1): what a tiering JIT, which compiles into
-//!   one growing module, pays per cell.
-//! - `compile_cell/small/<level>`: the target's figure directly — the time to compile one
-//!   small cell of `small_cells` into a tiering JIT's module (function, entry trampoline,
-//!   finalisation), per cell (`elem/s` is cells per second).
+//!   LIR passes of O2/O3 included; `JitCompiler::compile_native`); the throughput is in
+//!   cells. `main_only` (one empty cell) is the fixed cost of a module (declarations,
+//!   JIT memory, finalisation). `small_cells` is `bench_programs::SMALL_CELLS`: six small
+//!   cells and a `main` calling them, so (small_cells - main_only) / 6 is the marginal
+//!   cost of a small cell in a whole-module compile — an upper bound, as it also counts
+//!   that `main`'s own code.
+//! - `compile_cell/small/<level>`: the target's figure (a small cell under 50 µs at O1):
+//!   a tiering JIT compiling one hot small cell of `small_cells` into its module — the
+//!   cell's function, its entry trampoline and the finalisation — per cell (criterion's
+//!   time is for all six; `elem/s` is cells per second).
 //! - `run/<program>/<tier>`: running `main` of a benchmark program at its small size in
 //!   the interpreter and natively (compiled once, outside the measurement).
 //!
 //! Sample sizes and times are small so the whole run takes a few minutes.
 
-use criterion::{
-    BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use lumen_codegen::bench_programs::{PROGRAMS, SMALL_CELLS, small_args};
 use lumen_codegen::{JitCompiler, OptLevel, TieredJit};
 use lumen_core::lir::LirModule;

@@ -182,7 +182,9 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
                 b
             });
             let tag = e.tag_at(args, off);
-            let ok = e.b.ins().icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+            let ok =
+                e.b.ins()
+                    .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
             let want = e.i32(scalar_tag(t) as u32);
             let at = e.b.ins().iconst(PTR, off as i64);
             let next = e.b.create_block();

@@ -305,9 +305,7 @@ fn build_isa(level: OptLevel) -> Result<cranelift_codegen::isa::OwnedTargetIsa, 
         ("speed", "backtracking")
     };
     flags.set("opt_level", opt).map_err(codegen)?;
-    flags
-        .set("regalloc_algorithm", regalloc)
-        .map_err(codegen)?;
+    flags.set("regalloc_algorithm", regalloc).map_err(codegen)?;
     flags
         .set("use_colocated_libcalls", "false")
         .map_err(codegen)?;
@@ -419,7 +417,11 @@ impl<'a> Functions<'a> {
     }
 
     /// Declares and defines the entry trampoline of cell `id`.
-    pub fn define_entry<M: Module>(&mut self, module: &mut M, id: CellId) -> Result<FuncId, JitError> {
+    pub fn define_entry<M: Module>(
+        &mut self,
+        module: &mut M,
+        id: CellId,
+    ) -> Result<FuncId, JitError> {
         let func = declare_entry(module, self.cx, id)?;
         self.define(module, id, func, Kind::Entry)?;
         Ok(func)
