@@ -105,6 +105,7 @@ mod tests {
         "lumen_rt_load_const",
         "lumen_rt_str_cmp",
         "lumen_rt_equal",
+        "lumen_rt_read_fault",
     ];
 
     #[test]
