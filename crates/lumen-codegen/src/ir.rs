@@ -10,6 +10,7 @@
 //! slots first, a scalar result is loaded back).
 
 use crate::emit::{Emitter, flags, scalar_tag};
+use crate::ranges::{Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -172,6 +173,12 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers whose cache variables hold their current facts here (with
     /// whether the object is known to be unique); cleared at every block start.
     known: HashMap<(Reg, Obj), bool>,
+    /// Int comparisons known to hold on entry to each block (see [`Ranges`]).
+    ranges: Ranges,
+    /// Comparisons known to hold at the current instruction.
+    holds: Vec<Compare>,
+    /// Intervals of Int registers written earlier in the current block.
+    bounds: HashMap<Reg, (i64, i64)>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -205,6 +212,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if let Some(pc) = osr {
             starts[pc as usize] = true;
         }
+        let ranges = Ranges::of(cell, &starts, osr);
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -241,6 +249,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             entry,
             obj_vars: HashMap::new(),
             known: HashMap::new(),
+            ranges,
+            holds: Vec::new(),
+            bounds: HashMap::new(),
         }
     }
 
@@ -500,10 +511,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 }
                 self.e.b.switch_to_block(b);
                 self.known.clear();
+                self.holds = self.ranges.entry(pc).into_iter().collect();
+                self.bounds.clear();
             } else if terminated {
                 continue; // unreachable
             }
+            let ins = &self.cell.code[pc];
+            let after = self.ranges.interval_after(&self.bounds, ins);
             terminated = self.instr(pc as u32);
+            if let Some(d) = self.cell.code[pc].def() {
+                self.holds.retain(|c| !c.mentions(d));
+                self.bounds.remove(&d);
+                if let Some(iv) = after {
+                    self.bounds.insert(d, iv);
+                }
+            }
         }
     }
 
@@ -588,6 +610,25 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Copy { dst, src } | Move { dst, src } => {
                 let is_move = matches!(ins, Move { .. });
                 self.copy(dst, src, is_move, pc);
+            }
+            IntAdd { dst, a, b } | IntSub { dst, a, b } if self.add_is_safe(&ins) => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = if matches!(ins, IntAdd { .. }) {
+                    self.e.b.ins().iadd(x, y)
+                } else {
+                    self.e.b.ins().isub(x, y)
+                };
+                self.put(dst, RegTy::Int, v);
+            }
+            IntAddImm { dst, a, value } if self.add_is_safe(&ins) => {
+                let x = self.get(a);
+                let v = self.e.b.ins().iadd_imm_s(x, value);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntMul { dst, a, b } if self.add_is_safe(&ins) => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = self.e.b.ins().imul(x, y);
+                self.put(dst, RegTy::Int, v);
             }
             IntAdd { dst, a, b } | IntSub { dst, a, b } | IntMul { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
@@ -851,6 +892,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 };
                 self.put(dst, RegTy::Float, v);
             }
+            CallBuiltin {
+                dst,
+                builtin: Builtin::Append,
+                args,
+                argc: 2,
+            } if self.ty(args) == RegTy::List => self.append(pc, &ins, dst, args, args + 1),
             Halt { .. } | NoMatch => {
                 self.generic(pc, &ins);
                 return true;
@@ -858,6 +905,29 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ref other => self.generic(pc, other),
         }
         false
+    }
+
+    /// True when the Int addition, subtraction or multiplication `ins` is proven not to
+    /// overflow (see [`Ranges`]), so it needs no check.
+    fn add_is_safe(&self, ins: &Instr) -> bool {
+        let r = &self.ranges;
+        if r.interval_after(&self.bounds, ins).is_some() {
+            return true;
+        }
+        match *ins {
+            Instr::IntAddImm { a, value, .. } => r.add_is_safe(&self.holds, a, value),
+            Instr::IntAdd { a, b, .. } => {
+                r.constant(b)
+                    .is_some_and(|k| r.add_is_safe(&self.holds, a, k))
+                    || r.constant(a)
+                        .is_some_and(|k| r.add_is_safe(&self.holds, b, k))
+            }
+            Instr::IntSub { a, b, .. } => r
+                .constant(b)
+                .and_then(i64::checked_neg)
+                .is_some_and(|k| r.add_is_safe(&self.holds, a, k)),
+            _ => false,
+        }
     }
 
     /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
@@ -1216,6 +1286,67 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.join_slow(pc, ins, slow, reg, o);
         // Both paths leave the object unique (the slow one copies it on write).
         self.known.insert((reg, o), true);
+    }
+
+    /// `dst = append(list, val)` (both operands moved in): in place when the list is
+    /// unique and has spare capacity — the element is written past the end and the
+    /// length bumped, as `Vec::push` does without growing — else the generic path.
+    fn append(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, val: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        // Computed once, here (see `set_elem`); the slow path reads the slot.
+        self.spill(val);
+        let rc = self.obj_rc(list, Obj::List, slow);
+        let l = self.e.cx.list;
+        let strong = self.e.b.ins().load(PTR, flags(), rc, l.strong);
+        let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(unique, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let cap = self.e.b.ins().load(PTR, flags(), rc, l.items_cap);
+        let room = self.e.b.ins().icmp(IntCC::UnsignedLessThan, len, cap);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(room, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let off = self.e.b.ins().ishl_imm_u(len, 4);
+        let ea = self.e.b.ins().iadd(items, off);
+        if self.scalar(val) {
+            let v = self.get(val);
+            let t = self.ty(val);
+            self.e.box_at(t, v, ea, 0);
+        } else {
+            // Move the value's two words into the new element.
+            let w = self.window();
+            let o = Self::off(val);
+            let w0 = self.e.b.ins().load(types::I64, flags(), w, o);
+            let w1 = self.e.b.ins().load(types::I64, flags(), w, o + 8);
+            self.e.b.ins().store(flags(), w0, ea, 0);
+            self.e.b.ins().store(flags(), w1, ea, 8);
+            let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            self.e.b.ins().store(flags(), z, w, o);
+        }
+        let len1 = self.e.b.ins().iadd_imm_s(len, 1);
+        self.e.b.ins().store(flags(), len1, rc, l.items_len);
+        if dst != list {
+            // The list moves to `dst`.
+            self.drop_old(dst);
+            let w = self.window();
+            let (so, d) = (Self::off(list), Self::off(dst));
+            let w0 = self.e.b.ins().load(types::I64, flags(), w, so);
+            let w1 = self.e.b.ins().load(types::I64, flags(), w, so + 8);
+            self.e.b.ins().store(flags(), w0, w, d);
+            self.e.b.ins().store(flags(), w1, w, d + 8);
+            let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            self.e.b.ins().store(flags(), z, w, so);
+        }
+        let join = self.e.b.create_block();
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(slow);
+        self.generic(pc, ins);
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(join);
     }
 
     fn list_len(&mut self, pc: u32, dst: Reg, list: Reg) {

@@ -452,6 +452,7 @@ mod tests {
         let pos = vec![Pos { line: 1, col: 1 }; code.len()];
         LirModule {
             cells: vec![Cell {
+                inlined: Default::default(),
                 name: "f".into(),
                 kind: CellKind::Cell,
                 params: 1,

@@ -40,6 +40,7 @@ pub mod emit;
 pub mod ir;
 pub mod jit;
 pub mod opt;
+mod ranges;
 pub mod tiered;
 pub mod types;
 

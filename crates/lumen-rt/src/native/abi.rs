@@ -276,10 +276,7 @@ pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc:
     // SAFETY: the module outlives the run (set by `native::enter`).
     let m: &LirModule = unsafe { &*ctx.module };
     if let Some(c) = m.cells.get(cell as usize) {
-        ctx.trace.push(TraceFrame {
-            name: c.name.clone(),
-            pos: c.pos.get(pc as usize).copied().unwrap_or_default(),
-        });
+        ctx.trace.extend(TraceFrame::at(c, pc as usize));
     }
 }
 

@@ -20,6 +20,8 @@ pub struct VecLayout {
     pub items_ptr: i32,
     /// The element count (`usize`).
     pub items_len: i32,
+    /// The capacity (`usize`): elements may be added in place below it.
+    pub items_cap: i32,
 }
 
 /// The layout of lists (historical name of [`VecLayout`]).
@@ -61,8 +63,8 @@ fn stored(v: &Value) -> usize {
     }
 }
 
-/// Offsets of the element pointer and length inside a `Vec<Value>`.
-fn vec_offsets() -> (usize, usize) {
+/// Offsets of the element pointer, length and capacity inside a `Vec<Value>`.
+fn vec_offsets() -> (usize, usize, usize) {
     let mut v: Vec<Value> = Vec::with_capacity(7);
     v.extend([Value::Null, Value::Null, Value::Null]);
     let ptr = v.as_ptr() as usize;
@@ -70,7 +72,7 @@ fn vec_offsets() -> (usize, usize) {
     // length in some order); they are only compared.
     let words: [usize; 3] = unsafe { std::mem::transmute_copy(&v) };
     let at = |want: usize| words.iter().position(|&w| w == want).unwrap_or(0) * size_of::<usize>();
-    (at(ptr), at(3))
+    (at(ptr), at(3), at(v.capacity()))
 }
 
 /// The layout of the `Rc` allocation behind heap value `v`, whose `Vec<Value>` field is
@@ -98,12 +100,13 @@ fn measure(v: &Value, field: usize) -> VecLayout {
     let strong = (0..counts)
         .find(|&i| one[i] == 1 && two[i] == 2)
         .unwrap_or(0);
-    let (ptr, len) = vec_offsets();
+    let (ptr, len, cap) = vec_offsets();
     let base = value_at - start + field;
     VecLayout {
         strong: (strong * size_of::<usize>()) as i32,
         items_ptr: (base + ptr) as i32,
         items_len: (base + len) as i32,
+        items_cap: (base + cap) as i32,
     }
 }
 
@@ -129,6 +132,11 @@ mod tests {
         let w = v.clone();
         assert_eq!(word(&v, l.strong), 2);
         drop(w);
+        let mut items = Vec::with_capacity(9);
+        items.push(Value::Null);
+        let v = Value::list(items);
+        assert_eq!(word(&v, l.items_cap), 9);
+        assert_eq!(word(&v, l.items_len), 1);
     }
 
     #[test]
