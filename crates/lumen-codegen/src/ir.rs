@@ -504,6 +504,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn body(&mut self) {
         // An OSR entry's prologue already jumped to its loop header.
         let mut terminated = self.osr.is_some();
+        // Instruction → the blocks it is the only way into (see `Ranges::inherits`),
+        // and the facts they inherit once it is translated.
+        let mut heirs: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (p, s) in self.ranges.inherits() {
+            heirs.entry(p).or_default().push(s);
+        }
+        type Facts = (Vec<Compare>, HashMap<Reg, (i64, i64)>);
+        let mut inherited: HashMap<usize, Facts> = HashMap::new();
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {
@@ -511,8 +519,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 }
                 self.e.b.switch_to_block(b);
                 self.known.clear();
-                self.holds = self.ranges.entry(pc).into_iter().collect();
-                self.bounds.clear();
+                let (holds, bounds) = inherited.remove(&pc).unwrap_or_default();
+                self.holds = holds;
+                self.holds.extend(self.ranges.entry(pc));
+                self.bounds = bounds;
             } else if terminated {
                 continue; // unreachable
             }
@@ -525,6 +535,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 if let Some(iv) = after {
                     self.bounds.insert(d, iv);
                 }
+            }
+            for &s in heirs.get(&pc).into_iter().flatten() {
+                inherited.insert(s, (self.holds.clone(), self.bounds.clone()));
             }
         }
     }
@@ -713,6 +726,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let x = self.get(src);
                 let v = self.e.b.ins().bnot(x);
                 self.put(dst, RegTy::Int, v);
+            }
+            FloatMul { dst, a, b }
+                if [a, b]
+                    .iter()
+                    .any(|&r| self.ranges.float_constant(r) == Some(2.0)) =>
+            {
+                // 2.0 * x is exactly x + x (also for NaN, infinities and -0.0), without
+                // materialising the constant.
+                let x = if self.ranges.float_constant(a) == Some(2.0) {
+                    self.get(b)
+                } else {
+                    self.get(a)
+                };
+                let v = self.e.b.ins().fadd(x, x);
+                self.put(dst, RegTy::Float, v);
             }
             FloatAdd { dst, a, b }
             | FloatSub { dst, a, b }

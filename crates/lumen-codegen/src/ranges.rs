@@ -1,4 +1,5 @@
-//! Int facts that let the translator drop overflow checks it can prove unnecessary.
+//! Facts about registers that let the translator drop overflow checks it can prove
+//! unnecessary (and use cheaper instructions for some constant operands).
 //!
 //! Two sources of facts, both cheap and local:
 //! - constants: a register written exactly once in the cell, by a `LoadInt` in the
@@ -71,8 +72,13 @@ fn negate(op: CmpOp) -> CmpOp {
 pub struct Ranges {
     /// Constant registers and their values.
     consts: HashMap<Reg, i64>,
+    /// Constant Float registers and their values.
+    fconsts: HashMap<Reg, f64>,
     /// The comparison holding on entry to each block start (indexed by pc).
     entry: Vec<Option<Compare>>,
+    /// For each block start with one way in from an earlier instruction, that
+    /// instruction: what holds after it also holds at the block start.
+    from: Vec<Option<usize>>,
 }
 
 impl Ranges {
@@ -92,12 +98,18 @@ impl Ranges {
         // The straight-line start of the cell: up to the first later block start.
         let prefix = (1..n).find(|&pc| starts[pc]).unwrap_or(n);
         let fixed = cell.params + cell.captures;
+        let once = |dst: Reg| dst >= fixed && defs[dst as usize] == 1;
         let consts = code[..prefix]
             .iter()
             .filter_map(|ins| match *ins {
-                Instr::LoadInt { dst, value } if dst >= fixed && defs[dst as usize] == 1 => {
-                    Some((dst, value))
-                }
+                Instr::LoadInt { dst, value } if once(dst) => Some((dst, value)),
+                _ => None,
+            })
+            .collect();
+        let fconsts = code[..prefix]
+            .iter()
+            .filter_map(|ins| match *ins {
+                Instr::LoadFloat { dst, value } if once(dst) => Some((dst, value)),
                 _ => None,
             })
             .collect();
@@ -105,6 +117,7 @@ impl Ranges {
         // comparison the last recorded way establishes.
         let mut ways = vec![0u32; n + 1];
         let mut fact = vec![None; n + 1];
+        let mut last = vec![None; n + 1];
         ways[0] = 1;
         if let Some(pc) = osr {
             ways[pc as usize] += 1;
@@ -117,9 +130,11 @@ impl Ranges {
             if let Some(t) = ins.jump_target() {
                 ways[t as usize] += 1;
                 fact[t as usize] = cmp.map(|(op, a, b)| Compare { a, op, b });
+                last[t as usize] = Some(pc);
             }
             if !ins.ends_flow() {
                 ways[pc + 1] += 1;
+                last[pc + 1] = Some(pc);
                 fact[pc + 1] = cmp.map(|(op, a, b)| Compare {
                     a,
                     op: negate(op),
@@ -130,7 +145,24 @@ impl Ranges {
         let entry = (0..n)
             .map(|pc| if ways[pc] == 1 { fact[pc] } else { None })
             .collect();
-        Ranges { consts, entry }
+        let from = (0..n)
+            .map(|pc| last[pc].filter(|&p| starts[pc] && ways[pc] == 1 && p < pc))
+            .collect();
+        Ranges {
+            consts,
+            fconsts,
+            entry,
+            from,
+        }
+    }
+
+    /// The instructions after which what holds also holds at a block start: for each
+    /// `(p, s)`, block `s` has its only way in from instruction `p`, translated before.
+    pub fn inherits(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.from
+            .iter()
+            .enumerate()
+            .filter_map(|(s, p)| p.map(|p| (p, s)))
     }
 
     /// The comparison known to hold on entry to the block starting at `pc`.
@@ -141,6 +173,11 @@ impl Ranges {
     /// The value of `r` when it is a constant register.
     pub fn constant(&self, r: Reg) -> Option<i64> {
         self.consts.get(&r).copied()
+    }
+
+    /// The value of `r` when it is a constant Float register.
+    pub fn float_constant(&self, r: Reg) -> Option<f64> {
+        self.fconsts.get(&r).copied()
     }
 
     /// The interval of Int register `r`: its constant, or what `bounds` (the intervals
@@ -292,6 +329,8 @@ mod tests {
         let c = fib();
         let r = Ranges::of(&c, &starts(&c), None);
         assert_eq!(r.constant(2), Some(2));
+        assert_eq!(r.constant(0), None, "a parameter is not a constant");
+        assert_eq!(r.float_constant(2), None);
         let holds: Vec<Compare> = r.entry(4).into_iter().collect();
         assert_eq!(
             holds,
@@ -309,6 +348,14 @@ mod tests {
         let not: Vec<Compare> = r.entry(2).into_iter().collect();
         assert!(r.add_is_safe(&not, 0, 1));
         assert!(!r.add_is_safe(&not, 0, -1));
+    }
+
+    #[test]
+    fn a_single_way_in_from_earlier_code_inherits_its_facts() {
+        let c = fib();
+        let r = Ranges::of(&c, &starts(&c), None);
+        // Block 2 (fallthrough of pc 1) and block 4 (target of pc 1).
+        assert_eq!(r.inherits().collect::<Vec<_>>(), vec![(1, 2), (1, 4)]);
     }
 
     #[test]
