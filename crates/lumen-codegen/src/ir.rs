@@ -10,7 +10,7 @@
 //! slots first, a scalar result is loaded back).
 
 use crate::emit::{Emitter, flags, scalar_tag};
-use crate::ranges::{Compare, Ranges};
+use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -178,7 +178,7 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Comparisons known to hold at the current instruction.
     holds: Vec<Compare>,
     /// Intervals of Int registers written earlier in the current block.
-    bounds: HashMap<Reg, (i64, i64)>,
+    bounds: Bounds,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -212,7 +212,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if let Some(pc) = osr {
             starts[pc as usize] = true;
         }
-        let ranges = Ranges::of(cell, &starts, osr);
+        let ranges = Ranges::of(cell, osr);
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -504,14 +504,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn body(&mut self) {
         // An OSR entry's prologue already jumped to its loop header.
         let mut terminated = self.osr.is_some();
-        // Instruction → the blocks it is the only way into (see `Ranges::inherits`),
-        // and the facts they inherit once it is translated.
-        let mut heirs: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (p, s) in self.ranges.inherits() {
-            heirs.entry(p).or_default().push(s);
-        }
-        type Facts = (Vec<Compare>, HashMap<Reg, (i64, i64)>);
-        let mut inherited: HashMap<usize, Facts> = HashMap::new();
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {
@@ -519,15 +511,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 }
                 self.e.b.switch_to_block(b);
                 self.known.clear();
-                let (holds, bounds) = inherited.remove(&pc).unwrap_or_default();
-                self.holds = holds;
-                self.holds.extend(self.ranges.entry(pc));
-                self.bounds = bounds;
+                self.holds = self.ranges.entry(pc);
+                self.bounds.clear();
             } else if terminated {
                 continue; // unreachable
             }
             let ins = &self.cell.code[pc];
-            let after = self.ranges.interval_after(&self.bounds, ins);
+            let after = self.ranges.interval_after(&self.bounds, &self.holds, ins);
             terminated = self.instr(pc as u32);
             if let Some(d) = self.cell.code[pc].def() {
                 self.holds.retain(|c| !c.mentions(d));
@@ -535,9 +525,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 if let Some(iv) = after {
                     self.bounds.insert(d, iv);
                 }
-            }
-            for &s in heirs.get(&pc).into_iter().flatten() {
-                inherited.insert(s, (self.holds.clone(), self.bounds.clone()));
             }
         }
     }
@@ -938,24 +925,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// True when the Int addition, subtraction or multiplication `ins` is proven not to
     /// overflow (see [`Ranges`]), so it needs no check.
     fn add_is_safe(&self, ins: &Instr) -> bool {
-        let r = &self.ranges;
-        if r.interval_after(&self.bounds, ins).is_some() {
-            return true;
-        }
-        match *ins {
-            Instr::IntAddImm { a, value, .. } => r.add_is_safe(&self.holds, a, value),
-            Instr::IntAdd { a, b, .. } => {
-                r.constant(b)
-                    .is_some_and(|k| r.add_is_safe(&self.holds, a, k))
-                    || r.constant(a)
-                        .is_some_and(|k| r.add_is_safe(&self.holds, b, k))
-            }
-            Instr::IntSub { a, b, .. } => r
-                .constant(b)
-                .and_then(i64::checked_neg)
-                .is_some_and(|k| r.add_is_safe(&self.holds, a, k)),
-            _ => false,
-        }
+        self.ranges
+            .interval_after(&self.bounds, &self.holds, ins)
+            .is_some()
     }
 
     /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).

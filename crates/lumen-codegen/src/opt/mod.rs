@@ -15,7 +15,7 @@ mod copyprop;
 mod dce;
 mod edit;
 mod fold;
-mod forward;
+pub(crate) mod forward;
 mod hoist;
 mod inline;
 
