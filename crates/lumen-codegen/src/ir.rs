@@ -5,9 +5,11 @@
 //! of the frame's slot area (a register window laid out like the VM's). Scalar
 //! arithmetic, compares, branches and direct calls are inline machine code; list
 //! element reads and writes of scalar lists, and list lengths, have an inline fast path;
-//! every other operation runs through `lumen_rt_exec`, which executes the instruction
-//! with the VM's own implementation on the slots (scalar operands are stored into their
-//! slots first, a scalar result is loaded back).
+//! every other operation calls its own runtime helper (`lumen_rt::native::op_helper`
+//! names it and decodes the instruction's operands, which are passed as immediates),
+//! which runs the VM's implementation of that operation on the slots (scalar operands
+//! are stored into their slots first, a scalar result is loaded back). No instruction is
+//! looked up or dispatched at run time.
 
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
@@ -25,6 +27,7 @@ use lumen_core::value::{
 };
 use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
 use lumen_rt::native::layout::VecLayout;
+use lumen_rt::native::op_helper;
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::HashMap;
 
@@ -52,7 +55,8 @@ pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: C
     t.finish();
 }
 
-/// True when instruction `ins` of a cell is executed by `lumen_rt_exec` on the slots.
+/// True when instruction `ins` of a cell works on the slots: through its per-operation
+/// helper (`op_helper`), or, for `StrCmp`/`Eq`/`Ne`, a value-level helper.
 fn goes_generic(ins: &Instr) -> bool {
     use Instr::*;
     !matches!(
@@ -531,21 +535,30 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     // ---- instructions
 
-    /// Runs instruction `pc` through `lumen_rt_exec`.
+    /// Runs instruction `pc` through its per-operation helper, the operands decoded here
+    /// and passed as immediates: `helper(ctx, window, n, operands…)`.
     fn generic(&mut self, pc: u32, ins: &Instr) {
+        let Some(h) = op_helper(ins) else {
+            // `instr` translates every instruction without a helper itself (tested).
+            panic!("no helper runs {ins:?}");
+        };
         let mut uses = Vec::new();
         ins.for_each_use(&self.m.types, |r| uses.push(r));
         for r in uses {
             self.spill(r);
         }
         let (ctx, w) = (self.ctx, self.window());
-        // Calls out (builtins, function values) count the calls active here.
-        let depth = self.depth.expect("prologue ran");
-        self.e.store_depth(ctx, depth);
-        let cell = self.e.i32(self.id);
-        let pcv = self.e.i32(pc);
+        if h.calls {
+            // Calls out (builtins, function values) count the calls active here.
+            let depth = self.depth.expect("prologue ran");
+            self.e.store_depth(ctx, depth);
+        }
         let n = self.e.i32(self.cell.regs.len() as u32);
-        self.e.helper("lumen_rt_exec", &[ctx, cell, pcv, w, n]);
+        let mut args = vec![ctx, w, n];
+        for &o in &h.operands {
+            args.push(self.e.i32(o));
+        }
+        self.e.helper(h.name, &args);
         if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
             self.jump_fail(pc);
             return;
@@ -791,12 +804,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
-            LoadConst { dst, idx } if !self.scalar(dst) => {
-                let (ctx, d) = (self.ctx, self.addr(dst));
-                let k = self.e.i32(idx);
-                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
-                self.check_err(pc);
-            }
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
