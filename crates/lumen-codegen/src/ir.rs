@@ -1486,4 +1486,60 @@ mod tests {
             );
         });
     }
+
+    /// The `.lm` programs under `dir`, recursively.
+    fn lumen_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                lumen_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "lm") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_reaching_generic_has_a_helper() {
+        // `instr` translates StrCmp, Eq and Ne itself (value-level helpers); every other
+        // instruction working on the slots goes through `generic` and needs a helper.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+        let mut files = Vec::new();
+        lumen_files(&root, &mut files);
+        let (programs, helpers) = lumen_rt::run_on_big_stack(move || {
+            let mut helpers = std::collections::BTreeSet::new();
+            let mut programs = 0;
+            for f in files {
+                let Ok(src) = std::fs::read_to_string(&f) else {
+                    continue;
+                };
+                let Ok(m) = lumen_compiler::compile(&src) else {
+                    continue; // compile-error tests
+                };
+                programs += 1;
+                let mut o3 = m.clone();
+                crate::opt::optimize(&mut o3, crate::OptLevel::O3);
+                for ins in m.cells.iter().chain(&o3.cells).flat_map(|c| &c.code) {
+                    let value_level = matches!(
+                        ins,
+                        Instr::StrCmp { .. } | Instr::Eq { .. } | Instr::Ne { .. }
+                    );
+                    let h = op_helper(ins);
+                    if goes_generic(ins) && !value_level {
+                        assert!(h.is_some(), "{}: no helper for {ins:?}", f.display());
+                        helpers.extend(h.map(|h| h.name));
+                    } else {
+                        assert!(h.is_none(), "{ins:?} has a helper but is translated inline");
+                    }
+                }
+            }
+            (programs, helpers)
+        });
+        assert!(programs > 50, "the corpus was found ({programs} programs)");
+        // The corpus reaches (nearly) every helper.
+        assert!(helpers.len() >= 30, "{helpers:?}");
+    }
 }
