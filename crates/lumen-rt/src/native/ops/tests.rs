@@ -896,3 +896,132 @@ fn every_table_helper_is_reached_by_an_instruction() {
         assert!(reached.contains(&h.name), "{} is never used", h.name);
     }
 }
+
+#[test]
+fn every_fallible_helper_fails_like_the_interpreter() {
+    // Formatting the deeply nested value needs a big stack.
+    crate::run_on_big_stack(|| {
+        let mut vm = vm();
+        let (p, shape) = (type_id(&vm, "P"), type_id(&vm, "Shape"));
+        let mut deep = V::Null;
+        for _ in 0..(lumen_core::ops::MAX_DEPTH + 2) {
+            deep = V::ok(deep);
+        }
+        let record = V::Record(std::rc::Rc::new(lumen_core::value::Record {
+            type_id: p,
+            fields: vec![V::Int(1), s("n")],
+        }));
+        let tuple = V::Tuple(std::rc::Rc::new(lumen_core::value::Tuple {
+            items: vec![V::Int(1)],
+        }));
+        let w = || {
+            vec![
+                list(&[1]),
+                V::Int(i64::MIN),
+                V::Int(i64::MAX),
+                V::Float(0.5),
+                V::Int(2),
+                deep.clone(),
+                record.clone(),
+                tuple.clone(),
+                V::Null,
+            ]
+        };
+        let cases = [
+            (
+                Instr::ToStr { dst: 8, src: 5 },
+                Some(RtError::StackOverflow),
+            ),
+            (
+                Instr::StrBuild {
+                    dst: 8,
+                    args: 5,
+                    argc: 1,
+                },
+                Some(RtError::StackOverflow),
+            ),
+            (Instr::ListConcat { dst: 8, a: 0, b: 4 }, None),
+            (
+                Instr::RangeList {
+                    dst: 8,
+                    lo: 1,
+                    hi: 2,
+                    inclusive: true,
+                },
+                None,
+            ),
+            (
+                Instr::MapNew {
+                    dst: 8,
+                    args: 3,
+                    pairs: 1,
+                },
+                None,
+            ),
+            (
+                Instr::TupleGet {
+                    dst: 8,
+                    tuple: 7,
+                    index: 1,
+                },
+                None,
+            ),
+            (
+                Instr::FieldGet {
+                    dst: 8,
+                    record: 7,
+                    field: 0,
+                },
+                None,
+            ),
+            (
+                Instr::FieldSet {
+                    record: 6,
+                    field: 2,
+                    src: 4,
+                },
+                None,
+            ),
+            (
+                Instr::VariantNew {
+                    dst: 8,
+                    type_id: p,
+                    tag: 0,
+                    args: 0,
+                },
+                None,
+            ),
+            (
+                Instr::PayloadGet {
+                    dst: 8,
+                    src: 0,
+                    index: 0,
+                },
+                None,
+            ),
+        ];
+        for (ins, want) in cases {
+            let (_, e) = both(&mut vm, ins.clone(), w());
+            match want {
+                Some(want) => assert_eq!(e, Err(want), "{ins:?}"),
+                None => assert!(e.is_err(), "{ins:?} succeeded"),
+            }
+        }
+        // A variant's payload index out of range is an internal error in both paths too.
+        let rect = V::Variant(std::rc::Rc::new(lumen_core::value::Variant {
+            type_id: shape,
+            tag: 1,
+            payload: vec![V::Float(1.0)],
+        }));
+        let (_, e) = both(
+            &mut vm,
+            Instr::PayloadGet {
+                dst: 1,
+                src: 0,
+                index: 3,
+            },
+            vec![rect, V::Null],
+        );
+        assert!(matches!(e, Err(RtError::Internal(_))));
+    });
+}
