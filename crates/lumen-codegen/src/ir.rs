@@ -25,7 +25,10 @@ use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_core::value::{
     CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
 };
-use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
+use lumen_rt::native::abi::{
+    RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
+    READ_LIST_ELEMENT, READ_LIST_LEN,
+};
 use lumen_rt::native::layout::VecLayout;
 use lumen_rt::native::op_helper;
 use lumen_rt::vm::MAX_CALLS;
@@ -788,22 +791,20 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call(pc, dst, cell, args, argc),
-            ListGet { dst, list, idx } => {
-                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
-            }
+            ListGet { dst, list, idx } => self.get_elem(pc, dst, list, Obj::List, Index::Reg(idx)),
             ListGetUnchecked { dst, list, idx } => {
-                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Proven(idx))
+                self.get_elem(pc, dst, list, Obj::List, Index::Proven(idx))
             }
             ListSet { list, idx, src } if src != list => {
                 self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
             }
             FieldGet { dst, record, field } => {
-                self.get_elem(pc, &ins, dst, record, Obj::Record, Index::Const(field))
+                self.get_elem(pc, dst, record, Obj::Record, Index::Const(field))
             }
             FieldSet { record, field, src } if src != record => {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
-            ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
+            ListLen { dst, list } => self.list_len(pc, dst, list),
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
@@ -1099,6 +1100,33 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(join);
     }
 
+    /// Fills `slow`, the failure block of a read of `reg` (every way into it is an
+    /// error: a wrong kind of object or element, an index out of range), with raising
+    /// the VM's error for that read. It never rejoins the inline path, so values live
+    /// across the read stay in registers (a helper call on a path that rejoins would
+    /// make Cranelift spill every float register around it).
+    fn read_fault(
+        &mut self,
+        pc: u32,
+        slow: Block,
+        reg: Reg,
+        read: u32,
+        idx: Option<Val>,
+        want: u8,
+    ) {
+        let cont = self.e.b.create_block();
+        self.e.b.ins().jump(cont, &[]);
+        self.e.b.switch_to_block(slow);
+        let idx = idx.unwrap_or_else(|| self.e.b.ins().iconst(types::I64, 0));
+        let (ctx, obj) = (self.ctx, self.addr(reg));
+        let read = self.e.i32(read);
+        let want = self.e.i32(want as u32);
+        self.e
+            .helper("lumen_rt_read_fault", &[ctx, read, obj, idx, want]);
+        self.jump_fail(pc);
+        self.e.b.switch_to_block(cont);
+    }
+
     /// The index operand of an element access.
     fn index(&mut self, idx: Index) -> Val {
         match idx {
@@ -1108,8 +1136,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
-    /// value copied by `lumen_rt_copy_value`; anything unexpected takes the generic path.
-    fn get_elem(&mut self, pc: u32, ins: &Instr, dst: Reg, reg: Reg, o: Obj, idx: Index) {
+    /// value copied by `lumen_rt_copy_value`; a failed check raises the VM's error.
+    fn get_elem(&mut self, pc: u32, dst: Reg, reg: Reg, o: Obj, idx: Index) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(reg, o)).copied();
@@ -1128,16 +1156,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let (_, items, len) = self.facts(reg, o, slow);
             self.element(items, len, i, slow)
         };
-        if self.scalar(dst) {
+        let want = if self.scalar(dst) {
             let t = self.ty(dst);
             self.e.check_tag(t, ea, 0, slow);
             let v = self.e.payload_at(t, ea, 0);
             self.put(dst, t, v);
+            scalar_tag(t)
         } else {
             let d = self.addr(dst);
             self.e.helper("lumen_rt_copy_value", &[d, ea]);
-        }
-        self.join_slow(pc, ins, slow, reg, o);
+            TAG_NULL
+        };
+        let read = match o {
+            Obj::List => READ_LIST_ELEMENT,
+            Obj::Record => READ_FIELD,
+        };
+        self.read_fault(pc, slow, reg, read, Some(i), want);
         if dst != reg {
             self.known.insert((reg, o), unique.unwrap_or(false));
         } else {
@@ -1152,6 +1186,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
+        // Store a scalar source into its slot here, where both paths start: the value
+        // is then computed once in this block. Used only inside the fast and the slow
+        // block, Cranelift's e-graph would compute its whole expression in each of the
+        // two (and again after the join): nbody's step ran every `sqrt` six times.
+        self.spill(src);
         let (rc, items, len) = self.facts(reg, o, slow);
         if !known_unique {
             let at = self.layout(o).strong;
@@ -1186,13 +1225,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.known.insert((reg, o), true);
     }
 
-    fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
+    fn list_len(&mut self, pc: u32, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(list, Obj::List)).copied();
         let (_, _, len) = self.facts(list, Obj::List, slow);
         self.put(dst, RegTy::Int, len);
-        self.join_slow(pc, ins, slow, list, Obj::List);
+        self.read_fault(pc, slow, list, READ_LIST_LEN, None, TAG_NULL);
         self.known
             .insert((list, Obj::List), unique.unwrap_or(false));
     }

@@ -348,6 +348,31 @@ pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError
     Ok(out)
 }
 
+/// The machine code of every cell of `module` (`lumen emit asm`): Cranelift's
+/// disassembly after its optimisation and register allocation, for the host.
+pub fn emit_asm(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
+    let lir = prepare(module, level)?;
+    let mut m = new_module(level)?;
+    let cx = CompileContext::declare(&mut m, &lir)?;
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ctx = m.make_context();
+    let mut out = String::new();
+    for id in 0..lir.cells.len() as CellId {
+        build(&mut m, &cx, &mut ctx, &mut fctx, &lir, id, Kind::Cell)?;
+        ctx.set_disasm(true);
+        let code = ctx
+            .compile(m.isa(), &mut Default::default())
+            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?;
+        out.push_str(&format!(
+            "; cell {id}: {}\n{}\n",
+            lir.cells[id as usize].name,
+            code.vcode.as_deref().unwrap_or("")
+        ));
+        m.clear_context(&mut ctx);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +414,20 @@ mod tests {
         assert_eq!(e.trace.len(), 1);
         assert_eq!(e.trace[0].name, "inc");
         assert_eq!(e.trace[0].pos.line, 2);
+    }
+
+    #[test]
+    fn asm_text_is_machine_code_of_every_cell() {
+        let m = compile("cell sq(n: Int) -> Int\n  n * n\nend\ncell main()\nend\n");
+        let text = emit_asm(&m, OptLevel::O1).unwrap();
+        assert!(text.contains("; cell 0: sq") && text.contains("; cell 1: main"));
+        // The multiplication is one machine instruction after Cranelift lowered it.
+        let mul = if cfg!(target_arch = "x86_64") {
+            "imul"
+        } else {
+            "mul"
+        };
+        assert!(text.contains(mul), "{text}");
     }
 
     #[test]

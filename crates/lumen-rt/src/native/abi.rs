@@ -13,7 +13,7 @@
 use super::ctx::NativeCtx;
 use crate::trace::TraceFrame;
 use crate::vm::bad_tag;
-use crate::vm::slow::cmp_strs;
+use crate::vm::slow::{cmp_strs, element_of, field_of, len_of};
 use lumen_core::error::RtError;
 use lumen_core::lir::LirModule;
 use lumen_core::ops;
@@ -27,6 +27,13 @@ pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
 pub const RAISE_INDEX_OUT_OF_BOUNDS: u32 = 3;
 /// `lumen_rt_raise` kind: `stack overflow`.
 pub const RAISE_STACK_OVERFLOW: u32 = 4;
+
+/// `lumen_rt_read_fault` read: `ListGet`/`ListGetUnchecked` (element `idx`).
+pub const READ_LIST_ELEMENT: u32 = 0;
+/// `lumen_rt_read_fault` read: `FieldGet` (field `idx`).
+pub const READ_FIELD: u32 = 1;
+/// `lumen_rt_read_fault` read: `ListLen`.
+pub const READ_LIST_LEN: u32 = 2;
 
 /// Machine types of helper parameters and results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +88,12 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_bad_tag",
             lumen_rt_bad_tag as *const u8,
             &[Ptr, I32, Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_read_fault",
+            lumen_rt_read_fault as *const u8,
+            &[Ptr, I32, Ptr, I64, I32],
             None,
         ),
         h(
@@ -192,6 +205,49 @@ pub unsafe extern "C" fn lumen_rt_bad_tag(ctx: *mut NativeCtx, want: u32, got: *
     // SAFETY: the caller's contract.
     let (ctx, got) = unsafe { (&mut *ctx, &*got) };
     ctx.fail(bad_tag(want, got).into());
+}
+
+/// Raises the error of a read that native code's inline path could not do: `read` (one
+/// of the `READ_*` constants) of `*obj` at `idx` into a register wanting tag `want`
+/// (`Int`, `Float` or `Bool`; any other tag: a heap register). The error is the VM's for
+/// the same read: a wrong kind of object, `index out of bounds`, or an element of the
+/// wrong kind for a scalar register.
+///
+/// # Safety
+/// `ctx` is the live context; `obj` points to an initialised value.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_read_fault(
+    ctx: *mut NativeCtx,
+    read: u32,
+    obj: *const Value,
+    idx: i64,
+    want: u32,
+) {
+    // SAFETY: the caller's contract.
+    let (ctx, obj) = unsafe { (&mut *ctx, &*obj) };
+    ctx.fail(read_fault(read, obj, idx, want).into());
+}
+
+/// The error of [`lumen_rt_read_fault`].
+fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
+    use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
+    let got = match read {
+        READ_LIST_ELEMENT => element_of(obj, idx),
+        READ_FIELD => u32::try_from(idx)
+            .map_err(|_| RtError::Internal("field out of range".into()))
+            .and_then(|f| field_of(obj, f)),
+        _ => len_of(obj).map(Value::Int),
+    };
+    let want = match want as u8 {
+        TAG_INT => "Int",
+        TAG_FLOAT => "Float",
+        TAG_BOOL => "Bool",
+        _ => "value",
+    };
+    match got {
+        Err(e) => e,
+        Ok(v) => bad_tag(want, &v),
+    }
 }
 
 /// Drops the value in `slot`, leaving null.
@@ -341,6 +397,30 @@ mod tests {
     fn scalar_helpers_use_the_shared_semantics() {
         assert_eq!(lumen_rt_float_mod(-7.5, 2.0), -1.5);
         assert_eq!(lumen_rt_float_pow(2.0, 10.0), 1024.0);
+    }
+
+    #[test]
+    fn read_faults_are_the_vm_errors() {
+        use lumen_core::value::TAG_FLOAT;
+        let fault =
+            |read, obj: &Value, idx, want| Some(read_fault(read, obj, idx, want).to_string());
+        let xs = Value::list(vec![Value::Int(1)]);
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, 1, TAG_FLOAT as u32),
+            Some(RtError::IndexOutOfBounds.to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, -1, TAG_FLOAT as u32),
+            Some(RtError::IndexOutOfBounds.to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, 0, TAG_FLOAT as u32),
+            Some(bad_tag("Float", &Value::Int(1)).to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_LEN, &Value::Null, 0, 0),
+            Some(bad_tag("list", &Value::Null).to_string())
+        );
     }
 
     #[test]

@@ -215,16 +215,20 @@ pub(crate) fn list_new(regs: &mut [Value], dst: Reg, args: Reg, argc: u32) -> Rt
 /// `dst = list[idx]` (checked).
 pub(crate) fn list_get(regs: &mut [Value], dst: Reg, list: Reg, idx: Reg) -> RtResult<()> {
     let i = int(&regs[r(idx)])?;
-    let v = match &regs[r(list)] {
+    regs[r(dst)] = element_of(&regs[r(list)], i)?;
+    Ok(())
+}
+
+/// Element `i` of a list value (checked); also native code's read errors.
+pub(crate) fn element_of(list: &Value, i: i64) -> RtResult<Value> {
+    match list {
         Value::List(l) => usize::try_from(i)
             .ok()
             .and_then(|i| l.items.get(i))
             .cloned()
-            .ok_or(RtError::IndexOutOfBounds)?,
-        other => return Err(bad_tag("list", other)),
-    };
-    regs[r(dst)] = v;
-    Ok(())
+            .ok_or(RtError::IndexOutOfBounds),
+        other => Err(bad_tag("list", other)),
+    }
 }
 
 /// `ListSet`: `list[idx] = src` in place (copy-on-write; checked).
@@ -245,12 +249,16 @@ pub(crate) fn list_set(regs: &mut [Value], list: Reg, idx: Reg, src: Reg) -> RtR
 
 /// `ListLen`: `dst = len(list)`.
 pub(crate) fn list_len(regs: &mut [Value], dst: Reg, list: Reg) -> RtResult<()> {
-    let n = match &regs[r(list)] {
-        Value::List(l) => l.items.len() as i64,
-        other => return Err(bad_tag("list", other)),
-    };
-    regs[r(dst)] = Value::Int(n);
+    regs[r(dst)] = Value::Int(len_of(&regs[r(list)])?);
     Ok(())
+}
+
+/// The length of a list value.
+pub(crate) fn len_of(list: &Value) -> RtResult<i64> {
+    match list {
+        Value::List(l) => Ok(l.items.len() as i64),
+        other => Err(bad_tag("list", other)),
+    }
 }
 
 /// `ListConcat`: `dst = a ++ b` (in place when `dst == a` and the list is unique).
@@ -367,16 +375,20 @@ pub(crate) fn record_new(
 
 /// `FieldGet`: field `field` of a record.
 pub(crate) fn field_get(regs: &mut [Value], dst: Reg, record: Reg, field: u32) -> RtResult<()> {
-    let v = match &regs[r(record)] {
+    regs[r(dst)] = field_of(&regs[r(record)], field)?;
+    Ok(())
+}
+
+/// Field `field` of a record value.
+pub(crate) fn field_of(record: &Value, field: u32) -> RtResult<Value> {
+    match record {
         Value::Record(rec) => rec
             .fields
             .get(field as usize)
             .cloned()
-            .ok_or_else(|| RtError::Internal("field out of range".into()))?,
-        other => return Err(bad_tag("record", other)),
-    };
-    regs[r(dst)] = v;
-    Ok(())
+            .ok_or_else(|| RtError::Internal("field out of range".into())),
+        other => Err(bad_tag("record", other)),
+    }
 }
 
 /// `FieldSet`: `record.field = src` in place (copy-on-write).
