@@ -91,7 +91,6 @@ mod tests {
 
     /// Every helper the code generator calls by name.
     const USED: &[&str] = &[
-        "lumen_rt_exec",
         "lumen_rt_push_frame",
         "lumen_rt_raise",
         "lumen_rt_bad_tag",
@@ -102,7 +101,6 @@ mod tests {
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",
         "lumen_rt_float_to_int",
-        "lumen_rt_load_const",
         "lumen_rt_str_cmp",
         "lumen_rt_equal",
         "lumen_rt_read_fault",
@@ -129,7 +127,7 @@ mod tests {
         let cx = CompileContext::declare(&mut module, &m).expect("declares");
         assert_eq!(cx.cells.len(), m.cells.len());
         assert_eq!(cx.entries.len(), m.cells.len());
-        assert!(cx.helper("lumen_rt_exec").is_some());
+        assert!(cx.helper("lumen_rt_map_get").is_some());
         assert!(cx.helper("nope").is_none());
     }
 }

@@ -5,9 +5,11 @@
 //! of the frame's slot area (a register window laid out like the VM's). Scalar
 //! arithmetic, compares, branches and direct calls are inline machine code; list
 //! element reads and writes of scalar lists, and list lengths, have an inline fast path;
-//! every other operation runs through `lumen_rt_exec`, which executes the instruction
-//! with the VM's own implementation on the slots (scalar operands are stored into their
-//! slots first, a scalar result is loaded back).
+//! every other operation calls its own runtime helper (`lumen_rt::native::op_helper`
+//! names it and decodes the instruction's operands, which are passed as immediates),
+//! which runs the VM's implementation of that operation on the slots (scalar operands
+//! are stored into their slots first, a scalar result is loaded back). No instruction is
+//! looked up or dispatched at run time.
 
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::ranges::{Bounds, Compare, Ranges};
@@ -29,6 +31,7 @@ use lumen_rt::native::abi::{
     READ_LIST_ELEMENT, READ_LIST_LEN,
 };
 use lumen_rt::native::layout::VecLayout;
+use lumen_rt::native::op_helper;
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::HashMap;
 
@@ -56,7 +59,8 @@ pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: C
     t.finish();
 }
 
-/// True when instruction `ins` of a cell is executed by `lumen_rt_exec` on the slots.
+/// True when instruction `ins` of a cell works on the slots: through its per-operation
+/// helper (`op_helper`), or, for `StrCmp`/`Eq`/`Ne`, a value-level helper.
 fn goes_generic(ins: &Instr) -> bool {
     use Instr::*;
     !matches!(
@@ -556,21 +560,30 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     // ---- instructions
 
-    /// Runs instruction `pc` through `lumen_rt_exec`.
+    /// Runs instruction `pc` through its per-operation helper, the operands decoded here
+    /// and passed as immediates: `helper(ctx, window, n, operands…)`.
     fn generic(&mut self, pc: u32, ins: &Instr) {
+        let Some(h) = op_helper(ins) else {
+            // `instr` translates every instruction without a helper itself (tested).
+            panic!("no helper runs {ins:?}");
+        };
         let mut uses = Vec::new();
         ins.for_each_use(&self.m.types, |r| uses.push(r));
         for r in uses {
             self.spill(r);
         }
         let (ctx, w) = (self.ctx, self.window());
-        // Calls out (builtins, function values) count the calls active here.
-        let depth = self.depth.expect("prologue ran");
-        self.e.store_depth(ctx, depth);
-        let cell = self.e.i32(self.id);
-        let pcv = self.e.i32(pc);
+        if h.calls {
+            // Calls out (builtins, function values) count the calls active here.
+            let depth = self.depth.expect("prologue ran");
+            self.e.store_depth(ctx, depth);
+        }
         let n = self.e.i32(self.cell.regs.len() as u32);
-        self.e.helper("lumen_rt_exec", &[ctx, cell, pcv, w, n]);
+        let mut args = vec![ctx, w, n];
+        for &o in &h.operands {
+            args.push(self.e.i32(o));
+        }
+        self.e.helper(h.name, &args);
         if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
             self.jump_fail(pc);
             return;
@@ -848,12 +861,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, dst, list),
-            LoadConst { dst, idx } if !self.scalar(dst) => {
-                let (ctx, d) = (self.ctx, self.addr(dst));
-                let k = self.e.i32(idx);
-                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
-                self.check_err(pc);
-            }
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
@@ -1648,5 +1655,61 @@ mod tests {
                 Err(RtError::StackOverflow)
             );
         });
+    }
+
+    /// The `.lm` programs under `dir`, recursively.
+    fn lumen_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                lumen_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "lm") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_reaching_generic_has_a_helper() {
+        // `instr` translates StrCmp, Eq and Ne itself (value-level helpers); every other
+        // instruction working on the slots goes through `generic` and needs a helper.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+        let mut files = Vec::new();
+        lumen_files(&root, &mut files);
+        let (programs, helpers) = lumen_rt::run_on_big_stack(move || {
+            let mut helpers = std::collections::BTreeSet::new();
+            let mut programs = 0;
+            for f in files {
+                let Ok(src) = std::fs::read_to_string(&f) else {
+                    continue;
+                };
+                let Ok(m) = lumen_compiler::compile(&src) else {
+                    continue; // compile-error tests
+                };
+                programs += 1;
+                let mut o3 = m.clone();
+                crate::opt::optimize(&mut o3, crate::OptLevel::O3);
+                for ins in m.cells.iter().chain(&o3.cells).flat_map(|c| &c.code) {
+                    let value_level = matches!(
+                        ins,
+                        Instr::StrCmp { .. } | Instr::Eq { .. } | Instr::Ne { .. }
+                    );
+                    let h = op_helper(ins);
+                    if goes_generic(ins) && !value_level {
+                        assert!(h.is_some(), "{}: no helper for {ins:?}", f.display());
+                        helpers.extend(h.map(|h| h.name));
+                    } else {
+                        assert!(h.is_none(), "{ins:?} has a helper but is translated inline");
+                    }
+                }
+            }
+            (programs, helpers)
+        });
+        assert!(programs > 50, "the corpus was found ({programs} programs)");
+        // The corpus reaches (nearly) every helper.
+        assert!(helpers.len() >= 30, "{helpers:?}");
     }
 }

@@ -135,6 +135,13 @@ impl VM {
         }
     }
 
+    /// The module and the machine state, borrowed together (for tests of code that runs
+    /// on a state, such as native helpers).
+    #[cfg(test)]
+    pub(crate) fn parts(&mut self) -> (&LirModule, &mut State) {
+        (&self.module, &mut self.st)
+    }
+
     /// Sets what `args()` returns.
     pub fn set_args(&mut self, args: Vec<String>) {
         self.st.args = args;

@@ -1,18 +1,21 @@
 //! The `extern "C"` helpers native code calls, and [`helpers`], the table the JIT
 //! registers them from.
 //!
+//! These are the helpers of errors, frames, slots and scalar or value-level operations
+//! (`lumen_rt_int_pow`, `lumen_rt_str_cmp`, `lumen_rt_equal`, …); every other
+//! instruction has its own helper in [`super::ops`], one per operation.
+//!
 //! Conventions: `ctx` first; registers are passed as pointers to the native frame's
-//! slots (16-byte [`Value`]s); a helper that fails records the error in the context
-//! (`ctx.err != 0`) and the caller records its frame and returns. Every operation calls
-//! the VM's own implementation; nothing here decides Lumen semantics.
+//! slots (16-byte [`Value`]s) or scalars by value; a helper that fails records the error
+//! in the context (`ctx.err != 0`) and the caller records its frame and returns. Every
+//! operation calls the VM's own implementation; nothing here decides Lumen semantics.
 
 use super::ctx::NativeCtx;
-use crate::builtins;
 use crate::trace::TraceFrame;
-use crate::vm::slow::{field_get, list_get, list_len, slow, str_cmp};
-use crate::vm::{Fault, bad_tag, enter};
+use crate::vm::bad_tag;
+use crate::vm::slow::{cmp_strs, element_of, field_of, len_of};
 use lumen_core::error::RtError;
-use lumen_core::lir::{Instr, LirModule};
+use lumen_core::lir::LirModule;
 use lumen_core::ops;
 use lumen_core::value::Value;
 
@@ -58,7 +61,8 @@ pub struct Helper {
     pub ret: Option<AbiTy>,
 }
 
-/// Every helper native code may call.
+/// Every helper native code may call: the ones here and the per-operation helpers of
+/// [`super::ops`].
 pub fn helpers() -> Vec<Helper> {
     use AbiTy::*;
     let h = |name, addr: *const u8, params, ret| Helper {
@@ -67,13 +71,7 @@ pub fn helpers() -> Vec<Helper> {
         params,
         ret,
     };
-    vec![
-        h(
-            "lumen_rt_exec",
-            lumen_rt_exec as *const u8,
-            &[Ptr, I32, I32, Ptr, I32],
-            None,
-        ),
+    let mut table = vec![
         h(
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
@@ -141,12 +139,6 @@ pub fn helpers() -> Vec<Helper> {
             Some(I64),
         ),
         h(
-            "lumen_rt_load_const",
-            lumen_rt_load_const as *const u8,
-            &[Ptr, Ptr, I32],
-            None,
-        ),
-        h(
             "lumen_rt_str_cmp",
             lumen_rt_str_cmp as *const u8,
             &[Ptr, I32, Ptr, Ptr],
@@ -158,111 +150,9 @@ pub fn helpers() -> Vec<Helper> {
             &[Ptr, Ptr, Ptr],
             Some(I32),
         ),
-    ]
-}
-
-/// Executes instruction `pc` of cell `cell` on the native frame's register window
-/// (`window[0..n]`, one slot per register, scalar operands already stored): calls,
-/// builtins and every heap operation, through the VM's implementation.
-///
-/// # Safety
-/// `ctx` is the live context of the running code; `window` points to `n` initialised
-/// values of the calling frame that nothing else uses during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_exec(
-    ctx: *mut NativeCtx,
-    cell: u32,
-    pc: u32,
-    window: *mut Value,
-    n: u32,
-) {
-    // SAFETY: the caller's contract; `st` and `module` were set from live references
-    // by `native::enter`, whose caller does not use them while native code runs.
-    let (ctx, st, m, window) = unsafe {
-        let ctx = &mut *ctx;
-        let st = &mut *ctx.st;
-        let m = &*ctx.module;
-        (
-            ctx,
-            st,
-            m,
-            std::slice::from_raw_parts_mut(window, n as usize),
-        )
-    };
-    let Some(ins) = m
-        .cells
-        .get(cell as usize)
-        .and_then(|c| c.code.get(pc as usize))
-    else {
-        return ctx.fail(RtError::Internal("native code names no instruction".into()).into());
-    };
-    // Calls out may nest runs: they count the native calls active here.
-    st.depth_base = ctx.depth as usize;
-    let res = match *ins {
-        Instr::CallBuiltin {
-            dst,
-            builtin,
-            args,
-            argc,
-        } => run(window, args, argc, |args| {
-            // Builtins take their arguments from the register stack: above its top,
-            // which is restored (and left holding no heap value) afterwards.
-            let start = st.top;
-            let end = start + args.len();
-            if end > st.regs.len() {
-                st.regs.resize(end, Value::Null);
-            }
-            for (slot, a) in st.regs[start..end].iter_mut().zip(args.iter_mut()) {
-                *slot = std::mem::take(a);
-            }
-            st.top = end;
-            let res = builtins::call(m, st, builtin, start, end - start);
-            st.regs[start..end].fill(Value::Null);
-            st.top = start;
-            res
-        })
-        .map(|v| window[dst as usize] = v),
-        Instr::CallValue {
-            dst,
-            callee,
-            args,
-            argc,
-        } => {
-            let f = match &window[callee as usize] {
-                Value::Fn(c) => std::rc::Rc::clone(c),
-                other => return ctx.fail(bad_tag("fn", other).into()),
-            };
-            run(window, args, argc, |args| {
-                enter(m, st, f.cell, args, &f.captures)
-            })
-            .map(|v| window[dst as usize] = v)
-        }
-        Instr::Call {
-            dst,
-            cell,
-            args,
-            argc,
-        } => run(window, args, argc, |args| enter(m, st, cell, args, &[]))
-            .map(|v| window[dst as usize] = v),
-        ref other => slow(m, window, other).map_err(Fault::from),
-    };
-    if let Err(f) = res {
-        ctx.fail(f);
-    }
-}
-
-/// Calls `f` on the operand run `args..args + argc` of `window`.
-fn run(
-    window: &mut [Value],
-    args: u32,
-    argc: u32,
-    f: impl FnOnce(&mut [Value]) -> Result<Value, Fault>,
-) -> Result<Value, Fault> {
-    let (a, n) = (args as usize, argc as usize);
-    match window.get_mut(a..a + n) {
-        Some(run) => f(run),
-        None => Err(RtError::Internal("operands outside the frame".into()).into()),
-    }
+    ];
+    table.extend(super::ops::op_helpers());
+    table
 }
 
 /// Records frame (`cell`, `pc`) of an error propagating out of native code.
@@ -339,11 +229,11 @@ pub unsafe extern "C" fn lumen_rt_read_fault(
 fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
     use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
     let got = match read {
-        READ_LIST_ELEMENT => list_get(obj, idx),
+        READ_LIST_ELEMENT => element_of(obj, idx),
         READ_FIELD => u32::try_from(idx)
             .map_err(|_| RtError::Internal("field out of range".into()))
-            .and_then(|f| field_get(obj, f)),
-        _ => list_len(obj).map(Value::Int),
+            .and_then(|f| field_of(obj, f)),
+        _ => len_of(obj).map(Value::Int),
     };
     let want = match want as u8 {
         TAG_INT => "Int",
@@ -434,21 +324,6 @@ pub unsafe extern "C" fn lumen_rt_float_to_int(ctx: *mut NativeCtx, x: f64) -> i
     }
 }
 
-/// `*dst = consts[idx]` (`LoadConst`; drops the old `*dst`).
-///
-/// # Safety
-/// `ctx` is the live context; `dst` points to an initialised value nothing else uses.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_load_const(ctx: *mut NativeCtx, dst: *mut Value, idx: u32) {
-    // SAFETY: the caller's contract; the module outlives the run.
-    let (ctx, m) = unsafe { (&mut *ctx, &*(*ctx).module) };
-    match m.consts.get(idx as usize) {
-        // SAFETY: the caller's contract.
-        Some(v) => unsafe { *dst = v.clone() },
-        None => ctx.fail(RtError::Internal(format!("no constant {idx}")).into()),
-    }
-}
-
 /// `a op b` on Strings (`StrCmp`; `op` is the `CmpOp` index: Eq, Ne, Lt, Le, Gt, Ge).
 ///
 /// # Safety
@@ -472,7 +347,7 @@ pub unsafe extern "C" fn lumen_rt_str_cmp(
         _ => CmpOp::Ge,
     };
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()) as u32,
+        (Value::Str(x), Value::Str(y)) => cmp_strs(op, x.as_str(), y.as_str()) as u32,
         (Value::Str(_), other) | (other, _) => {
             ctx.fail(bad_tag("String", other).into());
             0
