@@ -96,7 +96,6 @@ mod tests {
         "lumen_rt_bad_tag",
         "lumen_rt_drop_value",
         "lumen_rt_drop_slots",
-        "lumen_rt_copy_value",
         "lumen_rt_int_pow",
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",

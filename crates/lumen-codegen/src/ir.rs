@@ -297,21 +297,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if self.ty(r) == RegTy::Null {
             return;
         }
-        let tag = self.slot_tag(r);
-        let owns =
-            self.e
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
-        let drop = self.e.b.create_block();
-        let cont = self.e.b.create_block();
-        self.e.b.set_cold_block(drop);
-        self.e.b.ins().brif(owns, drop, &[], cont, &[]);
-        self.e.b.switch_to_block(drop);
-        let a = self.addr(r);
-        self.e.helper("lumen_rt_drop_value", &[a]);
-        self.e.b.ins().jump(cont, &[]);
-        self.e.b.switch_to_block(cont);
+        let w = self.window();
+        self.e.release(w, Self::off(r));
     }
 
     /// `r = v` where `v` has scalar type `t`: a variable, or boxed into `r`'s slot.
@@ -979,7 +966,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             (false, false) => {
                 let (a, b) = (self.addr(dst), self.addr(src));
-                self.e.helper("lumen_rt_copy_value", &[a, b]);
+                self.e.share(a, b);
             }
         }
     }
@@ -1206,7 +1193,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
-    /// value copied by `lumen_rt_copy_value`; a failed check raises the VM's error.
+    /// value shared inline; a failed check raises the VM's error.
     fn get_elem(&mut self, pc: u32, dst: Reg, reg: Reg, o: Obj, idx: Index) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
@@ -1234,7 +1221,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             scalar_tag(t)
         } else {
             let d = self.addr(dst);
-            self.e.helper("lumen_rt_copy_value", &[d, ea]);
+            self.e.share(d, ea);
             TAG_NULL
         };
         let read = match o {
@@ -1251,7 +1238,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// `reg[idx] = src` in place (`ListSet`, `FieldSet`) when the object is unique and
     /// the index in range: a scalar stored raw over an element owning nothing, a heap
-    /// value through `lumen_rt_copy_value`; otherwise the generic path (copy-on-write).
+    /// value shared inline; otherwise the generic path (copy-on-write).
     fn set_elem(&mut self, pc: u32, ins: &Instr, reg: Reg, o: Obj, idx: Index, src: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
@@ -1288,7 +1275,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.box_at(t, v, ea, 0);
         } else {
             let s = self.addr(src);
-            self.e.helper("lumen_rt_copy_value", &[ea, s]);
+            self.e.share(ea, s);
         }
         self.join_slow(pc, ins, slow, reg, o);
         // Both paths leave the object unique (the slow one copies it on write).

@@ -109,12 +109,6 @@ pub fn helpers() -> Vec<Helper> {
             None,
         ),
         h(
-            "lumen_rt_copy_value",
-            lumen_rt_copy_value as *const u8,
-            &[Ptr, Ptr],
-            None,
-        ),
-        h(
             "lumen_rt_int_pow",
             lumen_rt_int_pow as *const u8,
             &[Ptr, I64, I64],
@@ -269,19 +263,6 @@ pub unsafe extern "C" fn lumen_rt_drop_slots(slots: *mut Value, n: u32) {
     }
 }
 
-/// `*dst = copy of *src` (shares heap values; drops the old `*dst`).
-///
-/// # Safety
-/// Both point to initialised values; nothing else uses them during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_copy_value(dst: *mut Value, src: *const Value) {
-    // SAFETY: the caller's contract (a copy of a register to itself is a clone too).
-    unsafe {
-        let v = (*src).clone();
-        *dst = v;
-    }
-}
-
 /// `a ** b` on Ints (raises on failure; the result is then meaningless).
 ///
 /// # Safety
@@ -421,13 +402,9 @@ mod tests {
     }
 
     #[test]
-    fn slot_helpers_copy_and_drop() {
+    fn slot_helpers_drop() {
         let mut a = Value::str("x");
-        let mut b = Value::Int(1);
-        // SAFETY: both are live locals.
-        unsafe { lumen_rt_copy_value(&mut b, &a) };
-        assert!(matches!(&b, Value::Str(s) if s.as_str() == "x"));
-        // SAFETY: as above.
+        // SAFETY: a live local.
         unsafe { lumen_rt_drop_value(&mut a) };
         assert!(matches!(a, Value::Null));
     }

@@ -140,6 +140,27 @@ mod tests {
     }
 
     #[test]
+    fn every_heap_kind_keeps_its_strong_count_at_the_same_offset() {
+        // Native code shares and releases any heap value through this one offset.
+        let at = list_layout().strong;
+        let values = [
+            Value::str("s"),
+            Value::list(vec![Value::Int(1)]),
+            Value::ok(Value::Int(1)),
+            Value::Record(Rc::new(Record {
+                type_id: 0,
+                fields: vec![],
+            })),
+        ];
+        for v in values {
+            assert_eq!(word(&v, at), 1, "{v:?}");
+            let w = v.clone();
+            assert_eq!(word(&v, at), 2, "{v:?}");
+            drop(w);
+        }
+    }
+
+    #[test]
     fn measured_offsets_read_real_records() {
         let r = record_layout();
         let v = Value::Record(Rc::new(Record {
