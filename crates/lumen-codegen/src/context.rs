@@ -7,7 +7,9 @@ use crate::types::{cell_signature, entry_signature, helper_signature};
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
-use lumen_rt::native::layout::{VecLayout, list_layout, record_layout};
+use lumen_rt::native::layout::{
+    VecLayout, list_layout, record_layout, tuple_layout, variant_layout, variant_tag_offset,
+};
 use std::collections::HashMap;
 
 /// Declared functions of a module being compiled.
@@ -22,6 +24,12 @@ pub struct CompileContext {
     pub list: VecLayout,
     /// Where record fields live.
     pub record: VecLayout,
+    /// Where enum payloads live.
+    pub variant: VecLayout,
+    /// Where tuple items live.
+    pub tuple: VecLayout,
+    /// Where an enum value's variant index (`u32`) lives.
+    pub variant_tag: i32,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -67,6 +75,9 @@ impl CompileContext {
             entries,
             list: list_layout(),
             record: record_layout(),
+            variant: variant_layout(),
+            tuple: tuple_layout(),
+            variant_tag: variant_tag_offset(),
             cc,
         })
     }

@@ -24,11 +24,12 @@ use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_core::value::{
-    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, TAG_TUPLE, TAG_VARIANT, VALUE_PAYLOAD_OFFSET,
+    VALUE_SIZE,
 };
 use lumen_rt::native::abi::{
     RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
-    READ_LIST_ELEMENT, READ_LIST_LEN,
+    READ_LIST_ELEMENT, READ_LIST_LEN, READ_PAYLOAD, READ_TUPLE, READ_VARIANT_TAG,
 };
 use lumen_rt::native::layout::VecLayout;
 use lumen_rt::native::op_helper;
@@ -848,6 +849,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
             ListLen { dst, list } => self.list_len(pc, dst, list),
+            PayloadGet { dst, src, index } => {
+                self.get_elem(pc, dst, src, Obj::Variant, Index::Const(index))
+            }
+            TupleGet { dst, tuple, index } => {
+                self.get_elem(pc, dst, tuple, Obj::Tuple, Index::Const(index))
+            }
+            VariantTag { dst, src } => self.variant_tag(pc, dst, src),
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
@@ -1074,6 +1082,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         match o {
             Obj::List => self.e.cx.list,
             Obj::Record => self.e.cx.record,
+            Obj::Variant => self.e.cx.variant,
+            Obj::Tuple => self.e.cx.tuple,
         }
     }
 
@@ -1227,6 +1237,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let read = match o {
             Obj::List => READ_LIST_ELEMENT,
             Obj::Record => READ_FIELD,
+            Obj::Variant => READ_PAYLOAD,
+            Obj::Tuple => READ_TUPLE,
         };
         self.read_fault(pc, slow, reg, read, Some(i), want);
         if dst != reg {
@@ -1343,6 +1355,18 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(join);
     }
 
+    /// `dst = variant index of src` (`VariantTag`), read inline.
+    fn variant_tag(&mut self, pc: u32, dst: Reg, src: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let rc = self.obj_rc(src, Obj::Variant, slow);
+        let at = self.e.cx.variant_tag;
+        let tag = self.e.b.ins().load(types::I32, flags(), rc, at);
+        let v = self.e.b.ins().uextend(types::I64, tag);
+        self.put(dst, RegTy::Int, v);
+        self.read_fault(pc, slow, src, READ_VARIANT_TAG, None, TAG_NULL);
+    }
+
     fn list_len(&mut self, pc: u32, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
@@ -1369,7 +1393,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ListGet { dst, .. }
             | ListGetUnchecked { dst, .. }
             | FieldGet { dst, .. }
-            | ListLen { dst, .. } => self.forget_reg(dst),
+            | ListLen { dst, .. }
+            | PayloadGet { dst, .. }
+            | TupleGet { dst, .. }
+            | VariantTag { dst, .. } => self.forget_reg(dst),
             ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
                 if !self.scalar(src) {
                     self.forget_reg(src);
@@ -1406,6 +1433,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 enum Obj {
     List,
     Record,
+    /// An enum value's payload (read only).
+    Variant,
+    /// A tuple's items (read only).
+    Tuple,
 }
 
 impl Obj {
@@ -1413,6 +1444,8 @@ impl Obj {
         match self {
             Obj::List => TAG_LIST,
             Obj::Record => TAG_RECORD,
+            Obj::Variant => TAG_VARIANT,
+            Obj::Tuple => TAG_TUPLE,
         }
     }
 }

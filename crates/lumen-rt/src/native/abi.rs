@@ -13,7 +13,9 @@
 use super::ctx::NativeCtx;
 use crate::trace::TraceFrame;
 use crate::vm::bad_tag;
-use crate::vm::slow::{cmp_strs, element_of, field_of, len_of};
+use crate::vm::slow::{
+    cmp_strs, element_of, field_of, len_of, payload_get, tuple_get, variant_tag,
+};
 use lumen_core::error::RtError;
 use lumen_core::lir::LirModule;
 use lumen_core::ops;
@@ -34,6 +36,12 @@ pub const READ_LIST_ELEMENT: u32 = 0;
 pub const READ_FIELD: u32 = 1;
 /// `lumen_rt_read_fault` read: `ListLen`.
 pub const READ_LIST_LEN: u32 = 2;
+/// `lumen_rt_read_fault` read: `PayloadGet` (payload element `idx`).
+pub const READ_PAYLOAD: u32 = 3;
+/// `lumen_rt_read_fault` read: `TupleGet` (item `idx`).
+pub const READ_TUPLE: u32 = 4;
+/// `lumen_rt_read_fault` read: `VariantTag`.
+pub const READ_VARIANT_TAG: u32 = 5;
 
 /// Machine types of helper parameters and results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,11 +230,18 @@ pub unsafe extern "C" fn lumen_rt_read_fault(
 /// The error of [`lumen_rt_read_fault`].
 fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
     use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
+    let index = || u32::try_from(idx).map_err(|_| RtError::Internal("index out of range".into()));
+    // The register-level operations run on a scratch window: [object, result].
+    let on_window = |op: &dyn Fn(&mut [Value]) -> lumen_core::error::RtResult<()>| {
+        let mut w = [obj.clone(), Value::Null];
+        op(&mut w).map(|()| std::mem::take(&mut w[1]))
+    };
     let got = match read {
         READ_LIST_ELEMENT => element_of(obj, idx),
-        READ_FIELD => u32::try_from(idx)
-            .map_err(|_| RtError::Internal("field out of range".into()))
-            .and_then(|f| field_of(obj, f)),
+        READ_FIELD => index().and_then(|f| field_of(obj, f)),
+        READ_PAYLOAD => index().and_then(|i| on_window(&|w| payload_get(w, 1, 0, i))),
+        READ_TUPLE => index().and_then(|i| on_window(&|w| tuple_get(w, 1, 0, i))),
+        READ_VARIANT_TAG => on_window(&|w| variant_tag(w, 1, 0)),
         _ => len_of(obj).map(Value::Int),
     };
     let want = match want as u8 {
@@ -399,6 +414,20 @@ mod tests {
             fault(READ_LIST_LEN, &Value::Null, 0, 0),
             Some(bad_tag("list", &Value::Null).to_string())
         );
+        let some = Value::Variant(std::rc::Rc::new(lumen_core::value::Variant {
+            type_id: 0,
+            tag: 1,
+            payload: vec![Value::str("s")],
+        }));
+        assert_eq!(
+            fault(READ_PAYLOAD, &some, 0, TAG_FLOAT as u32),
+            Some(bad_tag("Float", &Value::str("s")).to_string())
+        );
+        assert_eq!(
+            fault(READ_VARIANT_TAG, &xs, 0, 0),
+            Some(bad_tag("enum", &xs).to_string())
+        );
+        assert!(fault(READ_TUPLE, &xs, 0, 0).is_some_and(|e| e.contains("tuple")));
     }
 
     #[test]
