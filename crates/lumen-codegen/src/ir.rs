@@ -363,10 +363,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Continues only when no error is pending (after a call or a fallible helper).
     fn check_err(&mut self, pc: u32) {
         let err = self.e.load_err(self.ctx);
-        let fail = self.fail_block();
-        let pcv = self.e.i32(pc);
+        // A compare with the load folded in, and the failing pc set on the cold path
+        // (as a block argument of the branch it would be materialised on the hot one).
+        let failed = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, err, 0);
+        let cold = self.e.b.create_block();
         let cont = self.e.b.create_block();
-        self.e.b.ins().brif(err, fail, &[pcv.into()], cont, &[]);
+        self.e.b.set_cold_block(cold);
+        self.e.b.ins().brif(failed, cold, &[], cont, &[]);
+        self.e.b.switch_to_block(cold);
+        self.jump_fail(pc);
         self.e.b.switch_to_block(cont);
     }
 
