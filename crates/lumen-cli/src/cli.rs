@@ -173,6 +173,8 @@ pub enum EmitKind {
     Lir,
     /// The Cranelift IR of every cell, as the JIT generates it.
     Clif,
+    /// The host machine code of every cell, after Cranelift's optimisation.
+    Asm,
 }
 
 /// An execution tier.
@@ -309,7 +311,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse(&["emit", "asm", "p.lm"]).unwrap_err().exit_code(), 2);
+        match parse(&["emit", "asm", "p.lm"]).map(|c| c.command) {
+            Ok(Command::Emit(e)) => assert_eq!(e.what, EmitKind::Asm),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse(&["emit", "wasm", "p.lm"]).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -121,10 +121,17 @@ fn emit(args: EmitArgs, io: &mut Streams<'_>) -> i32 {
             lumen_codegen::opt::optimize(&mut module, level);
             emit::lir_text(&module)
         }
-        EmitKind::Clif => match emit::clif_text(&module, level) {
-            Ok(text) => text,
-            Err(e) => return io.fail(&format!("error: internal error: {e}\n"), EXIT_RUNTIME),
-        },
+        EmitKind::Clif | EmitKind::Asm => {
+            let text = if args.what == EmitKind::Clif {
+                lumen_codegen::emit_clif(&module, level)
+            } else {
+                lumen_codegen::emit_asm(&module, level)
+            };
+            match text {
+                Ok(text) => text,
+                Err(e) => return io.fail(&format!("error: internal error: {e}\n"), EXIT_RUNTIME),
+            }
+        }
     };
     let _ = io.out.write_all(text.as_bytes());
     let _ = io.out.flush();

@@ -46,6 +46,7 @@ mod tests {
             .collect();
         LirModule {
             cells: vec![Cell {
+                inlined: Default::default(),
                 name: "main".into(),
                 kind: CellKind::Cell,
                 params: 0,

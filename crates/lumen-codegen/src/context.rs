@@ -8,7 +8,9 @@ use crate::types::{cell_signature, entry_signature, helper_signature};
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
-use lumen_rt::native::layout::{VecLayout, list_layout, record_layout};
+use lumen_rt::native::layout::{
+    VecLayout, list_layout, record_layout, tuple_layout, variant_layout, variant_tag_offset,
+};
 use std::collections::HashMap;
 
 /// Declared functions of a module being compiled.
@@ -21,6 +23,12 @@ pub struct CompileContext {
     pub list: VecLayout,
     /// Where record fields live.
     pub record: VecLayout,
+    /// Where enum payloads live.
+    pub variant: VecLayout,
+    /// Where tuple items live.
+    pub tuple: VecLayout,
+    /// Where an enum value's variant index (`u32`) lives.
+    pub variant_tag: i32,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -55,6 +63,9 @@ impl CompileContext {
             cells,
             list: list_layout(),
             record: record_layout(),
+            variant: variant_layout(),
+            tuple: tuple_layout(),
+            variant_tag: variant_tag_offset(),
             cc,
         })
     }
@@ -94,20 +105,18 @@ mod tests {
 
     /// Every helper the code generator calls by name.
     const USED: &[&str] = &[
-        "lumen_rt_exec",
         "lumen_rt_push_frame",
         "lumen_rt_raise",
         "lumen_rt_bad_tag",
         "lumen_rt_drop_value",
         "lumen_rt_drop_slots",
-        "lumen_rt_copy_value",
         "lumen_rt_int_pow",
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",
         "lumen_rt_float_to_int",
-        "lumen_rt_load_const",
         "lumen_rt_str_cmp",
         "lumen_rt_equal",
+        "lumen_rt_read_fault",
     ];
 
     #[test]
@@ -133,7 +142,7 @@ mod tests {
         let e0 = declare_entry(&mut module, &cx, 0).expect("declares");
         let e1 = declare_entry(&mut module, &cx, 1).expect("declares");
         assert!(e0 != e1 && !cx.cells.contains(&e0));
-        assert!(cx.helper("lumen_rt_exec").is_some());
+        assert!(cx.helper("lumen_rt_map_get").is_some());
         assert!(cx.helper("nope").is_none());
     }
 }

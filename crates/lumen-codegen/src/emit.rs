@@ -10,7 +10,7 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{FuncId, Module};
 use lumen_core::lir::{Cell, RegTy};
 use lumen_core::value::{
-    TAG_BOOL, TAG_FLOAT, TAG_INT, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+    TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
 };
 use lumen_rt::native::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET};
 use std::collections::HashMap;
@@ -71,6 +71,70 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
     /// The tag byte of the `Value` at `p + off`.
     pub fn tag_at(&mut self, p: Val, off: i32) -> Val {
         self.b.ins().load(types::I8, flags(), p, off)
+    }
+
+    /// Gives up the value at `p + off` (which then must be overwritten): nothing for a
+    /// scalar; for a heap value the strong count of its `Rc` is decremented inline, or,
+    /// when this is the last reference, `lumen_rt_drop_value` frees it (cold path).
+    /// Every heap kind is an `Rc` whose allocation starts with the counts (`RcInner` is
+    /// `repr(C)`), so one offset serves them all (`cx.list.strong`, measured).
+    pub fn release(&mut self, p: Val, off: i32) {
+        let tag = self.tag_at(p, off);
+        let owns = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
+        let heap = self.b.create_block();
+        let last = self.b.create_block();
+        let shared = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(last);
+        self.b.ins().brif(owns, heap, &[], cont, &[]);
+        self.b.switch_to_block(heap);
+        let at = self.cx.list.strong;
+        let rc = self
+            .b
+            .ins()
+            .load(PTR, flags(), p, off + VALUE_PAYLOAD_OFFSET as i32);
+        let strong = self.b.ins().load(PTR, flags(), rc, at);
+        let one = self.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+        self.b.ins().brif(one, last, &[], shared, &[]);
+        self.b.switch_to_block(shared);
+        let dec = self.b.ins().iadd_imm_s(strong, -1);
+        self.b.ins().store(flags(), dec, rc, at);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(last);
+        let addr = self.b.ins().iadd_imm_s(p, off as i64);
+        self.helper("lumen_rt_drop_value", &[addr]);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// `*dst = *src` sharing a heap value (the old `*dst` released first), inline: the
+    /// two words are copied and a heap payload's strong count incremented. `dst` and
+    /// `src` may be the same value.
+    pub fn share(&mut self, dst: Val, src: Val) {
+        let w0 = self.b.ins().load(types::I64, flags(), src, 0);
+        let w1 = self.b.ins().load(types::I64, flags(), src, 8);
+        let tag = self.b.ins().ireduce(types::I8, w0);
+        let heap = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
+        let inc = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(heap, inc, &[], cont, &[]);
+        self.b.switch_to_block(inc);
+        let at = self.cx.list.strong;
+        let strong = self.b.ins().load(PTR, flags(), w1, at);
+        let more = self.b.ins().iadd_imm_s(strong, 1);
+        self.b.ins().store(flags(), more, w1, at);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+        // Released after the increment, so a value shared with itself survives.
+        self.release(dst, 0);
+        self.b.ins().store(flags(), w0, dst, 0);
+        self.b.ins().store(flags(), w1, dst, 8);
     }
 
     /// Stores scalar `v` of register type `t` as a `Value` at `p + off` (the old value

@@ -5,11 +5,14 @@
 //! of the frame's slot area (a register window laid out like the VM's). Scalar
 //! arithmetic, compares, branches and direct calls are inline machine code; list
 //! element reads and writes of scalar lists, and list lengths, have an inline fast path;
-//! every other operation runs through `lumen_rt_exec`, which executes the instruction
-//! with the VM's own implementation on the slots (scalar operands are stored into their
-//! slots first, a scalar result is loaded back).
+//! every other operation calls its own runtime helper (`lumen_rt::native::op_helper`
+//! names it and decodes the instruction's operands, which are passed as immediates),
+//! which runs the VM's implementation of that operation on the slots (scalar operands
+//! are stored into their slots first, a scalar result is loaded back). No instruction is
+//! looked up or dispatched at run time.
 
 use crate::emit::{Emitter, flags, scalar_tag};
+use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -21,10 +24,15 @@ use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_core::value::{
-    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, TAG_TUPLE, TAG_VARIANT, VALUE_PAYLOAD_OFFSET,
+    VALUE_SIZE,
 };
-use lumen_rt::native::abi::{RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW};
+use lumen_rt::native::abi::{
+    RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
+    READ_LIST_ELEMENT, READ_LIST_LEN, READ_PAYLOAD, READ_TUPLE, READ_VARIANT_TAG,
+};
 use lumen_rt::native::layout::VecLayout;
+use lumen_rt::native::op_helper;
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::HashMap;
 
@@ -52,7 +60,8 @@ pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: C
     t.finish();
 }
 
-/// True when instruction `ins` of a cell is executed by `lumen_rt_exec` on the slots.
+/// True when instruction `ins` of a cell works on the slots: through its per-operation
+/// helper (`op_helper`), or, for `StrCmp`/`Eq`/`Ne`, a value-level helper.
 fn goes_generic(ins: &Instr) -> bool {
     use Instr::*;
     !matches!(
@@ -169,6 +178,12 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers whose cache variables hold their current facts here (with
     /// whether the object is known to be unique); cleared at every block start.
     known: HashMap<(Reg, Obj), bool>,
+    /// Int comparisons known to hold on entry to each block (see [`Ranges`]).
+    ranges: Ranges,
+    /// Comparisons known to hold at the current instruction.
+    holds: Vec<Compare>,
+    /// Intervals of Int registers written earlier in the current block.
+    bounds: Bounds,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -202,6 +217,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if let Some(pc) = osr {
             starts[pc as usize] = true;
         }
+        let ranges = Ranges::of(cell, osr);
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -238,6 +254,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             entry,
             obj_vars: HashMap::new(),
             known: HashMap::new(),
+            ranges,
+            holds: Vec::new(),
+            bounds: HashMap::new(),
         }
     }
 
@@ -279,21 +298,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if self.ty(r) == RegTy::Null {
             return;
         }
-        let tag = self.slot_tag(r);
-        let owns =
-            self.e
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
-        let drop = self.e.b.create_block();
-        let cont = self.e.b.create_block();
-        self.e.b.set_cold_block(drop);
-        self.e.b.ins().brif(owns, drop, &[], cont, &[]);
-        self.e.b.switch_to_block(drop);
-        let a = self.addr(r);
-        self.e.helper("lumen_rt_drop_value", &[a]);
-        self.e.b.ins().jump(cont, &[]);
-        self.e.b.switch_to_block(cont);
+        let w = self.window();
+        self.e.release(w, Self::off(r));
     }
 
     /// `r = v` where `v` has scalar type `t`: a variable, or boxed into `r`'s slot.
@@ -357,10 +363,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Continues only when no error is pending (after a call or a fallible helper).
     fn check_err(&mut self, pc: u32) {
         let err = self.e.load_err(self.ctx);
-        let fail = self.fail_block();
-        let pcv = self.e.i32(pc);
+        // A compare with the load folded in, and the failing pc set on the cold path
+        // (as a block argument of the branch it would be materialised on the hot one).
+        let failed = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, err, 0);
+        let cold = self.e.b.create_block();
         let cont = self.e.b.create_block();
-        self.e.b.ins().brif(err, fail, &[pcv.into()], cont, &[]);
+        self.e.b.set_cold_block(cold);
+        self.e.b.ins().brif(failed, cold, &[], cont, &[]);
+        self.e.b.switch_to_block(cold);
+        self.jump_fail(pc);
         self.e.b.switch_to_block(cont);
     }
 
@@ -497,10 +508,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 }
                 self.e.b.switch_to_block(b);
                 self.known.clear();
+                self.holds = self.ranges.entry(pc);
+                self.bounds.clear();
             } else if terminated {
                 continue; // unreachable
             }
+            let ins = &self.cell.code[pc];
+            let after = self.ranges.interval_after(&self.bounds, &self.holds, ins);
             terminated = self.instr(pc as u32);
+            if let Some(d) = self.cell.code[pc].def() {
+                self.holds.retain(|c| !c.mentions(d));
+                self.bounds.remove(&d);
+                if let Some(iv) = after {
+                    self.bounds.insert(d, iv);
+                }
+            }
         }
     }
 
@@ -531,21 +553,30 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     // ---- instructions
 
-    /// Runs instruction `pc` through `lumen_rt_exec`.
+    /// Runs instruction `pc` through its per-operation helper, the operands decoded here
+    /// and passed as immediates: `helper(ctx, window, n, operands…)`.
     fn generic(&mut self, pc: u32, ins: &Instr) {
+        let Some(h) = op_helper(ins) else {
+            // `instr` translates every instruction without a helper itself (tested).
+            panic!("no helper runs {ins:?}");
+        };
         let mut uses = Vec::new();
         ins.for_each_use(&self.m.types, |r| uses.push(r));
         for r in uses {
             self.spill(r);
         }
         let (ctx, w) = (self.ctx, self.window());
-        // Calls out (builtins, function values) count the calls active here.
-        let depth = self.depth.expect("prologue ran");
-        self.e.store_depth(ctx, depth);
-        let cell = self.e.i32(self.id);
-        let pcv = self.e.i32(pc);
+        if h.calls {
+            // Calls out (builtins, function values) count the calls active here.
+            let depth = self.depth.expect("prologue ran");
+            self.e.store_depth(ctx, depth);
+        }
         let n = self.e.i32(self.cell.regs.len() as u32);
-        self.e.helper("lumen_rt_exec", &[ctx, cell, pcv, w, n]);
+        let mut args = vec![ctx, w, n];
+        for &o in &h.operands {
+            args.push(self.e.i32(o));
+        }
+        self.e.helper(h.name, &args);
         if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
             self.jump_fail(pc);
             return;
@@ -585,6 +616,25 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Copy { dst, src } | Move { dst, src } => {
                 let is_move = matches!(ins, Move { .. });
                 self.copy(dst, src, is_move, pc);
+            }
+            IntAdd { dst, a, b } | IntSub { dst, a, b } if self.add_is_safe(&ins) => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = if matches!(ins, IntAdd { .. }) {
+                    self.e.b.ins().iadd(x, y)
+                } else {
+                    self.e.b.ins().isub(x, y)
+                };
+                self.put(dst, RegTy::Int, v);
+            }
+            IntAddImm { dst, a, value } if self.add_is_safe(&ins) => {
+                let x = self.get(a);
+                let v = self.e.b.ins().iadd_imm_s(x, value);
+                self.put(dst, RegTy::Int, v);
+            }
+            IntMul { dst, a, b } if self.add_is_safe(&ins) => {
+                let (x, y) = (self.get(a), self.get(b));
+                let v = self.e.b.ins().imul(x, y);
+                self.put(dst, RegTy::Int, v);
             }
             IntAdd { dst, a, b } | IntSub { dst, a, b } | IntMul { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
@@ -669,6 +719,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let x = self.get(src);
                 let v = self.e.b.ins().bnot(x);
                 self.put(dst, RegTy::Int, v);
+            }
+            FloatMul { dst, a, b }
+                if [a, b]
+                    .iter()
+                    .any(|&r| self.ranges.float_constant(r) == Some(2.0)) =>
+            {
+                // 2.0 * x is exactly x + x (also for NaN, infinities and -0.0), without
+                // materialising the constant.
+                let x = if self.ranges.float_constant(a) == Some(2.0) {
+                    self.get(b)
+                } else {
+                    self.get(a)
+                };
+                let v = self.e.b.ins().fadd(x, x);
+                self.put(dst, RegTy::Float, v);
             }
             FloatAdd { dst, a, b }
             | FloatSub { dst, a, b }
@@ -775,28 +840,27 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call(pc, dst, cell, args, argc),
-            ListGet { dst, list, idx } => {
-                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Reg(idx))
-            }
+            ListGet { dst, list, idx } => self.get_elem(pc, dst, list, Obj::List, Index::Reg(idx)),
             ListGetUnchecked { dst, list, idx } => {
-                self.get_elem(pc, &ins, dst, list, Obj::List, Index::Proven(idx))
+                self.get_elem(pc, dst, list, Obj::List, Index::Proven(idx))
             }
             ListSet { list, idx, src } if src != list => {
                 self.set_elem(pc, &ins, list, Obj::List, Index::Reg(idx), src)
             }
             FieldGet { dst, record, field } => {
-                self.get_elem(pc, &ins, dst, record, Obj::Record, Index::Const(field))
+                self.get_elem(pc, dst, record, Obj::Record, Index::Const(field))
             }
             FieldSet { record, field, src } if src != record => {
                 self.set_elem(pc, &ins, record, Obj::Record, Index::Const(field), src)
             }
-            ListLen { dst, list } => self.list_len(pc, &ins, dst, list),
-            LoadConst { dst, idx } if !self.scalar(dst) => {
-                let (ctx, d) = (self.ctx, self.addr(dst));
-                let k = self.e.i32(idx);
-                self.e.helper("lumen_rt_load_const", &[ctx, d, k]);
-                self.check_err(pc);
+            ListLen { dst, list } => self.list_len(pc, dst, list),
+            PayloadGet { dst, src, index } => {
+                self.get_elem(pc, dst, src, Obj::Variant, Index::Const(index))
             }
+            TupleGet { dst, tuple, index } => {
+                self.get_elem(pc, dst, tuple, Obj::Tuple, Index::Const(index))
+            }
+            VariantTag { dst, src } => self.variant_tag(pc, dst, src),
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
@@ -850,6 +914,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 };
                 self.put(dst, RegTy::Float, v);
             }
+            CallBuiltin {
+                dst,
+                builtin: Builtin::Append,
+                args,
+                argc: 2,
+            } if self.ty(args) == RegTy::List => self.append(pc, &ins, dst, args, args + 1),
             Halt { .. } | NoMatch => {
                 self.generic(pc, &ins);
                 return true;
@@ -857,6 +927,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ref other => self.generic(pc, other),
         }
         false
+    }
+
+    /// True when the Int addition, subtraction or multiplication `ins` is proven not to
+    /// overflow (see [`Ranges`]), so it needs no check.
+    fn add_is_safe(&self, ins: &Instr) -> bool {
+        self.ranges
+            .interval_after(&self.bounds, &self.holds, ins)
+            .is_some()
     }
 
     /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
@@ -901,7 +979,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             (false, false) => {
                 let (a, b) = (self.addr(dst), self.addr(src));
-                self.e.helper("lumen_rt_copy_value", &[a, b]);
+                self.e.share(a, b);
             }
         }
     }
@@ -1009,6 +1087,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         match o {
             Obj::List => self.e.cx.list,
             Obj::Record => self.e.cx.record,
+            Obj::Variant => self.e.cx.variant,
+            Obj::Tuple => self.e.cx.tuple,
         }
     }
 
@@ -1092,6 +1172,33 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(join);
     }
 
+    /// Fills `slow`, the failure block of a read of `reg` (every way into it is an
+    /// error: a wrong kind of object or element, an index out of range), with raising
+    /// the VM's error for that read. It never rejoins the inline path, so values live
+    /// across the read stay in registers (a helper call on a path that rejoins would
+    /// make Cranelift spill every float register around it).
+    fn read_fault(
+        &mut self,
+        pc: u32,
+        slow: Block,
+        reg: Reg,
+        read: u32,
+        idx: Option<Val>,
+        want: u8,
+    ) {
+        let cont = self.e.b.create_block();
+        self.e.b.ins().jump(cont, &[]);
+        self.e.b.switch_to_block(slow);
+        let idx = idx.unwrap_or_else(|| self.e.b.ins().iconst(types::I64, 0));
+        let (ctx, obj) = (self.ctx, self.addr(reg));
+        let read = self.e.i32(read);
+        let want = self.e.i32(want as u32);
+        self.e
+            .helper("lumen_rt_read_fault", &[ctx, read, obj, idx, want]);
+        self.jump_fail(pc);
+        self.e.b.switch_to_block(cont);
+    }
+
     /// The index operand of an element access.
     fn index(&mut self, idx: Index) -> Val {
         match idx {
@@ -1101,8 +1208,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// `dst = reg[idx]` (`ListGet`, `FieldGet`): a scalar is checked and loaded, a heap
-    /// value copied by `lumen_rt_copy_value`; anything unexpected takes the generic path.
-    fn get_elem(&mut self, pc: u32, ins: &Instr, dst: Reg, reg: Reg, o: Obj, idx: Index) {
+    /// value shared inline; a failed check raises the VM's error.
+    fn get_elem(&mut self, pc: u32, dst: Reg, reg: Reg, o: Obj, idx: Index) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(reg, o)).copied();
@@ -1121,16 +1228,24 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let (_, items, len) = self.facts(reg, o, slow);
             self.element(items, len, i, slow)
         };
-        if self.scalar(dst) {
+        let want = if self.scalar(dst) {
             let t = self.ty(dst);
             self.e.check_tag(t, ea, 0, slow);
             let v = self.e.payload_at(t, ea, 0);
             self.put(dst, t, v);
+            scalar_tag(t)
         } else {
             let d = self.addr(dst);
-            self.e.helper("lumen_rt_copy_value", &[d, ea]);
-        }
-        self.join_slow(pc, ins, slow, reg, o);
+            self.e.share(d, ea);
+            TAG_NULL
+        };
+        let read = match o {
+            Obj::List => READ_LIST_ELEMENT,
+            Obj::Record => READ_FIELD,
+            Obj::Variant => READ_PAYLOAD,
+            Obj::Tuple => READ_TUPLE,
+        };
+        self.read_fault(pc, slow, reg, read, Some(i), want);
         if dst != reg {
             self.known.insert((reg, o), unique.unwrap_or(false));
         } else {
@@ -1140,11 +1255,16 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// `reg[idx] = src` in place (`ListSet`, `FieldSet`) when the object is unique and
     /// the index in range: a scalar stored raw over an element owning nothing, a heap
-    /// value through `lumen_rt_copy_value`; otherwise the generic path (copy-on-write).
+    /// value shared inline; otherwise the generic path (copy-on-write).
     fn set_elem(&mut self, pc: u32, ins: &Instr, reg: Reg, o: Obj, idx: Index, src: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
+        // Store a scalar source into its slot here, where both paths start: the value
+        // is then computed once in this block. Used only inside the fast and the slow
+        // block, Cranelift's e-graph would compute its whole expression in each of the
+        // two (and again after the join): nbody's step ran every `sqrt` six times.
+        self.spill(src);
         let (rc, items, len) = self.facts(reg, o, slow);
         if !known_unique {
             let at = self.layout(o).strong;
@@ -1172,20 +1292,93 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.box_at(t, v, ea, 0);
         } else {
             let s = self.addr(src);
-            self.e.helper("lumen_rt_copy_value", &[ea, s]);
+            self.e.share(ea, s);
         }
         self.join_slow(pc, ins, slow, reg, o);
         // Both paths leave the object unique (the slow one copies it on write).
         self.known.insert((reg, o), true);
     }
 
-    fn list_len(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg) {
+    /// `dst = append(list, val)` (both operands moved in): in place when the list is
+    /// unique and has spare capacity — the element is written past the end and the
+    /// length bumped, as `Vec::push` does without growing — else the generic path.
+    fn append(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, val: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        // Computed once, here (see `set_elem`); the slow path reads the slot.
+        self.spill(val);
+        let rc = self.obj_rc(list, Obj::List, slow);
+        let l = self.e.cx.list;
+        let strong = self.e.b.ins().load(PTR, flags(), rc, l.strong);
+        let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(unique, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
+        let cap = self.e.b.ins().load(PTR, flags(), rc, l.items_cap);
+        let room = self.e.b.ins().icmp(IntCC::UnsignedLessThan, len, cap);
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(room, next, &[], slow, &[]);
+        self.e.b.switch_to_block(next);
+        let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
+        let off = self.e.b.ins().ishl_imm_u(len, 4);
+        let ea = self.e.b.ins().iadd(items, off);
+        if self.scalar(val) {
+            let v = self.get(val);
+            let t = self.ty(val);
+            self.e.box_at(t, v, ea, 0);
+        } else {
+            // Move the value's two words into the new element.
+            let w = self.window();
+            let o = Self::off(val);
+            let w0 = self.e.b.ins().load(types::I64, flags(), w, o);
+            let w1 = self.e.b.ins().load(types::I64, flags(), w, o + 8);
+            self.e.b.ins().store(flags(), w0, ea, 0);
+            self.e.b.ins().store(flags(), w1, ea, 8);
+            let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            self.e.b.ins().store(flags(), z, w, o);
+        }
+        let len1 = self.e.b.ins().iadd_imm_s(len, 1);
+        self.e.b.ins().store(flags(), len1, rc, l.items_len);
+        if dst != list {
+            // The list moves to `dst`.
+            self.drop_old(dst);
+            let w = self.window();
+            let (so, d) = (Self::off(list), Self::off(dst));
+            let w0 = self.e.b.ins().load(types::I64, flags(), w, so);
+            let w1 = self.e.b.ins().load(types::I64, flags(), w, so + 8);
+            self.e.b.ins().store(flags(), w0, w, d);
+            self.e.b.ins().store(flags(), w1, w, d + 8);
+            let z = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            self.e.b.ins().store(flags(), z, w, so);
+        }
+        let join = self.e.b.create_block();
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(slow);
+        self.generic(pc, ins);
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(join);
+    }
+
+    /// `dst = variant index of src` (`VariantTag`), read inline.
+    fn variant_tag(&mut self, pc: u32, dst: Reg, src: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let rc = self.obj_rc(src, Obj::Variant, slow);
+        let at = self.e.cx.variant_tag;
+        let tag = self.e.b.ins().load(types::I32, flags(), rc, at);
+        let v = self.e.b.ins().uextend(types::I64, tag);
+        self.put(dst, RegTy::Int, v);
+        self.read_fault(pc, slow, src, READ_VARIANT_TAG, None, TAG_NULL);
+    }
+
+    fn list_len(&mut self, pc: u32, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(list, Obj::List)).copied();
         let (_, _, len) = self.facts(list, Obj::List, slow);
         self.put(dst, RegTy::Int, len);
-        self.join_slow(pc, ins, slow, list, Obj::List);
+        self.read_fault(pc, slow, list, READ_LIST_LEN, None, TAG_NULL);
         self.known
             .insert((list, Obj::List), unique.unwrap_or(false));
     }
@@ -1205,7 +1398,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ListGet { dst, .. }
             | ListGetUnchecked { dst, .. }
             | FieldGet { dst, .. }
-            | ListLen { dst, .. } => self.forget_reg(dst),
+            | ListLen { dst, .. }
+            | PayloadGet { dst, .. }
+            | TupleGet { dst, .. }
+            | VariantTag { dst, .. } => self.forget_reg(dst),
             ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
                 if !self.scalar(src) {
                     self.forget_reg(src);
@@ -1242,6 +1438,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 enum Obj {
     List,
     Record,
+    /// An enum value's payload (read only).
+    Variant,
+    /// A tuple's items (read only).
+    Tuple,
 }
 
 impl Obj {
@@ -1249,6 +1449,8 @@ impl Obj {
         match self {
             Obj::List => TAG_LIST,
             Obj::Record => TAG_RECORD,
+            Obj::Variant => TAG_VARIANT,
+            Obj::Tuple => TAG_TUPLE,
         }
     }
 }
@@ -1478,5 +1680,61 @@ mod tests {
                 Err(RtError::StackOverflow)
             );
         });
+    }
+
+    /// The `.lm` programs under `dir`, recursively.
+    fn lumen_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                lumen_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "lm") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_reaching_generic_has_a_helper() {
+        // `instr` translates StrCmp, Eq and Ne itself (value-level helpers); every other
+        // instruction working on the slots goes through `generic` and needs a helper.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+        let mut files = Vec::new();
+        lumen_files(&root, &mut files);
+        let (programs, helpers) = lumen_rt::run_on_big_stack(move || {
+            let mut helpers = std::collections::BTreeSet::new();
+            let mut programs = 0;
+            for f in files {
+                let Ok(src) = std::fs::read_to_string(&f) else {
+                    continue;
+                };
+                let Ok(m) = lumen_compiler::compile(&src) else {
+                    continue; // compile-error tests
+                };
+                programs += 1;
+                let mut o3 = m.clone();
+                crate::opt::optimize(&mut o3, crate::OptLevel::O3);
+                for ins in m.cells.iter().chain(&o3.cells).flat_map(|c| &c.code) {
+                    let value_level = matches!(
+                        ins,
+                        Instr::StrCmp { .. } | Instr::Eq { .. } | Instr::Ne { .. }
+                    );
+                    let h = op_helper(ins);
+                    if goes_generic(ins) && !value_level {
+                        assert!(h.is_some(), "{}: no helper for {ins:?}", f.display());
+                        helpers.extend(h.map(|h| h.name));
+                    } else {
+                        assert!(h.is_none(), "{ins:?} has a helper but is translated inline");
+                    }
+                }
+            }
+            (programs, helpers)
+        });
+        assert!(programs > 50, "the corpus was found ({programs} programs)");
+        // The corpus reaches (nearly) every helper.
+        assert!(helpers.len() >= 30, "{helpers:?}");
     }
 }

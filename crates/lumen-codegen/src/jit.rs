@@ -503,6 +503,33 @@ pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError
     Ok(out)
 }
 
+/// The machine code of every cell of `module` (`lumen emit asm`): Cranelift's
+/// disassembly after its optimisation and register allocation, for the host.
+pub fn emit_asm(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
+    let lir = prepare(module, level)?;
+    let mut m = new_module(level)?;
+    let cx = CompileContext::declare(&mut m, &lir)?;
+    let mut f = Functions::new(&cx, &lir);
+    let mut out = String::new();
+    for id in 0..lir.cells.len() as CellId {
+        let ctx = f.build(&mut m, id, Kind::Cell);
+        ctx.set_disasm(true);
+        // (On an error the scratch context is cleared when `f` drops.)
+        let text = ctx
+            .compile(m.isa(), &mut Default::default())
+            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?
+            .vcode
+            .clone()
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "; cell {id}: {}\n{text}\n",
+            lir.cells[id as usize].name,
+        ));
+        m.clear_context(ctx);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,6 +597,20 @@ mod tests {
     }
 
     #[test]
+    fn asm_text_is_machine_code_of_every_cell() {
+        let m = compile("cell sq(n: Int) -> Int\n  n * n\nend\ncell main()\nend\n");
+        let text = emit_asm(&m, OptLevel::O1).unwrap();
+        assert!(text.contains("; cell 0: sq") && text.contains("; cell 1: main"));
+        // The multiplication is one machine instruction after Cranelift lowered it.
+        let mul = if cfg!(target_arch = "x86_64") {
+            "imul"
+        } else {
+            "mul"
+        };
+        assert!(text.contains(mul), "{text}");
+    }
+
+    #[test]
     fn clif_text_names_every_cell() {
         let m = compile(
             "cell a() -> Int\n  1\nend\ncell b() -> String\n  \"x\"\nend\ncell main()\nend\n",
@@ -591,6 +632,7 @@ mod tests {
         let pos = vec![Pos { line: 1, col: 1 }; code.len()];
         LirModule {
             cells: vec![Cell {
+                inlined: Default::default(),
                 name: "f".into(),
                 kind: CellKind::Cell,
                 params: 1,

@@ -40,9 +40,10 @@ pub mod emit;
 pub mod ir;
 pub mod jit;
 pub mod opt;
+mod ranges;
 pub mod tiered;
 pub mod types;
 
-pub use jit::{JitCompiler, JitError, NativeCode, NativeFn, emit_clif, run_main};
+pub use jit::{JitCompiler, JitError, NativeCode, NativeFn, emit_asm, emit_clif, run_main};
 pub use opt::OptLevel;
 pub use tiered::{TieredJit, run_main_tiered, tiered_vm};

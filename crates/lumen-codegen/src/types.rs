@@ -81,6 +81,7 @@ mod tests {
 
     fn cell(regs: Vec<RegTy>, params: u32, ret: RegTy) -> Cell {
         Cell {
+            inlined: Default::default(),
             name: "f".into(),
             kind: CellKind::Cell,
             params,

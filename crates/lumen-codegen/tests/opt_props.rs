@@ -173,6 +173,7 @@ fn module(body: Vec<Instr>) -> LirModule {
         .collect();
     LirModule {
         cells: vec![Cell {
+            inlined: Default::default(),
             name: "main".into(),
             kind: CellKind::Cell,
             params: 0,

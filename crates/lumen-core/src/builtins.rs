@@ -35,6 +35,17 @@ macro_rules! builtins {
             pub fn from_ident(s: &str) -> Option<Builtin> {
                 Builtin::ALL.iter().copied().find(|b| b.ident() == s)
             }
+
+            /// A stable number for the overload (its position in [`Builtin::ALL`]), for
+            /// encodings that carry a builtin as an integer (native code's immediates).
+            pub fn index(self) -> u32 {
+                self as u32
+            }
+
+            /// The overload numbered `i` by [`Builtin::index`].
+            pub fn from_index(i: u32) -> Option<Builtin> {
+                Builtin::ALL.get(i as usize).copied()
+            }
         }
     };
 }
@@ -167,5 +178,15 @@ mod tests {
         for &b in Builtin::ALL {
             assert_eq!(Builtin::from_ident(b.ident()), Some(b));
         }
+    }
+
+    #[test]
+    fn indices_round_trip() {
+        for (i, &b) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(b.index(), i as u32);
+            assert_eq!(Builtin::from_index(b.index()), Some(b));
+        }
+        assert_eq!(Builtin::from_index(Builtin::ALL.len() as u32), None);
+        assert_eq!(Builtin::from_index(u32::MAX), None);
     }
 }

@@ -72,10 +72,15 @@ fn dump_cell(out: &mut String, module: &LirModule, id: usize, cell: &Cell) {
         cell.regs.len()
     );
     for (i, ins) in cell.code.iter().enumerate() {
-        let pos = cell
+        let mut pos = cell
             .pos
             .get(i)
             .map_or("?".to_string(), |p| format!("{}:{}", p.line, p.col));
+        // Code inlined from another cell: its position is in that cell (`@k` names
+        // the inline site, listed after the code).
+        if let Some(&k) = cell.inlined.at.get(i).filter(|&&k| k != 0) {
+            pos = format!("{pos}@{k}");
+        }
         let mut f = Fields {
             module,
             cell,
@@ -83,6 +88,21 @@ fn dump_cell(out: &mut String, module: &LirModule, id: usize, cell: &Cell) {
         };
         let name = f.instr(ins);
         let _ = writeln!(out, "  {i:>4}  {pos:>7}  {name}{}", f.text);
+    }
+    for (k, s) in cell.inlined.sites.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  inline site {}: {} called at {}:{}{}",
+            k + 1,
+            s.name,
+            s.call.line,
+            s.call.col,
+            if s.parent == 0 {
+                String::new()
+            } else {
+                format!("@{}", s.parent)
+            }
+        );
     }
 }
 
@@ -189,6 +209,7 @@ mod tests {
     fn dump_shows_headers_registers_positions_and_names() {
         let m = LirModule {
             cells: vec![Cell {
+                inlined: Default::default(),
                 name: "main".into(),
                 kind: CellKind::Cell,
                 params: 0,

@@ -243,6 +243,7 @@ mod tests {
             Instr::Return { src: 2 },
         ];
         let cell = Cell {
+            inlined: Default::default(),
             name: "t".into(),
             kind: CellKind::Cell,
             params: 0,

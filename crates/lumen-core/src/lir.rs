@@ -570,6 +570,58 @@ pub struct Cell {
     pub code: Vec<Instr>,
     /// Source position of each instruction (same length as `code`).
     pub pos: Vec<Pos>,
+    /// Which instructions came from inlined cells (empty for code nobody inlined).
+    pub inlined: Inlined,
+}
+
+/// Where the instructions of a cell that were inlined from other cells came from, so
+/// that a stack trace of an error raised in them shows the callee's frame as the call
+/// would have (O3 inlining).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inlined {
+    /// The inlined calls, in any order; a site may lie inside an earlier one.
+    pub sites: Vec<InlineSite>,
+    /// Per instruction: 0 for the cell's own code, `k` for the body of `sites[k - 1]`.
+    /// Empty when nothing is inlined, otherwise as long as `code`.
+    pub at: Vec<u32>,
+}
+
+/// One inlined call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineSite {
+    /// Name of the inlined cell, as traces show it.
+    pub name: String,
+    /// Position of the call.
+    pub call: Pos,
+    /// Where the call is: 0 in the cell's own code, `k` in the body of site `k - 1`
+    /// (always an earlier site).
+    pub parent: u32,
+}
+
+impl Cell {
+    /// The frames a stack trace shows for an error at instruction `pc`, innermost
+    /// first: the cells inlined there (each at its position in its own body), then this
+    /// cell at the position of the outermost inlined call (or of `pc` itself).
+    pub fn frames_at(&self, pc: usize) -> Vec<(&str, Pos)> {
+        let mut pos = self.pos.get(pc).copied().unwrap_or_default();
+        let mut site = self.inlined.at.get(pc).copied().unwrap_or(0);
+        let mut frames = Vec::new();
+        // Parents are earlier sites (verified), so this walk ends; the bound guards
+        // unverified modules.
+        for _ in 0..=self.inlined.sites.len() {
+            let Some(s) = site
+                .checked_sub(1)
+                .and_then(|k| self.inlined.sites.get(k as usize))
+            else {
+                break;
+            };
+            frames.push((s.name.as_str(), pos));
+            pos = s.call;
+            site = s.parent;
+        }
+        frames.push((self.name.as_str(), pos));
+        frames
+    }
 }
 
 /// A record or enum declaration, as far as the runtime needs it (names for display,

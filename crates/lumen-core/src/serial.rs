@@ -15,7 +15,8 @@ use std::rc::Rc;
 
 use crate::builtins::Builtin;
 use crate::lir::{
-    Cell, CellKind, CmpOp, Instr, LirModule, Pos, RegTy, TypeDef, TypeTable, TypeTest, VariantDef,
+    Cell, CellKind, CmpOp, InlineSite, Inlined, Instr, LirModule, Pos, RegTy, TypeDef, TypeTable,
+    TypeTest, VariantDef,
 };
 use crate::value::{Boxed, Closure, Map, MapKey, Record, Value, Variant};
 
@@ -80,6 +81,17 @@ pub fn to_bytes(module: &LirModule) -> Vec<u8> {
         for p in &cell.pos {
             w.u32(p.line);
             w.u32(p.col);
+        }
+        w.len(cell.inlined.sites.len());
+        for s in &cell.inlined.sites {
+            w.str(&s.name);
+            w.u32(s.call.line);
+            w.u32(s.call.col);
+            w.u32(s.parent);
+        }
+        w.len(cell.inlined.at.len());
+        for &k in &cell.inlined.at {
+            w.u32(k);
         }
     }
     match module.main {
@@ -161,7 +173,23 @@ pub fn from_bytes(bytes: &[u8]) -> Result<LirModule, String> {
             let col = r.u32()?;
             pos.push(Pos { line, col });
         }
+        let n = r.len()?;
+        let mut sites = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.str()?;
+            let line = r.u32()?;
+            let col = r.u32()?;
+            let parent = r.u32()?;
+            sites.push(InlineSite {
+                name,
+                call: Pos { line, col },
+                parent,
+            });
+        }
+        let n = r.len()?;
+        let at = (0..n).map(|_| r.u32()).collect::<Result<_, _>>()?;
         cells.push(Cell {
+            inlined: Inlined { sites, at },
             name,
             kind,
             params,
@@ -643,8 +671,25 @@ mod tests {
                 col: 300,
             })
             .collect();
+        let n = code.len();
         LirModule {
             cells: vec![Cell {
+                // Two nested inline sites; the last instructions come from them.
+                inlined: Inlined {
+                    sites: vec![
+                        InlineSite {
+                            name: "f".into(),
+                            call: Pos { line: 7, col: 3 },
+                            parent: 0,
+                        },
+                        InlineSite {
+                            name: "g".into(),
+                            call: Pos { line: 2, col: 5 },
+                            parent: 1,
+                        },
+                    ],
+                    at: (0..n as u32).map(|i| (i * 3 / n as u32).min(2)).collect(),
+                },
                 name: "main".into(),
                 kind: CellKind::Cell,
                 params: 0,

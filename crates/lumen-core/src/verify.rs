@@ -69,6 +69,23 @@ impl<'a> CellCheck<'a> {
                 c.pos.len()
             ));
         }
+        if !c.inlined.at.is_empty() && c.inlined.at.len() != c.code.len() {
+            self.err(format!(
+                "{} instructions but {} inline marks",
+                c.code.len(),
+                c.inlined.at.len()
+            ));
+        }
+        let sites = c.inlined.sites.len();
+        if c.inlined.at.iter().any(|&k| k as usize > sites) {
+            self.err(format!("an inline mark names none of the {sites} sites"));
+        }
+        for (k, s) in c.inlined.sites.iter().enumerate() {
+            // Site k is numbered k + 1; its parent must be an earlier site (or 0).
+            if s.parent as usize > k {
+                self.err(format!("inline site {} lies in a later site", k + 1));
+            }
+        }
         let fixed = c.params as u64 + c.captures as u64;
         if fixed > c.regs.len() as u64 {
             self.err(format!(
@@ -533,6 +550,7 @@ mod tests {
     fn cell(name: &str, params: u32, regs: Vec<RegTy>, ret: RegTy, code: Vec<Instr>) -> Cell {
         let pos = vec![Pos { line: 1, col: 1 }; code.len()];
         Cell {
+            inlined: Default::default(),
             name: name.into(),
             kind: CellKind::Cell,
             params,

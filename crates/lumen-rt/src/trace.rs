@@ -20,6 +20,20 @@ pub struct TraceFrame {
     pub pos: Pos,
 }
 
+impl TraceFrame {
+    /// The frames of an error at instruction `pc` of `cell`, innermost first: one, or
+    /// more where `pc` lies in code inlined from other cells
+    /// ([`lumen_core::lir::Cell::frames_at`]). Every tier builds its frames here.
+    pub fn at(cell: &lumen_core::lir::Cell, pc: usize) -> impl Iterator<Item = TraceFrame> + '_ {
+        cell.frames_at(pc)
+            .into_iter()
+            .map(|(name, pos)| TraceFrame {
+                name: name.to_string(),
+                pos,
+            })
+    }
+}
+
 /// A runtime error: what went wrong and where (innermost frame first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuntimeError {

@@ -135,6 +135,13 @@ impl VM {
         }
     }
 
+    /// The module and the machine state, borrowed together (for tests of code that runs
+    /// on a state, such as native helpers).
+    #[cfg(test)]
+    pub(crate) fn parts(&mut self) -> (&LirModule, &mut State) {
+        (&self.module, &mut self.st)
+    }
+
     /// Sets what `args()` returns.
     pub fn set_args(&mut self, args: Vec<String>) {
         self.st.args = args;
@@ -402,19 +409,13 @@ pub(crate) fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
     st.frames
         .iter()
         .rev()
-        .map(|f| {
+        .flat_map(|f| {
             let cell = &m.cells[f.cell as usize];
             // The executing op is the one before `ip`; it remembers its LIR instruction.
             // SAFETY: both pointers point into the same op vector.
             let index = unsafe { f.ip.offset_from(f.ops) }.max(1) as usize - 1;
             let lir = st.codes.get(f.cell as usize).and_then(|c| c.lir.get(index));
-            TraceFrame {
-                name: cell.name.clone(),
-                pos: lir
-                    .and_then(|&i| cell.pos.get(i as usize))
-                    .copied()
-                    .unwrap_or_default(),
-            }
+            TraceFrame::at(cell, lir.map_or(usize::MAX, |&i| i as usize))
         })
         .collect()
 }

@@ -108,7 +108,8 @@ pub fn cannot_fail(ins: &Instr, cell: &Cell) -> bool {
     }
 }
 
-/// Deletes the instructions whose `keep` flag is false, keeping `pos` parallel. A jump
+/// Deletes the instructions whose `keep` flag is false, keeping `pos` and
+/// `inlined.at` parallel. A jump
 /// to a deleted instruction goes to the next kept one (deleted instructions must be
 /// no-ops at that point). Returns true when something was deleted.
 pub fn delete(cell: &mut Cell, keep: &[bool]) -> bool {
@@ -138,6 +139,15 @@ pub fn delete(cell: &mut Cell, keep: &[bool]) -> bool {
         cell.code.push(ins);
         cell.pos.push(p);
     }
+    if !cell.inlined.at.is_empty() {
+        let at = std::mem::take(&mut cell.inlined.at);
+        cell.inlined.at = at
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(a, _)| a)
+            .collect();
+    }
     true
 }
 
@@ -154,6 +164,7 @@ mod tests {
             })
             .collect();
         Cell {
+            inlined: Default::default(),
             name: "t".into(),
             kind: CellKind::Cell,
             params: 0,

@@ -296,6 +296,7 @@ mod tests {
 
     fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
         Cell {
+            inlined: Default::default(),
             name: "t".into(),
             kind: CellKind::Cell,
             params: 0,

@@ -1,12 +1,13 @@
-//! Inlining of small leaf cells (O3): a `Call` of a cell whose body is short, loop-free,
-//! makes no call and contains only instructions that can neither fail nor have an
-//! effect ([`cannot_fail`]) is replaced by the callee's body, with the callee's
-//! registers appended to the caller's and each `Return` turned into a move to the call's
-//! destination and a jump past the body.
+//! Inlining of small leaf cells (O3): a `Call` of a cell whose body is short, loop-free
+//! and makes no call (builtins that cannot call back excepted) is replaced by the
+//! callee's body, with the callee's registers appended to the caller's and each `Return`
+//! turned into a move to the call's destination and a jump past the body.
 //!
 //! Why this is unobservable:
-//! - Stack traces: the callee's frame would only appear in a trace of an error raised
-//!   inside it, and the inlined body cannot raise one.
+//! - Stack traces: every inlined instruction is marked with its inline site
+//!   (`Cell::inlined`: the callee's name and the call's position), so an error raised
+//!   in the body shows the callee's frame at the failing line, then the caller's at the
+//!   call — the frames the call would have shown ([`lumen_core::lir::Cell::frames_at`]).
 //! - Call depth (10,000 active calls, §7): the callee is a leaf, so inlining removes one
 //!   frame that existed only while the callee ran and never holds another call. The only
 //!   call that could behave differently is the inlined one itself, which would raise
@@ -17,7 +18,7 @@
 
 use super::edit::cannot_fail;
 use lumen_core::flow::Liveness;
-use lumen_core::lir::{Cell, CellKind, Instr, LirModule, TypeTable};
+use lumen_core::lir::{Cell, CellKind, InlineSite, Instr, LirModule, TypeTable};
 use lumen_core::value::Value;
 use lumen_rt::vm::MAX_CALLS;
 
@@ -58,7 +59,12 @@ fn is_inlinable(c: &Cell, types: &TypeTable) -> bool {
         | Instr::JumpIfIntCmp { target, .. }
         | Instr::JumpIfNull { target, .. } => target as usize > i,
         Instr::Return { .. } => true,
-        _ => cannot_fail(ins, c),
+        // Calls would nest deeper (see the module documentation); a builtin may call
+        // back into Lumen code unless it is one that cannot fail.
+        Instr::Call { .. } | Instr::CallValue { .. } | Instr::CallBuiltin { .. } => {
+            cannot_fail(ins, c)
+        }
+        _ => true,
     });
     if !body_ok || c.code.is_empty() {
         return false;
@@ -134,6 +140,9 @@ fn max_depths(m: &LirModule) -> Vec<Option<usize>> {
 fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) {
     let old = std::mem::take(&mut cell.code);
     let old_pos = std::mem::take(&mut cell.pos);
+    let old_at = std::mem::take(&mut cell.inlined.at);
+    // The inline mark of each emitted instruction (see `Cell::inlined`).
+    let mut marks: Vec<u32> = Vec::with_capacity(old.len());
     // new_index[i]: where old instruction i (or the body replacing it) starts.
     let mut new_index = vec![0u32; old.len() + 1];
     // Per emitted instruction: true when its jump target is still an old caller index.
@@ -151,12 +160,27 @@ fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) 
             }
             _ => None,
         };
+        let mark = old_at.get(i).copied().unwrap_or(0);
         let Some((dst, callee, args)) = site else {
             cell.code.push(ins.clone());
             cell.pos.push(*pos);
+            marks.push(mark);
             caller_target.push(true);
             continue;
         };
+        // This call's site, then the callee's own sites (renumbered) inside it.
+        cell.inlined.sites.push(InlineSite {
+            name: callee.name.clone(),
+            call: *pos,
+            parent: mark,
+        });
+        let site = cell.inlined.sites.len() as u32;
+        for s in &callee.inlined.sites {
+            cell.inlined.sites.push(InlineSite {
+                parent: if s.parent == 0 { site } else { site + s.parent },
+                ..s.clone()
+            });
+        }
         let base = cell.regs.len() as u32;
         cell.regs.extend(&callee.regs);
         // Arguments are moved into the callee's parameters, as a call does.
@@ -166,6 +190,7 @@ fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) 
                 src: args + p,
             });
             cell.pos.push(*pos);
+            marks.push(mark);
             caller_target.push(false);
         }
         let start = cell.code.len() as u32;
@@ -182,7 +207,7 @@ fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) 
         }
         at[callee.code.len()] = next;
         let end = next;
-        for (c, cpos) in callee.code.iter().zip(&callee.pos) {
+        for (j, (c, cpos)) in callee.code.iter().zip(&callee.pos).enumerate() {
             match *c {
                 Instr::Return { src } => {
                     cell.code.push(Instr::Move {
@@ -191,6 +216,7 @@ fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) 
                     });
                     cell.code.push(Instr::Jump { target: end });
                     cell.pos.extend([*pos, *pos]);
+                    marks.extend([mark, mark]);
                     caller_target.extend([false, false]);
                 }
                 _ => {
@@ -201,12 +227,19 @@ fn inline_calls(cell: &mut Cell, me: usize, cells: &[Cell], inlinable: &[bool]) 
                     }
                     cell.code.push(c);
                     cell.pos.push(*cpos);
+                    marks.push(match callee.inlined.at.get(j) {
+                        Some(&k) if k != 0 => site + k,
+                        _ => site,
+                    });
                     caller_target.push(false);
                 }
             }
         }
     }
     new_index[old.len()] = cell.code.len() as u32;
+    if marks.iter().any(|&k| k != 0) {
+        cell.inlined.at = marks;
+    }
     for (ins, &remap) in cell.code.iter_mut().zip(&caller_target) {
         if remap && let Some(t) = ins.jump_target_mut() {
             *t = new_index.get(*t as usize).copied().unwrap_or(*t);
@@ -221,6 +254,7 @@ mod tests {
 
     fn cell(name: &str, params: u32, regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
         Cell {
+            inlined: Default::default(),
             name: name.into(),
             kind: CellKind::Cell,
             params,
@@ -282,12 +316,38 @@ mod tests {
     }
 
     #[test]
-    fn fallible_callees_and_recursive_callers_are_left_alone() {
-        // An Int leaf (may overflow) is not inlined.
+    fn fallible_callees_are_inlined_with_their_site() {
+        // An Int leaf (may overflow) is inlined; its instructions carry the site.
         let mut m = module(vec![]);
         m.cells[0].regs = vec![RegTy::Int; 2];
+        m.cells[0].ret = RegTy::Int;
         m.cells[0].code[0] = Instr::IntMul { dst: 1, a: 0, b: 0 };
-        assert!(!is_inlinable(&m.cells[0], &m.types));
+        m.cells[0].pos[0] = Pos { line: 9, col: 4 };
+        m.cells[1].regs = vec![RegTy::Int; 2];
+        m.cells[1].ret = RegTy::Int;
+        m.cells[1].code[0] = Instr::LoadInt { dst: 0, value: 3 };
+        m.cells[1].pos[1] = Pos { line: 20, col: 7 };
+        assert!(is_inlinable(&m.cells[0], &m.types));
+        inline_leaves(&mut m);
+        assert!(lumen_core::verify::verify(&m).is_ok());
+        let main = &m.cells[1];
+        assert_eq!(main.code[2], Instr::IntMul { dst: 3, a: 2, b: 2 });
+        assert_eq!(main.inlined.at, vec![0, 0, 1, 0, 0, 0]);
+        assert_eq!(
+            main.frames_at(2),
+            vec![
+                ("sq", Pos { line: 9, col: 4 }),
+                ("main", Pos { line: 20, col: 7 })
+            ]
+        );
+        assert_eq!(main.frames_at(0), vec![("main", Pos { line: 1, col: 1 })]);
+    }
+
+    #[test]
+    fn callers_and_recursive_callers_are_left_alone() {
+        // A cell that calls is not a leaf.
+        let m = module(vec![]);
+        assert!(!is_inlinable(&m.cells[1], &m.types));
         // A recursive caller has unbounded depth: its calls stay.
         let mut m = module(vec![Instr::Call {
             dst: 1,

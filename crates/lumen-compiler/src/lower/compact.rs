@@ -70,6 +70,7 @@ mod tests {
             Instr::Return { src: 6 },
         ];
         let mut cell = Cell {
+            inlined: Default::default(),
             name: "f".into(),
             kind: CellKind::Cell,
             params: 1,

@@ -204,6 +204,7 @@ impl<'a> FnLower<'a> {
         }
         self.place_prologue();
         Cell {
+            inlined: Default::default(),
             name: self.func.name.clone(),
             kind: match self.func.kind {
                 FuncKind::Cell => CellKind::Cell,

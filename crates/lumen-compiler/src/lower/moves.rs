@@ -52,6 +52,7 @@ mod tests {
     fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
         let pos = vec![Pos::default(); code.len()];
         Cell {
+            inlined: Default::default(),
             name: "t".into(),
             kind: CellKind::Cell,
             params: 0,

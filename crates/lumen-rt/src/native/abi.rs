@@ -1,18 +1,23 @@
 //! The `extern "C"` helpers native code calls, and [`helpers`], the table the JIT
 //! registers them from.
 //!
+//! These are the helpers of errors, frames, slots and scalar or value-level operations
+//! (`lumen_rt_int_pow`, `lumen_rt_str_cmp`, `lumen_rt_equal`, …); every other
+//! instruction has its own helper in [`super::ops`], one per operation.
+//!
 //! Conventions: `ctx` first; registers are passed as pointers to the native frame's
-//! slots (16-byte [`Value`]s); a helper that fails records the error in the context
-//! (`ctx.err != 0`) and the caller records its frame and returns. Every operation calls
-//! the VM's own implementation; nothing here decides Lumen semantics.
+//! slots (16-byte [`Value`]s) or scalars by value; a helper that fails records the error
+//! in the context (`ctx.err != 0`) and the caller records its frame and returns. Every
+//! operation calls the VM's own implementation; nothing here decides Lumen semantics.
 
 use super::ctx::NativeCtx;
-use crate::builtins;
 use crate::trace::TraceFrame;
-use crate::vm::slow::{slow, str_cmp};
-use crate::vm::{Fault, bad_tag, enter};
+use crate::vm::bad_tag;
+use crate::vm::slow::{
+    cmp_strs, element_of, field_of, len_of, payload_get, tuple_get, variant_tag,
+};
 use lumen_core::error::RtError;
-use lumen_core::lir::{Instr, LirModule};
+use lumen_core::lir::LirModule;
 use lumen_core::ops;
 use lumen_core::value::Value;
 
@@ -24,6 +29,19 @@ pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
 pub const RAISE_INDEX_OUT_OF_BOUNDS: u32 = 3;
 /// `lumen_rt_raise` kind: `stack overflow`.
 pub const RAISE_STACK_OVERFLOW: u32 = 4;
+
+/// `lumen_rt_read_fault` read: `ListGet`/`ListGetUnchecked` (element `idx`).
+pub const READ_LIST_ELEMENT: u32 = 0;
+/// `lumen_rt_read_fault` read: `FieldGet` (field `idx`).
+pub const READ_FIELD: u32 = 1;
+/// `lumen_rt_read_fault` read: `ListLen`.
+pub const READ_LIST_LEN: u32 = 2;
+/// `lumen_rt_read_fault` read: `PayloadGet` (payload element `idx`).
+pub const READ_PAYLOAD: u32 = 3;
+/// `lumen_rt_read_fault` read: `TupleGet` (item `idx`).
+pub const READ_TUPLE: u32 = 4;
+/// `lumen_rt_read_fault` read: `VariantTag`.
+pub const READ_VARIANT_TAG: u32 = 5;
 
 /// Machine types of helper parameters and results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +69,8 @@ pub struct Helper {
     pub ret: Option<AbiTy>,
 }
 
-/// Every helper native code may call.
+/// Every helper native code may call: the ones here and the per-operation helpers of
+/// [`super::ops`].
 pub fn helpers() -> Vec<Helper> {
     use AbiTy::*;
     let h = |name, addr: *const u8, params, ret| Helper {
@@ -60,13 +79,7 @@ pub fn helpers() -> Vec<Helper> {
         params,
         ret,
     };
-    vec![
-        h(
-            "lumen_rt_exec",
-            lumen_rt_exec as *const u8,
-            &[Ptr, I32, I32, Ptr, I32],
-            None,
-        ),
+    let mut table = vec![
         h(
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
@@ -86,6 +99,12 @@ pub fn helpers() -> Vec<Helper> {
             None,
         ),
         h(
+            "lumen_rt_read_fault",
+            lumen_rt_read_fault as *const u8,
+            &[Ptr, I32, Ptr, I64, I32],
+            None,
+        ),
+        h(
             "lumen_rt_drop_value",
             lumen_rt_drop_value as *const u8,
             &[Ptr],
@@ -95,12 +114,6 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_drop_slots",
             lumen_rt_drop_slots as *const u8,
             &[Ptr, I32],
-            None,
-        ),
-        h(
-            "lumen_rt_copy_value",
-            lumen_rt_copy_value as *const u8,
-            &[Ptr, Ptr],
             None,
         ),
         h(
@@ -128,12 +141,6 @@ pub fn helpers() -> Vec<Helper> {
             Some(I64),
         ),
         h(
-            "lumen_rt_load_const",
-            lumen_rt_load_const as *const u8,
-            &[Ptr, Ptr, I32],
-            None,
-        ),
-        h(
             "lumen_rt_str_cmp",
             lumen_rt_str_cmp as *const u8,
             &[Ptr, I32, Ptr, Ptr],
@@ -145,111 +152,9 @@ pub fn helpers() -> Vec<Helper> {
             &[Ptr, Ptr, Ptr],
             Some(I32),
         ),
-    ]
-}
-
-/// Executes instruction `pc` of cell `cell` on the native frame's register window
-/// (`window[0..n]`, one slot per register, scalar operands already stored): calls,
-/// builtins and every heap operation, through the VM's implementation.
-///
-/// # Safety
-/// `ctx` is the live context of the running code; `window` points to `n` initialised
-/// values of the calling frame that nothing else uses during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_exec(
-    ctx: *mut NativeCtx,
-    cell: u32,
-    pc: u32,
-    window: *mut Value,
-    n: u32,
-) {
-    // SAFETY: the caller's contract; `st` and `module` were set from live references
-    // by `native::enter`, whose caller does not use them while native code runs.
-    let (ctx, st, m, window) = unsafe {
-        let ctx = &mut *ctx;
-        let st = &mut *ctx.st;
-        let m = &*ctx.module;
-        (
-            ctx,
-            st,
-            m,
-            std::slice::from_raw_parts_mut(window, n as usize),
-        )
-    };
-    let Some(ins) = m
-        .cells
-        .get(cell as usize)
-        .and_then(|c| c.code.get(pc as usize))
-    else {
-        return ctx.fail(RtError::Internal("native code names no instruction".into()).into());
-    };
-    // Calls out may nest runs: they count the native calls active here.
-    st.depth_base = ctx.depth as usize;
-    let res = match *ins {
-        Instr::CallBuiltin {
-            dst,
-            builtin,
-            args,
-            argc,
-        } => run(window, args, argc, |args| {
-            // Builtins take their arguments from the register stack: above its top,
-            // which is restored (and left holding no heap value) afterwards.
-            let start = st.top;
-            let end = start + args.len();
-            if end > st.regs.len() {
-                st.regs.resize(end, Value::Null);
-            }
-            for (slot, a) in st.regs[start..end].iter_mut().zip(args.iter_mut()) {
-                *slot = std::mem::take(a);
-            }
-            st.top = end;
-            let res = builtins::call(m, st, builtin, start, end - start);
-            st.regs[start..end].fill(Value::Null);
-            st.top = start;
-            res
-        })
-        .map(|v| window[dst as usize] = v),
-        Instr::CallValue {
-            dst,
-            callee,
-            args,
-            argc,
-        } => {
-            let f = match &window[callee as usize] {
-                Value::Fn(c) => std::rc::Rc::clone(c),
-                other => return ctx.fail(bad_tag("fn", other).into()),
-            };
-            run(window, args, argc, |args| {
-                enter(m, st, f.cell, args, &f.captures)
-            })
-            .map(|v| window[dst as usize] = v)
-        }
-        Instr::Call {
-            dst,
-            cell,
-            args,
-            argc,
-        } => run(window, args, argc, |args| enter(m, st, cell, args, &[]))
-            .map(|v| window[dst as usize] = v),
-        ref other => slow(m, window, other).map_err(Fault::from),
-    };
-    if let Err(f) = res {
-        ctx.fail(f);
-    }
-}
-
-/// Calls `f` on the operand run `args..args + argc` of `window`.
-fn run(
-    window: &mut [Value],
-    args: u32,
-    argc: u32,
-    f: impl FnOnce(&mut [Value]) -> Result<Value, Fault>,
-) -> Result<Value, Fault> {
-    let (a, n) = (args as usize, argc as usize);
-    match window.get_mut(a..a + n) {
-        Some(run) => f(run),
-        None => Err(RtError::Internal("operands outside the frame".into()).into()),
-    }
+    ];
+    table.extend(super::ops::op_helpers());
+    table
 }
 
 /// Records frame (`cell`, `pc`) of an error propagating out of native code.
@@ -263,10 +168,7 @@ pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc:
     // SAFETY: the module outlives the run (set by `native::enter`).
     let m: &LirModule = unsafe { &*ctx.module };
     if let Some(c) = m.cells.get(cell as usize) {
-        ctx.trace.push(TraceFrame {
-            name: c.name.clone(),
-            pos: c.pos.get(pc as usize).copied().unwrap_or_default(),
-        });
+        ctx.trace.extend(TraceFrame::at(c, pc as usize));
     }
 }
 
@@ -304,6 +206,56 @@ pub unsafe extern "C" fn lumen_rt_bad_tag(ctx: *mut NativeCtx, want: u32, got: *
     ctx.fail(bad_tag(want, got).into());
 }
 
+/// Raises the error of a read that native code's inline path could not do: `read` (one
+/// of the `READ_*` constants) of `*obj` at `idx` into a register wanting tag `want`
+/// (`Int`, `Float` or `Bool`; any other tag: a heap register). The error is the VM's for
+/// the same read: a wrong kind of object, `index out of bounds`, or an element of the
+/// wrong kind for a scalar register.
+///
+/// # Safety
+/// `ctx` is the live context; `obj` points to an initialised value.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_read_fault(
+    ctx: *mut NativeCtx,
+    read: u32,
+    obj: *const Value,
+    idx: i64,
+    want: u32,
+) {
+    // SAFETY: the caller's contract.
+    let (ctx, obj) = unsafe { (&mut *ctx, &*obj) };
+    ctx.fail(read_fault(read, obj, idx, want).into());
+}
+
+/// The error of [`lumen_rt_read_fault`].
+fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
+    use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
+    let index = || u32::try_from(idx).map_err(|_| RtError::Internal("index out of range".into()));
+    // The register-level operations run on a scratch window: [object, result].
+    let on_window = |op: &dyn Fn(&mut [Value]) -> lumen_core::error::RtResult<()>| {
+        let mut w = [obj.clone(), Value::Null];
+        op(&mut w).map(|()| std::mem::take(&mut w[1]))
+    };
+    let got = match read {
+        READ_LIST_ELEMENT => element_of(obj, idx),
+        READ_FIELD => index().and_then(|f| field_of(obj, f)),
+        READ_PAYLOAD => index().and_then(|i| on_window(&|w| payload_get(w, 1, 0, i))),
+        READ_TUPLE => index().and_then(|i| on_window(&|w| tuple_get(w, 1, 0, i))),
+        READ_VARIANT_TAG => on_window(&|w| variant_tag(w, 1, 0)),
+        _ => len_of(obj).map(Value::Int),
+    };
+    let want = match want as u8 {
+        TAG_INT => "Int",
+        TAG_FLOAT => "Float",
+        TAG_BOOL => "Bool",
+        _ => "value",
+    };
+    match got {
+        Err(e) => e,
+        Ok(v) => bad_tag(want, &v),
+    }
+}
+
 /// Drops the value in `slot`, leaving null.
 ///
 /// # Safety
@@ -323,19 +275,6 @@ pub unsafe extern "C" fn lumen_rt_drop_slots(slots: *mut Value, n: u32) {
     for i in 0..n as usize {
         // SAFETY: the caller's contract; each value is dropped once.
         unsafe { std::ptr::drop_in_place(slots.add(i)) };
-    }
-}
-
-/// `*dst = copy of *src` (shares heap values; drops the old `*dst`).
-///
-/// # Safety
-/// Both point to initialised values; nothing else uses them during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_copy_value(dst: *mut Value, src: *const Value) {
-    // SAFETY: the caller's contract (a copy of a register to itself is a clone too).
-    unsafe {
-        let v = (*src).clone();
-        *dst = v;
     }
 }
 
@@ -381,21 +320,6 @@ pub unsafe extern "C" fn lumen_rt_float_to_int(ctx: *mut NativeCtx, x: f64) -> i
     }
 }
 
-/// `*dst = consts[idx]` (`LoadConst`; drops the old `*dst`).
-///
-/// # Safety
-/// `ctx` is the live context; `dst` points to an initialised value nothing else uses.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_load_const(ctx: *mut NativeCtx, dst: *mut Value, idx: u32) {
-    // SAFETY: the caller's contract; the module outlives the run.
-    let (ctx, m) = unsafe { (&mut *ctx, &*(*ctx).module) };
-    match m.consts.get(idx as usize) {
-        // SAFETY: the caller's contract.
-        Some(v) => unsafe { *dst = v.clone() },
-        None => ctx.fail(RtError::Internal(format!("no constant {idx}")).into()),
-    }
-}
-
 /// `a op b` on Strings (`StrCmp`; `op` is the `CmpOp` index: Eq, Ne, Lt, Le, Gt, Ge).
 ///
 /// # Safety
@@ -419,7 +343,7 @@ pub unsafe extern "C" fn lumen_rt_str_cmp(
         _ => CmpOp::Ge,
     };
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => str_cmp(op, x.as_str(), y.as_str()) as u32,
+        (Value::Str(x), Value::Str(y)) => cmp_strs(op, x.as_str(), y.as_str()) as u32,
         (Value::Str(_), other) | (other, _) => {
             ctx.fail(bad_tag("String", other).into());
             0
@@ -469,13 +393,47 @@ mod tests {
     }
 
     #[test]
-    fn slot_helpers_copy_and_drop() {
+    fn read_faults_are_the_vm_errors() {
+        use lumen_core::value::TAG_FLOAT;
+        let fault =
+            |read, obj: &Value, idx, want| Some(read_fault(read, obj, idx, want).to_string());
+        let xs = Value::list(vec![Value::Int(1)]);
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, 1, TAG_FLOAT as u32),
+            Some(RtError::IndexOutOfBounds.to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, -1, TAG_FLOAT as u32),
+            Some(RtError::IndexOutOfBounds.to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_ELEMENT, &xs, 0, TAG_FLOAT as u32),
+            Some(bad_tag("Float", &Value::Int(1)).to_string())
+        );
+        assert_eq!(
+            fault(READ_LIST_LEN, &Value::Null, 0, 0),
+            Some(bad_tag("list", &Value::Null).to_string())
+        );
+        let some = Value::Variant(std::rc::Rc::new(lumen_core::value::Variant {
+            type_id: 0,
+            tag: 1,
+            payload: vec![Value::str("s")],
+        }));
+        assert_eq!(
+            fault(READ_PAYLOAD, &some, 0, TAG_FLOAT as u32),
+            Some(bad_tag("Float", &Value::str("s")).to_string())
+        );
+        assert_eq!(
+            fault(READ_VARIANT_TAG, &xs, 0, 0),
+            Some(bad_tag("enum", &xs).to_string())
+        );
+        assert!(fault(READ_TUPLE, &xs, 0, 0).is_some_and(|e| e.contains("tuple")));
+    }
+
+    #[test]
+    fn slot_helpers_drop() {
         let mut a = Value::str("x");
-        let mut b = Value::Int(1);
-        // SAFETY: both are live locals.
-        unsafe { lumen_rt_copy_value(&mut b, &a) };
-        assert!(matches!(&b, Value::Str(s) if s.as_str() == "x"));
-        // SAFETY: as above.
+        // SAFETY: a live local.
         unsafe { lumen_rt_drop_value(&mut a) };
         assert!(matches!(a, Value::Null));
     }

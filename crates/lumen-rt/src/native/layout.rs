@@ -6,7 +6,7 @@
 //! `Vec<Value>`. Rust does not fix the order of `Rc`'s and `Vec`'s fields, so instead of
 //! assuming it the offsets are measured once on real values; the tests check them.
 
-use lumen_core::value::{List, Record, VALUE_PAYLOAD_OFFSET, Value};
+use lumen_core::value::{List, Record, Tuple, VALUE_PAYLOAD_OFFSET, Value, Variant};
 use std::mem::{offset_of, size_of};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -20,23 +20,40 @@ pub struct VecLayout {
     pub items_ptr: i32,
     /// The element count (`usize`).
     pub items_len: i32,
+    /// The capacity (`usize`): elements may be added in place below it.
+    pub items_cap: i32,
 }
 
 /// The layout of lists (historical name of [`VecLayout`]).
 pub type ListLayout = VecLayout;
 
-/// Measured layouts of lists and records (computed on first use).
-fn layouts() -> (VecLayout, VecLayout) {
-    static LAYOUT: OnceLock<(VecLayout, VecLayout)> = OnceLock::new();
+/// Measured layouts of lists, records, enum values and tuples, and the offset of an
+/// enum value's variant index (computed on first use).
+fn layouts() -> (VecLayout, VecLayout, VecLayout, VecLayout, i32) {
+    static LAYOUT: OnceLock<(VecLayout, VecLayout, VecLayout, VecLayout, i32)> = OnceLock::new();
     *LAYOUT.get_or_init(|| {
         let list = Value::list(Vec::new());
         let record = Value::Record(Rc::new(Record {
             type_id: 0,
             fields: Vec::new(),
         }));
+        let variant = Value::Variant(Rc::new(Variant {
+            type_id: 0,
+            tag: 0,
+            payload: Vec::new(),
+        }));
+        let tuple = Value::Tuple(Rc::new(Tuple { items: Vec::new() }));
+        let payload = measure(&variant, offset_of!(Variant, payload));
+        // The variant index sits at the same distance from the payload vector as in
+        // the `Variant` itself.
+        let tag = payload.items_ptr - vec_offsets().0 as i32 - offset_of!(Variant, payload) as i32
+            + offset_of!(Variant, tag) as i32;
         (
             measure(&list, offset_of!(List, items)),
             measure(&record, offset_of!(Record, fields)),
+            payload,
+            measure(&tuple, offset_of!(Tuple, items)),
+            tag,
         )
     })
 }
@@ -51,6 +68,21 @@ pub fn record_layout() -> VecLayout {
     layouts().1
 }
 
+/// The layout of `Rc<Variant>` allocations (the payload vector).
+pub fn variant_layout() -> VecLayout {
+    layouts().2
+}
+
+/// The layout of `Rc<Tuple>` allocations.
+pub fn tuple_layout() -> VecLayout {
+    layouts().3
+}
+
+/// Byte offset of the variant index (`u32`) inside an `Rc<Variant>` allocation.
+pub fn variant_tag_offset() -> i32 {
+    layouts().4
+}
+
 /// The heap pointer a value holds (its payload word).
 fn stored(v: &Value) -> usize {
     // SAFETY: heap values hold their `Rc` pointer at the payload offset (the layout
@@ -61,8 +93,8 @@ fn stored(v: &Value) -> usize {
     }
 }
 
-/// Offsets of the element pointer and length inside a `Vec<Value>`.
-fn vec_offsets() -> (usize, usize) {
+/// Offsets of the element pointer, length and capacity inside a `Vec<Value>`.
+fn vec_offsets() -> (usize, usize, usize) {
     let mut v: Vec<Value> = Vec::with_capacity(7);
     v.extend([Value::Null, Value::Null, Value::Null]);
     let ptr = v.as_ptr() as usize;
@@ -70,7 +102,7 @@ fn vec_offsets() -> (usize, usize) {
     // length in some order); they are only compared.
     let words: [usize; 3] = unsafe { std::mem::transmute_copy(&v) };
     let at = |want: usize| words.iter().position(|&w| w == want).unwrap_or(0) * size_of::<usize>();
-    (at(ptr), at(3))
+    (at(ptr), at(3), at(v.capacity()))
 }
 
 /// The layout of the `Rc` allocation behind heap value `v`, whose `Vec<Value>` field is
@@ -80,6 +112,8 @@ fn measure(v: &Value, field: usize) -> VecLayout {
     let value_at = match v {
         Value::List(rc) => Rc::as_ptr(rc) as usize,
         Value::Record(rc) => Rc::as_ptr(rc) as usize,
+        Value::Variant(rc) => Rc::as_ptr(rc) as usize,
+        Value::Tuple(rc) => Rc::as_ptr(rc) as usize,
         _ => start,
     };
     let counts = value_at.saturating_sub(start) / size_of::<usize>();
@@ -98,12 +132,13 @@ fn measure(v: &Value, field: usize) -> VecLayout {
     let strong = (0..counts)
         .find(|&i| one[i] == 1 && two[i] == 2)
         .unwrap_or(0);
-    let (ptr, len) = vec_offsets();
+    let (ptr, len, cap) = vec_offsets();
     let base = value_at - start + field;
     VecLayout {
         strong: (strong * size_of::<usize>()) as i32,
         items_ptr: (base + ptr) as i32,
         items_len: (base + len) as i32,
+        items_cap: (base + cap) as i32,
     }
 }
 
@@ -129,6 +164,59 @@ mod tests {
         let w = v.clone();
         assert_eq!(word(&v, l.strong), 2);
         drop(w);
+        let mut items = Vec::with_capacity(9);
+        items.push(Value::Null);
+        let v = Value::list(items);
+        assert_eq!(word(&v, l.items_cap), 9);
+        assert_eq!(word(&v, l.items_len), 1);
+    }
+
+    #[test]
+    fn every_heap_kind_keeps_its_strong_count_at_the_same_offset() {
+        // Native code shares and releases any heap value through this one offset.
+        let at = list_layout().strong;
+        let values = [
+            Value::str("s"),
+            Value::list(vec![Value::Int(1)]),
+            Value::ok(Value::Int(1)),
+            Value::Record(Rc::new(Record {
+                type_id: 0,
+                fields: vec![],
+            })),
+        ];
+        for v in values {
+            assert_eq!(word(&v, at), 1, "{v:?}");
+            let w = v.clone();
+            assert_eq!(word(&v, at), 2, "{v:?}");
+            drop(w);
+        }
+    }
+
+    #[test]
+    fn measured_offsets_read_real_enum_values_and_tuples() {
+        let v = Value::Variant(Rc::new(Variant {
+            type_id: 4,
+            tag: 3,
+            payload: vec![Value::Int(7), Value::Int(8)],
+        }));
+        let l = variant_layout();
+        assert_eq!(word(&v, l.items_len), 2);
+        // SAFETY: the u32 variant index of a live enum value.
+        let tag = unsafe {
+            ((stored(&v) as *const u8).add(variant_tag_offset() as usize) as *const u32).read()
+        };
+        assert_eq!(tag, 3);
+        let items = word(&v, l.items_ptr) as *const Value;
+        // SAFETY: the payload pointer of a live two-element payload.
+        assert!(matches!(unsafe { &*items.add(1) }, Value::Int(8)));
+        let t = Value::Tuple(Rc::new(Tuple {
+            items: vec![Value::Int(1), Value::Float(2.5), Value::Null],
+        }));
+        let l = tuple_layout();
+        assert_eq!(word(&t, l.items_len), 3);
+        let items = word(&t, l.items_ptr) as *const Value;
+        // SAFETY: the item pointer of a live three-element tuple.
+        assert!(matches!(unsafe { &*items.add(1) }, Value::Float(x) if *x == 2.5));
     }
 
     #[test]

@@ -2,16 +2,20 @@
 //! ([`NativeCtx`]), the `extern "C"` helpers they call ([`helpers`]), the layout facts
 //! they rely on ([`layout`]) and the way the VM enters a compiled cell ([`enter`]).
 //!
-//! Native code never re-implements an operation the VM has: every non-scalar
-//! instruction runs through [`abi`]'s helpers, which call the VM's own routines on the
-//! native frame's slots (a register window laid out exactly like the VM's).
+//! Native code never re-implements an operation the VM has: every instruction it does
+//! not translate inline runs through its own helper ([`ops`], one per operation, chosen
+//! at compile time by [`op_helper`]), which calls the VM's routine for that operation on
+//! the native frame's slots (a register window laid out exactly like the VM's); [`abi`]
+//! holds the helpers for errors, frames, slots and scalar or value-level operations.
 
 pub mod abi;
 pub mod ctx;
 pub mod layout;
+pub mod ops;
 
 pub use abi::{AbiTy, Helper, RAISE_STACK_OVERFLOW, helpers};
 pub use ctx::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, NativeCtx};
+pub use ops::{OpHelper, op_helper};
 
 use crate::trace::RuntimeError;
 use crate::vm::{Fault, State, trace};

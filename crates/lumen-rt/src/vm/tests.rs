@@ -122,6 +122,7 @@ fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
         })
         .collect();
     Cell {
+        inlined: Default::default(),
         name: name.into(),
         kind: CellKind::Cell,
         params,
