@@ -281,6 +281,25 @@ mod tests {
     }
 
     #[test]
+    fn emit_asm_prints_machine_code_of_every_cell() {
+        let path = temp_file(
+            "asm.lm",
+            "cell sq(n: Int) -> Int\n  n * n\nend\ncell main()\n  print(sq(3))\nend\n",
+        );
+        let (code, out, err) = exec(Command::Emit(EmitArgs {
+            opt: OptArg { opt_level: None },
+            what: EmitKind::Asm,
+            file: path,
+        }));
+        assert_eq!((code, err.as_str()), (0, ""));
+        assert!(out.contains("; cell 0: sq\n"), "{out}");
+        assert!(out.contains("; cell 1: main\n"), "{out}");
+        // Machine code, not Cranelift IR.
+        assert!(!out.contains("smul_overflow"), "{out}");
+        assert!(out.contains("ret"), "{out}");
+    }
+
+    #[test]
     fn check_accepts_a_valid_program() {
         let path = temp_file("fine.lm", "cell main()\n  halt \"not run\"\nend\n");
         let (code, out, err) = exec(Command::Check(FileArg { file: path }));

@@ -10,7 +10,8 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{FuncId, Module};
 use lumen_core::lir::{Cell, RegTy};
 use lumen_core::value::{
-    TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
+    TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET,
+    VALUE_SIZE,
 };
 use lumen_rt::native::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET};
 use std::collections::HashMap;
@@ -108,6 +109,17 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         self.helper("lumen_rt_drop_value", &[addr]);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
+    }
+
+    /// Moves the value at `from + fo` to `to + to_off` (which must own nothing): the two
+    /// words are copied and the source left null.
+    pub fn move_value(&mut self, from: Val, fo: i32, to: Val, to_off: i32) {
+        let w0 = self.b.ins().load(types::I64, flags(), from, fo);
+        let w1 = self.b.ins().load(types::I64, flags(), from, fo + 8);
+        self.b.ins().store(flags(), w0, to, to_off);
+        self.b.ins().store(flags(), w1, to, to_off + 8);
+        let null = self.b.ins().iconst(types::I8, TAG_NULL as i64);
+        self.b.ins().store(flags(), null, from, fo);
     }
 
     /// `*dst = *src` sharing a heap value (the old `*dst` released first), inline: the

@@ -486,26 +486,31 @@ pub fn run_main(
 /// The Cranelift IR text of every cell of `module` (`lumen emit clif`), before
 /// Cranelift's own optimisation.
 pub fn emit_clif(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
-    let lir = prepare(module, level)?;
-    let mut m = new_module(level)?;
-    let cx = CompileContext::declare(&mut m, &lir)?;
-    let mut f = Functions::new(&cx, &lir);
-    let mut out = String::new();
-    for id in 0..lir.cells.len() as CellId {
-        let ctx = f.build(&mut m, id, Kind::Cell);
-        out.push_str(&format!(
-            "; cell {id}: {}\n{}\n",
-            lir.cells[id as usize].name,
-            ctx.func.display()
-        ));
-        m.clear_context(ctx);
-    }
-    Ok(out)
+    each_cell_text(module, level, |_, ctx| Ok(ctx.func.display().to_string()))
 }
 
 /// The machine code of every cell of `module` (`lumen emit asm`): Cranelift's
 /// disassembly after its optimisation and register allocation, for the host.
 pub fn emit_asm(module: &LirModule, level: OptLevel) -> Result<String, JitError> {
+    each_cell_text(module, level, |isa, ctx| {
+        ctx.set_disasm(true);
+        let code = ctx
+            .compile(isa, &mut Default::default())
+            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?;
+        Ok(code.vcode.clone().unwrap_or_default())
+    })
+}
+
+/// `; cell <id>: <name>` and `text(isa, context)` of every cell's function, built at
+/// `level` (after the LIR passes of the level).
+fn each_cell_text(
+    module: &LirModule,
+    level: OptLevel,
+    mut text: impl FnMut(
+        &dyn cranelift_codegen::isa::TargetIsa,
+        &mut Context,
+    ) -> Result<String, JitError>,
+) -> Result<String, JitError> {
     let lir = prepare(module, level)?;
     let mut m = new_module(level)?;
     let cx = CompileContext::declare(&mut m, &lir)?;
@@ -513,17 +518,11 @@ pub fn emit_asm(module: &LirModule, level: OptLevel) -> Result<String, JitError>
     let mut out = String::new();
     for id in 0..lir.cells.len() as CellId {
         let ctx = f.build(&mut m, id, Kind::Cell);
-        ctx.set_disasm(true);
         // (On an error the scratch context is cleared when `f` drops.)
-        let text = ctx
-            .compile(m.isa(), &mut Default::default())
-            .map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))?
-            .vcode
-            .clone()
-            .unwrap_or_default();
+        let body = text(m.isa(), ctx)?;
         out.push_str(&format!(
-            "; cell {id}: {}\n{text}\n",
-            lir.cells[id as usize].name,
+            "; cell {id}: {}\n{body}\n",
+            lir.cells[id as usize].name
         ));
         m.clear_context(ctx);
     }

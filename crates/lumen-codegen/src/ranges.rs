@@ -45,16 +45,9 @@ pub struct Compare {
 impl Compare {
     /// The same fact with its operands swapped (`a < b` is `b > a`).
     fn flipped(self) -> Compare {
-        let op = match self.op {
-            CmpOp::Lt => CmpOp::Gt,
-            CmpOp::Le => CmpOp::Ge,
-            CmpOp::Gt => CmpOp::Lt,
-            CmpOp::Ge => CmpOp::Le,
-            other => other,
-        };
         Compare {
             a: self.b,
-            op,
+            op: self.op.swapped(),
             b: self.a,
         }
     }
@@ -62,18 +55,6 @@ impl Compare {
     /// Whether the fact mentions register `r`.
     pub fn mentions(self, r: Reg) -> bool {
         self.a == r || self.b == r
-    }
-}
-
-/// The negation of a comparison.
-fn negate(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Eq => CmpOp::Ne,
-        CmpOp::Ne => CmpOp::Eq,
-        CmpOp::Lt => CmpOp::Ge,
-        CmpOp::Le => CmpOp::Gt,
-        CmpOp::Gt => CmpOp::Le,
-        CmpOp::Ge => CmpOp::Lt,
     }
 }
 
@@ -113,7 +94,12 @@ impl Ranges {
         }
         let bs = blocks(code);
         // The straight-line start of the cell, where lowering hoists literals.
-        let prefix = bs.get(1).map_or(n, |b| b.start);
+        // (None when a jump leads back to its start: it would not run only once.)
+        let prefix = if code.iter().any(|i| i.jump_target() == Some(0)) {
+            0
+        } else {
+            bs.get(1).map_or(n, |b| b.start)
+        };
         let once = |dst: Reg| dst >= fixed && defs[dst as usize] == 1;
         let consts = code[..prefix]
             .iter()
@@ -172,7 +158,7 @@ impl Ranges {
                 {
                     let neg = cmp.map(|(op, a, b)| Compare {
                         a,
-                        op: negate(op),
+                        op: op.negated_total(),
                         b,
                     });
                     out.push((s, with(&st, neg)));
