@@ -1,7 +1,8 @@
 //! The compilation context of one module: the runtime helpers declared from
 //! `lumen_rt::native::helpers()`, the function ids of every cell, and the facts about
 //! memory layout the code relies on. Entry trampolines are declared one by one
-//! ([`declare_entry`]), only for the cells the VM enters.
+//! ([`declare_entry`]): for every cell by `--tier jit`, for the cells the VM asks for by
+//! the tiering JIT.
 
 use crate::jit::JitError;
 use crate::types::{cell_signature, entry_signature, helper_signature};

@@ -6,7 +6,6 @@ use crate::context::{CompileContext, declare_entry, helper_symbols};
 use crate::emit::{Emitter, build_entry};
 use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
-use crate::tiered::uncompiled_closure;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
 use cranelift_codegen::settings::{self, Configurable};
@@ -14,7 +13,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, default_libcall_names};
 use lumen_core::error::RtError;
-use lumen_core::lir::{Instr, LirModule};
+use lumen_core::lir::LirModule;
 use lumen_core::value::{CellId, Value};
 use lumen_rt::native::Entry;
 use lumen_rt::{RuntimeError, VM};
@@ -91,33 +90,26 @@ impl JitCompiler {
         JitCompiler { level }
     }
 
-    /// Compiles `module` (cell `cell` and every cell native code reaches from it or from
-    /// `main`, so calls between cells are direct native calls) and returns cell `cell` as
-    /// a callable native function.
+    /// Compiles `module` (every cell, so calls between cells are direct native calls)
+    /// and returns cell `cell` as a callable native function.
     pub fn compile_cell(&mut self, module: &LirModule, cell: CellId) -> Result<NativeFn, JitError> {
         if cell as usize >= module.cells.len() {
             return Err(JitError::NoSuchCell(cell));
         }
-        let vm = self.compile_vm(module, Some(cell))?;
+        let vm = self.compile_module(module)?;
         Ok(NativeFn {
             vm: Rc::new(RefCell::new(vm)),
             cell,
         })
     }
 
-    /// Compiles `module` and returns a VM that runs it natively (`--tier jit`): set its
-    /// arguments and streams, then `run_main`. `main` and the cells used as function
-    /// values get entry trampolines, so the VM enters them natively, and every cell they
-    /// reach is compiled; a cell without an entry called from Rust (`VM::call_cell`) is
-    /// interpreted (its calls to compiled cells are native).
+    /// Compiles every cell of `module` and returns a VM in which all of them run
+    /// natively (`--tier jit`): set its arguments and streams, then `run_main`. Every
+    /// cell gets an entry trampoline, so the VM enters any of them natively (`main`,
+    /// function values called by builtins, `VM::call_cell` from Rust).
     pub fn compile_module(&mut self, module: &LirModule) -> Result<VM, JitError> {
-        self.compile_vm(module, None)
-    }
-
-    /// [`JitCompiler::compile_module`], with an entry for cell `also` too.
-    fn compile_vm(&mut self, module: &LirModule, also: Option<CellId>) -> Result<VM, JitError> {
         let module = prepare(module, self.level)?;
-        let (code, _) = self.compile_all(&module, None, also)?;
+        let (code, _) = self.compile_all(&module, None)?;
         let mut vm = VM::new(module);
         // SAFETY: `code.entries[i]` was generated for cell `i` of this very module (moved
         // into the VM unchanged) following the native ABI, and `code.owner` keeps it alive.
@@ -125,12 +117,10 @@ impl JitCompiler {
         Ok(vm)
     }
 
-    /// Compiles `lir` as it is (verified, not optimised): the entries to install with
-    /// `VM::set_native` in a VM running this same module. Only the cells the VM enters
-    /// get one (`main` and the cells used as function values); the cells they reach are
-    /// compiled and called directly by native code.
+    /// Compiles every cell of `lir` as it is (verified, not optimised): the entries to
+    /// install with `VM::set_native` in a VM running this same module.
     pub fn compile_native(&mut self, lir: &LirModule) -> Result<NativeCode, JitError> {
-        self.compile_all(lir, None, None).map(|(code, _)| code)
+        self.compile_all(lir, None).map(|(code, _)| code)
     }
 
     /// Compiles `lir` as [`JitCompiler::compile_native`] does, plus `cell` with the cells
@@ -152,47 +142,32 @@ impl JitCompiler {
                 c.name
             )));
         }
-        let (code, osr) = self.compile_all(lir, Some((cell, pc)), None)?;
+        let (code, osr) = self.compile_all(lir, Some((cell, pc)))?;
         match osr {
             Some(entry) => Ok((code, entry)),
             None => Err(JitError::Codegen("no OSR entry was built".into())),
         }
     }
 
-    /// Compiles the cells native code can reach — those the VM enters
-    /// ([`entered_cells`], plus `also` and the OSR cell) and every cell they call,
-    /// directly or not — with the entry trampolines of the entered ones, and an OSR
-    /// entry when asked. A cell nothing reaches (dead, or inlined everywhere at O3) is
-    /// not compiled: the VM would interpret it if it were ever called from Rust.
+    /// Compiles every cell with its entry trampoline (and an OSR entry when asked).
+    /// The tiering JIT ([`crate::TieredJit`]) is the one that compiles only what runs.
     fn compile_all(
         &mut self,
         lir: &LirModule,
         osr: Option<(CellId, u32)>,
-        also: Option<CellId>,
     ) -> Result<(NativeCode, Option<Entry>), JitError> {
         // The generated code reads and writes `Value`s directly.
         lumen_core::value::check_layout().map_err(JitError::Codegen)?;
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir)?;
-        let mut entered = entered_cells(lir);
-        if let Some(flag) = also.and_then(|id| entered.get_mut(id as usize)) {
-            *flag = true;
-        }
-        let roots: Vec<CellId> = (0..lir.cells.len() as CellId)
-            .filter(|&id| entered[id as usize])
-            .chain(osr.map(|(id, _)| id))
-            .collect();
         let mut f = Functions::new(&cx, lir);
-        for id in uncompiled_closure(lir, &roots, &[]) {
+        for id in 0..lir.cells.len() as CellId {
             f.define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
         }
         let mut entry_funcs = Vec::with_capacity(lir.cells.len());
-        for (id, wanted) in entered.into_iter().enumerate() {
-            entry_funcs.push(match wanted {
-                true => Some(f.define_entry(&mut module, id as CellId)?),
-                false => None,
-            });
+        for id in 0..lir.cells.len() as CellId {
+            entry_funcs.push(Some(f.define_entry(&mut module, id)?));
         }
         let osr_func = match osr {
             Some((id, pc)) => {
@@ -230,33 +205,6 @@ impl JitCompiler {
         });
         Ok((NativeCode { owner, entries }, osr_entry))
     }
-}
-
-/// The cells the VM may enter (so that need an entry trampoline) in a module compiled
-/// as a whole: `main` and every cell used as a function value (builtins and
-/// `CallValue` call those through the VM). Direct calls never go through an entry:
-/// native code calls the cell's function.
-pub(crate) fn entered_cells(lir: &LirModule) -> Vec<bool> {
-    let mut entered = vec![false; lir.cells.len()];
-    let mut mark = |id: CellId| {
-        if let Some(flag) = entered.get_mut(id as usize) {
-            *flag = true;
-        }
-    };
-    if let Some(main) = lir.main {
-        mark(main);
-    }
-    for ins in lir.cells.iter().flat_map(|c| &c.code) {
-        if let Instr::MakeClosure { cell, .. } = *ins {
-            mark(cell);
-        }
-    }
-    for v in &lir.consts {
-        if let Value::Fn(c) = v {
-            mark(c.cell);
-        }
-    }
-    entered
 }
 
 /// The verified and, at `O2`+, optimised (`crate::opt::optimize`) module to compile.
@@ -573,26 +521,20 @@ mod tests {
     }
 
     #[test]
-    fn only_cells_the_vm_enters_get_entries_and_only_reached_cells_compile() {
+    fn every_cell_is_compiled_with_an_entry() {
         let m = compile(
             "cell dead() -> Int\n  7\nend\ncell inc(n: Int) -> Int\n  n + 1\nend\ncell main()\n  print(inc(1))\n  print(map([1, 2], fn(x: Int) -> Int => x * 2))\nend\n",
         );
-        let entered = entered_cells(&m);
-        let main = m.main.unwrap() as usize;
-        let lambda = (0..m.cells.len())
-            .find(|&i| m.cells[i].kind == lumen_core::lir::CellKind::Lambda)
-            .unwrap();
-        let (dead, inc) = (m.find_cell("dead").unwrap(), m.find_cell("inc").unwrap());
-        assert!(entered[main] && entered[lambda]);
-        assert!(!entered[dead as usize] && !entered[inc as usize]);
         let code = JitCompiler::new().compile_native(&m).unwrap();
-        let has: Vec<bool> = code.entries.iter().map(Option::is_some).collect();
-        assert_eq!(has, entered);
-        // A cell without an entry still runs (interpreted) when called from Rust.
-        let f = JitCompiler::new().compile_cell(&m, inc).unwrap();
-        assert_eq!(f.call(&[Value::Int(1)]).unwrap(), Value::Int(2));
+        assert!(code.entries.iter().all(Option::is_some));
+        assert_eq!(code.entries.len(), m.cells.len());
+        // Any cell runs natively when called from Rust, also one nothing calls.
+        let dead = m.find_cell("dead").unwrap();
         let mut vm = JitCompiler::new().compile_module(&m).unwrap();
         assert_eq!(vm.call_cell(dead, vec![]).unwrap(), Value::Int(7));
+        let inc = m.find_cell("inc").unwrap();
+        let f = JitCompiler::new().compile_cell(&m, inc).unwrap();
+        assert_eq!(f.call(&[Value::Int(1)]).unwrap(), Value::Int(2));
     }
 
     #[test]
