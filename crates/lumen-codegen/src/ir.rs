@@ -1197,7 +1197,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         let want = if self.scalar(dst) {
             let t = self.ty(dst);
-            self.e.check_tag(t, ea, 0, slow);
+            // A list whose elements are all of this scalar type needs no tag check.
+            if o != Obj::List || self.ranges.list_elements(reg) != Some(t) {
+                self.e.check_tag(t, ea, 0, slow);
+            }
             let v = self.e.payload_at(t, ea, 0);
             self.put(dst, t, v);
             scalar_tag(t)
@@ -1243,7 +1246,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         let i = self.index(idx);
         let ea = self.element(items, len, i, slow);
-        if self.scalar(src) {
+        let plain = o == Obj::List && self.ranges.list_elements(reg).is_some();
+        if self.scalar(src) && plain {
+            // Every element is a scalar: overwritten raw.
+            let v = self.get(src);
+            let t = self.ty(src);
+            self.e.box_at(t, v, ea, 0);
+        } else if self.scalar(src) {
             // The old element must own nothing to be overwritten raw.
             let old = self.e.tag_at(ea, 0);
             let plain = self

@@ -72,6 +72,8 @@ pub struct Ranges {
     global: HashMap<Reg, (i64, i64)>,
     /// Int registers.
     ints: Vec<bool>,
+    /// List registers whose elements are always scalars of one type.
+    lists: HashMap<Reg, RegTy>,
     /// The comparisons holding at each block start (by pc; absent: none).
     entry: HashMap<usize, Vec<Compare>>,
 }
@@ -116,6 +118,7 @@ impl Ranges {
             })
             .collect();
         let global = global_intervals(cell, &ints);
+        let lists = scalar_lists(cell);
         // Comparisons: a must-analysis (meet = intersection).
         let mut block_at = HashMap::new();
         for (i, b) in bs.iter().enumerate() {
@@ -182,6 +185,7 @@ impl Ranges {
             fconsts,
             global,
             ints,
+            lists,
             entry,
         }
     }
@@ -194,6 +198,13 @@ impl Ranges {
     /// The value of `r` when it is a constant register.
     pub fn constant(&self, r: Reg) -> Option<i64> {
         self.consts.get(&r).copied()
+    }
+
+    /// The type of every element of the list in `r`, when they are all scalars of one
+    /// type in every run (see [`scalar_lists`]): reads need no tag check, and writes
+    /// overwrite an element owning nothing.
+    pub fn list_elements(&self, r: Reg) -> Option<RegTy> {
+        self.lists.get(&r).copied()
     }
 
     /// The value of `r` when it is a constant Float register.
@@ -305,6 +316,96 @@ impl Ranges {
             _ => None,
         }
     }
+}
+
+/// What the elements of a list register are, over every write of the register and of
+/// its elements in the cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Elements {
+    /// No element seen (only empty lists so far).
+    None,
+    /// Scalars of this type.
+    All(RegTy),
+    /// Anything.
+    Any,
+}
+
+impl Elements {
+    fn join(self, other: Elements) -> Elements {
+        match (self, other) {
+            (Elements::None, x) | (x, Elements::None) => x,
+            (Elements::All(a), Elements::All(b)) if a == b => Elements::All(a),
+            _ => Elements::Any,
+        }
+    }
+
+    /// The elements of one value of register type `t`.
+    fn of(t: Option<RegTy>) -> Elements {
+        match t {
+            Some(t @ (RegTy::Int | RegTy::Float | RegTy::Bool)) => Elements::All(t),
+            _ => Elements::Any,
+        }
+    }
+}
+
+/// The list registers of `cell` whose elements are scalars of one type in every run:
+/// every write of the register builds its list from such scalars (`ListNew`,
+/// `RangeList`, `append` of one, a copy of another such register) and every element
+/// write stores one. Parameters and anything else (a call's result, a helper's) can
+/// hold anything. Computed from the cell alone, so it does not rest on the checker.
+fn scalar_lists(cell: &Cell) -> HashMap<Reg, RegTy> {
+    let n = cell.regs.len();
+    let fixed = (cell.params + cell.captures) as usize;
+    let ty = |r: Reg| cell.regs.get(r as usize).copied();
+    let mut el: Vec<Elements> = (0..n)
+        .map(|r| {
+            if r >= fixed && cell.regs[r] == RegTy::List {
+                Elements::None
+            } else {
+                Elements::Any
+            }
+        })
+        .collect();
+    // Joins only go up a three-level lattice: a few rounds reach the fixed point.
+    loop {
+        let before = el.clone();
+        for ins in &cell.code {
+            let get =
+                |el: &[Elements], r: Reg| el.get(r as usize).copied().unwrap_or(Elements::Any);
+            let (d, w) = match *ins {
+                Instr::ListSet { list, src, .. } => (list, Elements::of(ty(src))),
+                Instr::ListNew { dst, args, argc } => (
+                    dst,
+                    (args..args + argc).fold(Elements::None, |e, a| e.join(Elements::of(ty(a)))),
+                ),
+                Instr::RangeList { dst, .. } => (dst, Elements::All(RegTy::Int)),
+                Instr::Copy { dst, src } | Instr::Move { dst, src } => (dst, get(&el, src)),
+                Instr::CallBuiltin {
+                    dst,
+                    builtin: lumen_core::builtins::Builtin::Append,
+                    args,
+                    argc: 2,
+                } => (dst, get(&el, args).join(Elements::of(ty(args + 1)))),
+                ref other => match other.def() {
+                    Some(d) => (d, Elements::Any),
+                    None => continue,
+                },
+            };
+            if let Some(e) = el.get_mut(d as usize) {
+                *e = e.join(w);
+            }
+        }
+        if el == before {
+            break;
+        }
+    }
+    el.into_iter()
+        .enumerate()
+        .filter_map(|(r, e)| match e {
+            Elements::All(t) if cell.regs[r] == RegTy::List => Some((r as Reg, t)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whole-cell intervals (see the module documentation): a few rounds from the full
@@ -515,6 +616,64 @@ mod tests {
         let r = Ranges::of(&c, None);
         assert_eq!(r.interval(&Bounds::new(), &r.entry(8), 2), FULL);
         assert!(!safe(&r, &r.entry(8), add(2, 2, 1)));
+    }
+
+    #[test]
+    fn lists_built_and_written_with_floats_hold_only_floats() {
+        // r0 (param, a list) unknown; r2 = [r1, r1] Floats; r3 = r2; r3[r4] = r1;
+        // r5 = [] then append(r5, r6 Int); r7 = [r1] then r7[r4] = r8 (a String).
+        let mut c = cell(
+            1,
+            9,
+            vec![
+                Instr::ListNew {
+                    dst: 2,
+                    args: 1,
+                    argc: 1,
+                },
+                Instr::Copy { dst: 3, src: 2 },
+                Instr::ListSet {
+                    list: 3,
+                    idx: 4,
+                    src: 1,
+                },
+                Instr::ListNew {
+                    dst: 5,
+                    args: 0,
+                    argc: 0,
+                },
+                Instr::CallBuiltin {
+                    dst: 5,
+                    builtin: lumen_core::builtins::Builtin::Append,
+                    args: 5,
+                    argc: 2,
+                },
+                Instr::ListNew {
+                    dst: 7,
+                    args: 1,
+                    argc: 1,
+                },
+                Instr::ListSet {
+                    list: 7,
+                    idx: 4,
+                    src: 8,
+                },
+                Instr::Return { src: 4 },
+            ],
+        );
+        for r in [0, 2, 3, 5, 7] {
+            c.regs[r] = RegTy::List;
+        }
+        c.regs[1] = RegTy::Float;
+        c.regs[6] = RegTy::Int;
+        c.regs[8] = RegTy::Str;
+        let r = Ranges::of(&c, None);
+        assert_eq!(r.list_elements(0), None, "a parameter");
+        assert_eq!(r.list_elements(2), Some(RegTy::Float));
+        assert_eq!(r.list_elements(3), Some(RegTy::Float));
+        // append(r5, r5 + 1): r6 is an Int.
+        assert_eq!(r.list_elements(5), Some(RegTy::Int));
+        assert_eq!(r.list_elements(7), None, "a String was stored into it");
     }
 
     #[test]
