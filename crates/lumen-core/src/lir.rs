@@ -113,6 +113,53 @@ pub enum TypeTest {
     Variant(TypeId, u32),
 }
 
+impl TypeTest {
+    /// A stable numbering of type tests: a kind code (0–14) with the type id and variant
+    /// index of the kinds that have them (0 otherwise). Serialisation and native code
+    /// both use it.
+    pub fn to_parts(self) -> [u32; 3] {
+        match self {
+            TypeTest::Int => [0, 0, 0],
+            TypeTest::Float => [1, 0, 0],
+            TypeTest::Bool => [2, 0, 0],
+            TypeTest::Str => [3, 0, 0],
+            TypeTest::Null => [4, 0, 0],
+            TypeTest::List => [5, 0, 0],
+            TypeTest::Map => [6, 0, 0],
+            TypeTest::Tuple => [7, 0, 0],
+            TypeTest::Result => [8, 0, 0],
+            TypeTest::Ok => [9, 0, 0],
+            TypeTest::Err => [10, 0, 0],
+            TypeTest::Fn => [11, 0, 0],
+            TypeTest::Record(id) => [12, id, 0],
+            TypeTest::Enum(id) => [13, id, 0],
+            TypeTest::Variant(id, tag) => [14, id, tag],
+        }
+    }
+
+    /// The inverse of [`TypeTest::to_parts`] (`None` for an unknown kind code).
+    pub fn from_parts([kind, a, b]: [u32; 3]) -> Option<TypeTest> {
+        Some(match kind {
+            0 => TypeTest::Int,
+            1 => TypeTest::Float,
+            2 => TypeTest::Bool,
+            3 => TypeTest::Str,
+            4 => TypeTest::Null,
+            5 => TypeTest::List,
+            6 => TypeTest::Map,
+            7 => TypeTest::Tuple,
+            8 => TypeTest::Result,
+            9 => TypeTest::Ok,
+            10 => TypeTest::Err,
+            11 => TypeTest::Fn,
+            12 => TypeTest::Record(a),
+            13 => TypeTest::Enum(a),
+            14 => TypeTest::Variant(a, b),
+            _ => return None,
+        })
+    }
+}
+
 /// One LIR instruction. Operand registers are named; `dst` is written.
 /// Arithmetic follows the language reference §5.2 exactly; `Int*` instructions raise
 /// `integer overflow` / `division by zero` / `negative exponent` as specified.

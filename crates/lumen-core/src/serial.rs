@@ -311,35 +311,13 @@ impl Writer {
         self.str(b.ident());
     }
     fn test(&mut self, t: TypeTest) {
-        let simple = [
-            TypeTest::Int,
-            TypeTest::Float,
-            TypeTest::Bool,
-            TypeTest::Str,
-            TypeTest::Null,
-            TypeTest::List,
-            TypeTest::Map,
-            TypeTest::Tuple,
-            TypeTest::Result,
-            TypeTest::Ok,
-            TypeTest::Err,
-            TypeTest::Fn,
-        ];
-        match t {
-            TypeTest::Record(id) => {
-                self.byte(100);
-                self.u32(id);
-            }
-            TypeTest::Enum(id) => {
-                self.byte(101);
-                self.u32(id);
-            }
-            TypeTest::Variant(id, tag) => {
-                self.byte(102);
-                self.u32(id);
-                self.u32(tag);
-            }
-            _ => self.byte(simple.iter().position(|&s| s == t).unwrap_or(0) as u8),
+        let [kind, a, b] = t.to_parts();
+        self.byte(kind as u8);
+        if (12..=14).contains(&kind) {
+            self.u32(a);
+        }
+        if kind == 14 {
+            self.u32(b);
         }
     }
     fn values(&mut self, vs: &[Value]) {
@@ -509,24 +487,15 @@ impl Reader<'_> {
         Builtin::from_ident(&s).ok_or_else(|| format!("unknown builtin {s}"))
     }
     fn test(&mut self) -> Result<TypeTest, String> {
-        Ok(match self.byte()? {
-            0 => TypeTest::Int,
-            1 => TypeTest::Float,
-            2 => TypeTest::Bool,
-            3 => TypeTest::Str,
-            4 => TypeTest::Null,
-            5 => TypeTest::List,
-            6 => TypeTest::Map,
-            7 => TypeTest::Tuple,
-            8 => TypeTest::Result,
-            9 => TypeTest::Ok,
-            10 => TypeTest::Err,
-            11 => TypeTest::Fn,
-            100 => TypeTest::Record(self.u32()?),
-            101 => TypeTest::Enum(self.u32()?),
-            102 => TypeTest::Variant(self.u32()?, self.u32()?),
-            b => return Err(format!("bad type test {b}")),
-        })
+        let kind = self.byte()? as u32;
+        // The type id and variant index follow for the kinds that have them.
+        let a = if (12..=14).contains(&kind) {
+            self.u32()?
+        } else {
+            0
+        };
+        let b = if kind == 14 { self.u32()? } else { 0 };
+        TypeTest::from_parts([kind, a, b]).ok_or_else(|| format!("bad type test {kind}"))
     }
     fn values(&mut self, depth: u32) -> Result<Vec<Value>, String> {
         let n = self.len()?;

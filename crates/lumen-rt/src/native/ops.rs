@@ -160,48 +160,15 @@ pub fn op_helper(ins: &Instr) -> Option<OpHelper> {
     })
 }
 
-/// A [`TypeTest`] as three immediates: a kind code and the type id and variant index of
-/// the kinds that have them (0 otherwise).
+/// A [`TypeTest`] as three immediates ([`TypeTest::to_parts`]).
 fn encode_test(t: TypeTest) -> [u32; 3] {
-    match t {
-        TypeTest::Int => [0, 0, 0],
-        TypeTest::Float => [1, 0, 0],
-        TypeTest::Bool => [2, 0, 0],
-        TypeTest::Str => [3, 0, 0],
-        TypeTest::Null => [4, 0, 0],
-        TypeTest::List => [5, 0, 0],
-        TypeTest::Map => [6, 0, 0],
-        TypeTest::Tuple => [7, 0, 0],
-        TypeTest::Result => [8, 0, 0],
-        TypeTest::Ok => [9, 0, 0],
-        TypeTest::Err => [10, 0, 0],
-        TypeTest::Fn => [11, 0, 0],
-        TypeTest::Record(id) => [12, id, 0],
-        TypeTest::Enum(id) => [13, id, 0],
-        TypeTest::Variant(id, tag) => [14, id, tag],
-    }
+    t.to_parts()
 }
 
 /// The inverse of [`encode_test`].
 fn decode_test(kind: u32, a: u32, b: u32) -> RtResult<TypeTest> {
-    Ok(match kind {
-        0 => TypeTest::Int,
-        1 => TypeTest::Float,
-        2 => TypeTest::Bool,
-        3 => TypeTest::Str,
-        4 => TypeTest::Null,
-        5 => TypeTest::List,
-        6 => TypeTest::Map,
-        7 => TypeTest::Tuple,
-        8 => TypeTest::Result,
-        9 => TypeTest::Ok,
-        10 => TypeTest::Err,
-        11 => TypeTest::Fn,
-        12 => TypeTest::Record(a),
-        13 => TypeTest::Enum(a),
-        14 => TypeTest::Variant(a, b),
-        _ => return Err(RtError::Internal(format!("unknown type test {kind}"))),
-    })
+    TypeTest::from_parts([kind, a, b])
+        .ok_or_else(|| RtError::Internal(format!("unknown type test {kind}")))
 }
 
 /// The builtin numbered `i` ([`Builtin::index`]).
