@@ -91,21 +91,6 @@ pub fn small_args(program: &BenchProgram) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::{JitCompiler, OptLevel};
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// Runs `source` with `args` in the VM or natively at `level`; its stdout.
     fn run(source: &str, args: Vec<String>, level: Option<OptLevel>) -> String {
@@ -116,12 +101,12 @@ mod tests {
                 .compile_module(&module)
                 .unwrap(),
         };
-        let out = Sink::default();
+        let out = lumen_rt::Captured::default();
         vm.set_args(args);
         vm.set_stdout(Box::new(out.clone()));
         vm.run_main().unwrap();
         drop(vm);
-        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+        out.text()
     }
 
     /// The benchmarks measure programs that work: each gives its expected small output

@@ -13,9 +13,7 @@ mod diff;
 use corpus::{Program, expected, find_programs, indent, judge};
 use libtest_mimic::{Arguments, Failed, Trial};
 use lumen_codegen::{OptLevel, run_main};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 /// Optimisation levels every program runs at: the default, and O3 (LIR passes, inlining,
 /// unchecked list reads).
@@ -58,28 +56,11 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
     }
 }
 
-/// A `Write` whose bytes stay readable after the VM that wrote them is gone.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut v) => v.extend_from_slice(buf),
-            Err(p) => p.into_inner().extend_from_slice(buf),
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn run_program(corpus: &Path, program: &Program, level: OptLevel) -> Result<(), Failed> {
     let want = expected(corpus, program)?;
     let path: PathBuf = corpus.join(&program.file);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let out = Shared::default();
+    let out = lumen_rt::Captured::default();
     let (out2, args, stdin, file) = (
         out.clone(),
         want.args.clone(),
@@ -104,7 +85,7 @@ fn run_program(corpus: &Path, program: &Program, level: OptLevel) -> Result<(), 
     let Some(code) = code else {
         return Err(format!("{} does not compile: {err}", program.file).into());
     };
-    let stdout = String::from_utf8_lossy(&out.0.lock().map_err(|e| e.to_string())?).into_owned();
+    let stdout = out.text();
     let problems = judge(
         &want,
         &stdout,

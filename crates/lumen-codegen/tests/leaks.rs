@@ -23,10 +23,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use lumen_codegen::{JitCompiler, OptLevel};
 use lumen_rt::VM;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// The system allocator, counting live blocks.
 struct Counting;
@@ -152,7 +150,7 @@ fn check(corpus: &Path, program: &Program, mode: Mode) -> Result<(), Failed> {
 /// One complete run: compile, execute with output to a sink, judge the result, drop
 /// everything.
 fn run_once(program: &Program, mode: Mode, want: &Expected, source: Vec<u8>) -> Result<(), Failed> {
-    let out = Sink::default();
+    let out = lumen_rt::Captured::default();
     let (sink, args, stdin, file) = (
         out.clone(),
         want.args.clone(),
@@ -215,33 +213,5 @@ fn build(module: lumen_core::lir::LirModule, mode: Mode) -> Result<VM, String> {
         Mode::Tiered(threshold) => {
             lumen_codegen::tiered_vm(&module, threshold, OptLevel::O1).map_err(|e| e.to_string())
         }
-    }
-}
-
-/// A stdout whose bytes stay readable after the VM is gone.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Sink {
-    /// Everything written, as text, leaving the buffer empty and unallocated.
-    fn take(&self) -> String {
-        let bytes = match self.0.lock() {
-            Ok(mut v) => std::mem::take(&mut *v),
-            Err(p) => std::mem::take(&mut *p.into_inner()),
-        };
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut v) => v.extend_from_slice(buf),
-            Err(p) => p.into_inner().extend_from_slice(buf),
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

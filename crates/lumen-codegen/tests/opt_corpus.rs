@@ -4,36 +4,19 @@
 
 use lumen_codegen::opt::{OptLevel, optimize};
 use lumen_rt::{RuntimeError, VM};
-use std::cell::RefCell;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-
-/// A `Write` whose bytes the test can read afterwards.
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// What a run shows: stdout and the runtime error with its trace, if any.
 type Outcome = (String, Option<RuntimeError>);
 
 fn run(module: lumen_core::LirModule, args: &[String], stdin: &[u8]) -> Outcome {
-    let out = Shared::default();
+    let out = lumen_rt::Captured::default();
     let mut vm = VM::new(module);
     vm.set_args(args.to_vec());
     vm.set_stdout(Box::new(out.clone()));
     vm.set_stdin(Box::new(std::io::Cursor::new(stdin.to_vec())));
     let result = vm.run_main().err();
-    let text = String::from_utf8_lossy(&out.0.borrow()).into_owned();
+    let text = out.text();
     (text, result)
 }
 

@@ -15,9 +15,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use lumen_codegen::{OptLevel, tiered_vm};
 use lumen_rt::VM;
 use lumen_rt::tier::TierStats;
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 const THRESHOLDS: [u32; 3] = [0, 1, 100];
 
@@ -93,23 +91,6 @@ fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str, thresholds: 
     }
 }
 
-/// A `Write` whose bytes stay readable after the VM that wrote them is gone.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut v) => v.extend_from_slice(buf),
-            Err(p) => p.into_inner().extend_from_slice(buf),
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// What a run produced: stdout, exit code, rendered error (empty on success), and the
 /// tiering statistics.
 #[derive(Debug, PartialEq)]
@@ -129,7 +110,7 @@ fn run(
     stdin: Vec<u8>,
 ) -> Result<Outcome, String> {
     let (file, source) = (file.to_string(), source.to_vec());
-    let out = Shared::default();
+    let out = lumen_rt::Captured::default();
     let out2 = out.clone();
     // Modules hold `Rc`s: compile and run on the big-stack thread.
     let res = lumen_rt::run_on_big_stack(move || -> Result<(i32, String, TierStats), String> {
@@ -150,7 +131,7 @@ fn run(
         };
         Ok((code, err, vm.stats()))
     })?;
-    let stdout = String::from_utf8_lossy(&out.0.lock().map_err(|e| e.to_string())?).into_owned();
+    let stdout = out.text();
     Ok(Outcome {
         stdout,
         code: res.0,

@@ -15,11 +15,13 @@
 //! ```
 
 mod builtins;
+mod captured;
 pub mod native;
 pub mod tier;
 pub mod trace;
 pub mod vm;
 
+pub use captured::Captured;
 pub use trace::{RuntimeError, TraceFrame};
 pub use vm::VM;
 

@@ -3,23 +3,6 @@
 use lumen_core::Value;
 use lumen_core::error::RtError;
 use lumen_rt::{RuntimeError, VM};
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
-
-/// A `Write` sink the test can read back.
-#[derive(Clone, Default)]
-struct Sink(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn vm(source: &str) -> VM {
     match lumen_compiler::compile(source) {
@@ -30,11 +13,11 @@ fn vm(source: &str) -> VM {
 
 /// Runs `main` and returns (stdout, error).
 fn run(source: &str) -> (String, Option<RuntimeError>) {
-    let sink = Sink::default();
+    let sink = lumen_rt::Captured::default();
     let mut vm = vm(source);
     vm.set_stdout(Box::new(sink.clone()));
     let res = vm.run_main().err();
-    let out = String::from_utf8(sink.0.borrow().clone()).unwrap();
+    let out = sink.text();
     (out, res)
 }
 
@@ -166,13 +149,13 @@ end
 #[test]
 fn read_line_and_args_from_source() {
     let src = "cell main()\n  let a = args()\n  let l = read_line()\n  let e = read_line()\n  print(a, l, e)\nend\n";
-    let sink = Sink::default();
+    let sink = lumen_rt::Captured::default();
     let mut vm = vm(src);
     vm.set_stdout(Box::new(sink.clone()));
     vm.set_args(vec!["x".into(), "".into()]);
     vm.set_stdin(Box::new(std::io::Cursor::new(b"hello\r\n".to_vec())));
     assert_eq!(vm.run_main(), Ok(()));
-    let out = String::from_utf8(sink.0.borrow().clone()).unwrap();
+    let out = sink.text();
     assert_eq!(out, "[\"x\", \"\"] hello null\n");
 }
 

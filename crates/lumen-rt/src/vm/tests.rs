@@ -3,28 +3,7 @@
 use super::*;
 use lumen_core::builtins::Builtin;
 use lumen_core::lir::{Cell, CellKind, CmpOp, Instr, Pos, RegTy, TypeDef};
-use std::cell::RefCell;
 use std::rc::Rc;
-
-/// A `Write` sink tests can read back.
-#[derive(Clone, Default)]
-struct Sink(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Sink {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.borrow().clone()).unwrap()
-    }
-}
 
 /// A cell whose instruction `i` is at line `i + 1`, column 1 (so traces name the pc).
 /// Register types for a hand-built cell: the scalar type each instruction requires of
@@ -459,7 +438,7 @@ fn print_halt_and_exit() {
         ],
     )]);
     m.consts = vec![Value::str("a"), Value::str("bad input")];
-    let sink = Sink::default();
+    let sink = crate::Captured::default();
     let mut vm = VM::new(m);
     vm.set_stdout(Box::new(sink.clone()));
     let err = vm.call_cell_by_name("main", vec![]).unwrap_err();
@@ -868,7 +847,7 @@ fn run_main_prints_a_non_null_result() {
         1,
         vec![LoadFloat { dst: 0, value: 1.5 }, Return { src: 0 }],
     )]);
-    let sink = Sink::default();
+    let sink = crate::Captured::default();
     let mut vm = VM::new(m);
     vm.set_stdout(Box::new(sink.clone()));
     assert_eq!(vm.run_main(), Ok(()));

@@ -188,7 +188,6 @@ mod tests {
     use crate::VM;
     use lumen_core::lir::Instr;
     use std::cell::RefCell;
-    use std::io::Write;
     use std::rc::Rc;
 
     /// What a [`Declining`] tier was asked.
@@ -213,31 +212,18 @@ mod tests {
         }
     }
 
-    #[derive(Clone, Default)]
-    struct Sink(Rc<RefCell<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// Runs `src` with a declining tier at `threshold` (or none): output, requests, stats.
     fn run(src: &str, threshold: Option<u32>) -> (String, Vec<Request>, TierStats) {
         let module = lumen_compiler::compile(src).expect("compiles");
         let log = Rc::new(RefCell::new(Vec::new()));
-        let out = Sink::default();
+        let out = crate::Captured::default();
         let mut vm = VM::new(module);
         if let Some(t) = threshold {
             vm.set_tier(Box::new(Declining(Rc::clone(&log))), t);
         }
         vm.set_stdout(Box::new(out.clone()));
         vm.run_main().expect("runs");
-        let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
+        let text = out.text();
         let requests = log.borrow().clone();
         (text, requests, vm.stats())
     }
