@@ -12,6 +12,17 @@ pub struct Program {
     pub file: String,
 }
 
+/// The programs of `corpus` that have code to run: not compile-error tests (those have
+/// no code; the CLI harness and the checker's corpus test cover them).
+pub fn runnable_programs(corpus: &Path) -> Result<Vec<Program>, String> {
+    Ok(find_programs(corpus)?
+        .into_iter()
+        .filter(|p| {
+            !p.name.starts_with("errors_compile/") && expected(corpus, p).is_ok_and(|w| w.exit != 2)
+        })
+        .collect())
+}
+
 /// Every `<group>/<name>.lm` and `.lm.md` under `corpus`, sorted by name.
 pub fn find_programs(corpus: &Path) -> Result<Vec<Program>, String> {
     let mut programs = Vec::new();

@@ -10,7 +10,7 @@ mod corpus;
 #[path = "../../../tests/support/diff.rs"]
 mod diff;
 
-use corpus::{Program, expected, find_programs, indent, judge};
+use corpus::{Program, expected, indent, judge, runnable_programs};
 use libtest_mimic::{Arguments, Failed, Trial};
 use lumen_codegen::{OptLevel, run_main};
 use std::path::{Path, PathBuf};
@@ -30,14 +30,9 @@ fn main() {
 
 /// One trial per program of `corpus` that has code to run, and level.
 fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str) {
-    match find_programs(corpus) {
+    match runnable_programs(corpus) {
         Ok(programs) => {
-            // Compile-error programs have no code to run; the CLI harness covers them.
-            let runnable = programs.into_iter().filter(|p| {
-                let want = expected(corpus, p);
-                !p.name.starts_with("errors_compile/") && want.is_ok_and(|w| w.exit != 2)
-            });
-            for p in runnable {
+            for p in programs {
                 for &(level, kind) in LEVELS {
                     let (corpus, p) = (corpus.to_path_buf(), p.clone());
                     trials.push(

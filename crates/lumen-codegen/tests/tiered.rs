@@ -10,7 +10,7 @@ mod corpus;
 #[path = "../../../tests/support/diff.rs"]
 mod diff;
 
-use corpus::{Program, expected, find_programs};
+use corpus::{Program, expected, runnable_programs};
 use libtest_mimic::{Arguments, Failed, Trial};
 use lumen_codegen::{OptLevel, tiered_vm};
 use lumen_rt::VM;
@@ -67,14 +67,9 @@ fn main() {
 /// One trial per program of `corpus` that has code to run, comparing the VM with tiered
 /// runs at `thresholds`.
 fn add_corpus(trials: &mut Vec<Trial>, corpus: &Path, prefix: &str, thresholds: &'static [u32]) {
-    match find_programs(corpus) {
+    match runnable_programs(corpus) {
         Ok(programs) => {
-            // Compile-error programs have no code to run; the CLI harness covers them.
-            let runnable = programs.into_iter().filter(|p| {
-                let want = expected(corpus, p);
-                !p.name.starts_with("errors_compile/") && want.is_ok_and(|w| w.exit != 2)
-            });
-            for p in runnable {
+            for p in programs {
                 let corpus = corpus.to_path_buf();
                 trials.push(
                     Trial::test(format!("{prefix}{}", p.name), move || {
