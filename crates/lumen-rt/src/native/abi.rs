@@ -25,8 +25,6 @@ use lumen_core::value::Value;
 pub const RAISE_INTEGER_OVERFLOW: u32 = 1;
 /// `lumen_rt_raise` kind: `division by zero`.
 pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
-/// `lumen_rt_raise` kind: `index out of bounds`.
-pub const RAISE_INDEX_OUT_OF_BOUNDS: u32 = 3;
 /// `lumen_rt_raise` kind: `stack overflow`.
 pub const RAISE_STACK_OVERFLOW: u32 = 4;
 
@@ -181,7 +179,6 @@ pub unsafe extern "C" fn lumen_rt_raise(ctx: *mut NativeCtx, kind: u32) {
     let e = match kind {
         RAISE_INTEGER_OVERFLOW => RtError::IntegerOverflow,
         RAISE_DIVISION_BY_ZERO => RtError::DivisionByZero,
-        RAISE_INDEX_OUT_OF_BOUNDS => RtError::IndexOutOfBounds,
         RAISE_STACK_OVERFLOW => RtError::StackOverflow,
         other => RtError::Internal(format!("unknown native error {other}")),
     };

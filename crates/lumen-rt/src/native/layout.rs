@@ -24,9 +24,6 @@ pub struct VecLayout {
     pub items_cap: i32,
 }
 
-/// The layout of lists (historical name of [`VecLayout`]).
-pub type ListLayout = VecLayout;
-
 /// Measured layouts of lists, records, enum values and tuples, and the offset of an
 /// enum value's variant index (computed on first use).
 fn layouts() -> (VecLayout, VecLayout, VecLayout, VecLayout, i32) {
