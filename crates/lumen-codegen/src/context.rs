@@ -133,7 +133,7 @@ mod tests {
     fn declares_a_function_per_cell_and_entries_on_demand() {
         let m = lumen_compiler::compile("cell f() -> Int\n  1\nend\ncell main()\nend\n")
             .expect("compiles");
-        let isa = crate::jit::host_isa(crate::OptLevel::O1).expect("host isa");
+        let isa = crate::jit::host_isa(crate::jit::Tuning::Speed).expect("host isa");
         let mut module = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
             isa,
             cranelift_module::default_libcall_names(),

@@ -316,15 +316,23 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         let b = self.e.b.create_block();
         self.e.b.set_cold_block(b);
-        self.e.b.append_block_param(b, types::I32);
+        self.e.b.append_block_param(b, types::I32); // pc
+        self.e.b.append_block_param(b, types::I32); // RAISE_* kind, 0: error pending
         self.fail = Some(b);
         b
     }
 
+    /// Leaves through the failure path with the error already pending.
     fn jump_fail(&mut self, pc: u32) {
+        self.jump_raise(pc, 0);
+    }
+
+    /// Leaves through the failure path raising `kind` (0: the pending error).
+    fn jump_raise(&mut self, pc: u32, kind: u32) {
         let fail = self.fail_block();
         let pc = self.e.i32(pc);
-        self.e.b.ins().jump(fail, &[pc.into()]);
+        let kind = self.e.i32(kind);
+        self.e.b.ins().jump(fail, &[pc.into(), kind.into()]);
     }
 
     /// Continues only when no error is pending (after a call or a fallible helper).
@@ -349,10 +357,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.set_cold_block(raise);
         self.e.b.ins().brif(cond, raise, &[], cont, &[]);
         self.e.b.switch_to_block(raise);
-        let k = self.e.i32(kind);
-        let ctx = self.ctx;
-        self.e.helper("lumen_rt_raise", &[ctx, k]);
-        self.jump_fail(pc);
+        self.jump_raise(pc, kind);
         self.e.b.switch_to_block(cont);
     }
 
@@ -512,10 +517,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if let Some(fail) = self.fail {
             self.e.b.switch_to_block(fail);
-            let pc = self.e.b.block_params(fail)[0];
+            let (pc, kind) = (
+                self.e.b.block_params(fail)[0],
+                self.e.b.block_params(fail)[1],
+            );
             let (ctx, id) = (self.ctx, self.id);
             let cell = self.e.i32(id);
-            self.e.helper("lumen_rt_push_frame", &[ctx, cell, pc]);
+            self.e.helper("lumen_rt_push_frame", &[ctx, cell, pc, kind]);
             self.leave();
             self.return_zeros();
         }

@@ -8,12 +8,13 @@ use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, default_libcall_names};
+use cranelift_module::{FuncId, Module, ModuleReloc, default_libcall_names};
 use lumen_core::error::RtError;
-use lumen_core::lir::LirModule;
+use lumen_core::lir::{Cell, LirModule};
 use lumen_core::value::{CellId, Value};
 use lumen_rt::native::Entry;
 use lumen_rt::{RuntimeError, VM};
@@ -161,7 +162,7 @@ impl JitCompiler {
         lumen_core::verify::verify(lir).map_err(|errs| JitError::Invalid(errs.join("; ")))?;
         let mut module = new_module(self.level)?;
         let cx = CompileContext::declare(&mut module, lir)?;
-        let mut f = Functions::new(&cx, lir);
+        let mut f = Functions::new(&cx, lir, self.level);
         for id in 0..lir.cells.len() as CellId {
             f.define(&mut module, id, cx.cells[id as usize], Kind::Cell)?;
         }
@@ -215,9 +216,11 @@ pub(crate) fn prepare(module: &LirModule, level: OptLevel) -> Result<LirModule, 
     Ok(module)
 }
 
-/// A JIT module for the host with the flags of `level`.
+/// A JIT module for the host; the ISA it holds is the one functions are compiled with
+/// by default (`Module::define_function`), but [`Functions`] picks a [`Tuning`] per
+/// function.
 pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
-    let isa = host_isa(level)?;
+    let isa = host_isa(Tuning::default_of(level))?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     for (name, addr) in helper_symbols() {
         builder.symbol(name, addr);
@@ -225,32 +228,81 @@ pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
     Ok(JITModule::new(builder))
 }
 
-/// The host ISA with Cranelift's flags for `level`, built once per process (one per
-/// Cranelift level: `none` for O0, `speed` for O1+) and shared: an `OwnedTargetIsa` is an
-/// `Arc`, and probing the host's CPU features each time is needless work.
-pub(crate) fn host_isa(
-    level: OptLevel,
-) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
-    type Built = Result<cranelift_codegen::isa::OwnedTargetIsa, String>;
-    static NONE: OnceLock<Built> = OnceLock::new();
+/// How Cranelift compiles one function: its optimisation and register-allocation flags.
+/// A level fixes it for cells with loops; functions whose code quality hardly depends on
+/// the flags are compiled faster ([`Tuning::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tuning {
+    /// No IR optimisation and the single-pass register allocator (more moves and spills):
+    /// the fastest compilation. Every function at `O0`; entry trampolines at every level.
+    Quick,
+    /// No IR optimisation (no e-graph pass) but the backtracking register allocator:
+    /// loop-free cells at `O1`.
+    Lean,
+    /// Cranelift's `speed` optimisations and the backtracking register allocator.
+    Speed,
+}
+
+impl Tuning {
+    /// The tuning of a cell with loops at `level`.
+    pub(crate) fn default_of(level: OptLevel) -> Tuning {
+        if level == OptLevel::O0 {
+            Tuning::Quick
+        } else {
+            Tuning::Speed
+        }
+    }
+
+    /// The tuning of function `kind` of `cell` at `level`. An entry trampoline (a few
+    /// loads, one call, a store) gains nothing from optimisation. A loop-free cell at
+    /// `O1` skips the e-graph pass: after lowering from LIR it finds little to simplify
+    /// there (no loop-invariant code to hoist; the benchmarks run as fast without it),
+    /// and it costs about a sixth of a small cell's compile time. `O2`/`O3`, which
+    /// inline and so give it more to work on, keep it.
+    pub(crate) fn of(level: OptLevel, kind: Kind, cell: &Cell) -> Tuning {
+        match kind {
+            Kind::Entry => Tuning::Quick,
+            Kind::Cell if level == OptLevel::O1 && !has_loop(cell) => Tuning::Lean,
+            _ => Tuning::default_of(level),
+        }
+    }
+}
+
+/// True when `cell` jumps backwards (a loop).
+fn has_loop(cell: &Cell) -> bool {
+    cell.code
+        .iter()
+        .enumerate()
+        .any(|(pc, i)| i.jump_target().is_some_and(|t| t as usize <= pc))
+}
+
+/// The host ISA with the flags of `tuning`, built once per process and shared: an
+/// `OwnedTargetIsa` is an `Arc`, and probing the host's CPU features each time is
+/// needless work.
+pub(crate) fn host_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
+    type Built = Result<OwnedTargetIsa, String>;
+    static QUICK: OnceLock<Built> = OnceLock::new();
+    static LEAN: OnceLock<Built> = OnceLock::new();
     static SPEED: OnceLock<Built> = OnceLock::new();
-    let isa = if level == OptLevel::O0 { &NONE } else { &SPEED };
-    isa.get_or_init(|| build_isa(level).map_err(|e| e.to_string()))
+    let isa = match tuning {
+        Tuning::Quick => &QUICK,
+        Tuning::Lean => &LEAN,
+        Tuning::Speed => &SPEED,
+    };
+    isa.get_or_init(|| build_isa(tuning).map_err(|e| e.to_string()))
         .clone()
         .map_err(JitError::Codegen)
 }
 
-/// Builds the host ISA for `level`. Cranelift's IR verifier runs in debug builds (tests)
+/// Builds the host ISA for `tuning`. Cranelift's IR verifier runs in debug builds (tests)
 /// only: it costs about a fifth of the compile time and checks the code generator, not
 /// user input.
-fn build_isa(level: OptLevel) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+fn build_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
-    // O0 is the fastest compilation: no IR optimisation, and the single-pass register
-    // allocator (faster than the backtracking one, at the cost of more moves and spills).
-    let (opt, regalloc) = if level == OptLevel::O0 {
-        ("none", "single_pass")
-    } else {
-        ("speed", "backtracking")
+    let (opt, regalloc) = match tuning {
+        Tuning::Quick => ("none", "single_pass"),
+        Tuning::Lean => ("none", "backtracking"),
+        Tuning::Speed => ("speed", "backtracking"),
     };
     flags.set("opt_level", opt).map_err(codegen)?;
     flags.set("regalloc_algorithm", regalloc).map_err(codegen)?;
@@ -308,6 +360,31 @@ fn build<M: Module>(
     e.b.finalize(config);
 }
 
+/// Compiles the function in `ctx` with the ISA of `tuning` and defines it as `func`
+/// (what `Module::define_function` does with the module's own ISA).
+fn define_tuned<M: Module>(
+    module: &mut M,
+    func: FuncId,
+    ctx: &mut Context,
+    tuning: Tuning,
+) -> Result<(), String> {
+    let isa = host_isa(tuning).map_err(|e| e.to_string())?;
+    let mut plane = cranelift_codegen::control::ControlPlane::default();
+    ctx.compile(&*isa, &mut plane)
+        .map_err(|e| format!("{:?}", e.inner))?;
+    let code = ctx.compiled_code().expect("just compiled");
+    let relocs: Vec<ModuleReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, func))
+        .collect();
+    let align = u64::from(code.buffer.alignment);
+    module
+        .define_function_bytes(func, align, code.code_buffer(), &relocs)
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// Cranelift's per-function state: a [`Context`] and a [`FunctionBuilderContext`].
 type Scratch = (Context, FunctionBuilderContext);
 
@@ -323,19 +400,22 @@ thread_local! {
 pub(crate) struct Functions<'a> {
     cx: &'a CompileContext,
     lir: &'a LirModule,
+    /// The level the functions are compiled at (it picks each one's [`Tuning`]).
+    level: OptLevel,
     /// Always `Some` until dropped.
     scratch: Option<Scratch>,
 }
 
 impl<'a> Functions<'a> {
-    /// A definer for the cells of `lir`, declared in `cx`.
-    pub fn new(cx: &'a CompileContext, lir: &'a LirModule) -> Self {
+    /// A definer for the cells of `lir`, declared in `cx`, compiled at `level`.
+    pub fn new(cx: &'a CompileContext, lir: &'a LirModule, level: OptLevel) -> Self {
         let scratch = SCRATCH
             .with(|s| s.borrow_mut().take())
             .unwrap_or_else(|| (Context::new(), FunctionBuilderContext::new()));
         Functions {
             cx,
             lir,
+            level,
             scratch: Some(scratch),
         }
     }
@@ -358,10 +438,11 @@ impl<'a> Functions<'a> {
         func: FuncId,
         kind: Kind,
     ) -> Result<(), JitError> {
+        let tuning = Tuning::of(self.level, kind, &self.lir.cells[id as usize]);
         let ctx = self.build(module, id, kind);
-        let res = module.define_function(func, ctx);
+        let res = define_tuned(module, func, ctx, tuning);
         module.clear_context(ctx);
-        res.map_err(|e| JitError::Codegen(format!("{}: {e:?}", self.lir.cells[id as usize].name)))
+        res.map_err(|e| JitError::Codegen(format!("{}: {e}", self.lir.cells[id as usize].name)))
     }
 
     /// Declares and defines the entry trampoline of cell `id`.
@@ -462,12 +543,13 @@ fn each_cell_text(
     let lir = prepare(module, level)?;
     let mut m = new_module(level)?;
     let cx = CompileContext::declare(&mut m, &lir)?;
-    let mut f = Functions::new(&cx, &lir);
+    let mut f = Functions::new(&cx, &lir, level);
     let mut out = String::new();
     for id in 0..lir.cells.len() as CellId {
+        let isa = host_isa(Tuning::of(level, Kind::Cell, &lir.cells[id as usize]))?;
         let ctx = f.build(&mut m, id, Kind::Cell);
         // (On an error the scratch context is cleared when `f` drops.)
-        let body = text(m.isa(), ctx)?;
+        let body = text(&*isa, ctx)?;
         out.push_str(&format!(
             "; cell {id}: {}\n{body}\n",
             lir.cells[id as usize].name
@@ -485,6 +567,25 @@ mod tests {
         match lumen_compiler::compile(src) {
             Ok(m) => m,
             Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn tuning_follows_level_kind_and_loops() {
+        let m = compile(
+            "cell inc(n: Int) -> Int\n  n + 1\nend\ncell sum(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    s += i\n  end\n  s\nend\ncell main()\nend\n",
+        );
+        let (inc, sum) = (&m.cells[0], &m.cells[1]);
+        assert!(!has_loop(inc) && has_loop(sum));
+        use Tuning::*;
+        assert_eq!(Tuning::of(OptLevel::O1, Kind::Cell, inc), Lean);
+        assert_eq!(Tuning::of(OptLevel::O1, Kind::Cell, sum), Speed);
+        assert_eq!(Tuning::of(OptLevel::O1, Kind::Osr(0), sum), Speed);
+        assert_eq!(Tuning::of(OptLevel::O2, Kind::Cell, inc), Speed);
+        assert_eq!(Tuning::of(OptLevel::O3, Kind::Cell, inc), Speed);
+        assert_eq!(Tuning::of(OptLevel::O0, Kind::Cell, sum), Quick);
+        for level in [OptLevel::O0, OptLevel::O1, OptLevel::O3] {
+            assert_eq!(Tuning::of(level, Kind::Entry, sum), Quick);
         }
     }
 

@@ -35,6 +35,8 @@ pub struct TieredJit {
     entries: Vec<Option<Entry>>,
     /// OSR entries compiled so far, by (cell, header).
     osr: HashMap<(CellId, u32), OsrEntry>,
+    /// The level cells are compiled at.
+    level: OptLevel,
     /// A definition failed: the batch may have left functions referring to undefined
     /// ones, so nothing more is finalised (every later request is declined).
     broken: bool,
@@ -51,6 +53,7 @@ impl TieredJit {
             compiled: Vec::new(),
             entries: Vec::new(),
             osr: HashMap::new(),
+            level,
             broken: false,
         })
     }
@@ -93,7 +96,7 @@ impl TieredJit {
         let (Some(cx), Some(jit)) = (&self.cx, self.jit.as_mut()) else {
             return Err(JitError::Codegen("tier dropped".into()));
         };
-        let mut f = Functions::new(cx, lir);
+        let mut f = Functions::new(cx, lir, self.level);
         self.broken = true; // until the batch is finalised
         for &id in &batch {
             f.define(jit, id, cx.cells[id as usize], Kind::Cell)?;
@@ -150,7 +153,7 @@ impl TieredJit {
                 &entry_signature(cx.cc),
             )
             .map_err(codegen)?;
-        let mut f = Functions::new(cx, lir);
+        let mut f = Functions::new(cx, lir, self.level);
         self.broken = true; // until finalised
         f.define(jit, cell, entry_fn, Kind::Osr(pc))?;
         jit.finalize_definitions()

@@ -81,7 +81,7 @@ pub fn helpers() -> Vec<Helper> {
         h(
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
-            &[Ptr, I32, I32],
+            &[Ptr, I32, I32, I32],
             None,
         ),
         h(
@@ -155,12 +155,19 @@ pub fn helpers() -> Vec<Helper> {
     table
 }
 
-/// Records frame (`cell`, `pc`) of an error propagating out of native code.
+/// Records frame (`cell`, `pc`) of an error propagating out of native code: the pending
+/// one when `raise` is 0, else the error `raise` (a `RAISE_*` kind, as
+/// [`lumen_rt_raise`]) raised here. One call on a cell's shared failure path, so a check
+/// that fails costs the code no call of its own.
 ///
 /// # Safety
 /// `ctx` is the live context of the running code.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc: u32) {
+pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc: u32, raise: u32) {
+    if raise != 0 {
+        // SAFETY: the caller's contract.
+        unsafe { lumen_rt_raise(ctx, raise) };
+    }
     // SAFETY: the caller's contract.
     let ctx = unsafe { &mut *ctx };
     // SAFETY: the module outlives the run (set by `native::enter`).
