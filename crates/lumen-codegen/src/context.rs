@@ -12,12 +12,16 @@ use lumen_core::lir::LirModule;
 use lumen_rt::native::layout::{
     VecLayout, list_layout, record_layout, tuple_layout, variant_layout, variant_tag_offset,
 };
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Declared functions of a module being compiled.
 pub struct CompileContext {
     /// Helper name → declared import.
     helpers: HashMap<&'static str, FuncId>,
+    /// Helper name → its register-preserving thunk ([`CompileContext::preserving`]),
+    /// declared on first use, and whether it is defined yet.
+    thunks: RefCell<HashMap<&'static str, (FuncId, bool)>>,
     /// The native function of each cell (indexed like the module's cells).
     pub cells: Vec<FuncId>,
     /// Where list elements live (for inline element access).
@@ -61,6 +65,7 @@ impl CompileContext {
         }
         Ok(CompileContext {
             helpers,
+            thunks: RefCell::new(HashMap::new()),
             cells,
             list: list_layout(),
             record: record_layout(),
@@ -74,6 +79,49 @@ impl CompileContext {
     /// The declared helper `name` (one of `lumen_rt::native::helpers()`).
     pub fn helper(&self, name: &str) -> Option<FuncId> {
         self.helpers.get(name).copied()
+    }
+
+    /// The thunk calling helper `name` (which returns nothing) that preserves every
+    /// register (Cranelift's `preserve_all` convention): for calls on cold paths that
+    /// rejoin the inline code, which then need not spill the values live across them.
+    /// Declared here on first use; defined with the next batch ([`Self::undefined_thunks`]).
+    pub fn preserving<M: Module>(
+        &self,
+        module: &mut M,
+        name: &'static str,
+    ) -> Result<FuncId, JitError> {
+        if let Some(&(id, _)) = self.thunks.borrow().get(name) {
+            return Ok(id);
+        }
+        let helper = self
+            .helper(name)
+            .ok_or_else(|| JitError::Codegen(format!("no helper {name}")))?;
+        let mut sig = module
+            .declarations()
+            .get_function_decl(helper)
+            .signature
+            .clone();
+        if !sig.returns.is_empty() {
+            return Err(JitError::Codegen(format!("{name} returns a value")));
+        }
+        sig.call_conv = CallConv::PreserveAll;
+        let id = module
+            .declare_function(&format!("{name}_preserving"), Linkage::Local, &sig)
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        self.thunks.borrow_mut().insert(name, (id, false));
+        Ok(id)
+    }
+
+    /// The thunks declared but not defined yet, with their helpers; marked defined.
+    pub fn undefined_thunks(&self) -> Vec<(FuncId, FuncId)> {
+        let mut out = Vec::new();
+        for (name, (id, defined)) in self.thunks.borrow_mut().iter_mut() {
+            if !*defined {
+                *defined = true;
+                out.push((*id, self.helpers[name]));
+            }
+        }
+        out
     }
 }
 

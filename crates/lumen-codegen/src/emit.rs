@@ -64,6 +64,19 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         self.b.inst_results(call).first().copied()
     }
 
+    /// Calls runtime helper `name` (which returns nothing) through its register-preserving
+    /// thunk ([`CompileContext::preserving`]): for cold paths that rejoin hot code.
+    pub fn helper_preserving(&mut self, name: &'static str, args: &[Val]) {
+        let id = match self.cx.preserving(self.module, name) {
+            Ok(id) => id,
+            // Only the helpers of ListSet/FieldSet/append come here: all in the table and
+            // returning nothing (values_live_across_cold_list_paths_survive, jit_corpus).
+            Err(e) => panic!("{e}"),
+        };
+        let f = self.func_ref(id);
+        self.b.ins().call(f, args);
+    }
+
     /// An i32 constant.
     pub fn i32(&mut self, v: u32) -> Val {
         self.b.ins().iconst(types::I32, v as i64)

@@ -539,6 +539,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Runs instruction `pc` through its per-operation helper, the operands decoded here
     /// and passed as immediates: `helper(ctx, window, n, operands…)`.
     fn generic(&mut self, pc: u32, ins: &Instr) {
+        self.generic_call(pc, ins, false);
+    }
+
+    /// [`Self::generic`] on the cold path of an inline operation, which rejoins it: the
+    /// helper is called through its register-preserving thunk, so the values live
+    /// across the operation stay in registers on the inline path.
+    fn generic_cold(&mut self, pc: u32, ins: &Instr) {
+        self.generic_call(pc, ins, true);
+    }
+
+    fn generic_call(&mut self, pc: u32, ins: &Instr, cold: bool) {
         let Some(h) = op_helper(ins) else {
             // `instr` translates every instruction without a helper itself (tested).
             panic!("no helper runs {ins:?}");
@@ -559,7 +570,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         for &o in &h.operands {
             args.push(self.e.i32(o));
         }
-        self.e.helper(h.name, &args);
+        if cold {
+            self.e.helper_preserving(h.name, &args);
+        } else {
+            self.e.helper(h.name, &args);
+        }
         if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
             self.jump_fail(pc);
             return;
@@ -1140,7 +1155,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
-        self.generic(pc, ins);
+        self.generic_cold(pc, ins);
         let rc = self.load_rc(reg);
         self.define_facts(reg, o, rc);
         self.e.b.ins().jump(join, &[]);
@@ -1325,7 +1340,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
-        self.generic(pc, ins);
+        self.generic_cold(pc, ins);
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(join);
     }
@@ -1737,5 +1752,53 @@ mod tests {
         });
         assert!(programs > 50, "the corpus was found ({programs} programs)");
         assert!(helpers.len() >= 30, "{helpers:?}");
+    }
+
+    #[test]
+    fn values_live_across_cold_list_paths_survive() {
+        // `ys` shares `xs`, so every `xs[..] = ..` copies on write, and `append` outgrows
+        // the capacity now and then: both take the cold path through a register-preserving
+        // thunk while the Floats and Ints below are live in registers.
+        let src = "cell mix(n: Int) -> Float\n\
+                   \x20 let mut xs = [0.5, 1.5]\n\
+                   \x20 let mut a = 1.25\n  let mut b = 2.5\n  let mut c = 0.75\n  let mut d = 3.5\n\
+                   \x20 let mut e = 0.125\n  let mut f = 4.0\n  let mut g = 1.0\n  let mut h = 2.0\n\
+                   \x20 let mut i1 = 1\n  let mut i2 = 2\n  let mut i3 = 3\n  let mut i4 = 4\n\
+                   \x20 let mut total = 0.0\n\
+                   \x20 for k in 0..n\n\
+                   \x20   let ys = xs\n\
+                   \x20   xs[k % 2] = a * b + c\n\
+                   \x20   xs = append(xs, d - e * f)\n\
+                   \x20   a = a + g * 0.5\n    b = b - h * 0.25\n    c = c * 1.5 - a\n    d = d + b\n\
+                   \x20   e = e + 0.125\n    f = f - c * 0.01\n    g = g * 0.99\n    h = h + 0.5\n\
+                   \x20   i1 = i1 + i2\n    i2 = i2 * 3 % 1000\n    i3 = i3 + i4 * k\n    i4 = i4 - 1\n\
+                   \x20   total = total + ys[0] + xs[len(xs) - 1]\n\
+                   \x20 end\n\
+                   \x20 total + a + b + c + d + e + f + g + h + ((i1 + i2 + i3 + i4) as Float)\n\
+                   end\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let clif = crate::jit::emit_clif(m, crate::OptLevel::O1).unwrap();
+            assert!(
+                clif.contains("preserve_all"),
+                "the cold paths use thunks:\n{clif}"
+            );
+            for n in [0, 1, 2, 7, 40] {
+                let mut vm = lumen_rt::VM::new(m.clone());
+                let want = vm.call_cell_by_name("mix", vec![Value::Int(n)]).unwrap();
+                for level in [crate::OptLevel::O1, crate::OptLevel::O3] {
+                    let got = JitCompiler::with_opt_level(level)
+                        .compile_cell(m, m.find_cell("mix").unwrap())
+                        .unwrap()
+                        .call(&[Value::Int(n)])
+                        .unwrap();
+                    assert_eq!(
+                        format!("{got:?}"),
+                        format!("{want:?}"),
+                        "n = {n} at {level:?}"
+                    );
+                }
+            }
+        });
     }
 }

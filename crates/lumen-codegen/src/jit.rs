@@ -8,6 +8,7 @@ use crate::ir::{translate_cell, translate_osr};
 use crate::opt::OptLevel;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
+use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -442,7 +443,39 @@ impl<'a> Functions<'a> {
         let ctx = self.build(module, id, kind);
         let res = define_tuned(module, func, ctx, tuning);
         module.clear_context(ctx);
-        res.map_err(|e| JitError::Codegen(format!("{}: {e}", self.lir.cells[id as usize].name)))
+        res.map_err(|e| JitError::Codegen(format!("{}: {e}", self.lir.cells[id as usize].name)))?;
+        self.define_thunks(module)
+    }
+
+    /// Defines the register-preserving thunks the functions built so far call and that
+    /// are not defined yet ([`CompileContext::preserving`]): each passes its arguments
+    /// on to its helper. A `preserve_all` function saves every register it (and so the
+    /// helper it calls) may clobber.
+    fn define_thunks<M: Module>(&mut self, module: &mut M) -> Result<(), JitError> {
+        for (thunk, helper) in self.cx.undefined_thunks() {
+            let (ctx, fctx) = self
+                .scratch
+                .get_or_insert_with(|| (Context::new(), FunctionBuilderContext::new()));
+            ctx.func.signature = module
+                .declarations()
+                .get_function_decl(thunk)
+                .signature
+                .clone();
+            let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let args = b.block_params(entry).to_vec();
+            let f = module.declare_func_in_func(helper, b.func);
+            b.ins().call(f, &args);
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            b.finalize(module.target_config());
+            let res = define_tuned(module, thunk, ctx, Tuning::Quick);
+            module.clear_context(ctx);
+            res.map_err(|e| JitError::Codegen(format!("thunk: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Declares and defines the entry trampoline of cell `id`.
