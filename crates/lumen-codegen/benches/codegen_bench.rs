@@ -10,8 +10,9 @@
 //!   that `main`'s own code.
 //! - `compile_cell/small/<level>`: the target's figure (a small cell under 50 µs at O1):
 //!   a tiering JIT compiling one hot small cell of `small_cells` into its module — the
-//!   cell's function, its entry trampoline and the finalisation — per cell (criterion's
-//!   time is for all six; `elem/s` is cells per second).
+//!   cell compiled as its own entry (the tier's way for a cell no native code calls) and
+//!   the finalisation — per cell (criterion's time is for all six; `elem/s` is cells per
+//!   second).
 //! - `run/<program>/<tier>`: running `main` of a benchmark program at its small size in
 //!   the interpreter and natively (compiled once, outside the measurement).
 //!
@@ -97,10 +98,10 @@ fn run_time(c: &mut Criterion) {
     group.finish();
 }
 
-/// `compile_cell/small/<level>`: what the tiering JIT pays for one hot small cell — its
-/// native function, its entry trampoline and the finalisation, into a module whose
-/// declarations exist (made in the untimed setup, by compiling an empty cell). Each
-/// iteration compiles every small cell of [`SMALL_CELLS`] (not `main`) one at a time,
+/// `compile_cell/small/<level>`: what the tiering JIT pays for one hot small cell — the
+/// cell compiled as its own entry (none is recursive) and the finalisation, into a
+/// module whose declarations exist (made in the untimed setup, by compiling an empty
+/// cell). Each iteration compiles every small cell of [`SMALL_CELLS`] (not `main`) one at a time,
 /// so criterion's time per element is the mean time per small cell.
 fn compile_cell_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile_cell");

@@ -28,7 +28,7 @@ use lumen_core::value::{
     VALUE_SIZE,
 };
 use lumen_rt::native::abi::{
-    RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
+    NO_FRAME, RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
     READ_LIST_ELEMENT, READ_LIST_LEN, READ_PAYLOAD, READ_TUPLE, READ_VARIANT_TAG,
 };
 use lumen_rt::native::layout::VecLayout;
@@ -39,11 +39,17 @@ use std::collections::HashMap;
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
 pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
-    let cell = &m.cells[id as usize];
-    let mut t = Translator::new(e, m, id, cell, None);
-    t.prologue();
-    t.body();
-    t.finish();
+    translate(e, m, id, Start::Call);
+}
+
+/// Translates cell `id` as a VM entry of its own into the function being built by `e`,
+/// whose signature must be `types::entry_signature`: `fn(ctx, args, ret)`, as its entry
+/// trampoline (`emit::build_entry`) would be, but with the cell's code inline — one
+/// function instead of two for a cell that native code does not call directly. Scalar
+/// arguments are unboxed from `args` (a wrong kind is an internal error), heap ones moved
+/// out of it, and the result is stored into `*ret`.
+pub fn translate_entry_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
+    translate(e, m, id, Start::Entry);
 }
 
 /// Translates the on-stack-replacement entry of cell `id` at instruction `pc` (a loop
@@ -53,11 +59,35 @@ pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: 
 /// yet reads as 0 — and heap values moved, leaving null), execution continues at `pc`,
 /// and the result is stored into `*ret`.
 pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, pc: u32) {
+    translate(e, m, id, Start::Osr(pc));
+}
+
+fn translate<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, start: Start) {
     let cell = &m.cells[id as usize];
-    let mut t = Translator::new(e, m, id, cell, Some(pc));
+    let mut t = Translator::new(e, m, id, cell, start);
     t.prologue();
     t.body();
     t.finish();
+}
+
+/// How a translated function is entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// Called by native code: `types::cell_signature`, scalars in registers.
+    Call,
+    /// Called by the VM at the cell's start: `types::entry_signature`.
+    Entry,
+    /// Entered from a VM frame at this loop header: `types::entry_signature`.
+    Osr(u32),
+}
+
+impl Start {
+    fn osr(self) -> Option<u32> {
+        match self {
+            Start::Osr(pc) => Some(pc),
+            _ => None,
+        }
+    }
 }
 
 /// True when instruction `ins` of a cell works on the slots: through its per-operation
@@ -125,9 +155,9 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Failed unboxing checks to emit: (block, register, wanted type, pc).
     bad_tags: Vec<(Block, Reg, RegTy, u32)>,
     ret_tys: Vec<Type>,
-    /// The loop header an on-stack-replacement entry starts at.
-    osr: Option<u32>,
-    /// Where an OSR entry stores its result.
+    /// How the function is entered.
+    start: Start,
+    /// Where a function the VM enters stores its result.
     ret_ptr: Option<Val>,
     /// Active calls including this one (set by the prologue; passed to callees).
     depth: Option<Val>,
@@ -152,8 +182,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         m: &'t LirModule,
         id: CellId,
         cell: &'t Cell,
-        osr: Option<u32>,
+        start: Start,
     ) -> Self {
+        let osr = start.osr();
         let vars = cell
             .regs
             .iter()
@@ -181,7 +212,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
-        let ret_tys = if osr.is_some() {
+        let ret_tys = if start != Start::Call {
             Vec::new()
         } else {
             crate::types::cell_signature(cell, e.cx.cc)
@@ -208,8 +239,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             fail: None,
             bad_tags: Vec::new(),
             ret_tys,
-            osr,
-            ret_ptr: osr.map(|_| params[2]),
+            start,
+            ret_ptr: (start != Start::Call).then(|| params[2]),
             depth: None,
             entry,
             obj_vars: HashMap::new(),
@@ -381,11 +412,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn prologue(&mut self) {
         let ctx = self.ctx;
         let entry = self.entry;
-        // Active calls below this one: a parameter, or the context's for an OSR entry.
-        let d = match self.osr {
-            Some(_) => self.e.load_depth(ctx),
-            None => self.e.b.block_params(entry)[2],
+        // Active calls below this one: a parameter, or the context's when the VM enters.
+        let d = match self.start {
+            Start::Call => self.e.b.block_params(entry)[2],
+            Start::Entry | Start::Osr(_) => self.e.load_depth(ctx),
         };
+        // The slots are cleared first: the overflow leaves through the shared failure
+        // path, which frees them (one helper call per function for every error).
+        if let Some(slot) = self.slot {
+            let w = self.e.b.ins().stack_addr(PTR, slot, 0);
+            self.window = Some(w);
+            let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+            for r in 0..self.cell.regs.len() as u32 {
+                self.e.b.ins().store(flags(), zero, w, Self::off(r));
+            }
+        }
         let over =
             self.e
                 .b
@@ -397,27 +438,20 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.ins().brif(over, overflow, &[], ok, &[]);
         // The caller records its frame (the failing call), as in the VM.
         self.e.b.switch_to_block(overflow);
-        let k = self.e.i32(RAISE_STACK_OVERFLOW);
-        self.e.helper("lumen_rt_raise", &[ctx, k]);
-        self.return_zeros();
+        self.jump_raise(NO_FRAME, RAISE_STACK_OVERFLOW);
         self.e.b.switch_to_block(ok);
         self.depth = Some(self.e.b.ins().iadd_imm_s(d, 1));
-        if let Some(slot) = self.slot {
-            let w = self.e.b.ins().stack_addr(PTR, slot, 0);
-            self.window = Some(w);
-            let zero = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
-            for r in 0..self.cell.regs.len() as u32 {
-                self.e.b.ins().store(flags(), zero, w, Self::off(r));
-            }
-        }
-        if let Some(pc) = self.osr {
+        if let Start::Osr(pc) = self.start {
             self.load_window();
             let b = self.block(pc);
             self.e.b.ins().jump(b, &[]);
             return;
         }
-        let params = self.e.b.block_params(entry).to_vec();
-        let mut next = 3;
+        let params = match self.start {
+            Start::Entry => self.unbox_args(),
+            _ => self.e.b.block_params(entry)[3..].to_vec(),
+        };
+        let mut next = 0;
         for r in param_regs(self.cell) {
             let r = r as Reg;
             if let Some(var) = self.vars[r as usize] {
@@ -430,6 +464,55 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.e.move_value(h, o, w, o);
             }
         }
+    }
+
+    /// A VM entry: the scalar arguments, unboxed from `args` (`hargs`) after checking
+    /// every one's kind; on a wrong kind, an internal error and a return before anything
+    /// was taken over (the VM still owns and frees every argument), as the entry
+    /// trampoline does.
+    fn unbox_args(&mut self) -> Vec<Val> {
+        let h = self.hargs;
+        let regs: Vec<Reg> = param_regs(self.cell)
+            .map(|r| r as Reg)
+            .filter(|&r| self.scalar(r))
+            .collect();
+        if regs.is_empty() {
+            return Vec::new();
+        }
+        let bad = self.e.b.create_block();
+        self.e.b.set_cold_block(bad);
+        self.e.b.append_block_param(bad, types::I32); // wanted tag
+        self.e.b.append_block_param(bad, PTR); // offset of the argument
+        for &r in &regs {
+            let t = self.ty(r);
+            let o = Self::off(r);
+            let tag = self.e.tag_at(h, o);
+            let ok = self
+                .e
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
+            let want = self.e.i32(scalar_tag(t) as u32);
+            let at = self.e.b.ins().iconst(PTR, o as i64);
+            let next = self.e.b.create_block();
+            self.e
+                .b
+                .ins()
+                .brif(ok, next, &[], bad, &[want.into(), at.into()]);
+            self.e.b.switch_to_block(next);
+        }
+        // Fill the failure block while the block after the checks is still empty.
+        let cont = self.e.b.current_block().expect("in a block");
+        self.e.b.switch_to_block(bad);
+        let (want, at) = (self.e.b.block_params(bad)[0], self.e.b.block_params(bad)[1]);
+        let a = self.e.b.ins().iadd(h, at);
+        let ctx = self.ctx;
+        self.e.helper("lumen_rt_bad_tag", &[ctx, want, a]);
+        self.e.b.ins().return_(&[]);
+        self.e.b.switch_to_block(cont);
+        regs.iter()
+            .map(|&r| self.e.payload_at(self.ty(r), h, Self::off(r)))
+            .collect()
     }
 
     /// OSR: takes every register over from the VM window (`hargs`).
@@ -480,7 +563,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     fn body(&mut self) {
         // An OSR entry's prologue already jumped to its loop header.
-        let mut terminated = self.osr.is_some();
+        let mut terminated = self.start.osr().is_some();
         for pc in 0..self.cell.code.len() {
             if let Some(b) = self.blocks[pc] {
                 if !terminated {
@@ -1011,7 +1094,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             vec![w0, w1]
         };
         if let Some(rp) = self.ret_ptr {
-            // OSR: the result goes to `*ret` (which owns nothing).
+            // Entered by the VM: the result goes to `*ret` (which owns nothing).
             if returns_words(self.cell) {
                 self.e.b.ins().store(flags(), vals[0], rp, 0);
                 self.e.b.ins().store(flags(), vals[1], rp, 8);

@@ -4,7 +4,7 @@
 
 use crate::context::{CompileContext, declare_entry, helper_symbols};
 use crate::emit::{Emitter, build_entry};
-use crate::ir::{translate_cell, translate_osr};
+use crate::ir::{translate_cell, translate_entry_cell, translate_osr};
 use crate::opt::OptLevel;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
@@ -263,7 +263,9 @@ impl Tuning {
     pub(crate) fn of(level: OptLevel, kind: Kind, cell: &Cell) -> Tuning {
         match kind {
             Kind::Entry => Tuning::Quick,
-            Kind::Cell if level == OptLevel::O1 && !has_loop(cell) => Tuning::Lean,
+            Kind::Cell | Kind::EntryCell if level == OptLevel::O1 && !has_loop(cell) => {
+                Tuning::Lean
+            }
             _ => Tuning::default_of(level),
         }
     }
@@ -326,8 +328,11 @@ fn build_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
 pub(crate) enum Kind {
     /// The cell's native function.
     Cell,
-    /// Its uniform entry trampoline.
+    /// Its uniform entry trampoline (calling the native function).
     Entry,
+    /// The cell itself with the uniform entry's signature (`ir::translate_entry_cell`):
+    /// how the VM enters a cell that native code does not call directly.
+    EntryCell,
     /// Its on-stack-replacement entry at this loop header.
     Osr(u32),
 }
@@ -345,7 +350,7 @@ fn build<M: Module>(
     let cell = &lir.cells[id as usize];
     ctx.func.signature = match kind {
         Kind::Cell => cell_signature(cell, cx.cc),
-        Kind::Entry | Kind::Osr(_) => entry_signature(cx.cc),
+        Kind::Entry | Kind::EntryCell | Kind::Osr(_) => entry_signature(cx.cc),
     };
     let config = module.target_config();
     let b = FunctionBuilder::new(&mut ctx.func, fctx);
@@ -356,6 +361,7 @@ fn build<M: Module>(
             e.b.seal_all_blocks();
         }
         Kind::Cell => translate_cell(&mut e, lir, id),
+        Kind::EntryCell => translate_entry_cell(&mut e, lir, id),
         Kind::Osr(pc) => translate_osr(&mut e, lir, id, pc),
     }
     e.b.finalize(config);
@@ -476,6 +482,18 @@ impl<'a> Functions<'a> {
             res.map_err(|e| JitError::Codegen(format!("thunk: {e}")))?;
         }
         Ok(())
+    }
+
+    /// Declares the entry of cell `id` and defines it as the cell itself
+    /// ([`Kind::EntryCell`]).
+    pub fn define_entry_cell<M: Module>(
+        &mut self,
+        module: &mut M,
+        id: CellId,
+    ) -> Result<FuncId, JitError> {
+        let func = declare_entry(module, self.cx, id)?;
+        self.define(module, id, func, Kind::EntryCell)?;
+        Ok(func)
     }
 
     /// Declares and defines the entry trampoline of cell `id`.

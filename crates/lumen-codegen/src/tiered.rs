@@ -5,8 +5,9 @@
 //! All code of one VM goes into one growing Cranelift module. Compiling a cell also
 //! compiles every cell it calls directly that is not compiled yet (native code calls
 //! cells directly), in one batch; an OSR entry ([`crate::ir::translate_osr`]) is compiled
-//! after the cells its cell calls. Entry trampolines are built only for the cells the VM
-//! asks for (a callee compiled in a batch gets its entry when it gets hot itself).
+//! after the cells its cell calls. Entries are built only for the cells the VM asks for
+//! (a callee compiled in a batch gets its entry when it gets hot itself); a cell no
+//! native code calls yet is compiled as its entry alone (`crate::ir::translate_entry_cell`).
 
 use crate::context::CompileContext;
 use crate::jit::{Functions, JitError, Kind, new_module, prepare};
@@ -78,9 +79,11 @@ impl TieredJit {
     }
 
     /// Compiles `roots` and every cell they call directly (transitively) that is not
-    /// compiled yet, callees first, plus the entry trampoline of `entry` if it has none
-    /// yet (only cells the VM enters need one: callees are called natively); finalises
-    /// them together.
+    /// compiled yet, callees first, plus the entry of `entry` if it has none yet (only
+    /// cells the VM enters need one: callees are called natively); finalises them
+    /// together. An `entry` cell that no cell of the batch calls directly is compiled as
+    /// its entry alone (`Kind::EntryCell`: one function, not a native function and a
+    /// trampoline); its native function comes with the first batch that calls it.
     fn compile_closure(
         &mut self,
         lir: &LirModule,
@@ -88,8 +91,15 @@ impl TieredJit {
         entry: Option<CellId>,
     ) -> Result<(), JitError> {
         self.declare(lir)?;
-        let batch = uncompiled_closure(lir, roots, &self.compiled);
+        let mut batch = uncompiled_closure(lir, roots, &self.compiled);
         let entry = entry.filter(|&id| self.entries.get(id as usize) == Some(&None));
+        let alone = entry.filter(|&id| {
+            batch.contains(&id)
+                && !batch
+                    .iter()
+                    .any(|&c| direct_callees(&lir.cells[c as usize].code).any(|x| x == id))
+        });
+        batch.retain(|&c| Some(c) != alone);
         if batch.is_empty() && entry.is_none() {
             return Ok(());
         }
@@ -101,9 +111,10 @@ impl TieredJit {
         for &id in &batch {
             f.define(jit, id, cx.cells[id as usize], Kind::Cell)?;
         }
-        let entry_fn = match entry {
-            Some(id) => Some((id, f.define_entry(jit, id)?)),
-            None => None,
+        let entry_fn = match (entry, alone) {
+            (Some(id), Some(_)) => Some((id, f.define_entry_cell(jit, id)?)),
+            (Some(id), None) => Some((id, f.define_entry(jit, id)?)),
+            _ => None,
         };
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
@@ -113,8 +124,8 @@ impl TieredJit {
         }
         if let Some((id, func)) = entry_fn {
             let p = jit.get_finalized_function(func);
-            // SAFETY: `p` is the finalized code of an entry trampoline, whose signature
-            // is `entry_signature` = `Entry` in the host's C convention.
+            // SAFETY: `p` is the finalized code of an entry (trampoline or entry cell),
+            // whose signature is `entry_signature` = `Entry` in the host's C convention.
             self.entries[id as usize] = Some(unsafe { std::mem::transmute::<*const u8, Entry>(p) });
         }
         Ok(())

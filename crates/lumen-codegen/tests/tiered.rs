@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 8] = [
+    let targeted: [(&str, Check); 10] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -54,6 +54,14 @@ fn main() {
         (
             "closures_and_builtins_tier_up",
             closures_and_builtins_tier_up,
+        ),
+        (
+            "entry_cells_take_every_kind_of_argument",
+            entry_cells_take_every_kind_of_argument,
+        ),
+        (
+            "entry_cells_reject_a_wrong_argument_kind",
+            entry_cells_reject_a_wrong_argument_kind,
         ),
     ];
     trials.extend(
@@ -462,4 +470,67 @@ end
         agree(src, t)?;
     }
     Ok(())
+}
+
+fn entry_cells_take_every_kind_of_argument() -> Result<(), Failed> {
+    // `mix` is hot before the loop calling it is (two calls per iteration) and called by
+    // no compiled cell yet: the VM enters it through an entry cell (scalars unboxed from
+    // the VM's arguments, heap values moved out of them). Then main's loop continues
+    // natively (OSR) and `twice` gets hot, calling `mix` natively: `mix` gets its native
+    // function too. The last call fails inside `mix`: the trace is the VM's.
+    let src = "\
+cell mix(x: Float, n: Int, flag: Bool, name: String, xs: list[Int]) -> String
+  let t = if flag then x * 2.0 else x
+  name + \":\" + to_string(n + xs[0]) + \":\" + to_string(t) + \":\" + to_string(100 / (n - 400))
+end
+
+cell twice(n: Int) -> Int
+  n * 2 + len(mix(1.5, n, n % 3 == 0, \"b\", [n]))
+end
+
+cell main()
+  let mut acc = \"\"
+  for i in 0..300
+    acc = mix(i as Float, i, i % 2 == 0, \"a\", [i, 1])
+    acc = mix(0.25, i, true, acc, [i])
+  end
+  print(acc)
+  let mut s = 0
+  for i in 0..300
+    s += twice(i)
+  end
+  print(s)
+  print(mix(0.5, 400, false, \"c\", [0]))
+end
+";
+    for t in THRESHOLDS {
+        let out = agree(src, t)?;
+        // At 0, `main` is compiled first and calls `mix` natively from the start.
+        let entered = t == 0 || out.stats.cells_compiled >= 1 && out.stats.native_calls >= 1;
+        check(entered, || format!("t={t}: {:?}", out.stats))?;
+        check(
+            out.code == 1 && out.stderr.contains("division by zero"),
+            || format!("t={t}: {}", out.stderr),
+        )?;
+    }
+    Ok(())
+}
+
+fn entry_cells_reject_a_wrong_argument_kind() -> Result<(), Failed> {
+    lumen_rt::run_on_big_stack(|| -> Result<(), Failed> {
+        let module = lumen_compiler::compile(
+            "cell inc(n: Int, x: Float) -> Int\n  n + 1\nend\ncell main()\nend\n",
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        let mut vm = tiered_vm(&module, 0, OptLevel::O1).map_err(|e| e.to_string())?;
+        use lumen_core::value::Value;
+        let ok = vm.call_cell_by_name("inc", vec![Value::Int(1), Value::Float(2.0)]);
+        check(matches!(ok, Ok(Value::Int(2))), || format!("{ok:?}"))?;
+        let bad = vm.call_cell_by_name("inc", vec![Value::Int(1), Value::Int(2)]);
+        check(
+            matches!(&bad, Err(e) if matches!(e.error, lumen_core::error::RtError::Internal(_))),
+            || format!("{bad:?}"),
+        )?;
+        check(vm.stats().native_calls == 2, || format!("{:?}", vm.stats()))
+    })
 }

@@ -21,12 +21,16 @@ use lumen_core::lir::LirModule;
 use lumen_core::ops;
 use lumen_core::value::Value;
 
-/// `lumen_rt_raise` kind: `integer overflow`.
+/// `lumen_rt_push_frame` raise kind: `integer overflow`.
 pub const RAISE_INTEGER_OVERFLOW: u32 = 1;
-/// `lumen_rt_raise` kind: `division by zero`.
+/// `lumen_rt_push_frame` raise kind: `division by zero`.
 pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
-/// `lumen_rt_raise` kind: `stack overflow`.
+/// `lumen_rt_push_frame` raise kind: `stack overflow`.
 pub const RAISE_STACK_OVERFLOW: u32 = 4;
+
+/// `lumen_rt_push_frame` pc: raise only, record no frame (a call that overflows the
+/// stack fails in its caller, which records the frame, as in the VM).
+pub const NO_FRAME: u32 = u32::MAX;
 
 /// `lumen_rt_read_fault` read: `ListGet`/`ListGetUnchecked` (element `idx`).
 pub const READ_LIST_ELEMENT: u32 = 0;
@@ -82,12 +86,6 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
             &[Ptr, I32, I32, I32],
-            None,
-        ),
-        h(
-            "lumen_rt_raise",
-            lumen_rt_raise as *const u8,
-            &[Ptr, I32],
             None,
         ),
         h(
@@ -157,19 +155,21 @@ pub fn helpers() -> Vec<Helper> {
 
 /// Records frame (`cell`, `pc`) of an error propagating out of native code: the pending
 /// one when `raise` is 0, else the error `raise` (a `RAISE_*` kind, as
-/// [`lumen_rt_raise`]) raised here. One call on a cell's shared failure path, so a check
-/// that fails costs the code no call of its own.
+/// `RAISE_INTEGER_OVERFLOW`) raised here; with `pc` = [`NO_FRAME`], no frame. One call on a
+/// cell's shared failure path, so a check that fails costs the code no call of its own.
 ///
 /// # Safety
 /// `ctx` is the live context of the running code.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc: u32, raise: u32) {
-    if raise != 0 {
-        // SAFETY: the caller's contract.
-        unsafe { lumen_rt_raise(ctx, raise) };
-    }
     // SAFETY: the caller's contract.
     let ctx = unsafe { &mut *ctx };
+    if raise != 0 {
+        ctx.fail(raised(raise).into());
+    }
+    if pc == NO_FRAME {
+        return;
+    }
     // SAFETY: the module outlives the run (set by `native::enter`).
     let m: &LirModule = unsafe { &*ctx.module };
     if let Some(c) = m.cells.get(cell as usize) {
@@ -177,20 +177,14 @@ pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc:
     }
 }
 
-/// Raises the error `kind` (one of the `RAISE_*` constants).
-///
-/// # Safety
-/// `ctx` is the live context of the running code.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_raise(ctx: *mut NativeCtx, kind: u32) {
-    let e = match kind {
+/// The error of raise kind `kind` (one of the `RAISE_*` constants).
+fn raised(kind: u32) -> RtError {
+    match kind {
         RAISE_INTEGER_OVERFLOW => RtError::IntegerOverflow,
         RAISE_DIVISION_BY_ZERO => RtError::DivisionByZero,
         RAISE_STACK_OVERFLOW => RtError::StackOverflow,
         other => RtError::Internal(format!("unknown native error {other}")),
-    };
-    // SAFETY: the caller's contract.
-    unsafe { &mut *ctx }.fail(e.into());
+    }
 }
 
 /// Raises the internal error of a register holding the wrong kind of value (`want` is
