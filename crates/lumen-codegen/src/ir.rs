@@ -734,6 +734,28 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
                 self.put(dst, RegTy::Int, v);
             }
+            IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } if self.power_of_two(b).is_some() => {
+                let s = self.power_of_two(b).unwrap_or(1);
+                let x = self.get(a);
+                // No division can fail; `//` is an arithmetic shift, `/` one after adding
+                // `2^s - 1` to a negative dividend (rounding toward zero).
+                let v = if matches!(ins, IntFloorDiv { .. }) {
+                    self.e.b.ins().sshr_imm_s(x, s as i64)
+                } else {
+                    let t = self.toward_zero(x, s);
+                    self.e.b.ins().sshr_imm_s(t, s as i64)
+                };
+                self.put(dst, RegTy::Int, v);
+            }
+            IntMod { dst, a, b } if self.power_of_two(b).is_some() => {
+                let s = self.power_of_two(b).unwrap_or(1);
+                let x = self.get(a);
+                // `x - x / 2^s * 2^s` with `/` rounding toward zero (sign of `x`).
+                let t = self.toward_zero(x, s);
+                let q = self.e.b.ins().band_imm_s(t, -(1i64 << s));
+                let v = self.e.b.ins().isub(x, q);
+                self.put(dst, RegTy::Int, v);
+            }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
                 self.check_divisor(x, y, pc, true);
@@ -1019,6 +1041,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
+    /// `s` when Int register `r` is a constant `2^s` with `s >= 1` (a divisor that is
+    /// neither 0 nor -1, and division by it is a shift).
+    fn power_of_two(&self, r: Reg) -> Option<u32> {
+        self.ranges
+            .constant(r)
+            .filter(|&k| k > 1 && k.count_ones() == 1)
+            .map(|k| k.trailing_zeros())
+    }
+
+    /// `x + (2^s - 1)` when `x < 0`, else `x`: shifted right by `s`, it rounds toward zero.
+    fn toward_zero(&mut self, x: Val, s: u32) -> Val {
+        let sign = self.e.b.ins().sshr_imm_s(x, 63);
+        let bias = self.e.b.ins().ushr_imm_s(sign, 64 - s as i64);
+        self.e.b.ins().iadd(x, bias)
+    }
+
     fn check_divisor(&mut self, x: Val, y: Val, pc: u32, quotient: bool) {
         let zero = self.e.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
         self.raise_if(zero, RAISE_DIVISION_BY_ZERO, pc);
@@ -1623,6 +1661,46 @@ mod tests {
                     }
                 }
             }
+        });
+    }
+
+    #[test]
+    fn division_by_a_constant_power_of_two_is_a_shift_with_the_same_results() {
+        let src = "cell d2(a: Int) -> Int\n  a / 2\nend\n\
+                   cell d8(a: Int) -> Int\n  a / 8\nend\n\
+                   cell fd4(a: Int) -> Int\n  a // 4\nend\n\
+                   cell m2(a: Int) -> Int\n  a % 2\nend\n\
+                   cell m16(a: Int) -> Int\n  a % 16\nend\n\
+                   cell dbig(a: Int) -> Int\n  a / 4611686018427387904\nend\n\
+                   cell mbig(a: Int) -> Int\n  a % 4611686018427387904\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let cases: [(&str, i64, IntOp); 7] = [
+                ("d2", 2, ops::int_div),
+                ("d8", 8, ops::int_div),
+                ("fd4", 4, ops::int_floor_div),
+                ("m2", 2, ops::int_mod),
+                ("m16", 16, ops::int_mod),
+                ("dbig", 1 << 62, ops::int_div),
+                ("mbig", 1 << 62, ops::int_mod),
+            ];
+            let xs = EDGES.iter().copied().chain(-17..=17).chain([
+                i64::MIN + 1,
+                i64::MAX - 1,
+                -(1 << 62),
+                (1 << 62) + 5,
+            ]);
+            for (name, k, op) in cases {
+                let f = native(m, name);
+                for a in xs.clone() {
+                    let want = op(a, k).map(Value::Int);
+                    let got = f.call(&[Value::Int(a)]).map_err(|e| e.error);
+                    assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}({a})");
+                }
+            }
+            // No division instruction is left for them.
+            let clif = crate::jit::emit_clif(m, crate::OptLevel::O1).unwrap();
+            assert!(!clif.contains("sdiv") && !clif.contains("srem"), "{clif}");
         });
     }
 
