@@ -165,13 +165,18 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
     /// Stores scalar `v` of register type `t` as a `Value` at `p + off` (the old value
     /// there must own nothing).
     pub fn box_at(&mut self, t: RegTy, v: Val, p: Val, off: i32) {
-        let (tag, at) = match t {
-            RegTy::Int => (TAG_INT, VALUE_PAYLOAD_OFFSET),
-            RegTy::Float => (TAG_FLOAT, VALUE_PAYLOAD_OFFSET),
-            _ => (TAG_BOOL, VALUE_BOOL_OFFSET),
-        };
-        let tag = self.b.ins().iconst(types::I8, tag as i64);
+        let tag = self.b.ins().iconst(types::I8, scalar_tag(t) as i64);
         self.b.ins().store(flags(), tag, p, off);
+        self.payload_store(t, v, p, off);
+    }
+
+    /// Writes scalar `v` of type `t` as the payload of the `Value` at `p + off`, leaving
+    /// its tag as it is (which must be `t`'s, or be rewritten before anything reads it).
+    pub fn payload_store(&mut self, t: RegTy, v: Val, p: Val, off: i32) {
+        let at = match t {
+            RegTy::Int | RegTy::Float => VALUE_PAYLOAD_OFFSET,
+            _ => VALUE_BOOL_OFFSET,
+        };
         self.b.ins().store(flags(), v, p, off + at as i32);
     }
 

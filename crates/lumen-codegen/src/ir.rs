@@ -311,6 +311,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
+    /// Uses scalar register `r` where the code is: its payload is stored into its slot
+    /// (which nothing reads: a helper reading the slot has it spilled first), so that
+    /// Cranelift computes the value here, once, and not in each later block using it.
+    fn anchor(&mut self, r: Reg) {
+        if self.scalar(r) && self.slot.is_some() {
+            let v = self.get(r);
+            let (t, w) = (self.ty(r), self.window());
+            self.e.payload_store(t, v, w, Self::off(r));
+        }
+    }
+
     /// Stores scalar register `r` into its slot (for a helper reading the window).
     fn spill(&mut self, r: Reg) {
         if self.scalar(r) && self.slot.is_some() {
@@ -1374,11 +1385,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
-        // Store a scalar source into its slot here, where both paths start: the value
-        // is then computed once in this block. Used only inside the fast and the slow
-        // block, Cranelift's e-graph would compute its whole expression in each of the
-        // two (and again after the join): nbody's step ran every `sqrt` six times.
-        self.spill(src);
+        // Use a scalar source here, where both paths start: the value is then computed
+        // once in this block. Used only inside the fast and the slow block, Cranelift's
+        // e-graph would compute its whole expression in each of the two (and again after
+        // the join): nbody's step ran every `sqrt` six times.
+        self.anchor(src);
         let (rc, items, len) = self.facts(reg, o, slow);
         if !known_unique {
             let at = self.layout(o).strong;
@@ -1392,10 +1403,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let ea = self.element(items, len, i, slow);
         let plain = o == Obj::List && self.ranges.list_elements(reg).is_some();
         if self.scalar(src) && plain {
-            // Every element is a scalar: overwritten raw.
+            // Every element is a scalar: overwritten raw (all of this type: the tag
+            // stays).
             let v = self.get(src);
             let t = self.ty(src);
-            self.e.box_at(t, v, ea, 0);
+            if self.ranges.list_elements(reg) == Some(t) {
+                self.e.payload_store(t, v, ea, 0);
+            } else {
+                self.e.box_at(t, v, ea, 0);
+            }
         } else if self.scalar(src) {
             // The old element must own nothing to be overwritten raw.
             let old = self.e.tag_at(ea, 0);
@@ -1425,8 +1441,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn append(&mut self, pc: u32, ins: &Instr, dst: Reg, list: Reg, val: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
-        // Computed once, here (see `set_elem`); the slow path reads the slot.
-        self.spill(val);
+        // Computed once, here (see `set_elem`).
+        self.anchor(val);
         let rc = self.obj_rc(list, Obj::List, slow);
         let l = self.e.cx.list;
         let strong = self.e.b.ins().load(PTR, flags(), rc, l.strong);
