@@ -34,7 +34,7 @@ use lumen_rt::native::abi::{
 use lumen_rt::native::layout::VecLayout;
 use lumen_rt::native::op_helper;
 use lumen_rt::vm::MAX_CALLS;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Translates cell `id` of `m` into the function being built by `e` (whose signature
 /// must be `types::cell_signature` of the cell).
@@ -168,6 +168,9 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers whose cache variables hold their current facts here (with
     /// whether the object is known to be unique); cleared at every block start.
     known: HashMap<(Reg, Obj), bool>,
+    /// Object registers of `known` whose length variable holds their length here too
+    /// (loaded on first need: a read proven in bounds needs none).
+    len_known: HashSet<(Reg, Obj)>,
     /// Int comparisons known to hold on entry to each block (see [`Ranges`]).
     ranges: Ranges,
     /// Comparisons known to hold at the current instruction.
@@ -245,6 +248,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             entry,
             obj_vars: HashMap::new(),
             known: HashMap::new(),
+            len_known: HashSet::new(),
             ranges,
             holds: Vec::new(),
             bounds: HashMap::new(),
@@ -581,7 +585,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     self.e.b.ins().jump(b, &[]);
                 }
                 self.e.b.switch_to_block(b);
-                self.known.clear();
+                self.forget_all();
                 self.holds = self.ranges.entry(pc);
                 self.bounds.clear();
             } else if terminated {
@@ -1245,30 +1249,44 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         v
     }
 
-    /// Loads and caches the element pointer and length of the object at `rc`.
-    fn define_facts(&mut self, reg: Reg, o: Obj, rc: Val) -> (Val, Val, Val) {
+    /// Loads and caches the element pointer of the object at `rc` (its length is
+    /// loaded when needed: [`Self::len_of`]).
+    fn define_facts(&mut self, reg: Reg, o: Obj, rc: Val) -> (Val, Val) {
         let l = self.layout(o);
-        let len = self.e.b.ins().load(PTR, flags(), rc, l.items_len);
         let items = self.e.b.ins().load(PTR, flags(), rc, l.items_ptr);
         let v = self.obj_vars(reg, o);
         self.e.b.def_var(v.rc, rc);
         self.e.b.def_var(v.items, items);
-        self.e.b.def_var(v.len, len);
-        (rc, items, len)
+        self.len_known.remove(&(reg, o));
+        (rc, items)
     }
 
-    /// `(rc, items, len)` of the object in `reg`: cached when an earlier access in this
+    /// `(rc, items)` of the object in `reg`: cached when an earlier access in this
     /// straight-line code established them, else checked (wrong kind: `slow`) and loaded.
-    fn facts(&mut self, reg: Reg, o: Obj, slow: Block) -> (Val, Val, Val) {
+    fn facts(&mut self, reg: Reg, o: Obj, slow: Block) -> (Val, Val) {
         let v = self.obj_vars(reg, o);
         if self.known.contains_key(&(reg, o)) {
             let rc = self.e.b.use_var(v.rc);
             let items = self.e.b.use_var(v.items);
-            let len = self.e.b.use_var(v.len);
-            return (rc, items, len);
+            return (rc, items);
         }
         let rc = self.obj_rc(reg, o, slow);
         self.define_facts(reg, o, rc)
+    }
+
+    /// The length of the object in `reg`, whose facts were just established
+    /// ([`Self::facts`]): cached, or loaded and cached.
+    fn len_of(&mut self, reg: Reg, o: Obj) -> Val {
+        let v = self.obj_vars(reg, o);
+        if self.len_known.contains(&(reg, o)) {
+            return self.e.b.use_var(v.len);
+        }
+        let rc = self.e.b.use_var(v.rc);
+        let at = self.layout(o).items_len;
+        let len = self.e.b.ins().load(PTR, flags(), rc, at);
+        self.e.b.def_var(v.len, len);
+        self.len_known.insert((reg, o));
+        len
     }
 
     /// The address of element `idx` when in bounds; else control goes to `slow`.
@@ -1338,7 +1356,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let i = self.index(idx);
         let ea = if matches!(idx, Index::Proven(_)) {
             // The optimiser proved the kind and the bounds (LIR contract).
-            let (_, items, _) = if unique.is_some() {
+            let (_, items) = if unique.is_some() {
                 self.facts(reg, o, slow)
             } else {
                 let rc = self.load_rc(reg);
@@ -1347,7 +1365,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let off = self.e.b.ins().ishl_imm_u(i, 4);
             self.e.b.ins().iadd(items, off)
         } else {
-            let (_, items, len) = self.facts(reg, o, slow);
+            let (_, items) = self.facts(reg, o, slow);
+            let len = self.len_of(reg, o);
             self.element(items, len, i, slow)
         };
         let want = if self.scalar(dst) {
@@ -1390,7 +1409,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         // e-graph would compute its whole expression in each of the two (and again after
         // the join): nbody's step ran every `sqrt` six times.
         self.anchor(src);
-        let (rc, items, len) = self.facts(reg, o, slow);
+        let (rc, items) = self.facts(reg, o, slow);
+        let len = self.len_of(reg, o);
         if !known_unique {
             let at = self.layout(o).strong;
             let strong = self.e.b.ins().load(PTR, flags(), rc, at);
@@ -1498,7 +1518,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(list, Obj::List)).copied();
-        let (_, _, len) = self.facts(list, Obj::List, slow);
+        self.facts(list, Obj::List, slow);
+        let len = self.len_of(list, Obj::List);
         self.put(dst, RegTy::Int, len);
         self.read_fault(pc, slow, list, READ_LIST_LEN, None, TAG_NULL);
         self.known
@@ -1508,6 +1529,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Forgets every cached fact about register `r`.
     fn forget_reg(&mut self, r: Reg) {
         self.known.retain(|&(reg, _), _| reg != r);
+        self.len_known.retain(|&(reg, _)| reg != r);
+    }
+
+    /// Forgets every cached fact.
+    fn forget_all(&mut self) {
+        self.known.clear();
+        self.len_known.clear();
     }
 
     /// Forgets cached facts that instruction `ins` may invalidate (called before
@@ -1550,7 +1578,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     self.forget_reg(d);
                 }
             }
-            _ => self.known.clear(),
+            _ => self.forget_all(),
         }
     }
 }
