@@ -65,6 +65,8 @@ pub fn translate_osr<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: C
 fn translate<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId, start: Start) {
     let cell = &m.cells[id as usize];
     let mut t = Translator::new(e, m, id, cell, start);
+    // Before the prologue: an OSR entry enters its loops there.
+    t.analyse_loops();
     t.prologue();
     t.body();
     t.finish();
@@ -171,6 +173,20 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers of `known` whose length variable holds their length here too
     /// (loaded on first need: a read proven in bounds needs none).
     len_known: HashSet<(Reg, Obj)>,
+    /// For each block start (pc) reached by forward edges translated so far: the facts
+    /// known on every one of them (intersected; uniqueness only where all agree).
+    edge_known: HashMap<u32, HashMap<(Reg, Obj), bool>>,
+    /// The sources of the backward jumps to each block start (loop headers).
+    back_preds: HashMap<u32, Vec<u32>>,
+    /// The loops whose list facts are established on the way in
+    /// ([`Translator::analyse_loops`]).
+    loops: Vec<Loop>,
+    /// Edges that enter a loop from a conditional jump: blocks to fill after the jump
+    /// (establishing the loop's list facts), with the edge's source and target.
+    pending: Vec<(Block, Option<u32>, u32, Vec<Reg>)>,
+    /// Where a list register's facts point when it holds no list when a loop is
+    /// entered: an empty, shared list shape (every access then takes its slow path).
+    no_list: Option<StackSlot>,
     /// Int comparisons known to hold on entry to each block (see [`Ranges`]).
     ranges: Ranges,
     /// Comparisons known to hold at the current instruction.
@@ -212,6 +228,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             starts[pc as usize] = true;
         }
         let ranges = Ranges::of(cell, osr);
+        let mut back_preds: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (pc, ins) in cell.code.iter().enumerate() {
+            if let Some(t) = ins.jump_target().filter(|&t| t as usize <= pc) {
+                back_preds.entry(t).or_default().push(pc as u32);
+            }
+        }
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -249,6 +271,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             obj_vars: HashMap::new(),
             known: HashMap::new(),
             len_known: HashSet::new(),
+            edge_known: HashMap::new(),
+            back_preds,
+            loops: Vec::new(),
+            pending: Vec::new(),
+            no_list: None,
             ranges,
             holds: Vec::new(),
             bounds: HashMap::new(),
@@ -458,7 +485,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.depth = Some(self.e.b.ins().iadd_imm_s(d, 1));
         if let Start::Osr(pc) = self.start {
             self.load_window();
-            let b = self.block(pc);
+            let b = self.edge_to(None, pc, true);
             self.e.b.ins().jump(b, &[]);
             return;
         }
@@ -580,12 +607,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         // An OSR entry's prologue already jumped to its loop header.
         let mut terminated = self.start.osr().is_some();
         for pc in 0..self.cell.code.len() {
-            if let Some(b) = self.blocks[pc] {
+            if self.blocks[pc].is_some() {
                 if !terminated {
+                    let b = self.edge_to((pc as u32).checked_sub(1), pc as u32, true);
                     self.e.b.ins().jump(b, &[]);
                 }
-                self.e.b.switch_to_block(b);
-                self.forget_all();
+                self.enter_block(pc as u32);
                 self.holds = self.ranges.entry(pc);
                 self.bounds.clear();
             } else if terminated {
@@ -630,6 +657,222 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     fn block(&self, pc: u32) -> Block {
         self.blocks[pc as usize].expect("block at jump target")
+    }
+
+    /// The block to jump to from instruction `from` (`None`: the prologue) to the block
+    /// starting at `target`. A forward edge records the facts known on it (see
+    /// [`Self::enter_block`]). An edge entering a loop establishes the facts of the
+    /// loop's lists ([`Self::analyse_loops`]) that are not known yet: here, before the
+    /// jump, when `inline`, else in a block of its own filled by [`Self::fill_edges`].
+    fn edge_to(&mut self, from: Option<u32>, target: u32, inline: bool) -> Block {
+        let lists = self.entering(from, target);
+        if lists.is_empty() {
+            self.note_edge(from, target);
+            return self.block(target);
+        }
+        if inline {
+            self.establish(&lists);
+            self.note_edge(from, target);
+            return self.block(target);
+        }
+        let b = self.e.b.create_block();
+        self.pending.push((b, from, target, lists));
+        b
+    }
+
+    /// The (taken, not taken) blocks of the conditional jump at `pc` to `target`.
+    fn branch_edges(&mut self, pc: u32, target: u32) -> (Block, Block) {
+        let t = self.edge_to(Some(pc), target, false);
+        let f = self.edge_to(Some(pc), pc + 1, false);
+        (t, f)
+    }
+
+    /// Fills the blocks of the loop-entering edges of the conditional jump just
+    /// emitted: each establishes its lists' facts and goes on to its target.
+    fn fill_edges(&mut self) {
+        let at_jump = self.known.clone();
+        for (b, from, target, lists) in std::mem::take(&mut self.pending) {
+            self.known = at_jump.clone();
+            self.len_known.clear();
+            self.e.b.switch_to_block(b);
+            self.establish(&lists);
+            self.note_edge(from, target);
+            let t = self.block(target);
+            self.e.b.ins().jump(t, &[]);
+        }
+    }
+
+    /// Records the facts known on a forward edge to the block at `target`.
+    fn note_edge(&mut self, from: Option<u32>, target: u32) {
+        if from.is_some_and(|f| target <= f) {
+            return;
+        }
+        let known = &self.known;
+        self.edge_known
+            .entry(target)
+            .and_modify(|k| {
+                k.retain(|key, unique| match known.get(key) {
+                    Some(&u) => {
+                        *unique &= u;
+                        true
+                    }
+                    None => false,
+                })
+            })
+            .or_insert_with(|| known.clone());
+    }
+
+    /// The list registers whose facts an edge from `from` to `target` must establish:
+    /// those of every loop it enters (from outside the loop's instructions) not known.
+    fn entering(&self, from: Option<u32>, target: u32) -> Vec<Reg> {
+        let mut lists: Vec<Reg> = self
+            .loops
+            .iter()
+            .filter(|l| l.contains(target) && !from.is_some_and(|f| l.contains(f)))
+            .flat_map(|l| l.lists.iter().copied())
+            .filter(|&r| !self.known.contains_key(&(r, Obj::List)))
+            .collect();
+        lists.sort_unstable();
+        lists.dedup();
+        lists
+    }
+
+    /// Establishes the facts of list registers `lists` here (not known unique). A
+    /// register holding no list gets the shape of [`Self::no_list`]: its accesses then
+    /// take their slow paths, which report what the VM reports.
+    fn establish(&mut self, lists: &[Reg]) {
+        let none = self.no_list();
+        for &r in lists {
+            let tag = self.slot_tag(r);
+            let is_list = self
+                .e
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, tag, TAG_LIST as i64);
+            let rc = self.load_rc(r);
+            let rc = self.e.b.ins().select(is_list, rc, none);
+            self.define_facts(r, Obj::List, rc);
+            self.known.insert((r, Obj::List), false);
+        }
+    }
+
+    /// Finds the loops (the instructions from the target of a backward jump to the
+    /// last jump back to it) and, for each, the list registers it reads or writes
+    /// through `ListGet`/`ListGetUnchecked`/`ListSet`/`ListLen` and whose facts none of
+    /// its instructions may invalidate ([`Self::forgets`]). Every edge entering such a
+    /// loop establishes those facts ([`Self::edge_to`]), so they hold in the whole loop
+    /// ([`Self::enter_block`]): its iterations skip the kind checks and pointer loads.
+    fn analyse_loops(&mut self) {
+        let mut loops = Vec::new();
+        let mut heads: Vec<_> = self.back_preds.iter().collect();
+        heads.sort_unstable();
+        for (&head, srcs) in heads {
+            let end = srcs.iter().copied().max().unwrap_or(head);
+            let Some(kept) = self.untouched(head, end) else {
+                continue;
+            };
+            let mut lists: Vec<Reg> = self.cell.code[head as usize..=end as usize]
+                .iter()
+                .filter_map(|ins| match *ins {
+                    Instr::ListGet { list, .. }
+                    | Instr::ListGetUnchecked { list, .. }
+                    | Instr::ListSet { list, .. }
+                    | Instr::ListLen { list, .. } => Some(list),
+                    _ => None,
+                })
+                .filter(|&r| self.ty(r) == RegTy::List && kept.contains(&r))
+                .collect();
+            lists.sort_unstable();
+            lists.dedup();
+            if !lists.is_empty() {
+                loops.push(Loop { head, end, lists });
+            }
+        }
+        self.loops = loops;
+    }
+
+    /// Starts the block at `pc`. The facts known there are those known on every way in:
+    /// the forward edges (all translated before it), and the backward jumps of a loop,
+    /// which keep a fact when nothing in the loop may invalidate it and the loop is
+    /// entered at its first instruction only; plus the list facts of the loops it is in
+    /// (established on every edge entering them).
+    fn enter_block(&mut self, pc: u32) {
+        let b = self.block(pc);
+        self.e.b.switch_to_block(b);
+        self.known = self.edge_known.remove(&pc).unwrap_or_default();
+        self.len_known.clear();
+        if let Some(end) = self
+            .back_preds
+            .get(&pc)
+            .and_then(|s| s.iter().copied().max())
+        {
+            match self
+                .untouched(pc, end)
+                .filter(|_| self.single_entry(pc, end))
+            {
+                Some(kept) => self.known.retain(|&(r, _), _| kept.contains(&r)),
+                None => self.known.clear(),
+            }
+        }
+        for l in &self.loops {
+            if l.contains(pc) {
+                for &r in &l.lists {
+                    self.known.entry((r, Obj::List)).or_insert(false);
+                }
+            }
+        }
+    }
+
+    /// True when no jump from outside `head..=end` leads inside it past `head`.
+    fn single_entry(&self, head: u32, end: u32) -> bool {
+        let inside = |q: usize| (head as usize..=end as usize).contains(&q);
+        !self.cell.code.iter().enumerate().any(|(q, ins)| {
+            ins.jump_target()
+                .is_some_and(|t| t > head && t <= end && !inside(q))
+        })
+    }
+
+    /// The registers whose facts no instruction of `head..=end` invalidates; `None`
+    /// when one invalidates all.
+    fn untouched(&self, head: u32, end: u32) -> Option<HashSet<Reg>> {
+        let mut forgotten = HashSet::new();
+        for ins in &self.cell.code[head as usize..=end as usize] {
+            match self.forgets(ins) {
+                Forget::All => return None,
+                Forget::Regs(rs) => forgotten.extend(rs),
+            }
+        }
+        Some(
+            (0..self.cell.regs.len() as Reg)
+                .filter(|r| !forgotten.contains(r))
+                .collect(),
+        )
+    }
+
+    /// The address of a stack object shaped like a shared empty list (strong count 2,
+    /// no elements), written here: facts pointing to it fail every fast path.
+    fn no_list(&mut self) -> Val {
+        let l = self.e.cx.list;
+        let size = [l.strong, l.items_ptr, l.items_len, l.items_cap]
+            .into_iter()
+            .max()
+            .unwrap_or(0) as u32
+            + 8;
+        let slot = *self.no_list.get_or_insert_with(|| {
+            self.e.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                size,
+                3,
+            ))
+        });
+        let a = self.e.b.ins().stack_addr(PTR, slot, 0);
+        let two = self.e.b.ins().iconst(PTR, 2);
+        let zero = self.e.b.ins().iconst(PTR, 0);
+        self.e.b.ins().store(flags(), two, a, l.strong);
+        self.e.b.ins().store(flags(), a, a, l.items_ptr);
+        self.e.b.ins().store(flags(), zero, a, l.items_len);
+        self.e.b.ins().store(flags(), zero, a, l.items_cap);
+        a
     }
 
     // ---- instructions
@@ -917,34 +1160,38 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.put(dst, RegTy::Bool, v);
             }
             Jump { target } => {
-                let t = self.block(target);
+                let t = self.edge_to(Some(pc), target, true);
                 self.e.b.ins().jump(t, &[]);
                 return true;
             }
             JumpIf { cond, target } | JumpIfNot { cond, target } => {
                 let c = self.get(cond);
-                let (t, f) = (self.block(target), self.block(pc + 1));
+                let (t, f) = self.branch_edges(pc, target);
                 if matches!(ins, JumpIf { .. }) {
                     self.e.b.ins().brif(c, t, &[], f, &[]);
                 } else {
                     self.e.b.ins().brif(c, f, &[], t, &[]);
                 }
+                self.fill_edges();
                 return true;
             }
             JumpIfIntCmp { op, a, b, target } => {
                 let (x, y) = (self.get(a), self.get(b));
                 let c = self.e.b.ins().icmp(int_cc(op), x, y);
-                let (t, f) = (self.block(target), self.block(pc + 1));
+                let (t, f) = self.branch_edges(pc, target);
                 self.e.b.ins().brif(c, t, &[], f, &[]);
+                self.fill_edges();
                 return true;
             }
             JumpIfNull { src, target } => {
-                let (t, f) = (self.block(target), self.block(pc + 1));
                 if self.scalar(src) {
+                    let f = self.edge_to(Some(pc), pc + 1, true);
                     self.e.b.ins().jump(f, &[]);
                 } else {
                     let tag = self.slot_tag(src);
+                    let (t, f) = self.branch_edges(pc, target);
                     self.e.b.ins().brif(tag, f, &[], t, &[]);
+                    self.fill_edges();
                 }
                 return true;
             }
@@ -1539,10 +1786,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// Forgets cached facts that instruction `ins` may invalidate (called before
-    /// translating it): a register it writes, the source of a copy (now shared) or move
-    /// (now empty) or of a heap value stored into an object (now shared), or everything
-    /// when it runs code that may touch any slot.
+    /// translating it).
     fn forget(&mut self, ins: &Instr) {
+        match self.forgets(ins) {
+            Forget::All => self.forget_all(),
+            Forget::Regs(rs) => {
+                for r in rs {
+                    self.forget_reg(r);
+                }
+            }
+        }
+    }
+
+    /// The cached facts instruction `ins` may invalidate: a register it writes, the
+    /// source of a copy (now shared) or move (now empty) or of a heap value stored into
+    /// an object (now shared), or everything when it runs code that may touch any slot.
+    fn forgets(&self, ins: &Instr) -> Forget {
         use Instr::*;
         match *ins {
             ListGet { dst, .. }
@@ -1551,36 +1810,57 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             | ListLen { dst, .. }
             | PayloadGet { dst, .. }
             | TupleGet { dst, .. }
-            | VariantTag { dst, .. } => self.forget_reg(dst),
+            | VariantTag { dst, .. } => Forget::Regs(vec![dst]),
             ListSet { list: o, src, .. } | FieldSet { record: o, src, .. } => {
+                let mut rs = Vec::new();
                 if !self.scalar(src) {
-                    self.forget_reg(src);
+                    rs.push(src);
                 }
                 if src == o {
-                    self.forget_reg(o);
+                    rs.push(o);
                 }
+                Forget::Regs(rs)
             }
             CallBuiltin {
                 builtin: Builtin::Sqrt | Builtin::AbsFloat,
                 args,
                 argc: 1,
                 ..
-            } if self.ty(args) == RegTy::Float => {}
-            Copy { dst, src } | Move { dst, src } => {
-                self.forget_reg(dst);
-                self.forget_reg(src);
-            }
+            } if self.ty(args) == RegTy::Float => Forget::Regs(Vec::new()),
+            Copy { dst, src } | Move { dst, src } => Forget::Regs(vec![dst, src]),
             LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
-                self.forget_reg(dst)
+                Forget::Regs(vec![dst])
             }
             ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
-                if let Some(d) = other.def() {
-                    self.forget_reg(d);
-                }
+                Forget::Regs(other.def().into_iter().collect())
             }
-            _ => self.forget_all(),
+            _ => Forget::All,
         }
     }
+}
+
+/// A loop whose list facts are established on the way in ([`Translator::analyse_loops`]).
+struct Loop {
+    /// Its first instruction (the target of its backward jumps).
+    head: u32,
+    /// Its last backward jump.
+    end: u32,
+    /// The list registers whose facts hold throughout it.
+    lists: Vec<Reg>,
+}
+
+impl Loop {
+    fn contains(&self, pc: u32) -> bool {
+        (self.head..=self.end).contains(&pc)
+    }
+}
+
+/// What an instruction makes the translator forget ([`Translator::forgets`]).
+enum Forget {
+    /// The facts of these registers.
+    Regs(Vec<Reg>),
+    /// Every fact.
+    All,
 }
 
 /// Heap objects whose elements native code accesses inline.

@@ -169,7 +169,7 @@ impl JitCompiler {
         }
         let mut entry_funcs = Vec::with_capacity(lir.cells.len());
         for id in 0..lir.cells.len() as CellId {
-            entry_funcs.push(Some(f.define_entry(&mut module, id)?));
+            entry_funcs.push(Some(f.define_entry(&mut module, id, Kind::Entry)?));
         }
         let osr_func = match osr {
             Some((id, pc)) => {
@@ -484,26 +484,16 @@ impl<'a> Functions<'a> {
         Ok(())
     }
 
-    /// Declares the entry of cell `id` and defines it as the cell itself
-    /// ([`Kind::EntryCell`]).
-    pub fn define_entry_cell<M: Module>(
-        &mut self,
-        module: &mut M,
-        id: CellId,
-    ) -> Result<FuncId, JitError> {
-        let func = declare_entry(module, self.cx, id)?;
-        self.define(module, id, func, Kind::EntryCell)?;
-        Ok(func)
-    }
-
-    /// Declares and defines the entry trampoline of cell `id`.
+    /// Declares the entry of cell `id` and defines it as `kind`: [`Kind::Entry`] (a
+    /// trampoline calling the cell's native function) or [`Kind::EntryCell`].
     pub fn define_entry<M: Module>(
         &mut self,
         module: &mut M,
         id: CellId,
+        kind: Kind,
     ) -> Result<FuncId, JitError> {
         let func = declare_entry(module, self.cx, id)?;
-        self.define(module, id, func, Kind::Entry)?;
+        self.define(module, id, func, kind)?;
         Ok(func)
     }
 }

@@ -111,10 +111,16 @@ impl TieredJit {
         for &id in &batch {
             f.define(jit, id, cx.cells[id as usize], Kind::Cell)?;
         }
-        let entry_fn = match (entry, alone) {
-            (Some(id), Some(_)) => Some((id, f.define_entry_cell(jit, id)?)),
-            (Some(id), None) => Some((id, f.define_entry(jit, id)?)),
-            _ => None,
+        let entry_fn = match entry {
+            Some(id) => {
+                let kind = if alone.is_some() {
+                    Kind::EntryCell
+                } else {
+                    Kind::Entry
+                };
+                Some((id, f.define_entry(jit, id, kind)?))
+            }
+            None => None,
         };
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;

@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 10] = [
+    let targeted: [(&str, Check); 11] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -62,6 +62,10 @@ fn main() {
         (
             "entry_cells_reject_a_wrong_argument_kind",
             entry_cells_reject_a_wrong_argument_kind,
+        ),
+        (
+            "list_facts_hold_across_loop_iterations",
+            list_facts_hold_across_loop_iterations,
         ),
     ];
     trials.extend(
@@ -533,4 +537,74 @@ fn entry_cells_reject_a_wrong_argument_kind() -> Result<(), Failed> {
         )?;
         check(vm.stats().native_calls == 2, || format!("{:?}", vm.stats()))
     })
+}
+
+fn list_facts_hold_across_loop_iterations() -> Result<(), Failed> {
+    // Native code establishes a list's facts (kind, element pointer) once on the way
+    // into a loop that never changes the register (`ir.rs`, `analyse_loops`): nested
+    // and rotated loops, a list copied on the first write inside the loop (the facts
+    // follow the copy), an early return, an OSR entry in the middle (threshold 1), and
+    // an index error raised from inside the loop.
+    let src = "\
+cell sum_rows(grid: list[list[Int]]) -> Int
+  let mut total = 0
+  for r in 0..len(grid)
+    let row = grid[r]
+    let mut c = 0
+    while c < len(row)
+      total += row[c] * (r + 1)
+      c += 1
+    end
+  end
+  total
+end
+
+cell scale(xs: list[Float], k: Float) -> list[Float]
+  let mut out = xs
+  for i in 0..len(out)
+    out[i] = out[i] * k + xs[i]
+  end
+  out
+end
+
+cell first_big(xs: list[Int], limit: Int) -> Int
+  let mut i = 0
+  while i < len(xs)
+    if xs[i] > limit
+      return i
+    end
+    i += 1
+  end
+  -1
+end
+
+cell bad_index(xs: list[Int]) -> Int
+  let mut s = 0
+  for i in 0..5
+    s += xs[i]
+  end
+  s
+end
+
+cell main()
+  let grid = [[1, 2, 3], [4, 5], [], [6]]
+  let xs = [1.0, 2.0, 3.0]
+  let mut acc = 0
+  let mut last = xs
+  for n in 0..150
+    acc += sum_rows(grid) + first_big([1, 5, 9, n], 4) + first_big([n], 200)
+    last = scale(last, 0.5)
+  end
+  print(acc, last, xs)
+  print(bad_index([1, 2, 3, 4, 5]))
+  print(bad_index([1, 2, 3]))
+end
+";
+    for t in THRESHOLDS {
+        let out = agree(src, t)?;
+        check(out.code == 1 && out.stderr.contains("bad_index"), || {
+            format!("t={t}: {} / {}", out.stdout, out.stderr)
+        })?;
+    }
+    Ok(())
 }
