@@ -155,7 +155,6 @@ mod tests {
     /// Every helper the code generator calls by name.
     const USED: &[&str] = &[
         "lumen_rt_push_frame",
-        "lumen_rt_bad_tag",
         "lumen_rt_drop_value",
         "lumen_rt_drop_slots",
         "lumen_rt_int_pow",

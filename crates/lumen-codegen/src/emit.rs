@@ -13,6 +13,7 @@ use lumen_core::value::{
     TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET,
     VALUE_SIZE,
 };
+use lumen_rt::native::abi::RAISE_BAD_TAG;
 use lumen_rt::native::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET};
 use std::collections::HashMap;
 
@@ -75,6 +76,16 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         };
         let f = self.func_ref(id);
         self.b.ins().call(f, args);
+    }
+
+    /// The raise kind (i32) of a register or argument wanting tag `want` (i32) and
+    /// holding a value of tag `found` (i8): `RAISE_BAD_TAG | want << 8 | found << 16`.
+    pub fn bad_tag_kind(&mut self, want: Val, found: Val) -> Val {
+        let found = self.b.ins().uextend(types::I32, found);
+        let found = self.b.ins().ishl_imm_u(found, 16);
+        let want = self.b.ins().ishl_imm_u(want, 8);
+        let k = self.b.ins().bor(want, found);
+        self.b.ins().bor_imm_s(k, RAISE_BAD_TAG as i64)
     }
 
     /// An i32 constant.
@@ -251,10 +262,9 @@ pub fn scalar_tag(t: RegTy) -> u8 {
 }
 
 /// Builds the entry trampoline of `cell` (function `id`): unboxes its scalar parameters
-/// from `args` (a wrong kind is an internal error), calls the cell's native function with
-/// `hargs = args`, and stores the result into `*ret`. Every failed tag check branches to
-/// one cold block (the wanted tag and the slot as its parameters): each helper call costs
-/// Cranelift far more compile time than the few instructions around it.
+/// from `args` (unchecked: `lumen_rt::native::enter` checks their kinds before any entry
+/// runs), calls the cell's native function with `hargs = args`, and stores the result
+/// into `*ret`.
 pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
     let entry = e.b.create_block();
     e.b.append_block_params_for_function_params(entry);
@@ -263,29 +273,10 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     let (ctx, args, ret) = (p[0], p[1], p[2]);
     let depth = e.load_depth(ctx);
     let mut call_args = vec![ctx, args, depth];
-    let mut bad = None;
     for r in param_regs(cell) {
         let t = cell.regs[r];
         if scalar_type(t).is_some() {
-            let off = (r * VALUE_SIZE) as i32;
-            let bad = *bad.get_or_insert_with(|| {
-                let b = e.b.create_block();
-                e.b.set_cold_block(b);
-                e.b.append_block_param(b, types::I32);
-                e.b.append_block_param(b, PTR);
-                b
-            });
-            let tag = e.tag_at(args, off);
-            let ok =
-                e.b.ins()
-                    .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
-            let want = e.i32(scalar_tag(t) as u32);
-            let at = e.b.ins().iconst(PTR, off as i64);
-            let next = e.b.create_block();
-            e.b.ins()
-                .brif(ok, next, &[], bad, &[want.into(), at.into()]);
-            e.b.switch_to_block(next);
-            call_args.push(e.payload_at(t, args, off));
+            call_args.push(e.payload_at(t, args, (r * VALUE_SIZE) as i32));
         }
     }
     let f = e.func_ref(e.cx.cells[id as usize]);
@@ -298,13 +289,6 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
         e.box_at(cell.ret, res[0], ret, 0);
     }
     e.b.ins().return_(&[]);
-    if let Some(bad) = bad {
-        e.b.switch_to_block(bad);
-        let (want, off) = (e.b.block_params(bad)[0], e.b.block_params(bad)[1]);
-        let at = e.b.ins().iadd(args, off);
-        e.helper("lumen_rt_bad_tag", &[ctx, want, at]);
-        e.b.ins().return_(&[]);
-    }
 }
 
 /// The pointer type (for slot addresses).

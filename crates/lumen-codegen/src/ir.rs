@@ -402,9 +402,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// Leaves through the failure path raising `kind` (0: the pending error).
     fn jump_raise(&mut self, pc: u32, kind: u32) {
+        let kind = self.e.i32(kind);
+        self.jump_raise_with(pc, kind);
+    }
+
+    /// [`Self::jump_raise`] with a computed raise kind (i32).
+    fn jump_raise_with(&mut self, pc: u32, kind: Val) {
         let fail = self.fail_block();
         let pc = self.e.i32(pc);
-        let kind = self.e.i32(kind);
         self.e.b.ins().jump(fail, &[pc.into(), kind.into()]);
     }
 
@@ -508,52 +513,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// A VM entry: the scalar arguments, unboxed from `args` (`hargs`) after checking
-    /// every one's kind; on a wrong kind, an internal error and a return before anything
-    /// was taken over (the VM still owns and frees every argument), as the entry
-    /// trampoline does.
+    /// A VM entry: the scalar arguments, unboxed from `args` (`hargs`). Their kinds are
+    /// not checked: `lumen_rt::native::enter`, the VM's only way into an entry, checks
+    /// them before the call.
     fn unbox_args(&mut self) -> Vec<Val> {
         let h = self.hargs;
         let regs: Vec<Reg> = param_regs(self.cell)
             .map(|r| r as Reg)
             .filter(|&r| self.scalar(r))
             .collect();
-        if regs.is_empty() {
-            return Vec::new();
-        }
-        let bad = self.e.b.create_block();
-        self.e.b.set_cold_block(bad);
-        self.e.b.append_block_param(bad, types::I32); // wanted tag
-        self.e.b.append_block_param(bad, PTR); // offset of the argument
-        for &r in &regs {
-            let t = self.ty(r);
-            let o = Self::off(r);
-            let tag = self.e.tag_at(h, o);
-            let ok = self
-                .e
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::Equal, tag, scalar_tag(t) as i64);
-            let want = self.e.i32(scalar_tag(t) as u32);
-            let at = self.e.b.ins().iconst(PTR, o as i64);
-            let next = self.e.b.create_block();
-            self.e
-                .b
-                .ins()
-                .brif(ok, next, &[], bad, &[want.into(), at.into()]);
-            self.e.b.switch_to_block(next);
-        }
-        // Fill the failure block while the block after the checks is still empty.
-        let cont = self.e.b.current_block().expect("in a block");
-        self.e.b.switch_to_block(bad);
-        let (want, at) = (self.e.b.block_params(bad)[0], self.e.b.block_params(bad)[1]);
-        let a = self.e.b.ins().iadd(h, at);
-        let ctx = self.ctx;
-        self.e.helper("lumen_rt_bad_tag", &[ctx, want, a]);
-        self.e.b.ins().return_(&[]);
-        self.e.b.switch_to_block(cont);
-        regs.iter()
-            .map(|&r| self.e.payload_at(self.ty(r), h, Self::off(r)))
+        regs.into_iter()
+            .map(|r| self.e.payload_at(self.ty(r), h, Self::off(r)))
             .collect()
     }
 
@@ -635,10 +605,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         for (bad, r, t, pc) in std::mem::take(&mut self.bad_tags) {
             self.e.b.switch_to_block(bad);
             let want = self.e.i32(scalar_tag(t) as u32);
-            let a = self.addr(r);
-            let ctx = self.ctx;
-            self.e.helper("lumen_rt_bad_tag", &[ctx, want, a]);
-            self.jump_fail(pc);
+            let found = self.slot_tag(r);
+            let kind = self.e.bad_tag_kind(want, found);
+            self.jump_raise_with(pc, kind);
         }
         if let Some(fail) = self.fail {
             self.e.b.switch_to_block(fail);

@@ -72,6 +72,25 @@ pub const TAG_OK: u8 = 10;
 pub const TAG_ERR: u8 = 11;
 /// Tag byte of [`Value::Fn`].
 pub const TAG_FN: u8 = 12;
+
+/// The tag byte of `v` (one of the `TAG_*` constants).
+pub fn tag_of(v: &Value) -> u8 {
+    match v {
+        Value::Null => TAG_NULL,
+        Value::Bool(_) => TAG_BOOL,
+        Value::Int(_) => TAG_INT,
+        Value::Float(_) => TAG_FLOAT,
+        Value::Str(_) => TAG_STR,
+        Value::List(_) => TAG_LIST,
+        Value::Tuple(_) => TAG_TUPLE,
+        Value::Map(_) => TAG_MAP,
+        Value::Record(_) => TAG_RECORD,
+        Value::Variant(_) => TAG_VARIANT,
+        Value::Ok(_) => TAG_OK,
+        Value::Err(_) => TAG_ERR,
+        Value::Fn(_) => TAG_FN,
+    }
+}
 /// Size of a [`Value`] in bytes.
 pub const VALUE_SIZE: usize = 16;
 /// Offset of the `Bool` payload.

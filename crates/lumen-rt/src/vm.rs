@@ -423,24 +423,37 @@ pub(crate) fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
 /// An internal error for a register holding the wrong kind of value.
 #[cold]
 pub(crate) fn bad_tag(want: &str, got: &Value) -> RtError {
-    RtError::Internal(format!("expected {want} in register, found {}", kind(got)))
+    bad_kind(want, kind(got))
+}
+
+/// The internal error of a register holding a value of kind `found` where one of kind
+/// `want` belongs.
+pub(crate) fn bad_kind(want: &str, found: &str) -> RtError {
+    RtError::Internal(format!("expected {want} in register, found {found}"))
 }
 
 /// Short kind name of a value for internal error messages.
 pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "Null",
-        Value::Bool(_) => "Bool",
-        Value::Int(_) => "Int",
-        Value::Float(_) => "Float",
-        Value::Str(_) => "String",
-        Value::List(_) => "list",
-        Value::Tuple(_) => "tuple",
-        Value::Map(_) => "map",
-        Value::Record(_) => "record",
-        Value::Variant(_) => "enum",
-        Value::Ok(_) | Value::Err(_) => "result",
-        Value::Fn(_) => "fn",
+    kind_of_tag(lumen_core::value::tag_of(v))
+}
+
+/// Short kind name of the values with tag byte `tag` (`lumen_core::value::TAG_*`).
+pub(crate) fn kind_of_tag(tag: u8) -> &'static str {
+    use lumen_core::value::*;
+    match tag {
+        TAG_NULL => "Null",
+        TAG_BOOL => "Bool",
+        TAG_INT => "Int",
+        TAG_FLOAT => "Float",
+        TAG_STR => "String",
+        TAG_LIST => "list",
+        TAG_TUPLE => "tuple",
+        TAG_MAP => "map",
+        TAG_RECORD => "record",
+        TAG_VARIANT => "enum",
+        TAG_OK | TAG_ERR => "result",
+        TAG_FN => "fn",
+        _ => "an invalid value",
     }
 }
 

@@ -12,10 +12,10 @@
 
 use super::ctx::NativeCtx;
 use crate::trace::TraceFrame;
-use crate::vm::bad_tag;
 use crate::vm::slow::{
     cmp_strs, element_of, field_of, len_of, payload_get, tuple_get, variant_tag,
 };
+use crate::vm::{bad_kind, bad_tag, kind_of_tag};
 use lumen_core::error::RtError;
 use lumen_core::lir::LirModule;
 use lumen_core::ops;
@@ -27,6 +27,11 @@ pub const RAISE_INTEGER_OVERFLOW: u32 = 1;
 pub const RAISE_DIVISION_BY_ZERO: u32 = 2;
 /// `lumen_rt_push_frame` raise kind: `stack overflow`.
 pub const RAISE_STACK_OVERFLOW: u32 = 4;
+
+/// `lumen_rt_push_frame` raise kind: a register or argument holding the wrong kind of
+/// value (an internal error). The low byte is this; bits 8–15 hold the wanted tag (Int,
+/// Float or Bool), bits 16–23 the tag found: `RAISE_BAD_TAG | want << 8 | found << 16`.
+pub const RAISE_BAD_TAG: u32 = 8;
 
 /// `lumen_rt_push_frame` pc: raise only, record no frame (a call that overflows the
 /// stack fails in its caller, which records the frame, as in the VM).
@@ -86,12 +91,6 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
             &[Ptr, I32, I32, I32],
-            None,
-        ),
-        h(
-            "lumen_rt_bad_tag",
-            lumen_rt_bad_tag as *const u8,
-            &[Ptr, I32, Ptr],
             None,
         ),
         h(
@@ -179,29 +178,16 @@ pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc:
 
 /// The error of raise kind `kind` (one of the `RAISE_*` constants).
 fn raised(kind: u32) -> RtError {
+    if kind & 0xff == RAISE_BAD_TAG {
+        let (want, found) = ((kind >> 8) as u8, (kind >> 16) as u8);
+        return bad_kind(kind_of_tag(want), kind_of_tag(found));
+    }
     match kind {
         RAISE_INTEGER_OVERFLOW => RtError::IntegerOverflow,
         RAISE_DIVISION_BY_ZERO => RtError::DivisionByZero,
         RAISE_STACK_OVERFLOW => RtError::StackOverflow,
         other => RtError::Internal(format!("unknown native error {other}")),
     }
-}
-
-/// Raises the internal error of a register holding the wrong kind of value (`want` is
-/// the wanted tag: Int, Float or Bool).
-///
-/// # Safety
-/// `ctx` is the live context; `got` points to an initialised value.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_bad_tag(ctx: *mut NativeCtx, want: u32, got: *const Value) {
-    let want = match want as u8 {
-        lumen_core::value::TAG_INT => "Int",
-        lumen_core::value::TAG_FLOAT => "Float",
-        _ => "Bool",
-    };
-    // SAFETY: the caller's contract.
-    let (ctx, got) = unsafe { (&mut *ctx, &*got) };
-    ctx.fail(bad_tag(want, got).into());
 }
 
 /// Raises the error of a read that native code's inline path could not do: `read` (one
@@ -373,6 +359,23 @@ pub unsafe extern "C" fn lumen_rt_equal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raise_kinds_give_the_vm_errors() {
+        use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_LIST, TAG_STR};
+        assert_eq!(raised(RAISE_INTEGER_OVERFLOW), RtError::IntegerOverflow);
+        assert_eq!(raised(RAISE_DIVISION_BY_ZERO), RtError::DivisionByZero);
+        assert_eq!(raised(RAISE_STACK_OVERFLOW), RtError::StackOverflow);
+        let bad =
+            |want: u8, found: u8| raised(RAISE_BAD_TAG | (want as u32) << 8 | (found as u32) << 16);
+        assert_eq!(bad(TAG_INT, TAG_STR), bad_tag("Int", &Value::str("x")));
+        assert_eq!(bad(TAG_FLOAT, TAG_INT), bad_tag("Float", &Value::Int(1)));
+        assert_eq!(
+            bad(TAG_BOOL, TAG_LIST),
+            bad_tag("Bool", &Value::list(Vec::new()))
+        );
+        assert!(matches!(raised(99), RtError::Internal(_)));
+    }
 
     #[test]
     fn table_names_are_unique_and_prefixed() {
