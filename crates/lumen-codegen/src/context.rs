@@ -163,7 +163,6 @@ mod tests {
         "lumen_rt_float_to_int",
         "lumen_rt_str_cmp",
         "lumen_rt_equal",
-        "lumen_rt_read_fault",
     ];
 
     #[test]

@@ -28,11 +28,12 @@ use lumen_core::value::{
     VALUE_SIZE,
 };
 use lumen_rt::native::abi::{
-    NO_FRAME, RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_STACK_OVERFLOW, READ_FIELD,
-    READ_LIST_ELEMENT, READ_LIST_LEN, READ_PAYLOAD, READ_TUPLE, READ_VARIANT_TAG,
+    NO_FRAME, RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_READ_FAULT,
+    RAISE_STACK_OVERFLOW, READ_FIELD, READ_LIST_ELEMENT, READ_LIST_LEN, READ_PAYLOAD, READ_TUPLE,
+    READ_VARIANT_TAG,
 };
 use lumen_rt::native::layout::VecLayout;
-use lumen_rt::native::op_helper;
+use lumen_rt::native::{CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, op_helper};
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::{HashMap, HashSet};
 
@@ -1530,9 +1531,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// Fills `slow`, the failure block of a read of `reg` (every way into it is an
     /// error: a wrong kind of object or element, an index out of range), with raising
-    /// the VM's error for that read. It never rejoins the inline path, so values live
-    /// across the read stay in registers (a helper call on a path that rejoins would
-    /// make Cranelift spill every float register around it).
+    /// the VM's error for that read: the object and index go into the context and the
+    /// shared failure block raises `RAISE_READ_FAULT` (a helper call per read would cost
+    /// compile time). It never rejoins the inline path, so values live across the read
+    /// stay in registers.
     fn read_fault(
         &mut self,
         pc: u32,
@@ -1547,11 +1549,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(slow);
         let idx = idx.unwrap_or_else(|| self.e.b.ins().iconst(types::I64, 0));
         let (ctx, obj) = (self.ctx, self.addr(reg));
-        let read = self.e.i32(read);
-        let want = self.e.i32(want as u32);
         self.e
-            .helper("lumen_rt_read_fault", &[ctx, read, obj, idx, want]);
-        self.jump_fail(pc);
+            .b
+            .ins()
+            .store(flags(), obj, ctx, CTX_FAULT_OBJ_OFFSET);
+        self.e
+            .b
+            .ins()
+            .store(flags(), idx, ctx, CTX_FAULT_IDX_OFFSET);
+        self.jump_raise(pc, RAISE_READ_FAULT | read << 8 | (want as u32) << 16);
         self.e.b.switch_to_block(cont);
     }
 

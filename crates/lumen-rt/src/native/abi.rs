@@ -33,21 +33,29 @@ pub const RAISE_STACK_OVERFLOW: u32 = 4;
 /// Float or Bool), bits 16–23 the tag found: `RAISE_BAD_TAG | want << 8 | found << 16`.
 pub const RAISE_BAD_TAG: u32 = 8;
 
+/// `lumen_rt_push_frame` raise kind: an inline read that failed its checks (`ctx.fault_obj`
+/// and `ctx.fault_idx` hold the object and index): `RAISE_READ_FAULT | read << 8 | want
+/// << 16` with `read` one of the `READ_*` constants and `want` the tag the result
+/// register wants (`Int`, `Float` or `Bool`; any other: a heap register). The error is
+/// the VM's for the same read: a wrong kind of object, `index out of bounds`, or an
+/// element of the wrong kind for a scalar register.
+pub const RAISE_READ_FAULT: u32 = 16;
+
 /// `lumen_rt_push_frame` pc: raise only, record no frame (a call that overflows the
 /// stack fails in its caller, which records the frame, as in the VM).
 pub const NO_FRAME: u32 = u32::MAX;
 
-/// `lumen_rt_read_fault` read: `ListGet`/`ListGetUnchecked` (element `idx`).
+/// [`RAISE_READ_FAULT`] read: `ListGet`/`ListGetUnchecked` (element `idx`).
 pub const READ_LIST_ELEMENT: u32 = 0;
-/// `lumen_rt_read_fault` read: `FieldGet` (field `idx`).
+/// [`RAISE_READ_FAULT`] read: `FieldGet` (field `idx`).
 pub const READ_FIELD: u32 = 1;
-/// `lumen_rt_read_fault` read: `ListLen`.
+/// [`RAISE_READ_FAULT`] read: `ListLen`.
 pub const READ_LIST_LEN: u32 = 2;
-/// `lumen_rt_read_fault` read: `PayloadGet` (payload element `idx`).
+/// [`RAISE_READ_FAULT`] read: `PayloadGet` (payload element `idx`).
 pub const READ_PAYLOAD: u32 = 3;
-/// `lumen_rt_read_fault` read: `TupleGet` (item `idx`).
+/// [`RAISE_READ_FAULT`] read: `TupleGet` (item `idx`).
 pub const READ_TUPLE: u32 = 4;
-/// `lumen_rt_read_fault` read: `VariantTag`.
+/// [`RAISE_READ_FAULT`] read: `VariantTag`.
 pub const READ_VARIANT_TAG: u32 = 5;
 
 /// Machine types of helper parameters and results.
@@ -91,12 +99,6 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_push_frame",
             lumen_rt_push_frame as *const u8,
             &[Ptr, I32, I32, I32],
-            None,
-        ),
-        h(
-            "lumen_rt_read_fault",
-            lumen_rt_read_fault as *const u8,
-            &[Ptr, I32, Ptr, I64, I32],
             None,
         ),
         h(
@@ -163,7 +165,14 @@ pub fn helpers() -> Vec<Helper> {
 pub unsafe extern "C" fn lumen_rt_push_frame(ctx: *mut NativeCtx, cell: u32, pc: u32, raise: u32) {
     // SAFETY: the caller's contract.
     let ctx = unsafe { &mut *ctx };
-    if raise != 0 {
+    if raise & 0xff == RAISE_READ_FAULT {
+        let (read, want) = ((raise >> 8) & 0xff, raise >> 16);
+        // SAFETY: native code stored the address of the object it failed to read (a
+        // live slot of its frame) before raising.
+        let obj = unsafe { &*ctx.fault_obj };
+        let e = read_fault(read, obj, ctx.fault_idx, want);
+        ctx.fail(e.into());
+    } else if raise != 0 {
         ctx.fail(raised(raise).into());
     }
     if pc == NO_FRAME {
@@ -190,28 +199,9 @@ fn raised(kind: u32) -> RtError {
     }
 }
 
-/// Raises the error of a read that native code's inline path could not do: `read` (one
-/// of the `READ_*` constants) of `*obj` at `idx` into a register wanting tag `want`
-/// (`Int`, `Float` or `Bool`; any other tag: a heap register). The error is the VM's for
-/// the same read: a wrong kind of object, `index out of bounds`, or an element of the
-/// wrong kind for a scalar register.
-///
-/// # Safety
-/// `ctx` is the live context; `obj` points to an initialised value.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn lumen_rt_read_fault(
-    ctx: *mut NativeCtx,
-    read: u32,
-    obj: *const Value,
-    idx: i64,
-    want: u32,
-) {
-    // SAFETY: the caller's contract.
-    let (ctx, obj) = unsafe { (&mut *ctx, &*obj) };
-    ctx.fail(read_fault(read, obj, idx, want).into());
-}
-
-/// The error of [`lumen_rt_read_fault`].
+/// The error of a read that native code's inline path could not do: `read` (one of the
+/// `READ_*` constants) of `obj` at `idx` into a register wanting tag `want`
+/// ([`RAISE_READ_FAULT`]).
 fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
     use lumen_core::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
     let index = || u32::try_from(idx).map_err(|_| RtError::Internal("index out of range".into()));

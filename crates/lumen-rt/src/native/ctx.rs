@@ -9,10 +9,14 @@ use lumen_core::lir::LirModule;
 pub const CTX_ERR_OFFSET: i32 = 0;
 /// Byte offset of [`NativeCtx::depth`].
 pub const CTX_DEPTH_OFFSET: i32 = 4;
+/// Byte offset of [`NativeCtx::fault_obj`].
+pub const CTX_FAULT_OBJ_OFFSET: i32 = 8;
+/// Byte offset of [`NativeCtx::fault_idx`].
+pub const CTX_FAULT_IDX_OFFSET: i32 = 16;
 
-/// What native code sees of the runtime. `err` and `depth` sit at fixed offsets
-/// ([`CTX_ERR_OFFSET`], [`CTX_DEPTH_OFFSET`]) and are read and written by generated
-/// code; the rest is for the helpers.
+/// What native code sees of the runtime. `err`, `depth`, `fault_obj` and `fault_idx`
+/// sit at fixed offsets (`CTX_*_OFFSET`) and are read or written by generated code; the
+/// rest is for the helpers.
 #[repr(C)]
 pub struct NativeCtx {
     /// 0 while no error is pending.
@@ -20,6 +24,11 @@ pub struct NativeCtx {
     /// Active Lumen calls (VM frames below included); native code raises `stack
     /// overflow` instead of making call number 10,001.
     pub depth: u32,
+    /// The object of a failed inline read, written by native code before it raises
+    /// `RAISE_READ_FAULT` (`lumen_rt_push_frame` computes the VM's error from it).
+    pub fault_obj: *const lumen_core::value::Value,
+    /// The index of that read.
+    pub fault_idx: i64,
     /// The VM state (output streams, arguments, registers of nested VM runs).
     pub(crate) st: *mut State,
     /// The module the code was compiled from.
@@ -36,6 +45,8 @@ impl NativeCtx {
         NativeCtx {
             err: 0,
             depth: u32::try_from(depth).unwrap_or(u32::MAX),
+            fault_obj: std::ptr::null(),
+            fault_idx: 0,
             st,
             module: m,
             fault: None,
@@ -68,6 +79,14 @@ mod tests {
         assert_eq!(
             std::mem::offset_of!(NativeCtx, depth),
             CTX_DEPTH_OFFSET as usize
+        );
+        assert_eq!(
+            std::mem::offset_of!(NativeCtx, fault_obj),
+            CTX_FAULT_OBJ_OFFSET as usize
+        );
+        assert_eq!(
+            std::mem::offset_of!(NativeCtx, fault_idx),
+            CTX_FAULT_IDX_OFFSET as usize
         );
     }
 }

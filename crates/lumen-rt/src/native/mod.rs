@@ -14,7 +14,9 @@ pub mod layout;
 pub mod ops;
 
 pub use abi::{AbiTy, Helper, RAISE_STACK_OVERFLOW, helpers};
-pub use ctx::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, NativeCtx};
+pub use ctx::{
+    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, NativeCtx,
+};
 pub use ops::{OpHelper, op_helper};
 
 use crate::trace::RuntimeError;
