@@ -16,8 +16,8 @@ use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    Block, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Type, Value as Val,
-    types,
+    Block, BlockArg, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Type,
+    Value as Val, types,
 };
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
@@ -160,6 +160,8 @@ struct Translator<'t, 'a, 'b, M: Module> {
     ret_tys: Vec<Type>,
     /// How the function is entered.
     start: Start,
+    /// The exit block shared by every return of a cell with slots ([`Self::leave_with`]).
+    exit: Option<Block>,
     /// Where a function the VM enters stores its result.
     ret_ptr: Option<Val>,
     /// Active calls including this one (set by the prologue; passed to callees).
@@ -266,6 +268,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             bad_tags: Vec::new(),
             ret_tys,
             start,
+            exit: None,
             ret_ptr: (start != Start::Call).then(|| params[2]),
             depth: None,
             entry,
@@ -440,19 +443,46 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(cont);
     }
 
-    /// Frees the slots and leaves the call (every exit but the overflow check's).
-    fn leave(&mut self) {
-        if self.slot.is_some() {
-            let w = self.window();
-            let n = self.e.i32(self.cell.regs.len() as u32);
-            self.e.helper("lumen_rt_drop_slots", &[w, n]);
+    /// Frees the slots and returns `vals` (every exit): in a cell with slots, through
+    /// one exit block shared by all its returns and its failure path, so the helper
+    /// freeing the slots is called from one place (each call site costs compile time).
+    fn leave_with(&mut self, vals: &[Val]) {
+        if self.slot.is_none() {
+            self.e.b.ins().return_(vals);
+            return;
         }
+        let exit = match self.exit {
+            Some(b) => b,
+            None => {
+                let b = self.e.b.create_block();
+                for &t in &self.ret_tys {
+                    self.e.b.append_block_param(b, t);
+                }
+                self.exit = Some(b);
+                b
+            }
+        };
+        let args: Vec<BlockArg> = vals.iter().map(|&v| v.into()).collect();
+        self.e.b.ins().jump(exit, &args);
+    }
+
+    /// Fills the shared exit block ([`Self::leave_with`]).
+    fn finish_exit(&mut self) {
+        let Some(exit) = self.exit else {
+            return;
+        };
+        self.e.b.switch_to_block(exit);
+        let vals = self.e.b.block_params(exit).to_vec();
+        let w = self.window();
+        let n = self.e.i32(self.cell.regs.len() as u32);
+        self.e.helper("lumen_rt_drop_slots", &[w, n]);
+        self.e.b.ins().return_(&vals);
     }
 
     fn return_zeros(&mut self) {
         let tys = self.ret_tys.clone();
         let z = self.e.zeros(&tys);
-        self.e.b.ins().return_(&z);
+        self.leave_with(&z);
     }
 
     // ---- structure
@@ -619,9 +649,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let (ctx, id) = (self.ctx, self.id);
             let cell = self.e.i32(id);
             self.e.helper("lumen_rt_push_frame", &[ctx, cell, pc, kind]);
-            self.leave();
+            // (`return_zeros` leaves through the shared exit.)
             self.return_zeros();
         }
+        self.finish_exit();
         self.e.b.seal_all_blocks();
     }
 
@@ -1371,12 +1402,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             } else {
                 self.e.box_at(self.cell.ret, vals[0], rp, 0);
             }
-            self.leave();
-            self.e.b.ins().return_(&[]);
+            self.leave_with(&[]);
             return;
         }
-        self.leave();
-        self.e.b.ins().return_(&vals);
+        self.leave_with(&vals);
     }
 
     /// A direct call of another compiled cell.
