@@ -226,6 +226,10 @@ pub(crate) fn new_module(level: OptLevel) -> Result<JITModule, JitError> {
     for (name, addr) in helper_symbols() {
         builder.symbol(name, addr);
     }
+    // One mapping for many batches (`memory.rs`); elsewhere Cranelift's provider,
+    // which also keeps the instruction cache coherent.
+    #[cfg(target_arch = "x86_64")]
+    builder.memory_provider(Box::new(crate::memory::PagePool::new()));
     Ok(JITModule::new(builder))
 }
 

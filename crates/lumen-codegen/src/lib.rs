@@ -39,6 +39,8 @@ pub mod context;
 pub mod emit;
 pub mod ir;
 pub mod jit;
+#[cfg(target_arch = "x86_64")]
+mod memory;
 pub mod opt;
 mod ranges;
 pub mod tiered;
