@@ -72,21 +72,23 @@ mod tests {
 
     #[test]
     fn offsets_are_the_exported_ones() {
-        assert_eq!(
-            std::mem::offset_of!(NativeCtx, err),
-            CTX_ERR_OFFSET as usize
-        );
-        assert_eq!(
-            std::mem::offset_of!(NativeCtx, depth),
-            CTX_DEPTH_OFFSET as usize
-        );
-        assert_eq!(
-            std::mem::offset_of!(NativeCtx, fault_obj),
-            CTX_FAULT_OBJ_OFFSET as usize
-        );
-        assert_eq!(
-            std::mem::offset_of!(NativeCtx, fault_idx),
-            CTX_FAULT_IDX_OFFSET as usize
-        );
+        use std::mem::offset_of;
+        let fields = [
+            ("err", offset_of!(NativeCtx, err), CTX_ERR_OFFSET),
+            ("depth", offset_of!(NativeCtx, depth), CTX_DEPTH_OFFSET),
+            (
+                "fault_obj",
+                offset_of!(NativeCtx, fault_obj),
+                CTX_FAULT_OBJ_OFFSET,
+            ),
+            (
+                "fault_idx",
+                offset_of!(NativeCtx, fault_idx),
+                CTX_FAULT_IDX_OFFSET,
+            ),
+        ];
+        for (name, at, exported) in fields {
+            assert_eq!(at, exported as usize, "{name}");
+        }
     }
 }
