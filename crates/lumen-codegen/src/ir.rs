@@ -1832,6 +1832,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 ..
             } if self.ty(args) == RegTy::Float => Forget::Regs(Vec::new()),
             Copy { dst, src } | Move { dst, src } => Forget::Regs(vec![dst, src]),
+            // A cell called directly sees only its arguments (heap ones are moved out of
+            // their slots): every other object of this frame keeps its facts. One it
+            // could reach otherwise is shared (not unique), so nobody changes it in
+            // place; sharing one (a copy, a closure, a field) forgets it first.
+            Call {
+                dst, args, argc, ..
+            } => Forget::Regs(std::iter::once(dst).chain(args..args + argc).collect()),
             LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
                 Forget::Regs(vec![dst])
             }

@@ -544,7 +544,8 @@ fn list_facts_hold_across_loop_iterations() -> Result<(), Failed> {
     // into a loop that never changes the register (`ir.rs`, `analyse_loops`): nested
     // and rotated loops, a list copied on the first write inside the loop (the facts
     // follow the copy), an early return, an OSR entry in the middle (threshold 1), and
-    // an index error raised from inside the loop.
+    // calls inside the loop (a callee changing its own copy of a list), and an index
+    // error raised from inside the loop.
     let src = "\
 cell sum_rows(grid: list[list[Int]]) -> Int
   let mut total = 0
@@ -578,6 +579,24 @@ cell first_big(xs: list[Int], limit: Int) -> Int
   -1
 end
 
+cell bump(ys: list[Int]) -> Int
+  let mut zs = ys
+  zs[0] = zs[0] + 100
+  zs[0]
+end
+
+cell sq(x: Int) -> Int
+  x * x
+end
+
+cell calls_in_loop(xs: list[Int]) -> Int
+  let mut t = 0
+  for i in 0..len(xs)
+    t += sq(xs[i]) + xs[i] + bump(xs) + xs[0]
+  end
+  t
+end
+
 cell bad_index(xs: list[Int]) -> Int
   let mut s = 0
   for i in 0..5
@@ -593,6 +612,7 @@ cell main()
   let mut last = xs
   for n in 0..150
     acc += sum_rows(grid) + first_big([1, 5, 9, n], 4) + first_big([n], 200)
+    acc += calls_in_loop([n, 2, 3])
     last = scale(last, 0.5)
   end
   print(acc, last, xs)
