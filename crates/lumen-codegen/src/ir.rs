@@ -176,6 +176,13 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers of `known` whose length variable holds their length here too
     /// (loaded on first need: a read proven in bounds needs none).
     len_known: HashSet<(Reg, Obj)>,
+    /// List registers of `known` whose facts were established on the way into a loop
+    /// without knowing they hold a list (they may have the empty shape of
+    /// [`Translator::no_list`]): a read or write checks the bounds against length 0 and
+    /// fails to its slow path, but `ListLen` must check the kind first.
+    assumed: HashSet<Reg>,
+    /// [`Self::assumed`] on the forward edges to each block start (a union).
+    edge_assumed: HashMap<u32, HashSet<Reg>>,
     /// For each block start (pc) reached by forward edges translated so far: the facts
     /// known on every one of them (intersected; uniqueness only where all agree).
     edge_known: HashMap<u32, HashMap<(Reg, Obj), bool>>,
@@ -275,6 +282,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             obj_vars: HashMap::new(),
             known: HashMap::new(),
             len_known: HashSet::new(),
+            assumed: HashSet::new(),
+            edge_assumed: HashMap::new(),
             edge_known: HashMap::new(),
             back_preds,
             loops: Vec::new(),
@@ -691,9 +700,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Fills the blocks of the loop-entering edges of the conditional jump just
     /// emitted: each establishes its lists' facts and goes on to its target.
     fn fill_edges(&mut self) {
-        let at_jump = self.known.clone();
+        let (at_jump, assumed) = (self.known.clone(), self.assumed.clone());
         for (b, from, target, lists) in std::mem::take(&mut self.pending) {
             self.known = at_jump.clone();
+            self.assumed = assumed.clone();
             self.len_known.clear();
             self.e.b.switch_to_block(b);
             self.establish(&lists);
@@ -708,6 +718,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if from.is_some_and(|f| target <= f) {
             return;
         }
+        self.edge_assumed
+            .entry(target)
+            .or_default()
+            .extend(self.assumed.iter().copied());
         let known = &self.known;
         self.edge_known
             .entry(target)
@@ -754,6 +768,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let rc = self.e.b.ins().select(is_list, rc, none);
             self.define_facts(r, Obj::List, rc);
             self.known.insert((r, Obj::List), false);
+            self.assumed.insert(r);
         }
     }
 
@@ -801,12 +816,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let b = self.block(pc);
         self.e.b.switch_to_block(b);
         self.known = self.edge_known.remove(&pc).unwrap_or_default();
+        self.assumed = self.edge_assumed.remove(&pc).unwrap_or_default();
         self.len_known.clear();
-        if let Some(end) = self
+        let header = self
             .back_preds
             .get(&pc)
-            .and_then(|s| s.iter().copied().max())
-        {
+            .and_then(|s| s.iter().copied().max());
+        if let Some(end) = header {
             match self
                 .untouched(pc, end)
                 .filter(|_| self.single_entry(pc, end))
@@ -818,10 +834,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         for l in &self.loops {
             if l.contains(pc) {
                 for &r in &l.lists {
+                    // What the backward jumps bring is not known yet: assumed.
+                    if header.is_some() || !self.known.contains_key(&(r, Obj::List)) {
+                        self.assumed.insert(r);
+                    }
                     self.known.entry((r, Obj::List)).or_insert(false);
                 }
             }
         }
+        let known = &self.known;
+        self.assumed
+            .retain(|&r| known.contains_key(&(r, Obj::List)));
     }
 
     /// True when no jump from outside `head..=end` leads inside it past `head`.
@@ -1641,6 +1664,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Obj::Tuple => READ_TUPLE,
         };
         self.read_fault(pc, slow, reg, read, Some(i), want);
+        if !matches!(idx, Index::Proven(_)) {
+            // Past a bounds check: a real object (an assumed one is empty).
+            self.assumed.remove(&reg);
+        }
         if dst != reg {
             self.known.insert((reg, o), unique.unwrap_or(false));
         } else {
@@ -1704,6 +1731,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.join_slow(pc, ins, slow, reg, o);
         // Both paths leave the object unique (the slow one copies it on write).
         self.known.insert((reg, o), true);
+        self.assumed.remove(&reg);
     }
 
     /// `dst = append(list, val)` (both operands moved in): in place when the list is
@@ -1769,6 +1797,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(list, Obj::List)).copied();
+        if self.assumed.remove(&list) {
+            // Facts assumed on the way into a loop: the length of the empty shape
+            // would be a wrong answer, so the kind is checked.
+            self.obj_rc(list, Obj::List, slow);
+        }
         self.facts(list, Obj::List, slow);
         let len = self.len_of(list, Obj::List);
         self.put(dst, RegTy::Int, len);
@@ -1781,12 +1814,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn forget_reg(&mut self, r: Reg) {
         self.known.retain(|&(reg, _), _| reg != r);
         self.len_known.retain(|&(reg, _)| reg != r);
+        self.assumed.remove(&r);
     }
 
     /// Forgets every cached fact.
     fn forget_all(&mut self) {
         self.known.clear();
         self.len_known.clear();
+        self.assumed.clear();
     }
 
     /// Forgets cached facts that instruction `ins` may invalidate (called before
