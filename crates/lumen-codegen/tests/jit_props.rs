@@ -15,7 +15,10 @@ use proptest::prelude::*;
 
 /// Int registers 0..4, list registers 4..6, loop counters 6 and 7, the loop bound 8,
 /// the elements of a new list 9..12 (`ListNew` moves them), the display run 12..18 (so
-/// does `StrBuild`), the result 18, and the arguments of a call 19 (a list) and 20.
+/// does `StrBuild`), the result 18, the arguments of a call 19 (a list) and 20; then
+/// Float registers 21 and 22, Float list registers 23 and 24, the elements of a new
+/// Float list 25..28, and the final display run 28..31 (the Int part's result and the
+/// Float lists) with its result 31.
 const INTS: u32 = 4;
 const LISTS: u32 = 2;
 const COUNTERS: [Reg; 2] = [6, 7];
@@ -24,6 +27,11 @@ const ELEMS: Reg = 9;
 const RUN: Reg = 12;
 const RESULT: Reg = RUN + INTS + LISTS;
 const ARGS: Reg = RESULT + 1;
+const FLOATS: Reg = ARGS + 2;
+const FLISTS: Reg = FLOATS + 2;
+const FELEMS: Reg = FLISTS + 2;
+const FRUN: Reg = FELEMS + 3;
+const FRESULT: Reg = FRUN + 3;
 
 fn int_reg() -> impl Strategy<Value = Reg> {
     0..INTS
@@ -45,7 +53,21 @@ fn instr() -> impl Strategy<Value = Instr> {
         3 => (i(), l()).prop_map(|(dst, list)| Instr::ListLen { dst, list }),
         2 => (l(), l()).prop_map(|(dst, src)| Instr::Copy { dst, src }),
         1 => (l(), l()).prop_map(|(dst, src)| Instr::Move { dst, src }),
+        3 => (fl(), i(), f()).prop_map(|(list, idx, src)| Instr::ListSet { list, idx, src }),
+        3 => (f(), fl(), i()).prop_map(|(dst, list, idx)| Instr::ListGet { dst, list, idx }),
+        1 => (i(), fl()).prop_map(|(dst, list)| Instr::ListLen { dst, list }),
+        1 => (fl(), fl()).prop_map(|(dst, src)| Instr::Copy { dst, src }),
+        1 => (f(), f(), f()).prop_map(|(dst, a, b)| Instr::FloatAdd { dst, a, b }),
+        1 => (f(), i()).prop_map(|(dst, src)| Instr::IntToFloat { dst, src }),
     ]
+}
+
+fn f() -> impl Strategy<Value = Reg> {
+    FLOATS..FLOATS + 2
+}
+
+fn fl() -> impl Strategy<Value = Reg> {
+    FLISTS..FLISTS + 2
 }
 
 /// Instruction sequences standing for one source-level operation: `i = touch(list, j)`
@@ -195,6 +217,12 @@ fn module(steps: &[Step]) -> LirModule {
         dst: BOUND,
         value: 3,
     });
+    for (k, value) in [0.5, -2.25].into_iter().enumerate() {
+        code.push(Instr::LoadFloat {
+            dst: FLOATS + k as Reg,
+            value,
+        });
+    }
     // Two lists of three Ints: [0, 1, 2] and [1, 2, 3].
     for l in 0..LISTS {
         for e in 0..3 {
@@ -206,6 +234,20 @@ fn module(steps: &[Step]) -> LirModule {
         code.push(Instr::ListNew {
             dst: INTS + l,
             args: ELEMS,
+            argc: 3,
+        });
+    }
+    // Two lists of three Floats: [0.5, 1.5, 2.5] and [1.5, 2.5, 3.5].
+    for l in 0..2 {
+        for e in 0..3 {
+            code.push(Instr::LoadFloat {
+                dst: FELEMS + e,
+                value: (l + e) as f64 + 0.5,
+            });
+        }
+        code.push(Instr::ListNew {
+            dst: FLISTS + l,
+            args: FELEMS,
             argc: 3,
         });
     }
@@ -222,7 +264,22 @@ fn module(steps: &[Step]) -> LirModule {
         args: RUN,
         argc: INTS + LISTS,
     });
-    code.push(Instr::Return { src: RESULT });
+    code.push(Instr::Copy {
+        dst: FRUN,
+        src: RESULT,
+    });
+    for l in 0..2 {
+        code.push(Instr::Copy {
+            dst: FRUN + 1 + l,
+            src: FLISTS + l,
+        });
+    }
+    code.push(Instr::StrBuild {
+        dst: FRESULT,
+        args: FRUN,
+        argc: 3,
+    });
+    code.push(Instr::Return { src: FRESULT });
     let mut regs = vec![RegTy::Int; INTS as usize];
     regs.extend([RegTy::List; LISTS as usize]);
     regs.extend([RegTy::Int; 3]); // counters, bound
@@ -231,6 +288,10 @@ fn module(steps: &[Step]) -> LirModule {
     regs.extend([RegTy::List; LISTS as usize]);
     regs.push(RegTy::Str);
     regs.extend([RegTy::List, RegTy::Int]); // call arguments
+    regs.extend([RegTy::Float; 2]);
+    regs.extend([RegTy::List; 2]);
+    regs.extend([RegTy::Float; 3]);
+    regs.extend([RegTy::Str, RegTy::List, RegTy::List, RegTy::Str]);
     let pos = (0..code.len() as u32)
         .map(|i| Pos {
             line: i + 1,
