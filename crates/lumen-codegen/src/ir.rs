@@ -195,7 +195,8 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// (establishing the loop's list facts), with the edge's source and target.
     pending: Vec<(Block, Option<u32>, u32, Vec<Reg>)>,
     /// Where a list register's facts point when it holds no list when a loop is
-    /// entered: an empty, shared list shape (every access then takes its slow path).
+    /// entered: an empty, shared list shape (every access then takes its slow path),
+    /// made by the prologue of a function with such loops.
     no_list: Option<StackSlot>,
     /// Int comparisons known to hold on entry to each block (see [`Ranges`]).
     ranges: Ranges,
@@ -513,6 +514,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             for r in 0..self.cell.regs.len() as u32 {
                 self.e.b.ins().store(flags(), zero, w, Self::off(r));
             }
+        }
+        if !self.loops.is_empty() {
+            self.make_no_list();
         }
         let over =
             self.e
@@ -876,19 +880,26 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// The address of a stack object shaped like a shared empty list (strong count 2,
     /// no elements), written here: facts pointing to it fail every fast path.
     fn no_list(&mut self) -> Val {
+        let slot = self
+            .no_list
+            .expect("made by the prologue when a loop has lists");
+        self.e.b.ins().stack_addr(PTR, slot, 0)
+    }
+
+    /// Makes and fills the stack object of [`Self::no_list`] (once, at the function's
+    /// start, which every loop entry follows).
+    fn make_no_list(&mut self) {
         let l = self.e.cx.list;
         let size = [l.strong, l.items_ptr, l.items_len, l.items_cap]
             .into_iter()
             .max()
             .unwrap_or(0) as u32
             + 8;
-        let slot = *self.no_list.get_or_insert_with(|| {
-            self.e.b.create_sized_stack_slot(StackSlotData::new(
-                StackSlotKind::ExplicitSlot,
-                size,
-                3,
-            ))
-        });
+        let slot = self.e.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            3,
+        ));
         let a = self.e.b.ins().stack_addr(PTR, slot, 0);
         let two = self.e.b.ins().iconst(PTR, 2);
         let zero = self.e.b.ins().iconst(PTR, 0);
@@ -896,7 +907,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.ins().store(flags(), a, a, l.items_ptr);
         self.e.b.ins().store(flags(), zero, a, l.items_len);
         self.e.b.ins().store(flags(), zero, a, l.items_cap);
-        a
+        self.no_list = Some(slot);
     }
 
     // ---- instructions
