@@ -715,20 +715,8 @@ mod tests {
         ret: lumen_core::lir::RegTy,
         code: Vec<lumen_core::lir::Instr>,
     ) -> LirModule {
-        use lumen_core::lir::{Cell, CellKind, Pos};
-        let pos = vec![Pos { line: 1, col: 1 }; code.len()];
         LirModule {
-            cells: vec![Cell {
-                inlined: Default::default(),
-                name: "f".into(),
-                kind: CellKind::Cell,
-                params: 1,
-                captures: 0,
-                regs,
-                ret,
-                code,
-                pos,
-            }],
+            cells: vec![lumen_core::lir::Cell::new("f", 1, regs, ret, code)],
             ..LirModule::default()
         }
     }

@@ -469,20 +469,9 @@ fn global_intervals(cell: &Cell, ints: &[bool]) -> HashMap<Reg, (i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::lir::{CellKind, Pos};
 
     fn cell(params: u32, regs: usize, code: Vec<Instr>) -> Cell {
-        Cell {
-            inlined: Default::default(),
-            name: "f".into(),
-            kind: CellKind::Cell,
-            params,
-            captures: 0,
-            regs: vec![RegTy::Int; regs],
-            ret: RegTy::Int,
-            pos: vec![Pos::default(); code.len()],
-            code,
-        }
+        Cell::new("f", params, vec![RegTy::Int; regs], RegTy::Int, code)
     }
 
     /// `fib`'s shape: r2 = 2; if r0 >= r2 goto 4; …; 4: r3 = r0 - 1.

@@ -77,20 +77,9 @@ pub fn helper_signature(params: &[AbiTy], ret: Option<AbiTy>, cc: CallConv) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::lir::CellKind;
 
     fn cell(regs: Vec<RegTy>, params: u32, ret: RegTy) -> Cell {
-        Cell {
-            inlined: Default::default(),
-            name: "f".into(),
-            kind: CellKind::Cell,
-            params,
-            captures: 0,
-            regs,
-            ret,
-            code: vec![],
-            pos: vec![],
-        }
+        Cell::new("f", params, regs, ret, Vec::new())
     }
 
     #[test]

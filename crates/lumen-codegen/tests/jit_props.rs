@@ -9,7 +9,9 @@
 use lumen_codegen::opt::optimize;
 use lumen_codegen::{JitCompiler, OptLevel, tiered_vm};
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CellKind, CmpOp, Instr, LirModule, Pos, Reg, RegTy};
+mod generated;
+
+use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
 use lumen_rt::VM;
 use proptest::prelude::*;
 
@@ -253,17 +255,7 @@ fn module(steps: &[Step]) -> LirModule {
     }
     let first = code.len() as u32;
     code.extend(layout(steps, first));
-    for r in 0..INTS + LISTS {
-        code.push(Instr::Copy {
-            dst: RUN + r,
-            src: r,
-        });
-    }
-    code.push(Instr::StrBuild {
-        dst: RESULT,
-        args: RUN,
-        argc: INTS + LISTS,
-    });
+    generated::display(&mut code, 0, INTS + LISTS, RUN, RESULT);
     code.push(Instr::Copy {
         dst: FRUN,
         src: RESULT,
@@ -292,29 +284,7 @@ fn module(steps: &[Step]) -> LirModule {
     regs.extend([RegTy::List; 2]);
     regs.extend([RegTy::Float; 3]);
     regs.extend([RegTy::Str, RegTy::List, RegTy::List, RegTy::Str]);
-    let pos = (0..code.len() as u32)
-        .map(|i| Pos {
-            line: i + 1,
-            col: 1,
-        })
-        .collect();
-    let mut m = LirModule {
-        main: Some(0),
-        cells: vec![Cell {
-            inlined: Default::default(),
-            name: "main".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Str,
-            code,
-            pos,
-        }],
-        ..LirModule::default()
-    };
-    m.cells.push(touch());
-    m
+    generated::module(vec![Cell::new("main", 0, regs, RegTy::Str, code), touch()])
 }
 
 /// Cell 1, `touch(xs: list[Int], j: Int) -> Int`: `xs[0] = j; len(xs)` (an empty list
@@ -330,30 +300,8 @@ fn touch() -> Cell {
         Instr::ListLen { dst: 3, list: 0 },
         Instr::Return { src: 3 },
     ];
-    let pos = (0..code.len() as u32)
-        .map(|i| Pos {
-            line: 100 + i,
-            col: 1,
-        })
-        .collect();
-    Cell {
-        inlined: Default::default(),
-        name: "touch".into(),
-        kind: CellKind::Cell,
-        params: 2,
-        captures: 0,
-        regs: vec![RegTy::List, RegTy::Int, RegTy::Int, RegTy::Int],
-        ret: RegTy::Int,
-        code,
-        pos,
-    }
-}
-
-/// The result (or the rendered error) of running `main` on `vm`.
-fn outcome(mut vm: VM) -> Result<String, String> {
-    vm.call_cell(0, vec![])
-        .map(|v| format!("{v:?}"))
-        .map_err(|e| e.render("p.lm"))
+    let regs = vec![RegTy::List, RegTy::Int, RegTy::Int, RegTy::Int];
+    Cell::new("touch", 2, regs, RegTy::Int, code)
 }
 
 proptest! {
@@ -380,19 +328,19 @@ proptest! {
                 // The interpreter and the JIT run the same LIR (after the level's passes).
                 let mut lir = m.clone();
                 optimize(&mut lir, level);
-                let want = outcome(VM::new(lir.clone()));
+                let want = generated::outcome(VM::new(lir.clone()));
                 let native = JitCompiler::with_opt_level(level).compile_native(&lir);
                 let res = native.map_err(|e| e.to_string()).map(|code| {
                     let mut vm = VM::new(lir);
                     // SAFETY: `code` was compiled from this very module, which the VM
                     // runs unchanged; `code.owner` keeps the machine code alive.
                     unsafe { vm.set_native(code.entries, code.owner) };
-                    outcome(vm)
+                    generated::outcome(vm)
                 });
                 got.push((format!("{level}"), res, want));
             }
-            let want = outcome(VM::new(m.clone()));
-            let tiered = tiered_vm(&m, 1, OptLevel::O1).map_err(|e| e.to_string()).map(outcome);
+            let want = generated::outcome(VM::new(m.clone()));
+            let tiered = tiered_vm(&m, 1, OptLevel::O1).map_err(|e| e.to_string()).map(generated::outcome);
             got.push(("tiered t=1".to_string(), tiered, want));
             (verified, got)
         });

@@ -3,7 +3,9 @@
 //! same position — before and after optimisation at every level.
 
 use lumen_codegen::opt::{OptLevel, optimize};
-use lumen_core::lir::{Cell, CellKind, CmpOp, Instr, LirModule, Pos, RegTy};
+mod generated;
+
+use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, RegTy};
 use lumen_rt::VM;
 use proptest::prelude::*;
 
@@ -147,17 +149,7 @@ fn module(body: Vec<Instr>) -> LirModule {
         value: false,
     });
     code.extend(body);
-    for r in 0..INTS + FLOATS {
-        code.push(Instr::Copy {
-            dst: RUN + r,
-            src: r,
-        });
-    }
-    code.push(Instr::StrBuild {
-        dst: RESULT,
-        args: RUN,
-        argc: INTS + FLOATS,
-    });
+    generated::display(&mut code, 0, INTS + FLOATS, RUN, RESULT);
     code.push(Instr::Return { src: RESULT });
     let mut regs = vec![RegTy::Int; INTS as usize];
     regs.extend(vec![RegTy::Float; FLOATS as usize]);
@@ -165,34 +157,11 @@ fn module(body: Vec<Instr>) -> LirModule {
     regs.extend(vec![RegTy::Int; INTS as usize]);
     regs.extend(vec![RegTy::Float; FLOATS as usize]);
     regs.push(RegTy::Str);
-    let pos = (0..code.len() as u32)
-        .map(|i| Pos {
-            line: i + 1,
-            col: 1,
-        })
-        .collect();
-    LirModule {
-        cells: vec![Cell {
-            inlined: Default::default(),
-            name: "main".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Str,
-            code,
-            pos,
-        }],
-        main: Some(0),
-        ..LirModule::default()
-    }
+    generated::module(vec![Cell::new("main", 0, regs, RegTy::Str, code)])
 }
 
 fn run(m: LirModule) -> Result<String, String> {
-    VM::new(m)
-        .call_cell(0, vec![])
-        .map(|v| format!("{v:?}"))
-        .map_err(|e| e.render("p.lm"))
+    generated::outcome(VM::new(m))
 }
 
 proptest! {

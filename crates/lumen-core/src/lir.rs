@@ -646,6 +646,25 @@ pub struct InlineSite {
 }
 
 impl Cell {
+    /// A plain cell (no captures, nothing inlined) whose instruction `pc` sits at line
+    /// `pc + 1`, column 1: LIR built by hand, in tests and tools.
+    pub fn new(name: &str, params: u32, regs: Vec<RegTy>, ret: RegTy, code: Vec<Instr>) -> Cell {
+        let pos = (1..=code.len() as u32)
+            .map(|line| Pos { line, col: 1 })
+            .collect();
+        Cell {
+            inlined: Default::default(),
+            name: name.into(),
+            kind: CellKind::Cell,
+            params,
+            captures: 0,
+            regs,
+            ret,
+            code,
+            pos,
+        }
+    }
+
     /// The frames a stack trace shows for an error at instruction `pc`, innermost
     /// first: the cells inlined there (each at its position in its own body), then this
     /// cell at the position of the outermost inlined call (or of `pc` itself).

@@ -545,21 +545,10 @@ fn value_kind(v: &Value) -> RegTy {
 mod tests {
     use super::*;
     use crate::builtins::Builtin;
-    use crate::lir::{CellKind, CmpOp, Pos, TypeTable, VariantDef};
+    use crate::lir::{CmpOp, TypeTable, VariantDef};
 
     fn cell(name: &str, params: u32, regs: Vec<RegTy>, ret: RegTy, code: Vec<Instr>) -> Cell {
-        let pos = vec![Pos { line: 1, col: 1 }; code.len()];
-        Cell {
-            inlined: Default::default(),
-            name: name.into(),
-            kind: CellKind::Cell,
-            params,
-            captures: 0,
-            regs,
-            ret,
-            code,
-            pos,
-        }
+        Cell::new(name, params, regs, ret, code)
     }
 
     /// `fib`-like module: a good baseline every negative test breaks in one way.

@@ -88,25 +88,10 @@ fn useless_jumps(cell: &mut Cell) -> bool {
 mod tests {
     use super::*;
     use lumen_core::builtins::Builtin;
-    use lumen_core::lir::{CellKind, CmpOp, Pos, RegTy};
+    use lumen_core::lir::{CmpOp, Pos, RegTy};
 
     fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
-        Cell {
-            inlined: Default::default(),
-            name: "t".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Int,
-            pos: (0..code.len() as u32)
-                .map(|i| Pos {
-                    line: i + 1,
-                    col: 1,
-                })
-                .collect(),
-            code,
-        }
+        Cell::new("t", 0, regs, RegTy::Int, code)
     }
 
     #[test]

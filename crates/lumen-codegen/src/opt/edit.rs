@@ -154,26 +154,10 @@ pub fn delete(cell: &mut Cell, keep: &[bool]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::lir::{CellKind, CmpOp, Pos};
+    use lumen_core::lir::{CmpOp, Pos};
 
     pub(crate) fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
-        let pos = (0..code.len() as u32)
-            .map(|i| Pos {
-                line: i + 1,
-                col: 1,
-            })
-            .collect();
-        Cell {
-            inlined: Default::default(),
-            name: "t".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Int,
-            code,
-            pos,
-        }
+        Cell::new("t", 0, regs, RegTy::Int, code)
     }
 
     #[test]

@@ -292,20 +292,10 @@ fn load(dst: Reg, c: Const, cell: &Cell) -> Option<Instr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::lir::{CellKind, Pos, RegTy};
+    use lumen_core::lir::RegTy;
 
     fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
-        Cell {
-            inlined: Default::default(),
-            name: "t".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Int,
-            pos: vec![Pos::default(); code.len()],
-            code,
-        }
+        Cell::new("t", 0, regs, RegTy::Int, code)
     }
 
     #[test]

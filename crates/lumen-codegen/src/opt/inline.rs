@@ -253,17 +253,7 @@ mod tests {
     use lumen_core::lir::{CmpOp, Pos, RegTy};
 
     fn cell(name: &str, params: u32, regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
-        Cell {
-            inlined: Default::default(),
-            name: name.into(),
-            kind: CellKind::Cell,
-            params,
-            captures: 0,
-            regs,
-            ret: RegTy::Float,
-            pos: vec![Pos { line: 1, col: 1 }; code.len()],
-            code,
-        }
+        Cell::new(name, params, regs, RegTy::Float, code)
     }
 
     /// `sq(x: Float) = x * x`; `main` calls it with 3.0 in a loop-free body.

@@ -47,21 +47,9 @@ fn is_unboxed(ty: Option<RegTy>) -> bool {
 mod tests {
     use super::*;
     use lumen_core::builtins::Builtin;
-    use lumen_core::lir::{CellKind, Pos};
 
     fn cell(regs: Vec<RegTy>, code: Vec<Instr>) -> Cell {
-        let pos = vec![Pos::default(); code.len()];
-        Cell {
-            inlined: Default::default(),
-            name: "t".into(),
-            kind: CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs,
-            ret: RegTy::Null,
-            code,
-            pos,
-        }
+        Cell::new("t", 0, regs, RegTy::Null, code)
     }
 
     #[test]

@@ -94,23 +94,8 @@ fn scalar_types(code: &[Instr], nregs: usize) -> Vec<RegTy> {
 }
 
 fn cell(name: &str, params: u32, nregs: usize, code: Vec<Instr>) -> Cell {
-    let pos = (0..code.len())
-        .map(|i| Pos {
-            line: i as u32 + 1,
-            col: 1,
-        })
-        .collect();
-    Cell {
-        inlined: Default::default(),
-        name: name.into(),
-        kind: CellKind::Cell,
-        params,
-        captures: 0,
-        regs: scalar_types(&code, nregs),
-        ret: RegTy::Dyn,
-        code,
-        pos,
-    }
+    let regs = scalar_types(&code, nregs);
+    Cell::new(name, params, regs, RegTy::Dyn, code)
 }
 
 fn module(cells: Vec<Cell>) -> LirModule {
