@@ -32,7 +32,8 @@
 //! Modules: [`types`] (register types and signatures), [`context`] (declared helpers and
 //! cells), [`ir`] (LIR → Cranelift IR), [`emit`] (emission utilities, entry
 //! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
-//! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels).
+//! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels); privately,
+//! `ranges` (overflow checks proven unnecessary) and `memory` (the JIT's code memory).
 
 pub mod bench_programs;
 pub mod context;
