@@ -10,8 +10,7 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{FuncId, Module};
 use lumen_core::lir::{Cell, RegTy};
 use lumen_core::value::{
-    TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NULL, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET,
-    VALUE_SIZE,
+    TAG_BOOL, TAG_NULL, TAG_STR, VALUE_BOOL_OFFSET, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
 };
 use lumen_rt::native::abi::RAISE_BAD_TAG;
 use lumen_rt::native::{CTX_DEPTH_OFFSET, CTX_ERR_OFFSET};
@@ -78,14 +77,13 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         self.b.ins().call(f, args);
     }
 
-    /// The raise kind (i32) of a register or argument wanting tag `want` (i32) and
-    /// holding a value of tag `found` (i8): `RAISE_BAD_TAG | want << 8 | found << 16`.
-    pub fn bad_tag_kind(&mut self, want: Val, found: Val) -> Val {
+    /// The raise kind (i32) of a register wanting tag `want` and holding a value of tag
+    /// `found` (i8): `RAISE_BAD_TAG | want << 8 | found << 16`.
+    pub fn bad_tag_kind(&mut self, want: u8, found: Val) -> Val {
         let found = self.b.ins().uextend(types::I32, found);
         let found = self.b.ins().ishl_imm_u(found, 16);
-        let want = self.b.ins().ishl_imm_u(want, 8);
-        let k = self.b.ins().bor(want, found);
-        self.b.ins().bor_imm_s(k, RAISE_BAD_TAG as i64)
+        let k = RAISE_BAD_TAG | u32::from(want) << 8;
+        self.b.ins().bor_imm_s(found, i64::from(k))
     }
 
     /// An i32 constant.
@@ -252,18 +250,14 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
     }
 }
 
-/// The tag of scalar register type `t`.
+/// The tag of scalar register type `t` (Bool's for a non-scalar: callers pass scalars).
 pub fn scalar_tag(t: RegTy) -> u8 {
-    match t {
-        RegTy::Int => TAG_INT,
-        RegTy::Float => TAG_FLOAT,
-        _ => TAG_BOOL,
-    }
+    t.scalar_tag().unwrap_or(TAG_BOOL)
 }
 
 /// Builds the entry trampoline of `cell` (function `id`): unboxes its scalar parameters
-/// from `args` (unchecked: `lumen_rt::native::enter` checks their kinds before any entry
-/// runs), calls the cell's native function with `hargs = args`, and stores the result
+/// from `args` (unchecked: the VM's values have their registers' kinds, and
+/// `VM::call_cell` checks an embedder's), calls the cell's native function with `hargs = args`, and stores the result
 /// into `*ret`.
 pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
     let entry = e.b.create_block();
@@ -299,6 +293,7 @@ pub fn ptr() -> types::Type {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lumen_core::value::{TAG_FLOAT, TAG_INT};
 
     #[test]
     fn scalar_tags_are_the_value_tags() {

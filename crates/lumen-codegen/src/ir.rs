@@ -47,8 +47,8 @@ pub fn translate_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: 
 /// whose signature must be `types::entry_signature`: `fn(ctx, args, ret)`, as its entry
 /// trampoline (`emit::build_entry`) would be, but with the cell's code inline — one
 /// function instead of two for a cell that native code does not call directly. Scalar
-/// arguments are unboxed from `args` (a wrong kind is an internal error), heap ones moved
-/// out of it, and the result is stored into `*ret`.
+/// arguments are unboxed from `args` (the VM checked their kinds), heap ones moved out of
+/// it, and the result is stored into `*ret`.
 pub fn translate_entry_cell<M: Module>(e: &mut Emitter<'_, '_, M>, m: &LirModule, id: CellId) {
     translate(e, m, id, Start::Entry);
 }
@@ -186,8 +186,9 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// For each block start (pc) reached by forward edges translated so far: the facts
     /// known on every one of them (intersected; uniqueness only where all agree).
     edge_known: HashMap<u32, HashMap<(Reg, Obj), bool>>,
-    /// The sources of the backward jumps to each block start (loop headers).
-    back_preds: HashMap<u32, Vec<u32>>,
+    /// For each loop header: the registers whose facts survive its loop when it is
+    /// entered at the header only (`None`: none survive) ([`Self::analyse_loops`]).
+    kept_at: HashMap<u32, Option<HashSet<Reg>>>,
     /// The loops whose list facts are established on the way in
     /// ([`Translator::analyse_loops`]).
     loops: Vec<Loop>,
@@ -239,12 +240,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             starts[pc as usize] = true;
         }
         let ranges = Ranges::of(cell, osr);
-        let mut back_preds: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (pc, ins) in cell.code.iter().enumerate() {
-            if let Some(t) = ins.jump_target().filter(|&t| t as usize <= pc) {
-                back_preds.entry(t).or_default().push(pc as u32);
-            }
-        }
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -286,7 +281,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             assumed: HashSet::new(),
             edge_assumed: HashMap::new(),
             edge_known: HashMap::new(),
-            back_preds,
+            kept_at: HashMap::new(),
             loops: Vec::new(),
             pending: Vec::new(),
             no_list: None,
@@ -558,8 +553,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// A VM entry: the scalar arguments, unboxed from `args` (`hargs`). Their kinds are
-    /// not checked: `lumen_rt::native::enter`, the VM's only way into an entry, checks
-    /// them before the call.
+    /// not checked: the VM's values have their registers' kinds, and `VM::call_cell`
+    /// checks an embedder's.
     fn unbox_args(&mut self) -> Vec<Val> {
         let h = self.hargs;
         let regs: Vec<Reg> = param_regs(self.cell)
@@ -648,9 +643,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn finish(&mut self) {
         for (bad, r, t, pc) in std::mem::take(&mut self.bad_tags) {
             self.e.b.switch_to_block(bad);
-            let want = self.e.i32(scalar_tag(t) as u32);
             let found = self.slot_tag(r);
-            let kind = self.e.bad_tag_kind(want, found);
+            let kind = self.e.bad_tag_kind(scalar_tag(t), found);
             self.jump_raise_with(pc, kind);
         }
         if let Some(fail) = self.fail {
@@ -704,6 +698,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// Fills the blocks of the loop-entering edges of the conditional jump just
     /// emitted: each establishes its lists' facts and goes on to its target.
     fn fill_edges(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
         let (at_jump, assumed) = (self.known.clone(), self.assumed.clone());
         for (b, from, target, lists) in std::mem::take(&mut self.pending) {
             self.known = at_jump.clone();
@@ -782,13 +779,24 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// its instructions may invalidate ([`Self::forgets`]). Every edge entering such a
     /// loop establishes those facts ([`Self::edge_to`]), so they hold in the whole loop
     /// ([`Self::enter_block`]): its iterations skip the kind checks and pointer loads.
+    /// Also records, per header, which facts its backward jumps keep (`kept_at`).
     fn analyse_loops(&mut self) {
         let mut loops = Vec::new();
-        let mut heads: Vec<_> = self.back_preds.iter().collect();
+        // Each loop header (the target of a backward jump) and its last jump back.
+        let mut ends: HashMap<u32, u32> = HashMap::new();
+        for (pc, ins) in self.cell.code.iter().enumerate() {
+            if let Some(t) = ins.jump_target().filter(|&t| t as usize <= pc) {
+                let end = ends.entry(t).or_insert(pc as u32);
+                *end = (*end).max(pc as u32);
+            }
+        }
+        let mut heads: Vec<(u32, u32)> = ends.into_iter().collect();
         heads.sort_unstable();
-        for (&head, srcs) in heads {
-            let end = srcs.iter().copied().max().unwrap_or(head);
-            let Some(kept) = self.untouched(head, end) else {
+        for (head, end) in heads {
+            let kept = self.untouched(head, end);
+            let at_head = kept.clone().filter(|_| self.single_entry(head, end));
+            self.kept_at.insert(head, at_head);
+            let Some(kept) = kept else {
                 continue;
             };
             let mut lists: Vec<Reg> = self.cell.code[head as usize..=end as usize]
@@ -822,18 +830,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.known = self.edge_known.remove(&pc).unwrap_or_default();
         self.assumed = self.edge_assumed.remove(&pc).unwrap_or_default();
         self.len_known.clear();
-        let header = self
-            .back_preds
-            .get(&pc)
-            .and_then(|s| s.iter().copied().max());
-        if let Some(end) = header {
-            match self
-                .untouched(pc, end)
-                .filter(|_| self.single_entry(pc, end))
-            {
-                Some(kept) => self.known.retain(|&(r, _), _| kept.contains(&r)),
-                None => self.known.clear(),
-            }
+        let header = self.kept_at.get(&pc);
+        match header {
+            Some(Some(kept)) => self.known.retain(|&(r, _), _| kept.contains(&r)),
+            Some(None) => self.known.clear(),
+            None => {}
         }
         for l in &self.loops {
             if l.contains(pc) {
@@ -1027,27 +1028,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
                 self.put(dst, RegTy::Int, v);
             }
-            IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } if self.power_of_two(b).is_some() => {
-                let s = self.power_of_two(b).unwrap_or(1);
-                let x = self.get(a);
-                // No division can fail; `//` is an arithmetic shift, `/` one after adding
-                // `2^s - 1` to a negative dividend (rounding toward zero).
-                let v = if matches!(ins, IntFloorDiv { .. }) {
-                    self.e.b.ins().sshr_imm_s(x, s as i64)
-                } else {
-                    let t = self.toward_zero(x, s);
-                    self.e.b.ins().sshr_imm_s(t, s as i64)
-                };
-                self.put(dst, RegTy::Int, v);
-            }
-            IntMod { dst, a, b } if self.power_of_two(b).is_some() => {
-                let s = self.power_of_two(b).unwrap_or(1);
-                let x = self.get(a);
-                // `x - x / 2^s * 2^s` with `/` rounding toward zero (sign of `x`).
-                let t = self.toward_zero(x, s);
-                let q = self.e.b.ins().band_imm_s(t, -(1i64 << s));
-                let v = self.e.b.ins().isub(x, q);
-                self.put(dst, RegTy::Int, v);
+            IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } | IntMod { dst, a, b }
+                if let Some(s) = self.power_of_two(b) =>
+            {
+                self.by_power_of_two(&ins, dst, a, s)
             }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
@@ -1337,7 +1321,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .is_some()
     }
 
-    /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
     /// `s` when Int register `r` is a constant `2^s` with `s >= 1` (a divisor that is
     /// neither 0 nor -1, and division by it is a shift).
     fn power_of_two(&self, r: Reg) -> Option<u32> {
@@ -1347,13 +1330,29 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .map(|k| k.trailing_zeros())
     }
 
-    /// `x + (2^s - 1)` when `x < 0`, else `x`: shifted right by `s`, it rounds toward zero.
-    fn toward_zero(&mut self, x: Val, s: u32) -> Val {
-        let sign = self.e.b.ins().sshr_imm_s(x, 63);
-        let bias = self.e.b.ins().ushr_imm_s(sign, 64 - s as i64);
-        self.e.b.ins().iadd(x, bias)
+    /// `dst = a / 2^s`, `a // 2^s` or `a % 2^s` (`ins`, its divisor a constant)
+    /// ([`Self::power_of_two`]): shifts and masks, nothing can fail. `//` is an
+    /// arithmetic shift; `/` shifts `a + (2^s - 1)` when `a < 0` (rounding toward zero);
+    /// `%` is `a - a / 2^s * 2^s` with that `/` (the sign of `a`).
+    fn by_power_of_two(&mut self, ins: &Instr, dst: Reg, a: Reg, s: u32) {
+        let x = self.get(a);
+        let v = if matches!(ins, Instr::IntFloorDiv { .. }) {
+            self.e.b.ins().sshr_imm_s(x, s as i64)
+        } else {
+            let sign = self.e.b.ins().sshr_imm_s(x, 63);
+            let bias = self.e.b.ins().ushr_imm_s(sign, 64 - s as i64);
+            let t = self.e.b.ins().iadd(x, bias);
+            if matches!(ins, Instr::IntMod { .. }) {
+                let q = self.e.b.ins().band_imm_s(t, -(1i64 << s));
+                self.e.b.ins().isub(x, q)
+            } else {
+                self.e.b.ins().sshr_imm_s(t, s as i64)
+            }
+        };
+        self.put(dst, RegTy::Int, v);
     }
 
+    /// `division by zero` when `y == 0`; `integer overflow` for `MIN / -1` (`quotient`).
     fn check_divisor(&mut self, x: Val, y: Val, pc: u32, quotient: bool) {
         let zero = self.e.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
         self.raise_if(zero, RAISE_DIVISION_BY_ZERO, pc);

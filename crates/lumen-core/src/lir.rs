@@ -41,7 +41,19 @@ pub enum RegTy {
 impl RegTy {
     /// True for types that a native backend keeps unboxed in machine registers.
     pub fn is_scalar(self) -> bool {
-        matches!(self, RegTy::Int | RegTy::Float | RegTy::Bool)
+        self.scalar_tag().is_some()
+    }
+
+    /// The tag byte (`crate::value::TAG_*`) of every value a register of this scalar
+    /// type holds; `None` for the other types.
+    pub fn scalar_tag(self) -> Option<u8> {
+        use crate::value::{TAG_BOOL, TAG_FLOAT, TAG_INT};
+        match self {
+            RegTy::Int => Some(TAG_INT),
+            RegTy::Float => Some(TAG_FLOAT),
+            RegTy::Bool => Some(TAG_BOOL),
+            _ => None,
+        }
     }
 }
 

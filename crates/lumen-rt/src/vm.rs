@@ -317,6 +317,18 @@ impl VM {
                 Vec::new(),
             ));
         }
+        // Every tier trusts a register's kind (native entries unbox scalars unchecked):
+        // an embedder's arguments are checked here, once, for all of them.
+        for (v, &t) in args.iter().zip(&cell.regs) {
+            if let Some(want) = t.scalar_tag()
+                && lumen_core::value::tag_of(v) != want
+            {
+                return Err(RuntimeError::new(
+                    bad_kind(kind_of_tag(want), kind(v)),
+                    Vec::new(),
+                ));
+            }
+        }
         match enter(&self.module, &mut self.st, id, args, &[]) {
             Ok(v) => Ok(v),
             Err(Fault::Traced(e)) => Err(*e),

@@ -20,14 +20,15 @@ pub use ctx::{
 pub use ops::{OpHelper, op_helper};
 
 use crate::trace::RuntimeError;
-use crate::vm::{Fault, State, bad_kind, kind, kind_of_tag, trace};
+use crate::vm::{Fault, State, trace};
 use lumen_core::error::RtError;
-use lumen_core::lir::{LirModule, RegTy};
-use lumen_core::value::{CellId, TAG_BOOL, TAG_FLOAT, TAG_INT, Value, tag_of};
+use lumen_core::lir::LirModule;
+use lumen_core::value::{CellId, Value};
 
 /// The uniform entry of a compiled cell: `args` holds the cell's parameters then its
 /// captures (non-scalar ones are moved out, leaving null), each scalar one of its
-/// register's kind (the entry reads it unchecked: [`enter`] checks); the result is written to
+/// register's kind (the entry reads it unchecked: the VM's own values are, and
+/// `VM::call_cell` checks an embedder's); the result is written to
 /// `*ret` (which must hold a value owning nothing, e.g. null). On failure `ctx.err` is
 /// set and the error and frames are in the context.
 pub type Entry = unsafe extern "C" fn(ctx: *mut NativeCtx, args: *mut Value, ret: *mut Value);
@@ -49,20 +50,6 @@ pub(crate) fn enter(
     let c = &m.cells[cell as usize];
     if args.len() != c.params as usize || captures.len() != c.captures as usize {
         return Err(RtError::Internal(format!("{} called with wrong arity", c.name)).into());
-    }
-    // Native entries read scalar arguments without checking their kind (a check in
-    // every entry costs the JIT more compile time than the call itself): checked here,
-    // with the interpreter's error for a register holding the wrong kind.
-    for (v, &t) in args.iter().chain(captures).zip(&c.regs) {
-        let want = match t {
-            RegTy::Int => TAG_INT,
-            RegTy::Float => TAG_FLOAT,
-            RegTy::Bool => TAG_BOOL,
-            _ => continue,
-        };
-        if tag_of(v) != want {
-            return Err(bad_kind(kind_of_tag(want), kind(v)).into());
-        }
     }
     let n = args.len() + captures.len();
     let fill = |argv: &mut [Value], args: &mut [Value]| {
