@@ -157,6 +157,7 @@ mod tests {
         "lumen_rt_push_frame",
         "lumen_rt_drop_value",
         "lumen_rt_drop_slots",
+        "lumen_rt_unshare_list",
         "lumen_rt_int_pow",
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",

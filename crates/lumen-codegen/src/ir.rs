@@ -176,6 +176,11 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// Object registers of `known` whose length variable holds their length here too
     /// (loaded on first need: a read proven in bounds needs none).
     len_known: HashSet<(Reg, Obj)>,
+    /// Elements of objects of `known` an earlier access in this block checked in bounds
+    /// (or that the optimiser proved in bounds): a later access there needs no check.
+    /// No index is negative and an object's length changes only when its register is
+    /// written, so the fact lasts as long as both registers keep their values.
+    in_bounds: HashSet<(Reg, Obj, Index)>,
     /// List registers of `known` whose facts were established on the way into a loop
     /// without knowing they hold a list (they may have the empty shape of
     /// [`Translator::no_list`]): a read or write checks the bounds against length 0 and
@@ -194,7 +199,7 @@ struct Translator<'t, 'a, 'b, M: Module> {
     loops: Vec<Loop>,
     /// Edges that enter a loop from a conditional jump: blocks to fill after the jump
     /// (establishing the loop's list facts), with the edge's source and target.
-    pending: Vec<(Block, Option<u32>, u32, Vec<Reg>)>,
+    pending: Vec<(Block, Option<u32>, u32, Vec<(Reg, bool)>)>,
     /// Where a list register's facts point when it holds no list when a loop is
     /// entered: an empty, shared list shape (every access then takes its slow path),
     /// made by the prologue of a function with such loops.
@@ -278,6 +283,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             obj_vars: HashMap::new(),
             known: HashMap::new(),
             len_known: HashSet::new(),
+            in_bounds: HashSet::new(),
             assumed: HashSet::new(),
             edge_assumed: HashMap::new(),
             edge_known: HashMap::new(),
@@ -706,6 +712,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.known = at_jump.clone();
             self.assumed = assumed.clone();
             self.len_known.clear();
+            self.in_bounds.clear();
             self.e.b.switch_to_block(b);
             self.establish(&lists);
             self.note_edge(from, target);
@@ -739,26 +746,40 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// The list registers whose facts an edge from `from` to `target` must establish:
-    /// those of every loop it enters (from outside the loop's instructions) not known.
-    fn entering(&self, from: Option<u32>, target: u32) -> Vec<Reg> {
-        let mut lists: Vec<Reg> = self
-            .loops
-            .iter()
-            .filter(|l| l.contains(target) && !from.is_some_and(|f| l.contains(f)))
-            .flat_map(|l| l.lists.iter().copied())
-            .filter(|&r| !self.known.contains_key(&(r, Obj::List)))
-            .collect();
-        lists.sort_unstable();
-        lists.dedup();
+    /// those of every loop it enters (from outside the loop's instructions) not known,
+    /// and those such a loop writes not known unique; each with whether a loop it
+    /// enters writes it.
+    fn entering(&self, from: Option<u32>, target: u32) -> Vec<(Reg, bool)> {
+        let mut lists: Vec<(Reg, bool)> = Vec::new();
+        for l in &self.loops {
+            if !l.contains(target) || from.is_some_and(|f| l.contains(f)) {
+                continue;
+            }
+            for &r in &l.lists {
+                let written = l.written.contains(&r);
+                match self.known.get(&(r, Obj::List)) {
+                    None => lists.push((r, written)),
+                    Some(false) if written => lists.push((r, true)),
+                    Some(_) => {}
+                }
+            }
+        }
+        // A register written by one of the loops is unshared for all.
+        lists.sort_unstable_by_key(|&(r, w)| (r, !w));
+        lists.dedup_by_key(|&mut (r, _)| r);
         lists
     }
 
-    /// Establishes the facts of list registers `lists` here (not known unique). A
-    /// register holding no list gets the shape of [`Self::no_list`]: its accesses then
-    /// take their slow paths, which report what the VM reports.
-    fn establish(&mut self, lists: &[Reg]) {
+    /// Establishes the facts of list registers `lists` here. A register holding no
+    /// list gets the shape of [`Self::no_list`]: its accesses then take their slow
+    /// paths, which report what the VM reports. A list a loop being entered writes
+    /// is made unique first (`lumen_rt_unshare_list`: copied if shared, as its first
+    /// write would), so the loop's writes check no sharing: it stays unique, as nothing
+    /// in the loop shares it (that would forget its facts, which then would not be
+    /// kept through the loop).
+    fn establish(&mut self, lists: &[(Reg, bool)]) {
         let none = self.no_list();
-        for &r in lists {
+        for &(r, written) in lists {
             let tag = self.slot_tag(r);
             let is_list = self
                 .e
@@ -766,9 +787,27 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 .ins()
                 .icmp_imm_s(IntCC::Equal, tag, TAG_LIST as i64);
             let rc = self.load_rc(r);
-            let rc = self.e.b.ins().select(is_list, rc, none);
+            let mut rc = self.e.b.ins().select(is_list, rc, none);
+            if written {
+                // (The empty shape is shared: the helper then leaves the register be.)
+                let at = self.e.cx.list.strong;
+                let strong = self.e.b.ins().load(PTR, flags(), rc, at);
+                let unique = self.e.b.ins().icmp_imm_s(IntCC::Equal, strong, 1);
+                let (shared, cont) = (self.e.b.create_block(), self.e.b.create_block());
+                self.e.b.set_cold_block(shared);
+                self.e.b.ins().brif(unique, cont, &[rc.into()], shared, &[]);
+                self.e.b.switch_to_block(shared);
+                let slot = self.addr(r);
+                self.e.helper("lumen_rt_unshare_list", &[slot]);
+                let fresh = self.load_rc(r);
+                let fresh = self.e.b.ins().select(is_list, fresh, none);
+                self.e.b.ins().jump(cont, &[fresh.into()]);
+                let p = self.e.b.append_block_param(cont, PTR);
+                self.e.b.switch_to_block(cont);
+                rc = p;
+            }
             self.define_facts(r, Obj::List, rc);
-            self.known.insert((r, Obj::List), false);
+            self.known.insert((r, Obj::List), written);
             self.assumed.insert(r);
         }
     }
@@ -812,8 +851,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 .collect();
             lists.sort_unstable();
             lists.dedup();
+            let written = lists
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    self.cell.code[head as usize..=end as usize]
+                        .iter()
+                        .any(|ins| matches!(*ins, Instr::ListSet { list, .. } if list == r))
+                })
+                .collect();
             if !lists.is_empty() {
-                loops.push(Loop { head, end, lists });
+                loops.push(Loop {
+                    head,
+                    end,
+                    lists,
+                    written,
+                });
             }
         }
         self.loops = loops;
@@ -823,13 +876,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// the forward edges (all translated before it), and the backward jumps of a loop,
     /// which keep a fact when nothing in the loop may invalidate it and the loop is
     /// entered at its first instruction only; plus the list facts of the loops it is in
-    /// (established on every edge entering them).
+    /// (established on every edge entering them, unique where the loop writes them).
     fn enter_block(&mut self, pc: u32) {
         let b = self.block(pc);
         self.e.b.switch_to_block(b);
         self.known = self.edge_known.remove(&pc).unwrap_or_default();
         self.assumed = self.edge_assumed.remove(&pc).unwrap_or_default();
         self.len_known.clear();
+        self.in_bounds.clear();
         let header = self.kept_at.get(&pc);
         match header {
             Some(Some(kept)) => self.known.retain(|&(r, _), _| kept.contains(&r)),
@@ -843,7 +897,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     if header.is_some() || !self.known.contains_key(&(r, Obj::List)) {
                         self.assumed.insert(r);
                     }
-                    self.known.entry((r, Obj::List)).or_insert(false);
+                    // Made unique on every way in, and nothing in the loop shares it.
+                    let unique = l.written.contains(&r);
+                    *self.known.entry((r, Obj::List)).or_insert(unique) |= unique;
                 }
             }
         }
@@ -1537,6 +1593,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.def_var(v.rc, rc);
         self.e.b.def_var(v.items, items);
         self.len_known.remove(&(reg, o));
+        self.in_bounds.retain(|&(r, k, _)| (r, k) != (reg, o));
         (rc, items)
     }
 
@@ -1638,8 +1695,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.set_cold_block(slow);
         let unique = self.known.get(&(reg, o)).copied();
         let i = self.index(idx);
-        let ea = if matches!(idx, Index::Proven(_)) {
-            // The optimiser proved the kind and the bounds (LIR contract).
+        let checked = unique.is_some() && self.in_bounds.contains(&(reg, o, idx.at()));
+        let ea = if matches!(idx, Index::Proven(_)) || checked {
+            // The optimiser proved the kind and the bounds (LIR contract), or an
+            // earlier access checked them.
             let (_, items) = if unique.is_some() {
                 self.facts(reg, o, slow)
             } else {
@@ -1680,6 +1739,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if dst != reg {
             self.known.insert((reg, o), unique.unwrap_or(false));
+            if Index::Reg(dst) != idx.at() {
+                self.in_bounds.insert((reg, o, idx.at()));
+            }
         } else {
             self.forget_reg(reg);
         }
@@ -1692,13 +1754,19 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let known_unique = self.known.get(&(reg, o)).copied().unwrap_or(false);
-        // Use a scalar source here, where both paths start: the value is then computed
-        // once in this block. Used only inside the fast and the slow block, Cranelift's
-        // e-graph would compute its whole expression in each of the two (and again after
-        // the join): nbody's step ran every `sqrt` six times.
-        self.anchor(src);
+        let known = self.known.contains_key(&(reg, o));
+        let checked = known && self.in_bounds.contains(&(reg, o, idx.at()));
+        let plain = o == Obj::List && self.ranges.list_elements(reg).is_some();
+        // Whether a check can fail (else there is no generic path).
+        let to_slow = !known || !known_unique || !checked || (self.scalar(src) && !plain);
+        if to_slow {
+            // Use a scalar source here, where both paths start: the value is then computed
+            // once in this block. Used only inside the fast and the slow block, Cranelift's
+            // e-graph would compute its whole expression in each of the two (and again after
+            // the join): nbody's step ran every `sqrt` six times.
+            self.anchor(src);
+        }
         let (rc, items) = self.facts(reg, o, slow);
-        let len = self.len_of(reg, o);
         if !known_unique {
             let at = self.layout(o).strong;
             let strong = self.e.b.ins().load(PTR, flags(), rc, at);
@@ -1708,8 +1776,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.b.switch_to_block(next);
         }
         let i = self.index(idx);
-        let ea = self.element(items, len, i, slow);
-        let plain = o == Obj::List && self.ranges.list_elements(reg).is_some();
+        let ea = if checked {
+            let off = self.e.b.ins().ishl_imm_u(i, 4);
+            self.e.b.ins().iadd(items, off)
+        } else {
+            let len = self.len_of(reg, o);
+            self.element(items, len, i, slow)
+        };
         if self.scalar(src) && plain {
             // Every element is a scalar: overwritten raw (all of this type: the tag
             // stays).
@@ -1738,9 +1811,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let s = self.addr(src);
             self.e.share(ea, s);
         }
-        self.join_slow(pc, ins, slow, reg, o);
-        // Both paths leave the object unique (the slow one copies it on write).
+        if to_slow {
+            self.join_slow(pc, ins, slow, reg, o);
+        }
+        // Both paths leave the object unique (the slow one copies it on write), of the
+        // same length.
         self.known.insert((reg, o), true);
+        self.in_bounds.insert((reg, o, idx.at()));
         self.assumed.remove(&reg);
     }
 
@@ -1824,6 +1901,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn forget_reg(&mut self, r: Reg) {
         self.known.retain(|&(reg, _), _| reg != r);
         self.len_known.retain(|&(reg, _)| reg != r);
+        self.in_bounds
+            .retain(|&(reg, _, i)| reg != r && i != Index::Reg(r));
         self.assumed.remove(&r);
     }
 
@@ -1831,6 +1910,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn forget_all(&mut self) {
         self.known.clear();
         self.len_known.clear();
+        self.in_bounds.clear();
         self.assumed.clear();
     }
 
@@ -1903,6 +1983,8 @@ struct Loop {
     end: u32,
     /// The list registers whose facts hold throughout it.
     lists: Vec<Reg>,
+    /// Those of `lists` it writes (`ListSet`): made unique on the way in.
+    written: Vec<Reg>,
 }
 
 impl Loop {
@@ -1943,11 +2025,21 @@ impl Obj {
 
 /// An element index: a register (`ListGet`), one proven in bounds of a register proven
 /// to hold a list (`ListGetUnchecked`, O3), or a constant (`FieldGet`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Index {
     Reg(Reg),
     Proven(Reg),
     Const(u32),
+}
+
+impl Index {
+    /// The element it names, whatever the proof ([`Translator::in_bounds`]'s key).
+    fn at(self) -> Index {
+        match self {
+            Index::Proven(r) => Index::Reg(r),
+            other => other,
+        }
+    }
 }
 
 /// Variables caching an object register's `Rc` pointer, element pointer and length.

@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 11] = [
+    let targeted: [(&str, Check); 12] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -66,6 +66,10 @@ fn main() {
         (
             "list_facts_hold_across_loop_iterations",
             list_facts_hold_across_loop_iterations,
+        ),
+        (
+            "lists_written_in_loops_stay_values",
+            lists_written_in_loops_stay_values,
         ),
     ];
     trials.extend(
@@ -108,11 +112,12 @@ struct Outcome {
     stats: TierStats,
 }
 
-/// Runs `source` (as file `file`) on the plain VM (`threshold: None`) or tiered.
+/// Runs `source` (as file `file`) on the plain VM (`tiered: None`) or tiered (at a
+/// threshold and level).
 fn run(
     file: &str,
     source: &[u8],
-    threshold: Option<u32>,
+    tiered: Option<(u32, OptLevel)>,
     args: Vec<String>,
     stdin: Vec<u8>,
 ) -> Result<Outcome, String> {
@@ -122,8 +127,8 @@ fn run(
     // Modules hold `Rc`s: compile and run on the big-stack thread.
     let res = lumen_rt::run_on_big_stack(move || -> Result<(i32, String, TierStats), String> {
         let module = lumen_compiler::compile_file(&file, &source).map_err(|e| format!("{e:?}"))?;
-        let mut vm = match threshold {
-            Some(t) => tiered_vm(&module, t, OptLevel::O1).map_err(|e| e.to_string())?,
+        let mut vm = match tiered {
+            Some((t, level)) => tiered_vm(&module, t, level).map_err(|e| e.to_string())?,
             None => VM::new(module),
         };
         vm.set_args(args);
@@ -180,11 +185,11 @@ fn corpus_program(corpus: &Path, program: &Program, thresholds: &[u32]) -> Resul
     let want = expected(corpus, program)?;
     let path = corpus.join(&program.file);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let go = |t| {
+    let go = |t: Option<u32>| {
         run(
             &program.file,
             &bytes,
-            t,
+            t.map(|t| (t, OptLevel::O1)),
             want.args.clone(),
             want.stdin.clone(),
         )
@@ -203,15 +208,20 @@ fn corpus_program(corpus: &Path, program: &Program, thresholds: &[u32]) -> Resul
 /// Runs `src` on the VM and tiered at `threshold`, checks they agree, and returns the
 /// tiered outcome.
 fn agree(src: &str, threshold: u32) -> Result<Outcome, Failed> {
+    agree_at(src, threshold, OptLevel::O1)
+}
+
+/// [`agree`] with native code compiled at `level`.
+fn agree_at(src: &str, threshold: u32, level: OptLevel) -> Result<Outcome, Failed> {
     let vm = run("t.lm", src.as_bytes(), None, Vec::new(), Vec::new())?;
     let tiered = run(
         "t.lm",
         src.as_bytes(),
-        Some(threshold),
+        Some((threshold, level)),
         Vec::new(),
         Vec::new(),
     )?;
-    compare(&vm, &tiered, &format!("threshold {threshold}"))?;
+    compare(&vm, &tiered, &format!("threshold {threshold}, {level:?}"))?;
     Ok(tiered)
 }
 
@@ -545,7 +555,9 @@ fn entry_cells_reject_a_wrong_argument_kind() -> Result<(), Failed> {
         ];
         for (tier, mut vm) in tiers {
             let ok = vm.call_cell_by_name("inc", vec![Value::Int(1), Value::Float(2.0)]);
-            check(matches!(ok, Ok(Value::Int(2))), || format!("{tier}: {ok:?}"))?;
+            check(matches!(ok, Ok(Value::Int(2))), || {
+                format!("{tier}: {ok:?}")
+            })?;
             let bad = vm
                 .call_cell_by_name("inc", vec![Value::Int(1), Value::Int(2)])
                 .map_err(|e| e.error.to_string());
@@ -648,6 +660,85 @@ end
         check(out.code == 1 && out.stderr.contains("bad_index"), || {
             format!("t={t}: {} / {}", out.stdout, out.stderr)
         })?;
+    }
+    Ok(())
+}
+
+fn lists_written_in_loops_stay_values() -> Result<(), Failed> {
+    // A list a loop writes is made unique on the way in (`ir.rs`, `establish`), and an
+    // element checked in bounds is not checked again in the same block: shared lists
+    // (copies kept outside the loop, arguments the caller keeps, copies taken on every
+    // outer iteration around an inner loop that writes, loops that run zero times)
+    // must keep their values; a write after its index or list changed is checked again
+    // (the last call raises `index out of bounds`).
+    let src = "\
+cell bump_all(xs: list[Int], k: Int) -> list[Int]
+  let mut ys = xs
+  for i in 0..len(ys)
+    ys[i] = ys[i] + k
+    ys[i] = ys[i] * 2
+  end
+  ys
+end
+
+cell snapshots(n: Int) -> list[list[Float]]
+  let mut v = [0.0, 0.0, 0.0]
+  let mut out: list[list[Float]] = []
+  for step in 0..n
+    out = append(out, v)
+    let mut j = 0
+    while j < len(v) and step % 2 == 0
+      v[j] = v[j] + 1.5
+      j += 1
+    end
+  end
+  append(out, v)
+end
+
+cell moved_index(xs: list[Int], shift: Int) -> list[Int]
+  let mut ys = xs
+  for i in 0..len(ys)
+    let a = ys[i]
+    let mut k = i
+    k += shift
+    ys[k] = a + 1
+  end
+  ys
+end
+
+cell other_list(xs: list[Int], zs: list[Int]) -> list[Int]
+  let mut ys = xs
+  for i in 0..len(ys)
+    let a = ys[i]
+    ys = zs
+    ys[i] = a
+  end
+  ys
+end
+
+cell main()
+  let base = [1, 2, 3, 4]
+  let mut total = 0
+  for r in 0..120
+    let b = bump_all(base, r)
+    total += b[0] + b[3] + base[0]
+  end
+  print(total, base)
+  print(bump_all([], 5))
+  print(snapshots(5))
+  print(other_list([1, 2], [7, 8, 9]))
+  print(moved_index([5, 6, 7], 0))
+  print(moved_index([5, 6, 7], 1))
+end
+";
+    for level in [OptLevel::O1, OptLevel::O3] {
+        for t in THRESHOLDS {
+            let out = agree_at(src, t, level)?;
+            check(
+                out.code == 1 && out.stderr.contains("index out of bounds"),
+                || format!("t={t} {level:?}: {} / {}", out.stdout, out.stderr),
+            )?;
+        }
     }
     Ok(())
 }

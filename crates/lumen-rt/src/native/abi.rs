@@ -20,6 +20,7 @@ use lumen_core::error::RtError;
 use lumen_core::lir::LirModule;
 use lumen_core::ops;
 use lumen_core::value::Value;
+use std::rc::Rc;
 
 /// `lumen_rt_push_frame` raise kind: `integer overflow`.
 pub const RAISE_INTEGER_OVERFLOW: u32 = 1;
@@ -104,6 +105,12 @@ pub fn helpers() -> Vec<Helper> {
         h(
             "lumen_rt_drop_value",
             lumen_rt_drop_value as *const u8,
+            &[Ptr],
+            None,
+        ),
+        h(
+            "lumen_rt_unshare_list",
+            lumen_rt_unshare_list as *const u8,
             &[Ptr],
             None,
         ),
@@ -238,6 +245,20 @@ fn read_fault(read: u32, obj: &Value, idx: i64, want: u32) -> RtError {
 pub unsafe extern "C" fn lumen_rt_drop_value(slot: *mut Value) {
     // SAFETY: the caller's contract.
     unsafe { *slot = Value::Null };
+}
+
+/// Makes the list in `slot` unique (copied when shared, as a write would: values are
+/// unchanged); anything else is left as it is. Native code calls it on entering a loop
+/// that writes the list, whose writes then need no uniqueness check.
+///
+/// # Safety
+/// `slot` points to an initialised value nothing else uses during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lumen_rt_unshare_list(slot: *mut Value) {
+    // SAFETY: the caller's contract.
+    if let Value::List(l) = unsafe { &mut *slot } {
+        Rc::make_mut(l);
+    }
 }
 
 /// Drops the `n` values at `slots` (a returning frame's slots; they are not used again).
@@ -427,5 +448,29 @@ mod tests {
         // SAFETY: a live local.
         unsafe { lumen_rt_drop_value(&mut a) };
         assert!(matches!(a, Value::Null));
+    }
+
+    #[test]
+    fn unsharing_copies_a_shared_list_only() {
+        let list = |v: &Value| match v {
+            Value::List(l) => l.clone(),
+            _ => panic!("not a list"),
+        };
+        let mut a = Value::list(vec![Value::Int(1), Value::Int(2)]);
+        let keep = a.clone();
+        // SAFETY: a live local.
+        unsafe { lumen_rt_unshare_list(&mut a) };
+        let (la, lk) = (list(&a), list(&keep));
+        assert!(!Rc::ptr_eq(&la, &lk), "a shared list is copied");
+        assert_eq!(format!("{a:?}"), format!("{keep:?}"));
+        drop((la, lk));
+        let before = Rc::as_ptr(&list(&a));
+        // SAFETY: a live local.
+        unsafe { lumen_rt_unshare_list(&mut a) };
+        assert_eq!(Rc::as_ptr(&list(&a)), before, "a unique list stays");
+        let mut s = Value::str("x");
+        // SAFETY: a live local.
+        unsafe { lumen_rt_unshare_list(&mut s) };
+        assert!(matches!(s, Value::Str(_)));
     }
 }
