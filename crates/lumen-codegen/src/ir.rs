@@ -199,7 +199,7 @@ struct Translator<'t, 'a, 'b, M: Module> {
     loops: Vec<Loop>,
     /// Edges that enter a loop from a conditional jump: blocks to fill after the jump
     /// (establishing the loop's list facts), with the edge's source and target.
-    pending: Vec<(Block, Option<u32>, u32, Vec<(Reg, bool)>)>,
+    pending: Vec<(Block, Option<u32>, u32, EntryLists)>,
     /// Where a list register's facts point when it holds no list when a loop is
     /// entered: an empty, shared list shape (every access then takes its slow path),
     /// made by the prologue of a function with such loops.
@@ -749,8 +749,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// those of every loop it enters (from outside the loop's instructions) not known,
     /// and those such a loop writes not known unique; each with whether a loop it
     /// enters writes it.
-    fn entering(&self, from: Option<u32>, target: u32) -> Vec<(Reg, bool)> {
-        let mut lists: Vec<(Reg, bool)> = Vec::new();
+    fn entering(&self, from: Option<u32>, target: u32) -> EntryLists {
+        let mut lists = EntryLists::new();
         for l in &self.loops {
             if !l.contains(target) || from.is_some_and(|f| l.contains(f)) {
                 continue;
@@ -1974,6 +1974,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 }
+
+/// The list registers an edge entering loops establishes, each with whether a loop it
+/// enters writes it ([`Translator::entering`]).
+type EntryLists = Vec<(Reg, bool)>;
 
 /// A loop whose list facts are established on the way in ([`Translator::analyse_loops`]).
 struct Loop {
