@@ -33,7 +33,9 @@ use lumen_rt::native::abi::{
     READ_VARIANT_TAG,
 };
 use lumen_rt::native::layout::VecLayout;
-use lumen_rt::native::{CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, op_helper};
+use lumen_rt::native::{
+    CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, op_helper,
+};
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::{HashMap, HashSet};
 
@@ -153,7 +155,7 @@ struct Translator<'t, 'a, 'b, M: Module> {
     hargs: Val,
     /// Block starting at each instruction that begins one.
     blocks: Vec<Option<Block>>,
-    /// Shared error exit (parameter: the failing pc).
+    /// Shared error exit (the failing pc and raise kind are in the context).
     fail: Option<Block>,
     /// Failed unboxing checks to emit: (block, register, wanted type, pc).
     bad_tags: Vec<(Block, Reg, RegTy, u32)>,
@@ -404,8 +406,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         let b = self.e.b.create_block();
         self.e.b.set_cold_block(b);
-        self.e.b.append_block_param(b, types::I32); // pc
-        self.e.b.append_block_param(b, types::I32); // RAISE_* kind, 0: error pending
         self.fail = Some(b);
         b
     }
@@ -421,11 +421,19 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.jump_raise_with(pc, kind);
     }
 
-    /// [`Self::jump_raise`] with a computed raise kind (i32).
+    /// [`Self::jump_raise`] with a computed raise kind (i32). The pc and kind go into
+    /// the context, not to the failure block as arguments: every failure site would
+    /// then share one register bundle, which the register allocator kept live (and
+    /// moved about) across whole loops.
     fn jump_raise_with(&mut self, pc: u32, kind: Val) {
         let fail = self.fail_block();
-        let pc = self.e.i32(pc);
-        self.e.b.ins().jump(fail, &[pc.into(), kind.into()]);
+        let (ctx, pc) = (self.ctx, self.e.i32(pc));
+        self.e.b.ins().store(flags(), pc, ctx, CTX_FAIL_PC_OFFSET);
+        self.e
+            .b
+            .ins()
+            .store(flags(), kind, ctx, CTX_FAIL_KIND_OFFSET);
+        self.e.b.ins().jump(fail, &[]);
     }
 
     /// Continues only when no error is pending (after a call or a fallible helper).
@@ -655,11 +663,18 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if let Some(fail) = self.fail {
             self.e.b.switch_to_block(fail);
-            let (pc, kind) = (
-                self.e.b.block_params(fail)[0],
-                self.e.b.block_params(fail)[1],
-            );
-            let (ctx, id) = (self.ctx, self.id);
+            let ctx = self.ctx;
+            let pc = self
+                .e
+                .b
+                .ins()
+                .load(types::I32, flags(), ctx, CTX_FAIL_PC_OFFSET);
+            let kind = self
+                .e
+                .b
+                .ins()
+                .load(types::I32, flags(), ctx, CTX_FAIL_KIND_OFFSET);
+            let id = self.id;
             let cell = self.e.i32(id);
             self.e.helper("lumen_rt_push_frame", &[ctx, cell, pc, kind]);
             // (`return_zeros` leaves through the shared exit.)

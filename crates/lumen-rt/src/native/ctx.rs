@@ -13,10 +13,14 @@ pub const CTX_DEPTH_OFFSET: i32 = 4;
 pub const CTX_FAULT_OBJ_OFFSET: i32 = 8;
 /// Byte offset of [`NativeCtx::fault_idx`].
 pub const CTX_FAULT_IDX_OFFSET: i32 = 16;
+/// Byte offset of [`NativeCtx::fail_pc`].
+pub const CTX_FAIL_PC_OFFSET: i32 = 24;
+/// Byte offset of [`NativeCtx::fail_kind`].
+pub const CTX_FAIL_KIND_OFFSET: i32 = 28;
 
-/// What native code sees of the runtime. `err`, `depth`, `fault_obj` and `fault_idx`
-/// sit at fixed offsets (`CTX_*_OFFSET`) and are read or written by generated code; the
-/// rest is for the helpers.
+/// What native code sees of the runtime. `err`, `depth`, `fault_obj`, `fault_idx`,
+/// `fail_pc` and `fail_kind` sit at fixed offsets (`CTX_*_OFFSET`) and are read or
+/// written by generated code; the rest is for the helpers.
 #[repr(C)]
 pub struct NativeCtx {
     /// 0 while no error is pending.
@@ -29,6 +33,12 @@ pub struct NativeCtx {
     pub fault_obj: *const lumen_core::value::Value,
     /// The index of that read.
     pub fault_idx: i64,
+    /// The instruction of a failure, written by native code before it jumps to its
+    /// function's shared failure path (which passes it to `lumen_rt_push_frame`):
+    /// stored on the cold path, it keeps no value live across the function.
+    pub fail_pc: u32,
+    /// The raise kind of that failure (`RAISE_*`; 0: the error is pending).
+    pub fail_kind: u32,
     /// The VM state (output streams, arguments, registers of nested VM runs).
     pub(crate) st: *mut State,
     /// The module the code was compiled from.
@@ -47,6 +57,8 @@ impl NativeCtx {
             depth: u32::try_from(depth).unwrap_or(u32::MAX),
             fault_obj: std::ptr::null(),
             fault_idx: 0,
+            fail_pc: 0,
+            fail_kind: 0,
             st,
             module: m,
             fault: None,
@@ -85,6 +97,16 @@ mod tests {
                 "fault_idx",
                 offset_of!(NativeCtx, fault_idx),
                 CTX_FAULT_IDX_OFFSET,
+            ),
+            (
+                "fail_pc",
+                offset_of!(NativeCtx, fail_pc),
+                CTX_FAIL_PC_OFFSET,
+            ),
+            (
+                "fail_kind",
+                offset_of!(NativeCtx, fail_kind),
+                CTX_FAIL_KIND_OFFSET,
             ),
         ];
         for (name, at, exported) in fields {

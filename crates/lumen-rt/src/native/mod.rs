@@ -15,7 +15,8 @@ pub mod ops;
 
 pub use abi::{AbiTy, Helper, RAISE_STACK_OVERFLOW, helpers};
 pub use ctx::{
-    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, NativeCtx,
+    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET,
+    CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, NativeCtx,
 };
 pub use ops::{OpHelper, op_helper};
 
