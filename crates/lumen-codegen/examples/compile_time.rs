@@ -4,8 +4,9 @@
 //! Cranelift's own pass timings over all rounds (which also count each round's
 //! warm-up cell).
 //!
-//! `cargo run --release -p lumen-codegen --example compile_time -- [LEVEL] [ROUNDS]`
-//! (level 0–3, default 1; 2000 rounds by default).
+//! `cargo run --release -p lumen-codegen --example compile_time -- [LEVEL] [ROUNDS] [FILE]`
+//! (level 0–3, default 1; 2000 rounds by default; FILE: a Lumen program whose cells
+//! are measured instead, each with the cells it calls, as a tier compiles them).
 
 use lumen_codegen::bench_programs::SMALL_CELLS;
 use lumen_codegen::{OptLevel, TieredJit};
@@ -21,15 +22,19 @@ fn main() {
         _ => OptLevel::O1,
     };
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let source = format!("{SMALL_CELLS}\ncell warm_up()\nend\n");
+    let program = match args.next() {
+        Some(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        None => SMALL_CELLS.to_string(),
+    };
+    let source = format!("{program}\ncell warm_up()\nend\n");
     let mut module = match lumen_compiler::compile(&source) {
         Ok(m) => m,
-        Err(e) => panic!("SMALL_CELLS does not compile: {e:?}"),
+        Err(e) => panic!("the program does not compile: {e:?}"),
     };
     lumen_codegen::opt::optimize(&mut module, level);
     let warm_up = module.find_cell("warm_up").expect("warm_up cell");
     let cells: Vec<_> = (0..module.cells.len() as u32)
-        .filter(|&id| Some(id) != module.main && id != warm_up)
+        .filter(|&id| (Some(id) != module.main || program != SMALL_CELLS) && id != warm_up)
         .collect();
     let mut spent = vec![Duration::ZERO; cells.len()];
     let _ = cranelift_codegen::timing::take_current();

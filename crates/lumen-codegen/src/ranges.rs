@@ -249,6 +249,29 @@ impl Ranges {
         (lo, hi)
     }
 
+    /// The interval of the Int that `ins` writes once it has run: that of
+    /// [`Self::interval_after`], or, for a checked addition or multiplication of
+    /// operands that are not negative (which may overflow, raising an error, so that
+    /// nothing after it runs), the non-negative Ints.
+    pub fn interval_once_done(
+        &self,
+        bounds: &Bounds,
+        holds: &[Compare],
+        ins: &Instr,
+    ) -> Option<(i64, i64)> {
+        if let Some(iv) = self.interval_after(bounds, holds, ins) {
+            return Some(iv);
+        }
+        let nonneg = |r| self.interval(bounds, holds, r).0 >= 0;
+        match *ins {
+            Instr::IntAdd { a, b, .. } | Instr::IntMul { a, b, .. } if nonneg(a) && nonneg(b) => {
+                Some((0, i64::MAX))
+            }
+            Instr::IntAddImm { a, value, .. } if nonneg(a) && value >= 0 => Some((0, i64::MAX)),
+            _ => None,
+        }
+    }
+
     /// The interval of the Int that `ins` writes, when its operands' intervals bound it
     /// without overflow (which also proves the operation cannot overflow).
     pub fn interval_after(
