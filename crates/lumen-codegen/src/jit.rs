@@ -2,18 +2,19 @@
 //! Cranelift and installs the entries in a VM, so calls run natively ([`NativeFn`],
 //! [`JitCompiler::compile_module`], [`run_main`]).
 
+use crate::batch::{Built, define_batch};
 use crate::context::{CompileContext, declare_entry, helper_symbols};
 use crate::emit::{Emitter, build_entry};
 use crate::ir::{translate_cell, translate_entry_cell, translate_osr};
 use crate::opt::OptLevel;
 use crate::types::{cell_signature, entry_signature};
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::InstBuilder;
+use cranelift_codegen::ir::{Function, InstBuilder};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, ModuleReloc, default_libcall_names};
+use cranelift_module::{FuncId, Module, default_libcall_names};
 use lumen_core::error::RtError;
 use lumen_core::lir::{Cell, LirModule};
 use lumen_core::value::{CellId, Value};
@@ -185,6 +186,7 @@ impl JitCompiler {
             }
             None => None,
         };
+        f.finish(&mut module)?;
         module.finalize_definitions().map_err(codegen)?;
         let osr_entry = osr_func.map(|f| {
             let p = module.get_finalized_function(f);
@@ -371,31 +373,6 @@ fn build<M: Module>(
     e.b.finalize(config);
 }
 
-/// Compiles the function in `ctx` with the ISA of `tuning` and defines it as `func`
-/// (what `Module::define_function` does with the module's own ISA).
-fn define_tuned<M: Module>(
-    module: &mut M,
-    func: FuncId,
-    ctx: &mut Context,
-    tuning: Tuning,
-) -> Result<(), String> {
-    let isa = host_isa(tuning).map_err(|e| e.to_string())?;
-    let mut plane = cranelift_codegen::control::ControlPlane::default();
-    ctx.compile(&*isa, &mut plane)
-        .map_err(|e| format!("{:?}", e.inner))?;
-    let code = ctx.compiled_code().expect("just compiled");
-    let relocs: Vec<ModuleReloc> = code
-        .buffer
-        .relocs()
-        .iter()
-        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, func))
-        .collect();
-    let align = u64::from(code.buffer.alignment);
-    module
-        .define_function_bytes(func, align, code.code_buffer(), &relocs)
-        .map_err(|e| format!("{e:?}"))
-}
-
 /// Cranelift's per-function state: a [`Context`] and a [`FunctionBuilderContext`].
 type Scratch = (Context, FunctionBuilderContext);
 
@@ -407,7 +384,9 @@ thread_local! {
 }
 
 /// Defines the functions of one module's cells, with the thread's reused scratch state
-/// (taken on creation, given back on drop; a nested compile makes its own).
+/// (taken on creation, given back on drop; a nested compile makes its own): each is
+/// built as Cranelift IR when asked for ([`Functions::define`]), and all are compiled
+/// together, in parallel when that pays ([`crate::batch`]), by [`Functions::finish`].
 pub(crate) struct Functions<'a> {
     cx: &'a CompileContext,
     lir: &'a LirModule,
@@ -415,6 +394,8 @@ pub(crate) struct Functions<'a> {
     level: OptLevel,
     /// Always `Some` until dropped.
     scratch: Option<Scratch>,
+    /// Built, not compiled yet.
+    built: Vec<Built>,
 }
 
 impl<'a> Functions<'a> {
@@ -428,6 +409,7 @@ impl<'a> Functions<'a> {
             lir,
             level,
             scratch: Some(scratch),
+            built: Vec::new(),
         }
     }
 
@@ -441,7 +423,8 @@ impl<'a> Functions<'a> {
         ctx
     }
 
-    /// Builds function `kind` of cell `id` and defines it as `func` in `module`.
+    /// Builds function `kind` of cell `id`, to define as `func` in `module` with the
+    /// rest of the batch ([`Self::finish`]).
     pub fn define<M: Module>(
         &mut self,
         module: &mut M,
@@ -449,11 +432,27 @@ impl<'a> Functions<'a> {
         func: FuncId,
         kind: Kind,
     ) -> Result<(), JitError> {
-        let tuning = Tuning::of(self.level, kind, &self.lir.cells[id as usize]);
+        let cell = &self.lir.cells[id as usize];
+        let tuning = Tuning::of(self.level, kind, cell);
         let ctx = self.build(module, id, kind);
-        let res = define_tuned(module, func, ctx, tuning);
+        let ir = std::mem::replace(&mut ctx.func, Function::new());
         module.clear_context(ctx);
-        res.map_err(|e| JitError::Codegen(format!("{}: {e}", self.lir.cells[id as usize].name)))?;
+        self.built.push(Built {
+            func,
+            name: cell.name.to_string(),
+            tuning,
+            ir,
+        });
+        Ok(())
+    }
+
+    /// Compiles and defines every function built since the last call, and the thunks
+    /// they call: before the module's definitions are finalised.
+    pub fn finish<M: Module>(&mut self, module: &mut M) -> Result<(), JitError> {
+        let (ctx, _) = self
+            .scratch
+            .get_or_insert_with(|| (Context::new(), FunctionBuilderContext::new()));
+        define_batch(module, ctx, std::mem::take(&mut self.built))?;
         self.define_thunks(module)
     }
 
@@ -481,9 +480,15 @@ impl<'a> Functions<'a> {
             b.ins().return_(&[]);
             b.seal_all_blocks();
             b.finalize(module.target_config());
-            let res = define_tuned(module, thunk, ctx, Tuning::Quick);
+            let ir = std::mem::replace(&mut ctx.func, Function::new());
             module.clear_context(ctx);
-            res.map_err(|e| JitError::Codegen(format!("thunk: {e}")))?;
+            let built = Built {
+                func: thunk,
+                name: "thunk".into(),
+                tuning: Tuning::Quick,
+                ir,
+            };
+            define_batch(module, ctx, vec![built])?;
         }
         Ok(())
     }

@@ -35,6 +35,7 @@
 //! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels); privately,
 //! `ranges` (overflow checks proven unnecessary) and `memory` (the JIT's code memory).
 
+mod batch;
 pub mod bench_programs;
 pub mod context;
 pub mod emit;

@@ -122,6 +122,7 @@ impl TieredJit {
             }
             None => None,
         };
+        f.finish(jit)?;
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
         self.broken = false;
@@ -173,6 +174,7 @@ impl TieredJit {
         let mut f = Functions::new(cx, lir, self.level);
         self.broken = true; // until finalised
         f.define(jit, cell, entry_fn, Kind::Osr(pc))?;
+        f.finish(jit)?;
         jit.finalize_definitions()
             .map_err(|e| JitError::Codegen(e.to_string()))?;
         self.broken = false;
