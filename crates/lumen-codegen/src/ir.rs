@@ -1104,6 +1104,20 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             {
                 self.by_power_of_two(&ins, dst, a, s)
             }
+            IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } | IntMod { dst, a, b }
+                if self.ranges.constant(b).is_some_and(|k| k > 0) && self.nonneg(a) =>
+            {
+                // Truncating and flooring agree on a dividend that is not negative and a
+                // positive divisor: the unsigned operation (by a constant: a multiply),
+                // which cannot fail.
+                let (x, y) = (self.get(a), self.get(b));
+                let v = if matches!(ins, IntMod { .. }) {
+                    self.e.b.ins().urem(x, y)
+                } else {
+                    self.e.b.ins().udiv(x, y)
+                };
+                self.put(dst, RegTy::Int, v);
+            }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
                 self.check_divisor(x, y, pc, true);
@@ -1392,6 +1406,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .is_some()
     }
 
+    /// True when Int register `r` is known not to be negative here (see [`Ranges`]).
+    fn nonneg(&self, r: Reg) -> bool {
+        self.ranges.interval(&self.bounds, &self.holds, r).0 >= 0
+    }
+
     /// `s` when Int register `r` is a constant `2^s` with `s >= 1` (a divisor that is
     /// neither 0 nor -1, and division by it is a shift).
     fn power_of_two(&self, r: Reg) -> Option<u32> {
@@ -1408,7 +1427,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// For `a` known not negative, all three are floor operations: a shift or a mask.
     fn by_power_of_two(&mut self, ins: &Instr, dst: Reg, a: Reg, s: u32) {
         let x = self.get(a);
-        let nonneg = self.ranges.interval(&self.bounds, &self.holds, a).0 >= 0;
+        let nonneg = self.nonneg(a);
         let v = if nonneg && matches!(ins, Instr::IntMod { .. }) {
             self.e.b.ins().band_imm_s(x, (1i64 << s) - 1)
         } else if nonneg || matches!(ins, Instr::IntFloorDiv { .. }) {
@@ -2200,14 +2219,16 @@ mod tests {
     }
 
     #[test]
-    fn a_non_negative_dividend_is_divided_by_a_plain_shift() {
+    fn a_non_negative_dividend_is_divided_without_sign_fix_ups() {
         // `i * i + i` and `i * 3` are not negative once computed (the loop's `i` is
         // not; in `g`, `x` past the test): `/ 2`, `% 4` and `% 8` need no rounding
-        // fix-up. Results as the VM's, including the overflow of `x * x`.
+        // fix-up, and division by other positive constants is unsigned. Results as the
+        // VM's, including the overflow of `x * x`.
         let src = "cell f(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    \
-                   s = s % 1000003 + (i * i + i) / 2 + (i * 3) % 4 + (i + 5) % 8\n  end\n  s\nend\n\
+                   s = s % 1000003 + (i * i + i) / 2 + (i * 3) % 4 + (i + 5) % 8 + \
+                   (i * i) % 7 + (i + 2) / 3 + (i * 5) // 6\n  end\n  s\nend\n\
                    cell g(x: Int) -> Int\n  if x < 0\n    return x / 2 + x % 4\n  end\n  \
-                   (x * x + x) / 2 + (x * 3) % 4 + (x + 5) % 8\nend\n\
+                   (x * x + x) / 2 + (x * 3) % 4 + (x + 5) % 8 + x % 7 + x / 3 + x // 6\nend\n\
                    cell main()\nend\n";
         with(src, |m| {
             let check = |name: &str, args: Vec<Value>| {
@@ -2233,6 +2254,13 @@ mod tests {
             let f_clif = &clif[..clif.find("; cell 1").unwrap_or(clif.len())];
             assert!(
                 f_clif.contains("sshr") && !f_clif.contains("ushr"),
+                "{f_clif}"
+            );
+            // (`s % 1000003` is signed: `s` is not known to be non-negative.)
+            let count = |op: &str| f_clif.matches(op).count();
+            assert_eq!(
+                (count("urem"), count("udiv"), count("srem")),
+                (1, 2, 1),
                 "{f_clif}"
             );
         });
