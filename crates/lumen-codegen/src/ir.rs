@@ -246,7 +246,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         if let Some(pc) = osr {
             starts[pc as usize] = true;
         }
-        let ranges = Ranges::of(cell, osr);
+        let ranges = Ranges::of(cell);
         let blocks = (0..n)
             .map(|pc| starts[pc].then(|| e.b.create_block()))
             .collect();
@@ -543,7 +543,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.depth = Some(self.e.b.ins().iadd_imm_s(d, 1));
         if let Start::Osr(pc) = self.start {
             self.load_window();
-            let b = self.edge_to(None, pc, true);
+            let landing = osr_landing(self.cell, pc);
+            let b = self.edge_to(None, landing, true);
             self.e.b.ins().jump(b, &[]);
             return;
         }
@@ -2017,6 +2018,33 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 /// enters writes it ([`Translator::entering`]).
 type EntryLists = Vec<(Reg, bool)>;
 
+/// Where an on-stack-replacement entry for loop header `head` lands: `head`, or the
+/// block of the loop's only backward jump to it when that block is nothing but a
+/// compare-and-branch (a rotated loop's condition, which the loop's entry jumps to) and
+/// the header has no other way in. Re-evaluating the condition there is harmless (it
+/// has no effect and held when the VM jumped to the header) and keeps the loop
+/// reducible: entered at `head`, the loop would have two ways in (the entry and its
+/// condition block), so Cranelift would find no loop there and allocate registers as
+/// if nothing repeated (nbody's tiered step spilled twice as much as the JIT's).
+fn osr_landing(cell: &Cell, head: u32) -> u32 {
+    let code = &cell.code;
+    let h = head as usize;
+    let into: Vec<usize> = (0..code.len())
+        .filter(|&q| code[q].jump_target() == Some(head))
+        .collect();
+    let [q] = into[..] else {
+        return head;
+    };
+    let falls_in = h > 0 && !code[h - 1].ends_flow();
+    let condition_block = q > h
+        && matches!(code[q], Instr::JumpIfIntCmp { .. })
+        && code.iter().any(|i| i.jump_target() == Some(q as u32));
+    if falls_in || !condition_block {
+        return head;
+    }
+    q as u32
+}
+
 /// A loop whose list facts are established on the way in ([`Translator::analyse_loops`]).
 struct Loop {
     /// Its first instruction (the target of its backward jumps).
@@ -2263,6 +2291,35 @@ mod tests {
                 (1, 2, 1),
                 "{f_clif}"
             );
+        });
+    }
+
+    #[test]
+    fn osr_entries_land_on_a_rotated_loops_condition_only() {
+        // `for` loops are rotated: the entry jumps to the condition, which jumps back
+        // to the body (the header). A `while` whose condition calls a cell, or a
+        // `while true`, keeps its header.
+        let src = "cell f(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    s += i\n  end\n  s\nend\n\
+                   cell g(n: Int) -> Int\n  let mut i = 0\n  while f(i) < n\n    i += 1\n  end\n  i\nend\n\
+                   cell h(n: Int) -> Int\n  let mut i = 0\n  while true\n    if i > n\n      return i\n    end\n    i += 1\n  end\n  i\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            for (name, rotated) in [("f", true), ("g", false), ("h", false)] {
+                let cell = &m.cells[m.find_cell(name).unwrap() as usize];
+                let (q, head) = cell
+                    .code
+                    .iter()
+                    .enumerate()
+                    .find_map(|(q, i)| i.jump_target().filter(|&t| t as usize <= q).map(|t| (q, t)))
+                    .expect("a loop");
+                let landing = osr_landing(cell, head);
+                if rotated {
+                    assert_eq!(landing, q as u32, "{name}");
+                    assert!(matches!(cell.code[q], Instr::JumpIfIntCmp { .. }));
+                } else {
+                    assert_eq!(landing, head, "{name}");
+                }
+            }
         });
     }
 

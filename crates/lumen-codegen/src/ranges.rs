@@ -79,9 +79,11 @@ pub struct Ranges {
 }
 
 impl Ranges {
-    /// The facts of `cell`; `osr` is the header an on-stack-replacement entry jumps to
-    /// (a way into that block about which nothing is known).
-    pub fn of(cell: &Cell, osr: Option<u32>) -> Ranges {
+    /// The facts of `cell`. They hold for on-stack-replacement entries too: the VM
+    /// enters native code at a loop header with the state it reached there along one of
+    /// the header's own edges (the `LoopHead` op runs on every arrival at the header,
+    /// `lumen_rt::vm::code`), so such an entry is no new way in.
+    pub fn of(cell: &Cell) -> Ranges {
         let code = &cell.code;
         let n = code.len();
         let ints: Vec<bool> = cell.regs.iter().map(|&t| t == RegTy::Int).collect();
@@ -124,7 +126,6 @@ impl Ranges {
         for (i, b) in bs.iter().enumerate() {
             block_at.insert(b.start, i);
         }
-        let osr_block = osr.and_then(|pc| block_at.get(&(pc as usize)).copied());
         let states = solve(
             &bs,
             Vec::<Compare>::new(),
@@ -165,11 +166,6 @@ impl Ranges {
                         b,
                     });
                     out.push((s, with(&st, neg)));
-                }
-                if b == 0
-                    && let Some(o) = osr_block
-                {
-                    out.push((o, Vec::new()));
                 }
                 out
             },
@@ -533,7 +529,7 @@ mod tests {
     #[test]
     fn a_taken_branch_bounds_its_block() {
         let c = fib();
-        let r = Ranges::of(&c, None);
+        let r = Ranges::of(&c);
         assert_eq!(r.constant(2), Some(2));
         assert_eq!(r.constant(0), None, "a parameter is not a constant");
         assert_eq!(r.float_constant(2), None);
@@ -557,14 +553,11 @@ mod tests {
     }
 
     #[test]
-    fn a_second_way_in_or_an_osr_entry_drops_the_fact() {
+    fn a_second_way_in_drops_the_fact() {
         let mut c = fib();
         // The fallthrough path also jumps into block 4, where nothing is known.
         c.code[3] = Instr::Jump { target: 4 };
-        let r = Ranges::of(&c, None);
-        assert_eq!(r.entry(4), vec![]);
-        let c = fib();
-        let r = Ranges::of(&c, Some(4));
+        let r = Ranges::of(&c);
         assert_eq!(r.entry(4), vec![]);
     }
 
@@ -605,7 +598,7 @@ mod tests {
     #[test]
     fn facts_survive_loops_that_keep_their_operands() {
         let c = nested_loops();
-        let r = Ranges::of(&c, None);
+        let r = Ranges::of(&c);
         // In the inner body both i < n and j < n hold; i and j count up from 0; n is a
         // length: i + j cannot overflow, nor can either increment.
         let holds = r.entry(5);
@@ -625,7 +618,7 @@ mod tests {
         // The inner body now also writes i from a parameter-like unknown.
         c.code[5] = Instr::Copy { dst: 2, src: 0 };
         c.regs[0] = RegTy::Int;
-        let r = Ranges::of(&c, None);
+        let r = Ranges::of(&c);
         assert_eq!(r.interval(&Bounds::new(), &r.entry(8), 2), FULL);
         assert!(!safe(&r, &r.entry(8), add(2, 2, 1)));
     }
@@ -679,7 +672,7 @@ mod tests {
         c.regs[1] = RegTy::Float;
         c.regs[6] = RegTy::Int;
         c.regs[8] = RegTy::Str;
-        let r = Ranges::of(&c, None);
+        let r = Ranges::of(&c);
         assert_eq!(r.list_elements(0), None, "a parameter");
         assert_eq!(r.list_elements(2), Some(RegTy::Float));
         assert_eq!(r.list_elements(3), Some(RegTy::Float));
@@ -702,7 +695,7 @@ mod tests {
                 Instr::Return { src: 0 },
             ],
         );
-        let r = Ranges::of(&c, None);
+        let r = Ranges::of(&c);
         let mut bounds = Bounds::new();
         let m = Instr::IntMod { dst: 3, a: 0, b: 2 };
         assert_eq!(r.interval_after(&bounds, &[], &m), Some((-6, 6)));

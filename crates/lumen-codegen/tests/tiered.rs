@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 12] = [
+    let targeted: [(&str, Check); 13] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -70,6 +70,10 @@ fn main() {
         (
             "lists_written_in_loops_stay_values",
             lists_written_in_loops_stay_values,
+        ),
+        (
+            "osr_entries_keep_loop_facts_and_checks",
+            osr_entries_keep_loop_facts_and_checks,
         ),
     ];
     trials.extend(
@@ -738,6 +742,63 @@ end
                 out.code == 1 && out.stderr.contains("index out of bounds"),
                 || format!("t={t} {level:?}: {} / {}", out.stdout, out.stderr),
             )?;
+        }
+    }
+    Ok(())
+}
+
+fn osr_entries_keep_loop_facts_and_checks() -> Result<(), Failed> {
+    // OSR entries land on rotated loops' conditions (`ir::osr_landing`) and keep the
+    // comparisons that hold at the header (`Ranges::of`: an OSR entry is no new way
+    // in): `i + 1` under `i < n` needs no check there, but every overflow the VM raises
+    // is still raised, at the same iteration (the last `grow` call fails), from loops
+    // with plain, complex (a call in the condition) and `while true` heads.
+    let src = "\
+cell below(x: Int, n: Int) -> Bool
+  x < n
+end
+
+cell mix(n: Int) -> Int
+  let mut acc = 0
+  for i in 0..n
+    let mut j = 0
+    while below(j, n)
+      acc = (acc + i * j) % 1000003
+      j += 1
+    end
+  end
+  acc
+end
+
+cell grow(start: Int, steps: Int) -> Int
+  let mut x = start
+  let mut k = 0
+  while true
+    if k >= steps
+      return x
+    end
+    x = x * 3 + k
+    k += 1
+  end
+  x
+end
+
+cell main()
+  print(mix(60), mix(7))
+  print(grow(1, 30), grow(5, 20))
+  print(grow(1, 45))
+end
+";
+    for level in [OptLevel::O1, OptLevel::O3] {
+        for t in [1, 100] {
+            let out = agree_at(src, t, level)?;
+            check(
+                out.code == 1 && out.stderr.contains("integer overflow"),
+                || format!("t={t} {level:?}: {} / {}", out.stdout, out.stderr),
+            )?;
+            check(t > 1 || out.stats.osr_entries > 0, || {
+                format!("{:?}", out.stats)
+            })?;
         }
     }
     Ok(())
