@@ -221,6 +221,9 @@ impl VM {
     /// # Safety
     /// `entry` must have been generated for cell `id` of this VM's module (e.g. by
     /// `lumen_codegen::JitCompiler::compile_osr`) and its code must still be alive.
+    /// `window` must be a state the cell's frame can reach at that header: native code
+    /// relies on what holds there on every path (loop bounds that make an increment
+    /// unable to overflow, for one).
     pub unsafe fn call_osr(
         &mut self,
         id: CellId,
