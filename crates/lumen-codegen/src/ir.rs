@@ -1106,7 +1106,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.by_power_of_two(&ins, dst, a, s)
             }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } | IntMod { dst, a, b }
-                if self.ranges.constant(b).is_some_and(|k| k > 0) && self.nonneg(a) =>
+                if self.constant(b).is_some_and(|k| k > 0) && self.nonneg(a) =>
             {
                 // Truncating and flooring agree on a dividend that is not negative and a
                 // positive divisor: the unsigned operation (by a constant: a multiply),
@@ -1415,10 +1415,18 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// `s` when Int register `r` is a constant `2^s` with `s >= 1` (a divisor that is
     /// neither 0 nor -1, and division by it is a shift).
     fn power_of_two(&self, r: Reg) -> Option<u32> {
-        self.ranges
-            .constant(r)
+        self.constant(r)
             .filter(|&k| k > 1 && k.count_ones() == 1)
             .map(|k| k.trailing_zeros())
+    }
+
+    /// The value of Int register `r` when it is known here: a constant of the cell, or
+    /// one written earlier in this block (an inlined cell's literal, say).
+    fn constant(&self, r: Reg) -> Option<i64> {
+        match self.ranges.interval(&self.bounds, &self.holds, r) {
+            (lo, hi) if lo == hi => Some(lo),
+            _ => None,
+        }
     }
 
     /// `dst = a / 2^s`, `a // 2^s` or `a % 2^s` (`ins`, its divisor a constant)
@@ -2289,6 +2297,39 @@ mod tests {
             assert_eq!(
                 (count("urem"), count("udiv"), count("srem")),
                 (1, 2, 1),
+                "{f_clif}"
+            );
+        });
+    }
+
+    #[test]
+    fn an_inlined_constant_divisor_is_known_in_its_block() {
+        // At O3 `half` and `tenth` are inlined: their literal divisors are written in
+        // the loop's block, not in the cell's straight-line start, and still known there.
+        let src = "cell half(x: Int) -> Int\n  x / 2\nend\n\
+                   cell tenth(x: Int) -> Int\n  x % 10\nend\n\
+                   cell f(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    \
+                   s = s % 1000003 + half(i * i) + tenth(i + 7)\n  end\n  s\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let f = JitCompiler::with_opt_level(crate::OptLevel::O3)
+                .compile_cell(m, m.find_cell("f").unwrap())
+                .expect("compiles");
+            for n in [0, 1, 5, 3000] {
+                let args = vec![Value::Int(n)];
+                let mut vm = lumen_rt::VM::new(m.clone());
+                let want = vm.call_cell_by_name("f", args.clone()).map_err(|e| e.error);
+                let got = f.call(&args).map_err(|e| e.error);
+                assert_eq!(format!("{want:?}"), format!("{got:?}"), "f({n})");
+            }
+            let clif = crate::jit::emit_clif(m, crate::OptLevel::O3).unwrap();
+            let start = clif.find("; cell 2").expect("f");
+            let f_clif = &clif[start..clif.find("; cell 3").unwrap_or(clif.len())];
+            let count = |op: &str| f_clif.matches(op).count();
+            // `s % 1000003` stays signed; `/ 2` is a shift, `% 10` unsigned.
+            assert_eq!(
+                (count("sdiv"), count("srem"), count("urem")),
+                (0, 1, 1),
                 "{f_clif}"
             );
         });
