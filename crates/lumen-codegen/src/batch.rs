@@ -13,6 +13,7 @@ use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::Function;
 use cranelift_module::{FuncId, Module, ModuleReloc};
+use std::sync::OnceLock;
 
 /// Instructions the smaller half of a batch needs for a second thread to pay off: a
 /// thread costs some tens of microseconds to start, Cranelift about a microsecond per
@@ -37,21 +38,25 @@ struct Compiled {
 }
 
 /// Compiles every function of `batch` (with `ctx`, the caller's reusable context, for
-/// the calling thread's share) and defines them in `module`.
+/// the calling thread's share) and defines them in `module`. Cleared functions whose
+/// allocations can serve to build more go to `spare`.
 pub(crate) fn define_batch<M: Module>(
     module: &mut M,
     ctx: &mut Context,
     batch: Vec<Built>,
+    spare: &mut Vec<Function>,
 ) -> Result<(), JitError> {
     let (here, there) = split(batch);
     let compiled = if there.is_empty() {
-        compile_all(ctx, here)
+        compile_all(ctx, here, spare)
     } else {
         std::thread::scope(|s| {
             let worker = std::thread::Builder::new()
                 .name("lumen-jit".into())
-                .spawn_scoped(s, move || compile_all(&mut Context::new(), there));
-            let mine = compile_all(ctx, here);
+                .spawn_scoped(s, move || {
+                    compile_all(&mut Context::new(), there, &mut Vec::new())
+                });
+            let mine = compile_all(ctx, here, spare);
             let theirs = match worker {
                 Ok(w) => w
                     .join()
@@ -76,8 +81,7 @@ pub(crate) fn define_batch<M: Module>(
 /// lighter half).
 fn split(mut batch: Vec<Built>) -> (Vec<Built>, Vec<Built>) {
     let size = |b: &Built| b.ir.dfg.num_insts();
-    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    if !parallel || batch.len() < 2 {
+    if batch.len() < 2 || !parallel() {
         return (batch, Vec::new());
     }
     batch.sort_by_key(|b| std::cmp::Reverse(size(b)));
@@ -99,16 +103,34 @@ fn split(mut batch: Vec<Built>) -> (Vec<Built>, Vec<Built>) {
     (a, b)
 }
 
-fn compile_all(ctx: &mut Context, batch: Vec<Built>) -> Result<Vec<Compiled>, JitError> {
-    batch.into_iter().map(|b| compile(ctx, b)).collect()
+/// Whether the host runs two threads at once: asked once (Linux answers from the
+/// cgroup files and the affinity mask, which costs more than compiling a small cell).
+fn parallel() -> bool {
+    static PARALLEL: OnceLock<bool> = OnceLock::new();
+    *PARALLEL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+fn compile_all(
+    ctx: &mut Context,
+    batch: Vec<Built>,
+    spare: &mut Vec<Function>,
+) -> Result<Vec<Compiled>, JitError> {
+    batch.into_iter().map(|b| compile(ctx, b, spare)).collect()
 }
 
 /// Compiles one function with `ctx` (left clear for the next).
-fn compile(ctx: &mut Context, built: Built) -> Result<Compiled, JitError> {
+fn compile(
+    ctx: &mut Context,
+    built: Built,
+    spare: &mut Vec<Function>,
+) -> Result<Compiled, JitError> {
     let fail = |e: String| JitError::Codegen(format!("{}: {e}", built.name));
     let isa = host_isa(built.tuning)?;
     ctx.clear();
-    ctx.func = built.ir;
+    // The context's cleared function (its allocations) is kept for building another.
+    let mut ir = built.ir;
+    std::mem::swap(&mut ctx.func, &mut ir);
+    spare.push(ir);
     let res = match ctx.compile(&*isa, &mut ControlPlane::default()) {
         Ok(_) => {
             let code = ctx.compiled_code().expect("just compiled");
@@ -186,7 +208,7 @@ mod tests {
             .map(|(k, &n)| built(&mut m, 10 + k as i64, n))
             .collect();
         let (a, b) = split(big);
-        if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        if parallel() {
             let size = |h: &[Built]| h.iter().map(|f| f.ir.dfg.num_insts()).sum::<usize>();
             let (sa, sb) = (size(&a), size(&b));
             // Greedy, largest first: the halves differ by at most the largest function.
@@ -205,7 +227,7 @@ mod tests {
         let batch: Vec<Built> = (0..6).map(|k| built(&mut m, 100 + k, 400)).collect();
         let ids: Vec<FuncId> = batch.iter().map(|b| b.func).collect();
         let mut ctx = Context::new();
-        define_batch(&mut m, &mut ctx, batch).expect("compiles");
+        define_batch(&mut m, &mut ctx, batch, &mut Vec::new()).expect("compiles");
         m.finalize_definitions().expect("finalizes");
         for (k, id) in ids.into_iter().enumerate() {
             let p = m.get_finalized_function(id);

@@ -396,6 +396,8 @@ pub(crate) struct Functions<'a> {
     scratch: Option<Scratch>,
     /// Built, not compiled yet.
     built: Vec<Built>,
+    /// Cleared functions to build into (their allocations reused).
+    spare: Vec<Function>,
 }
 
 impl<'a> Functions<'a> {
@@ -410,6 +412,7 @@ impl<'a> Functions<'a> {
             level,
             scratch: Some(scratch),
             built: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -434,8 +437,9 @@ impl<'a> Functions<'a> {
     ) -> Result<(), JitError> {
         let cell = &self.lir.cells[id as usize];
         let tuning = Tuning::of(self.level, kind, cell);
+        let fresh = self.spare.pop().unwrap_or_else(Function::new);
         let ctx = self.build(module, id, kind);
-        let ir = std::mem::replace(&mut ctx.func, Function::new());
+        let ir = std::mem::replace(&mut ctx.func, fresh);
         module.clear_context(ctx);
         self.built.push(Built {
             func,
@@ -452,7 +456,12 @@ impl<'a> Functions<'a> {
         let (ctx, _) = self
             .scratch
             .get_or_insert_with(|| (Context::new(), FunctionBuilderContext::new()));
-        define_batch(module, ctx, std::mem::take(&mut self.built))?;
+        define_batch(
+            module,
+            ctx,
+            std::mem::take(&mut self.built),
+            &mut self.spare,
+        )?;
         self.define_thunks(module)
     }
 
@@ -480,7 +489,10 @@ impl<'a> Functions<'a> {
             b.ins().return_(&[]);
             b.seal_all_blocks();
             b.finalize(module.target_config());
-            let ir = std::mem::replace(&mut ctx.func, Function::new());
+            let ir = std::mem::replace(
+                &mut ctx.func,
+                self.spare.pop().unwrap_or_else(Function::new),
+            );
             module.clear_context(ctx);
             let built = Built {
                 func: thunk,
@@ -488,7 +500,7 @@ impl<'a> Functions<'a> {
                 tuning: Tuning::Quick,
                 ir,
             };
-            define_batch(module, ctx, vec![built])?;
+            define_batch(module, ctx, vec![built], &mut self.spare)?;
         }
         Ok(())
     }
