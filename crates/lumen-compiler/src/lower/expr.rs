@@ -334,6 +334,14 @@ impl FnLower<'_> {
                 type_id,
                 tag,
                 payload,
+            } if payload.is_empty() => {
+                let idx = self.pool.variant(*type_id, *tag);
+                self.emit_at(span, Instr::LoadConst { dst, idx });
+            }
+            K::Variant {
+                type_id,
+                tag,
+                payload,
             } => {
                 let args = self.run_typed(payload);
                 let (type_id, tag) = (*type_id, *tag);

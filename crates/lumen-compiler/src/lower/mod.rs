@@ -24,7 +24,8 @@ use crate::types::Type;
 use lumen_core::lir::{
     Cell, CellKind, Instr, LirModule, Pos, Reg, RegTy, TypeDef, TypeTable, VariantDef,
 };
-use lumen_core::value::{TypeId, Value};
+use lumen_core::value::{TypeId, Value, Variant};
+use std::rc::Rc;
 
 /// Lowers a checked program to a LIR module.
 pub fn lower(program: &hir::Program) -> LirModule {
@@ -32,6 +33,7 @@ pub fn lower(program: &hir::Program) -> LirModule {
     let mut pool = ConstPool {
         consts: program.consts.clone(),
         strings: HashMap::new(),
+        variants: HashMap::new(),
     };
     let mut cells = Vec::with_capacity(program.funcs.len());
     for func in &program.funcs {
@@ -74,10 +76,11 @@ fn type_table(decls: &[TypeDecl]) -> TypeTable {
 }
 
 /// The module's constant pool: the program's constants (same indices) followed by
-/// deduplicated string literals.
+/// deduplicated string literals and payload-free enum variants.
 struct ConstPool {
     consts: Vec<Value>,
     strings: HashMap<String, u32>,
+    variants: HashMap<(TypeId, u32), u32>,
 }
 
 impl ConstPool {
@@ -89,6 +92,23 @@ impl ConstPool {
         let i = self.consts.len() as u32;
         self.consts.push(Value::str(s));
         self.strings.insert(s.to_string(), i);
+        i
+    }
+
+    /// Index of the value of variant `tag` of enum `type_id`, which has no payload:
+    /// one shared value (values are immutable, so sharing is unobservable), so that
+    /// making it allocates nothing (binary_trees makes two `Empty`s per leaf).
+    fn variant(&mut self, type_id: TypeId, tag: u32) -> u32 {
+        if let Some(&i) = self.variants.get(&(type_id, tag)) {
+            return i;
+        }
+        let i = self.consts.len() as u32;
+        self.consts.push(Value::Variant(Rc::new(Variant {
+            type_id,
+            tag,
+            payload: Vec::new(),
+        })));
+        self.variants.insert((type_id, tag), i);
         i
     }
 

@@ -865,3 +865,38 @@ fn coalesce_on_a_null_typed_operand_gives_the_right_operand() {
     let m = compile(&program(vec![], vec![F::new().build("f", Type::Int, body)]));
     assert_eq!(run(&m, "f", vec![]), Value::Int(3));
 }
+
+#[test]
+fn payload_free_variants_are_one_shared_constant() {
+    // `Empty` is loaded from the constant pool (no allocation), the same constant at
+    // every site; values, equality and display are those of fresh variants.
+    let src = "enum Tree\n  Empty\n  Node(Tree, Tree)\nend\n\
+               cell leaf() -> Tree\n  Node(Empty, Empty)\nend\n\
+               cell main()\n  let t = leaf()\n  print(t, t == Node(Empty, Empty), Empty == Empty)\nend\n";
+    let m = crate::compile(src).expect("compiles");
+    let sites: Vec<u32> = m
+        .cells
+        .iter()
+        .flat_map(|c| &c.code)
+        .filter_map(|i| match *i {
+            Instr::LoadConst { idx, .. } if matches!(m.consts[idx as usize], Value::Variant(_)) => {
+                Some(idx)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(sites.len() >= 4, "{sites:?}");
+    assert!(sites.iter().all(|&i| i == sites[0]), "{sites:?}");
+    assert!(
+        !m.cells
+            .iter()
+            .flat_map(|c| &c.code)
+            .any(|i| matches!(i, Instr::VariantNew { tag: 0, .. }))
+    );
+    let want = Value::Variant(std::rc::Rc::new(lumen_core::value::Variant {
+        type_id: 0,
+        tag: 1,
+        payload: vec![m.consts[sites[0] as usize].clone(); 2],
+    }));
+    assert_eq!(run(&m, "leaf", vec![]), want);
+}
