@@ -11,6 +11,7 @@ use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
 use lumen_rt::native::layout::{
     VecLayout, list_layout, record_layout, tuple_layout, variant_layout, variant_tag_offset,
+    variant_type_offset,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ pub struct CompileContext {
     pub tuple: VecLayout,
     /// Where an enum value's variant index (`u32`) lives.
     pub variant_tag: i32,
+    /// Where an enum value's type id (`u32`) lives.
+    pub variant_type: i32,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -72,6 +75,7 @@ impl CompileContext {
             variant: variant_layout(),
             tuple: tuple_layout(),
             variant_tag: variant_tag_offset(),
+            variant_type: variant_type_offset(),
             cc,
         })
     }

@@ -22,10 +22,10 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy};
+use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy, TypeTest};
 use lumen_core::value::{
-    CellId, TAG_LIST, TAG_NULL, TAG_RECORD, TAG_STR, TAG_TUPLE, TAG_VARIANT, VALUE_PAYLOAD_OFFSET,
-    VALUE_SIZE,
+    CellId, TAG_BOOL, TAG_ERR, TAG_FLOAT, TAG_FN, TAG_INT, TAG_LIST, TAG_MAP, TAG_NULL, TAG_OK,
+    TAG_RECORD, TAG_STR, TAG_TUPLE, TAG_VARIANT, VALUE_PAYLOAD_OFFSET, VALUE_SIZE,
 };
 use lumen_rt::native::abi::{
     NO_FRAME, RAISE_DIVISION_BY_ZERO, RAISE_INTEGER_OVERFLOW, RAISE_READ_FAULT,
@@ -1331,6 +1331,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.get_elem(pc, dst, tuple, Obj::Tuple, Index::Const(index))
             }
             VariantTag { dst, src } => self.variant_tag(pc, dst, src),
+            Is { dst, src, test } if self.inline_test(dst, test) => self.type_test(dst, src, test),
             StrCmp { op, dst, a, b } => {
                 let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
                 // The operator code `lumen_rt_str_cmp` decodes.
@@ -1927,6 +1928,73 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.read_fault(pc, slow, src, READ_VARIANT_TAG, None, TAG_NULL);
     }
 
+    /// True when `Is` writing `dst` with `test` is translated inline ([`Self::type_test`]):
+    /// a test of the value's kind, or of an enum value's type and variant (records, whose
+    /// type needs a look into the object, go through the helper).
+    fn inline_test(&self, dst: Reg, test: TypeTest) -> bool {
+        self.ty(dst) == RegTy::Bool && !matches!(test, TypeTest::Record(_))
+    }
+
+    /// `dst = src is test` (`Is`), inline: the kind from the slot's tag; for an enum
+    /// test, also the type id (and variant index) in the object when the kind is right.
+    fn type_test(&mut self, dst: Reg, src: Reg, test: TypeTest) {
+        use TypeTest as T;
+        let tags: &[u8] = match test {
+            T::Int => &[TAG_INT],
+            T::Float => &[TAG_FLOAT],
+            T::Bool => &[TAG_BOOL],
+            T::Str => &[TAG_STR],
+            T::Null => &[TAG_NULL],
+            T::List => &[TAG_LIST],
+            T::Map => &[TAG_MAP],
+            T::Tuple => &[TAG_TUPLE],
+            T::Result => &[TAG_OK, TAG_ERR],
+            T::Ok => &[TAG_OK],
+            T::Err => &[TAG_ERR],
+            T::Fn => &[TAG_FN],
+            T::Enum(_) | T::Variant(..) => &[TAG_VARIANT],
+            T::Record(_) => unreachable!("records go through the helper (inline_test)"),
+        };
+        let v = if self.scalar(src) {
+            // A scalar register holds its type's values only.
+            let holds = scalar_tag(self.ty(src));
+            let yes = tags.contains(&holds) && !matches!(test, T::Enum(_) | T::Variant(..));
+            self.e.b.ins().iconst(types::I8, yes as i64)
+        } else {
+            let tag = self.slot_tag(src);
+            let mut kind = self.e.b.ins().icmp_imm_s(IntCC::Equal, tag, tags[0] as i64);
+            for &t in &tags[1..] {
+                let also = self.e.b.ins().icmp_imm_s(IntCC::Equal, tag, t as i64);
+                kind = self.e.b.ins().bor(kind, also);
+            }
+            match test {
+                T::Enum(id) | T::Variant(id, _) => {
+                    // The object is read only when the value is an enum value.
+                    let (object, join) = (self.e.b.create_block(), self.e.b.create_block());
+                    let res = self.e.b.append_block_param(join, types::I8);
+                    let no = self.e.b.ins().iconst(types::I8, 0);
+                    self.e.b.ins().brif(kind, object, &[], join, &[no.into()]);
+                    self.e.b.switch_to_block(object);
+                    let rc = self.load_rc(src);
+                    let at = self.e.cx.variant_type;
+                    let ty = self.e.b.ins().load(types::I32, flags(), rc, at);
+                    let mut yes = self.e.b.ins().icmp_imm_s(IntCC::Equal, ty, id as i64);
+                    if let T::Variant(_, index) = test {
+                        let at = self.e.cx.variant_tag;
+                        let tg = self.e.b.ins().load(types::I32, flags(), rc, at);
+                        let same = self.e.b.ins().icmp_imm_s(IntCC::Equal, tg, index as i64);
+                        yes = self.e.b.ins().band(yes, same);
+                    }
+                    self.e.b.ins().jump(join, &[yes.into()]);
+                    self.e.b.switch_to_block(join);
+                    res
+                }
+                _ => kind,
+            }
+        };
+        self.put(dst, RegTy::Bool, v);
+    }
+
     fn list_len(&mut self, pc: u32, dst: Reg, list: Reg) {
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
@@ -2014,6 +2082,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             LoadConst { dst, .. } | StrCmp { dst, .. } | Eq { dst, .. } | Ne { dst, .. } => {
                 Forget::Regs(vec![dst])
             }
+            Is { dst, test, .. } if self.inline_test(dst, test) => Forget::Regs(vec![dst]),
             ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
                 Forget::Regs(other.def().into_iter().collect())
             }

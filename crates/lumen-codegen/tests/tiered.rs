@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 13] = [
+    let targeted: [(&str, Check); 14] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -74,6 +74,10 @@ fn main() {
         (
             "osr_entries_keep_loop_facts_and_checks",
             osr_entries_keep_loop_facts_and_checks,
+        ),
+        (
+            "type_tests_give_the_vms_answers",
+            type_tests_give_the_vms_answers,
         ),
     ];
     trials.extend(
@@ -798,6 +802,72 @@ end
             )?;
             check(t > 1 || out.stats.osr_entries > 0, || {
                 format!("{:?}", out.stats)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn type_tests_give_the_vms_answers() -> Result<(), Failed> {
+    // `is`, type patterns, variant, result and null patterns: native code tests kinds
+    // from the slot's tag and enum values' type and variant in the object (`ir.rs`,
+    // `type_test`); records go through the helper. Every test against every kind.
+    let src = "\
+record P
+  x: Int
+end
+record Q
+  x: Int
+end
+enum E
+  A
+  B(Int)
+end
+enum F
+  A2
+  C(Int)
+end
+
+cell kind[T](v: T) -> String
+  let mut s = \"\"
+  s = s ++ (if v is Int then \"i\" else \"-\")
+  s = s ++ (if v is Float then \"f\" else \"-\")
+  s = s ++ (if v is Bool then \"b\" else \"-\")
+  s = s ++ (if v is String then \"s\" else \"-\")
+  s = s ++ (if v is Null then \"n\" else \"-\")
+  s = s ++ (if v is P then \"p\" else \"-\")
+  s = s ++ (if v is E then \"e\" else \"-\")
+  s = s ++ (if v is F then \"F\" else \"-\")
+  s
+end
+
+cell shape(v: E | F | Int? | result[Int, String]) -> String
+  match v
+    A -> \"A\"
+    B(n) -> \"B{n}\"
+    A2 -> \"A2\"
+    C(n) -> \"C{n}\"
+    ok(n) -> \"ok{n}\"
+    err(m) -> \"err{m}\"
+    null -> \"null\"
+    n: Int -> \"int{n}\"
+  end
+end
+
+cell main()
+  print(kind(1), kind(2.5), kind(true), kind(\"s\"), kind(null), kind(P(x: 1)), kind(Q(x: 1)))
+  print(kind(A), kind(B(3)), kind(A2), kind(C(4)), kind([1]), kind((1, 2)), kind({1: 2}))
+  print(kind(ok(1)), kind(err(\"e\")), kind(fn(x: Int) => x))
+  print(shape(A), shape(B(1)), shape(A2), shape(C(2)), shape(ok(3)), shape(err(\"x\")))
+  let none: Int? = null
+  print(shape(none), shape(5))
+end
+";
+    for level in [OptLevel::O1, OptLevel::O3] {
+        for t in [0, 100] {
+            let out = agree_at(src, t, level)?;
+            check(out.code == 0 && out.stdout.lines().count() == 5, || {
+                format!("t={t} {level:?}: {} / {}", out.stdout, out.stderr)
             })?;
         }
     }

@@ -26,8 +26,12 @@ pub struct VecLayout {
 
 /// Measured layouts of lists, records, enum values and tuples, and the offset of an
 /// enum value's variant index (computed on first use).
-fn layouts() -> (VecLayout, VecLayout, VecLayout, VecLayout, i32) {
-    static LAYOUT: OnceLock<(VecLayout, VecLayout, VecLayout, VecLayout, i32)> = OnceLock::new();
+/// The measured layouts: list, record, variant payload and tuple vectors, then the
+/// variant index and enum type id offsets inside an `Rc<Variant>` allocation.
+type Layouts = (VecLayout, VecLayout, VecLayout, VecLayout, i32, i32);
+
+fn layouts() -> Layouts {
+    static LAYOUT: OnceLock<Layouts> = OnceLock::new();
     *LAYOUT.get_or_init(|| {
         let list = Value::list(Vec::new());
         let record = Value::Record(Rc::new(Record {
@@ -43,14 +47,15 @@ fn layouts() -> (VecLayout, VecLayout, VecLayout, VecLayout, i32) {
         let payload = measure(&variant, offset_of!(Variant, payload));
         // The variant index sits at the same distance from the payload vector as in
         // the `Variant` itself.
-        let tag = payload.items_ptr - vec_offsets().0 as i32 - offset_of!(Variant, payload) as i32
-            + offset_of!(Variant, tag) as i32;
+        let start =
+            payload.items_ptr - vec_offsets().0 as i32 - offset_of!(Variant, payload) as i32;
         (
             measure(&list, offset_of!(List, items)),
             measure(&record, offset_of!(Record, fields)),
             payload,
             measure(&tuple, offset_of!(Tuple, items)),
-            tag,
+            start + offset_of!(Variant, tag) as i32,
+            start + offset_of!(Variant, type_id) as i32,
         )
     })
 }
@@ -78,6 +83,11 @@ pub fn tuple_layout() -> VecLayout {
 /// Byte offset of the variant index (`u32`) inside an `Rc<Variant>` allocation.
 pub fn variant_tag_offset() -> i32 {
     layouts().4
+}
+
+/// Byte offset of the enum's type id (`u32`) inside an `Rc<Variant>` allocation.
+pub fn variant_type_offset() -> i32 {
+    layouts().5
 }
 
 /// The heap pointer a value holds (its payload word).
@@ -203,6 +213,11 @@ mod tests {
             ((stored(&v) as *const u8).add(variant_tag_offset() as usize) as *const u32).read()
         };
         assert_eq!(tag, 3);
+        // SAFETY: the u32 type id of the same value.
+        let type_id = unsafe {
+            ((stored(&v) as *const u8).add(variant_type_offset() as usize) as *const u32).read()
+        };
+        assert_eq!(type_id, 4);
         let items = word(&v, l.items_ptr) as *const Value;
         // SAFETY: the payload pointer of a live two-element payload.
         assert!(matches!(unsafe { &*items.add(1) }, Value::Int(8)));
