@@ -3,8 +3,8 @@
 //! Scalar registers (`Int`, `Float`, `Bool`) are Cranelift variables, so SSA
 //! construction keeps them in machine registers; every other register lives in a slot
 //! of the frame's slot area (a register window laid out like the VM's). Scalar
-//! arithmetic, compares, branches and direct calls are inline machine code; list
-//! element reads and writes of scalar lists, and list lengths, have an inline fast path;
+//! arithmetic, compares, branches, direct calls and type tests are inline machine code;
+//! element reads and writes, list lengths and appends have an inline fast path;
 //! every other operation calls its own runtime helper (`lumen_rt::native::op_helper`
 //! names it and decodes the instruction's operands, which are passed as immediates),
 //! which runs the VM's implementation of that operation on the slots (scalar operands
