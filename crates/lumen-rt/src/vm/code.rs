@@ -21,7 +21,7 @@
 //! line. Each op remembers its LIR index, so stack traces keep the LIR positions.
 
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
+use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy, TypeTest};
 
 /// Float operations that have a constant-operand form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -430,6 +430,17 @@ pub(super) enum Op {
         type_id: u32,
         tag: u32,
         args: Reg,
+    },
+    /// `Is`: type tests and match arms (binary_trees tests every node twice).
+    Is {
+        dst: Reg,
+        src: Reg,
+        test: TypeTest,
+    },
+    /// `LoadConst`: a pool constant (strings, shared payload-free variants).
+    LoadConst {
+        dst: Reg,
+        idx: u32,
     },
 
     /// Any other instruction: `cell.code[idx]`, run out of line.
@@ -1107,6 +1118,8 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
         },
         I::VariantTag { dst, src } => Op::VariantTag { dst, src },
         I::PayloadGet { dst, src, index } => Op::PayloadGet { dst, src, index },
+        I::Is { dst, src, test } => Op::Is { dst, src, test },
+        I::LoadConst { dst, idx } => Op::LoadConst { dst, idx },
         _ => Op::Lir { idx },
     }
 }

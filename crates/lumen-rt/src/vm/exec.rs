@@ -2,7 +2,7 @@
 //! field access. Everything else goes to [`super::slow::slow`], out of line.
 
 use super::code::{FloatBin, Op};
-use super::slow::slow;
+use super::slow::{constant, slow, type_test};
 use super::{Fault, Frame, MAX_CALLS, State, bad_tag, tiering};
 use crate::builtins;
 use lumen_core::builtins::Builtin;
@@ -806,6 +806,14 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, Value::Bool(res));
             }
+            Op::Is { dst, src, test } => {
+                let yes = type_test(rd!(src), test);
+                set!(dst, Value::Bool(yes));
+            }
+            Op::LoadConst { dst, idx } => match constant(m, idx) {
+                Ok(v) => set!(dst, dup(v)),
+                Err(e) => fail!(e),
+            },
             Op::RecordNew { dst, type_id, args } => {
                 let n = match m.types.defs.get(type_id as usize) {
                     Some(TypeDef::Record { fields, .. }) => fields.len(),

@@ -42,7 +42,7 @@ fn take(regs: &mut [Value], args: u32, n: usize) -> Vec<Value> {
 }
 
 /// `v is test`.
-fn type_test(v: &Value, test: TypeTest) -> bool {
+pub(crate) fn type_test(v: &Value, test: TypeTest) -> bool {
     match (test, v) {
         (TypeTest::Int, Value::Int(_))
         | (TypeTest::Float, Value::Float(_))
@@ -94,11 +94,15 @@ fn r(i: Reg) -> usize {
 
 /// `LoadConst`: `dst = consts[idx]`.
 pub(crate) fn load_const(m: &LirModule, regs: &mut [Value], dst: Reg, idx: u32) -> RtResult<()> {
-    match m.consts.get(idx as usize) {
-        Some(v) => regs[r(dst)] = v.clone(),
-        None => return Err(RtError::Internal(format!("no constant {idx}"))),
-    }
+    regs[r(dst)] = constant(m, idx)?.clone();
     Ok(())
+}
+
+/// Pool constant `idx` of `m`.
+pub(crate) fn constant(m: &LirModule, idx: u32) -> RtResult<&Value> {
+    m.consts
+        .get(idx as usize)
+        .ok_or_else(|| RtError::Internal(format!("no constant {idx}")))
 }
 
 /// `Copy`: `dst = src` (shared).
