@@ -199,6 +199,23 @@ impl Value {
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(Rc::new(Str::new(s.into())))
     }
+    /// The one-character String `c`. An ASCII character's is shared (one per thread,
+    /// made on first use): iterating a string or indexing it gives one per character,
+    /// and values are immutable, so sharing them is unobservable.
+    pub fn char(c: char) -> Value {
+        thread_local! {
+            static ASCII: [std::cell::OnceCell<Value>; 128] =
+                const { [const { std::cell::OnceCell::new() }; 128] };
+        }
+        if !c.is_ascii() {
+            return Value::str(c.to_string());
+        }
+        ASCII.with(|t| {
+            t[c as usize]
+                .get_or_init(|| Value::str(c.to_string()))
+                .clone()
+        })
+    }
     /// A new list value.
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(List { items }))
@@ -427,6 +444,22 @@ impl Drop for Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_characters_are_shared_strings() {
+        let (a, b) = (Value::char(';'), Value::char(';'));
+        assert_eq!(a, Value::str(";"));
+        match (&a, &b) {
+            (Value::Str(x), Value::Str(y)) => assert!(Rc::ptr_eq(x, y)),
+            _ => panic!("not strings"),
+        }
+        let (e, f) = (Value::char('é'), Value::char('é'));
+        assert_eq!(e, Value::str("é"));
+        match (&e, &f) {
+            (Value::Str(x), Value::Str(y)) => assert!(!Rc::ptr_eq(x, y)),
+            _ => panic!("not strings"),
+        }
+    }
 
     #[test]
     fn deep_chain_frees_without_overflow() {

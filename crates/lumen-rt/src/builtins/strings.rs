@@ -41,7 +41,7 @@ pub(crate) fn trim(a: &mut [Value]) -> RtResult<Value> {
 
 /// The characters of `s` as one-character Strings.
 fn char_values(s: &str) -> Vec<Value> {
-    s.chars().map(|c| Value::str(c.to_string())).collect()
+    s.chars().map(Value::char).collect()
 }
 
 /// `split(s, sep)`; an empty `sep` gives the characters.
@@ -188,7 +188,7 @@ pub(crate) fn chr(a: &mut [Value]) -> RtResult<Value> {
     u32::try_from(n)
         .ok()
         .and_then(char::from_u32)
-        .map(|c| Value::str(c.to_string()))
+        .map(Value::char)
         .ok_or(RtError::InvalidArgument("chr"))
 }
 

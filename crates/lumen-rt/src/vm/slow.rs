@@ -71,10 +71,10 @@ fn char_at(s: &Str, i: i64) -> RtResult<Value> {
     let i = i as usize;
     let text = s.as_str();
     if s.is_ascii() {
-        return Ok(Value::str(&text[i..i + 1]));
+        return Ok(Value::char(text.as_bytes()[i] as char));
     }
     match text.chars().nth(i) {
-        Some(c) => Ok(Value::str(c.to_string())),
+        Some(c) => Ok(Value::char(c)),
         None => Err(RtError::IndexOutOfBounds),
     }
 }
