@@ -2226,6 +2226,28 @@ mod tests {
         native(m, name).call(args).map_err(|e| e.error)
     }
 
+    /// Checks that native `f` (cell `name` of `m`) answers `args` as the VM does.
+    fn agrees(m: &LirModule, f: &crate::jit::NativeFn, name: &str, args: Vec<Value>) {
+        let mut vm = lumen_rt::VM::new(m.clone());
+        let want = vm
+            .call_cell_by_name(name, args.clone())
+            .map_err(|e| e.error);
+        let got = f.call(&args).map_err(|e| e.error);
+        assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
+    }
+
+    /// How often each of `ops` occurs in the Cranelift IR of cell `id` at `level`.
+    fn op_counts(m: &LirModule, level: crate::OptLevel, id: u32, ops: &[&str]) -> Vec<usize> {
+        let clif = crate::jit::emit_clif(m, level).unwrap();
+        let start = clif.find(&format!("; cell {id}:")).expect("the cell");
+        let end = clif[start + 1..]
+            .find("; cell ")
+            .map_or(clif.len(), |e| start + 1 + e);
+        ops.iter()
+            .map(|op| clif[start..end].matches(op).count())
+            .collect()
+    }
+
     type IntOp = fn(i64, i64) -> Result<i64, RtError>;
 
     const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
@@ -2336,38 +2358,19 @@ mod tests {
                    (x * x + x) / 2 + (x * 3) % 4 + (x + 5) % 8 + x % 7 + x / 3 + x // 6\nend\n\
                    cell main()\nend\n";
         with(src, |m| {
-            let check = |name: &str, args: Vec<Value>| {
-                let mut vm = lumen_rt::VM::new(m.clone());
-                let want = vm
-                    .call_cell_by_name(name, args.clone())
-                    .map_err(|e| e.error);
-                let got = native(m, name).call(&args).map_err(|e| e.error);
-                assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
-            };
+            let (f, g) = (native(m, "f"), native(m, "g"));
             for n in [0, 1, 2, 1000, 4001] {
-                check("f", vec![Value::Int(n)]);
+                agrees(m, &f, "f", vec![Value::Int(n)]);
             }
-            for x in EDGES
-                .iter()
-                .copied()
-                .chain(-9..=9)
-                .chain([3037000499, 3037000500])
-            {
-                check("g", vec![Value::Int(x)]);
+            let xs = EDGES.iter().copied().chain(-9..=9);
+            for x in xs.chain([3037000499, 3037000500]) {
+                agrees(m, &g, "g", vec![Value::Int(x)]);
             }
-            let clif = crate::jit::emit_clif(m, crate::OptLevel::O1).unwrap();
-            let f_clif = &clif[..clif.find("; cell 1").unwrap_or(clif.len())];
-            assert!(
-                f_clif.contains("sshr") && !f_clif.contains("ushr"),
-                "{f_clif}"
-            );
             // (`s % 1000003` is signed: `s` is not known to be non-negative.)
-            let count = |op: &str| f_clif.matches(op).count();
-            assert_eq!(
-                (count("urem"), count("udiv"), count("srem")),
-                (1, 2, 1),
-                "{f_clif}"
-            );
+            let ops = ["sshr", "ushr", "urem", "udiv", "srem"];
+            let counts = op_counts(m, crate::OptLevel::O1, 0, &ops);
+            assert!(counts[0] > 0, "{counts:?}");
+            assert_eq!(counts[1..], [0, 1, 2, 1], "{ops:?}");
         });
     }
 
@@ -2385,22 +2388,11 @@ mod tests {
                 .compile_cell(m, m.find_cell("f").unwrap())
                 .expect("compiles");
             for n in [0, 1, 5, 3000] {
-                let args = vec![Value::Int(n)];
-                let mut vm = lumen_rt::VM::new(m.clone());
-                let want = vm.call_cell_by_name("f", args.clone()).map_err(|e| e.error);
-                let got = f.call(&args).map_err(|e| e.error);
-                assert_eq!(format!("{want:?}"), format!("{got:?}"), "f({n})");
+                agrees(m, &f, "f", vec![Value::Int(n)]);
             }
-            let clif = crate::jit::emit_clif(m, crate::OptLevel::O3).unwrap();
-            let start = clif.find("; cell 2").expect("f");
-            let f_clif = &clif[start..clif.find("; cell 3").unwrap_or(clif.len())];
-            let count = |op: &str| f_clif.matches(op).count();
             // `s % 1000003` stays signed; `/ 2` is a shift, `% 10` unsigned.
-            assert_eq!(
-                (count("sdiv"), count("srem"), count("urem")),
-                (0, 1, 1),
-                "{f_clif}"
-            );
+            let counts = op_counts(m, crate::OptLevel::O3, 2, &["sdiv", "srem", "urem"]);
+            assert_eq!(counts, [0, 1, 1]);
         });
     }
 
