@@ -22,10 +22,13 @@ fn main() {
         _ => OptLevel::O1,
     };
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let program = match args.next() {
-        Some(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+    let file = args.next();
+    let program = match &file {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")),
         None => SMALL_CELLS.to_string(),
     };
+    // A program's `main` is measured too; `SMALL_CELLS`' only calls the six cells.
+    let with_main = file.is_some();
     let source = format!("{program}\ncell warm_up()\nend\n");
     let mut module = match lumen_compiler::compile(&source) {
         Ok(m) => m,
@@ -34,7 +37,7 @@ fn main() {
     lumen_codegen::opt::optimize(&mut module, level);
     let warm_up = module.find_cell("warm_up").expect("warm_up cell");
     let cells: Vec<_> = (0..module.cells.len() as u32)
-        .filter(|&id| (Some(id) != module.main || program != SMALL_CELLS) && id != warm_up)
+        .filter(|&id| id != warm_up && (with_main || Some(id) != module.main))
         .collect();
     let mut spent = vec![Duration::ZERO; cells.len()];
     let _ = cranelift_codegen::timing::take_current();

@@ -38,25 +38,21 @@ struct Compiled {
 }
 
 /// Compiles every function of `batch` (with `ctx`, the caller's reusable context, for
-/// the calling thread's share) and defines them in `module`. Cleared functions whose
-/// allocations can serve to build more go to `spare`.
+/// the calling thread's share) and defines them in `module`.
 pub(crate) fn define_batch<M: Module>(
     module: &mut M,
     ctx: &mut Context,
     batch: Vec<Built>,
-    spare: &mut Vec<Function>,
 ) -> Result<(), JitError> {
     let (here, there) = split(batch);
     let compiled = if there.is_empty() {
-        compile_all(ctx, here, spare)
+        compile_all(ctx, here)
     } else {
         std::thread::scope(|s| {
             let worker = std::thread::Builder::new()
                 .name("lumen-jit".into())
-                .spawn_scoped(s, move || {
-                    compile_all(&mut Context::new(), there, &mut Vec::new())
-                });
-            let mine = compile_all(ctx, here, spare);
+                .spawn_scoped(s, move || compile_all(&mut Context::new(), there));
+            let mine = compile_all(ctx, here);
             let theirs = match worker {
                 Ok(w) => w
                     .join()
@@ -110,27 +106,18 @@ fn parallel() -> bool {
     *PARALLEL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
-fn compile_all(
-    ctx: &mut Context,
-    batch: Vec<Built>,
-    spare: &mut Vec<Function>,
-) -> Result<Vec<Compiled>, JitError> {
-    batch.into_iter().map(|b| compile(ctx, b, spare)).collect()
+fn compile_all(ctx: &mut Context, batch: Vec<Built>) -> Result<Vec<Compiled>, JitError> {
+    batch.into_iter().map(|b| compile(ctx, b)).collect()
 }
 
-/// Compiles one function with `ctx` (left clear for the next).
-fn compile(
-    ctx: &mut Context,
-    built: Built,
-    spare: &mut Vec<Function>,
-) -> Result<Compiled, JitError> {
+/// Compiles one function with `ctx`, left clear for the next. The function moves into
+/// the context and stays there, cleared, so a later build into the context (the
+/// thread's reused scratch state: `jit::Functions`) reuses its allocations.
+fn compile(ctx: &mut Context, built: Built) -> Result<Compiled, JitError> {
     let fail = |e: String| JitError::Codegen(format!("{}: {e}", built.name));
     let isa = host_isa(built.tuning)?;
     ctx.clear();
-    // The context's cleared function (its allocations) is kept for building another.
-    let mut ir = built.ir;
-    std::mem::swap(&mut ctx.func, &mut ir);
-    spare.push(ir);
+    ctx.func = built.ir;
     let res = match ctx.compile(&*isa, &mut ControlPlane::default()) {
         Ok(_) => {
             let code = ctx.compiled_code().expect("just compiled");
@@ -227,7 +214,7 @@ mod tests {
         let batch: Vec<Built> = (0..6).map(|k| built(&mut m, 100 + k, 400)).collect();
         let ids: Vec<FuncId> = batch.iter().map(|b| b.func).collect();
         let mut ctx = Context::new();
-        define_batch(&mut m, &mut ctx, batch, &mut Vec::new()).expect("compiles");
+        define_batch(&mut m, &mut ctx, batch).expect("compiles");
         m.finalize_definitions().expect("finalizes");
         for (k, id) in ids.into_iter().enumerate() {
             let p = m.get_finalized_function(id);

@@ -190,6 +190,16 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
     }
 
     /// The payload of the `Value` at `p + off`, read as scalar type `t`.
+    /// The scalar parameters of `cell`, unboxed from the argument values at `args`
+    /// (unchecked: the VM's values have their registers' kinds, and `VM::call_cell`
+    /// checks an embedder's).
+    pub fn unbox_params(&mut self, cell: &Cell, args: Val) -> Vec<Val> {
+        param_regs(cell)
+            .filter(|&r| scalar_type(cell.regs[r]).is_some())
+            .map(|r| self.payload_at(cell.regs[r], args, (r * VALUE_SIZE) as i32))
+            .collect()
+    }
+
     pub fn payload_at(&mut self, t: RegTy, p: Val, off: i32) -> Val {
         match t {
             RegTy::Int => {
@@ -256,9 +266,8 @@ pub fn scalar_tag(t: RegTy) -> u8 {
 }
 
 /// Builds the entry trampoline of `cell` (function `id`): unboxes its scalar parameters
-/// from `args` (unchecked: the VM's values have their registers' kinds, and
-/// `VM::call_cell` checks an embedder's), calls the cell's native function with `hargs = args`, and stores the result
-/// into `*ret`.
+/// from `args` ([`Emitter::unbox_params`]), calls the cell's native function with
+/// `hargs = args`, and stores the result into `*ret`.
 pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) {
     let entry = e.b.create_block();
     e.b.append_block_params_for_function_params(entry);
@@ -267,12 +276,7 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     let (ctx, args, ret) = (p[0], p[1], p[2]);
     let depth = e.load_depth(ctx);
     let mut call_args = vec![ctx, args, depth];
-    for r in param_regs(cell) {
-        let t = cell.regs[r];
-        if scalar_type(t).is_some() {
-            call_args.push(e.payload_at(t, args, (r * VALUE_SIZE) as i32));
-        }
-    }
+    call_args.extend(e.unbox_params(cell, args));
     let f = e.func_ref(e.cx.cells[id as usize]);
     let call = e.b.ins().call(f, &call_args);
     let res = e.b.inst_results(call).to_vec();

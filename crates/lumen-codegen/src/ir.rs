@@ -549,7 +549,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             return;
         }
         let params = match self.start {
-            Start::Entry => self.unbox_args(),
+            // A VM entry: the scalar arguments are in `args` (`hargs`).
+            Start::Entry => self.e.unbox_params(self.cell, self.hargs),
             _ => self.e.b.block_params(entry)[3..].to_vec(),
         };
         let mut next = 0;
@@ -565,20 +566,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.e.move_value(h, o, w, o);
             }
         }
-    }
-
-    /// A VM entry: the scalar arguments, unboxed from `args` (`hargs`). Their kinds are
-    /// not checked: the VM's values have their registers' kinds, and `VM::call_cell`
-    /// checks an embedder's.
-    fn unbox_args(&mut self) -> Vec<Val> {
-        let h = self.hargs;
-        let regs: Vec<Reg> = param_regs(self.cell)
-            .map(|r| r as Reg)
-            .filter(|&r| self.scalar(r))
-            .collect();
-        regs.into_iter()
-            .map(|r| self.e.payload_at(self.ty(r), h, Self::off(r)))
-            .collect()
     }
 
     /// OSR: takes every register over from the VM window (`hargs`).
@@ -1957,8 +1944,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         let v = if self.scalar(src) {
             // A scalar register holds its type's values only.
-            let holds = scalar_tag(self.ty(src));
-            let yes = tags.contains(&holds) && !matches!(test, T::Enum(_) | T::Variant(..));
+            let yes = tags.contains(&scalar_tag(self.ty(src)));
             self.e.b.ins().iconst(types::I8, yes as i64)
         } else {
             let tag = self.slot_tag(src);
@@ -2083,9 +2069,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 Forget::Regs(vec![dst])
             }
             Is { dst, test, .. } if self.inline_test(dst, test) => Forget::Regs(vec![dst]),
-            ref other if !goes_generic(other) && !matches!(other, Call { .. }) => {
-                Forget::Regs(other.def().into_iter().collect())
-            }
+            ref other if !goes_generic(other) => Forget::Regs(other.def().into_iter().collect()),
             _ => Forget::All,
         }
     }

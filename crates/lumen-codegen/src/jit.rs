@@ -396,8 +396,6 @@ pub(crate) struct Functions<'a> {
     scratch: Option<Scratch>,
     /// Built, not compiled yet.
     built: Vec<Built>,
-    /// Cleared functions to build into (their allocations reused).
-    spare: Vec<Function>,
 }
 
 impl<'a> Functions<'a> {
@@ -412,7 +410,6 @@ impl<'a> Functions<'a> {
             level,
             scratch: Some(scratch),
             built: Vec::new(),
-            spare: Vec::new(),
         }
     }
 
@@ -436,40 +433,41 @@ impl<'a> Functions<'a> {
         kind: Kind,
     ) -> Result<(), JitError> {
         let cell = &self.lir.cells[id as usize];
-        let tuning = Tuning::of(self.level, kind, cell);
-        let fresh = self.spare.pop().unwrap_or_else(Function::new);
-        let ctx = self.build(module, id, kind);
-        let ir = std::mem::replace(&mut ctx.func, fresh);
-        module.clear_context(ctx);
-        self.built.push(Built {
-            func,
-            name: cell.name.to_string(),
-            tuning,
-            ir,
-        });
+        let (name, tuning) = (cell.name.to_string(), Tuning::of(self.level, kind, cell));
+        self.build(module, id, kind);
+        self.keep(module, func, name, tuning);
         Ok(())
     }
 
-    /// Compiles and defines every function built since the last call, and the thunks
-    /// they call: before the module's definitions are finalised.
+    /// Moves the function just built in the scratch context into the batch.
+    fn keep<M: Module>(&mut self, module: &mut M, func: FuncId, name: String, tuning: Tuning) {
+        let (ctx, _) = self.scratch.as_mut().expect("scratch state until dropped");
+        let ir = std::mem::replace(&mut ctx.func, Function::new());
+        module.clear_context(ctx);
+        self.built.push(Built {
+            func,
+            name,
+            tuning,
+            ir,
+        });
+    }
+
+    /// Compiles and defines every function built since the last call, with the thunks
+    /// they call that are not defined yet: before the module's definitions are
+    /// finalised.
     pub fn finish<M: Module>(&mut self, module: &mut M) -> Result<(), JitError> {
+        self.build_thunks(module);
         let (ctx, _) = self
             .scratch
             .get_or_insert_with(|| (Context::new(), FunctionBuilderContext::new()));
-        define_batch(
-            module,
-            ctx,
-            std::mem::take(&mut self.built),
-            &mut self.spare,
-        )?;
-        self.define_thunks(module)
+        define_batch(module, ctx, std::mem::take(&mut self.built))
     }
 
-    /// Defines the register-preserving thunks the functions built so far call and that
+    /// Builds the register-preserving thunks the functions built so far call and that
     /// are not defined yet ([`CompileContext::preserving`]): each passes its arguments
     /// on to its helper. A `preserve_all` function saves every register it (and so the
     /// helper it calls) may clobber.
-    fn define_thunks<M: Module>(&mut self, module: &mut M) -> Result<(), JitError> {
+    fn build_thunks<M: Module>(&mut self, module: &mut M) {
         for (thunk, helper) in self.cx.undefined_thunks() {
             let (ctx, fctx) = self
                 .scratch
@@ -489,20 +487,8 @@ impl<'a> Functions<'a> {
             b.ins().return_(&[]);
             b.seal_all_blocks();
             b.finalize(module.target_config());
-            let ir = std::mem::replace(
-                &mut ctx.func,
-                self.spare.pop().unwrap_or_else(Function::new),
-            );
-            module.clear_context(ctx);
-            let built = Built {
-                func: thunk,
-                name: "thunk".into(),
-                tuning: Tuning::Quick,
-                ir,
-            };
-            define_batch(module, ctx, vec![built], &mut self.spare)?;
+            self.keep(module, thunk, "thunk".into(), Tuning::Quick);
         }
-        Ok(())
     }
 
     /// Declares the entry of cell `id` and defines it as `kind`: [`Kind::Entry`] (a

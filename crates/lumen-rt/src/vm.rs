@@ -326,10 +326,7 @@ impl VM {
             if let Some(want) = t.scalar_tag()
                 && lumen_core::value::tag_of(v) != want
             {
-                return Err(RuntimeError::new(
-                    bad_kind(kind_of_tag(want), kind(v)),
-                    Vec::new(),
-                ));
+                return Err(RuntimeError::new(bad_tag(kind_of_tag(want), v), Vec::new()));
             }
         }
         match enter(&self.module, &mut self.st, id, args, &[]) {
