@@ -204,10 +204,11 @@ fn as_f64(v: &Value) -> f64 {
 }
 
 /// Converts a key value (`Int` or `String`) to a [`MapKey`].
+#[inline]
 pub fn map_key(v: &Value) -> RtResult<MapKey> {
     match v {
         Value::Int(i) => Ok(MapKey::Int(*i)),
-        Value::Str(s) => Ok(MapKey::Str(s.clone())),
+        Value::Str(s) => Ok(MapKey::str(s.clone())),
         other => Err(RtError::Internal(format!("invalid map key {other:?}"))),
     }
 }
@@ -216,7 +217,7 @@ pub fn map_key(v: &Value) -> RtResult<MapKey> {
 pub fn key_value(k: &MapKey) -> Value {
     match k {
         MapKey::Int(i) => Value::Int(*i),
-        MapKey::Str(s) => Value::Str(s.clone()),
+        MapKey::Str(s) => Value::Str(s.get().clone()),
     }
 }
 

@@ -523,7 +523,7 @@ impl Reader<'_> {
                 for _ in 0..n {
                     let key = match self.byte()? {
                         0 => MapKey::Int(self.i64()?),
-                        1 => MapKey::Str(Rc::new(crate::value::Str::new(self.str()?))),
+                        1 => MapKey::str(Rc::new(crate::value::Str::new(self.str()?))),
                         k => return Err(format!("bad map key tag {k}")),
                     };
                     let v = self.value(depth + 1)?;
@@ -571,7 +571,7 @@ mod tests {
         let mut entries = BTreeMap::new();
         entries.insert(MapKey::Int(-3), Value::Float(f64::NAN));
         entries.insert(
-            MapKey::Str(Rc::new(crate::value::Str::new("k".into()))),
+            MapKey::str(Rc::new(crate::value::Str::new("k".into()))),
             Value::Null,
         );
         let consts = vec![

@@ -157,7 +157,90 @@ pub struct Tuple {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MapKey {
     Int(i64),
-    Str(Rc<Str>),
+    Str(StrKey),
+}
+
+impl MapKey {
+    /// The key of String `s`.
+    pub fn str(s: Rc<Str>) -> MapKey {
+        MapKey::Str(StrKey::new(s))
+    }
+}
+
+/// A String map key with its first eight bytes kept beside it as a big-endian number.
+/// A map lookup compares the searched key with a handful of keys; most differ within
+/// their first eight bytes, and those comparisons are one integer comparison, with no
+/// visit to either string.
+#[derive(Clone, Debug)]
+pub struct StrKey {
+    prefix: u64,
+    text: Rc<Str>,
+}
+
+impl StrKey {
+    /// Wraps `text`, reading its prefix once.
+    #[inline]
+    pub fn new(text: Rc<Str>) -> StrKey {
+        let bytes = text.as_str().as_bytes();
+        let prefix = match bytes.first_chunk::<8>() {
+            Some(head) => u64::from_be_bytes(*head),
+            None => bytes
+                .iter()
+                .enumerate()
+                .fold(0, |p, (i, &b)| p | (b as u64) << (56 - 8 * i)),
+        };
+        StrKey { prefix, text }
+    }
+    /// The string.
+    pub fn get(&self) -> &Rc<Str> {
+        &self.text
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.text.as_str()
+    }
+}
+
+impl PartialEq for StrKey {
+    #[inline]
+    fn eq(&self, other: &StrKey) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for StrKey {}
+
+impl std::hash::Hash for StrKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for StrKey {
+    #[inline]
+    fn partial_cmp(&self, other: &StrKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for StrKey {
+    /// Byte-wise order. The prefixes are the first eight bytes padded with zeros, so
+    /// where they differ they order as the strings do (a string ending inside the
+    /// prefix pads with 0, which sorts before every byte the other could have there);
+    /// equal prefixes say nothing, and the whole strings decide.
+    #[inline]
+    fn cmp(&self, other: &StrKey) -> std::cmp::Ordering {
+        self.prefix.cmp(&other.prefix).then_with(|| {
+            let (a, b) = (self.as_str().as_bytes(), other.as_str().as_bytes());
+            if a.len() <= 8 && b.len() <= 8 {
+                // The prefixes hold both strings whole: the shorter is a prefix of
+                // the longer.
+                a.len().cmp(&b.len())
+            } else {
+                a.cmp(b)
+            }
+        })
+    }
 }
 
 /// A map kept in key order.
@@ -444,6 +527,49 @@ impl Drop for Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn key(s: &str) -> StrKey {
+        StrKey::new(Rc::new(Str::new(s.to_string())))
+    }
+
+    #[test]
+    fn string_keys_order_byte_wise_at_the_prefix_edges() {
+        // Each is less than the next: ends inside the prefix, a NUL where the other
+        // ends, exactly eight bytes, equal prefixes with different tails.
+        let sorted = [
+            "",
+            "\0",
+            "a",
+            "a\0",
+            "a\0\0",
+            "ab",
+            "abcdefg",
+            "abcdefg\0",
+            "abcdefg\0x",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "abcdefghj",
+            "abcdefgi",
+            "é",
+            "ü",
+        ];
+        for (i, a) in sorted.iter().enumerate() {
+            for (j, b) in sorted.iter().enumerate() {
+                assert_eq!(key(a).cmp(&key(b)), i.cmp(&j), "{a:?} vs {b:?}");
+                assert_eq!(key(a) == key(b), i == j, "{a:?} == {b:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn string_keys_order_as_their_bytes(a in "[a-c\\x00é]{0,12}", b in "[a-c\\x00é]{0,12}") {
+            prop_assert_eq!(key(&a).cmp(&key(&b)), a.as_bytes().cmp(b.as_bytes()));
+            prop_assert_eq!(key(&a) == key(&b), a == b);
+        }
+    }
 
     #[test]
     fn ascii_characters_are_shared_strings() {

@@ -735,7 +735,7 @@ fn for_over_string_and_map_uses_builtins() {
     let mut entries = std::collections::BTreeMap::new();
     for (k, val) in [("a", 1), ("b", 5), ("c", 7)] {
         entries.insert(
-            lumen_core::value::MapKey::Str(std::rc::Rc::new(lumen_core::value::Str::new(k.into()))),
+            lumen_core::value::MapKey::str(std::rc::Rc::new(lumen_core::value::Str::new(k.into()))),
             Value::Int(val),
         );
     }
