@@ -179,6 +179,25 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         self.payload_store(t, v, p, off);
     }
 
+    /// The two words of the `Value` holding scalar `v` of register type `t`.
+    pub fn scalar_words(&mut self, t: RegTy, v: Val) -> (Val, Val) {
+        let tag = scalar_tag(t) as i64;
+        match t {
+            RegTy::Int => (self.b.ins().iconst(types::I64, tag), v),
+            RegTy::Float => {
+                let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+                (self.b.ins().iconst(types::I64, tag), bits)
+            }
+            _ => {
+                debug_assert_eq!(VALUE_BOOL_OFFSET, 1);
+                let b = self.b.ins().uextend(types::I64, v);
+                let b = self.b.ins().ishl_imm_u(b, 8);
+                let w0 = self.b.ins().bor_imm_u(b, tag);
+                (w0, self.b.ins().iconst(types::I64, 0))
+            }
+        }
+    }
+
     /// Writes scalar `v` of type `t` as the payload of the `Value` at `p + off`, leaving
     /// its tag as it is (which must be `t`'s, or be rewritten before anything reads it).
     pub fn payload_store(&mut self, t: RegTy, v: Val, p: Val, off: i32) {
@@ -280,12 +299,17 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     let f = e.func_ref(e.cx.cells[id as usize]);
     let call = e.b.ins().call(f, &call_args);
     let res = e.b.inst_results(call).to_vec();
-    if returns_words(cell) {
-        e.b.ins().store(flags(), res[0], ret, 0);
-        e.b.ins().store(flags(), res[1], ret, 8);
+    let (w0, w1) = if returns_words(cell) {
+        (res[0], res[1])
     } else {
-        e.box_at(cell.ret, res[0], ret, 0);
-    }
+        e.scalar_words(cell.ret, res[0])
+    };
+    // One 16-byte store: the caller reads `*ret` as one 16-byte load at once, and a
+    // load that spans two stores cannot be forwarded from them (it waits for both to
+    // reach the cache, a stall per call that dominated lambdas called by `map`).
+    let both = e.b.ins().scalar_to_vector(types::I64X2, w0);
+    let both = e.b.ins().insertlane(both, w1, 1);
+    e.b.ins().store(flags(), both, ret, 0);
     e.b.ins().return_(&[]);
 }
 

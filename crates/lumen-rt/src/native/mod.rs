@@ -52,6 +52,10 @@ pub(crate) fn enter(
     if args.len() != c.params as usize || captures.len() != c.captures as usize {
         return Err(RtError::Internal(format!("{} called with wrong arity", c.name)).into());
     }
+    if captures.is_empty() {
+        // The entry moves what it keeps out of `args` itself.
+        return run(m, st, entry, args);
+    }
     let n = args.len() + captures.len();
     let fill = |argv: &mut [Value], args: &mut [Value]| {
         for (slot, a) in argv.iter_mut().zip(args.iter_mut()) {
