@@ -1,6 +1,6 @@
 //! Lowering of expressions, statements, calls and assignments.
 
-use super::{FnLower, has_assign};
+use super::{FnLower, has_assign, higher_order};
 use crate::hir::{BinOp, Expr, ExprKind, IndexKind, LocalId, PatternKind, Place, PlaceElem, UnOp};
 use crate::types::Type;
 use lumen_core::builtins::Builtin;
@@ -240,6 +240,9 @@ impl FnLower<'_> {
             } if args.len() == 1 => {
                 let src = self.expr(&args[0]);
                 self.emit_at(span, Instr::ToStr { dst, src });
+            }
+            K::CallBuiltin { builtin, args } if higher_order::shape(*builtin, args).is_some() => {
+                self.higher_order(*builtin, args, &e.ty, dst, span);
             }
             K::CallBuiltin { builtin, args } => {
                 let base = self.run_typed(args);

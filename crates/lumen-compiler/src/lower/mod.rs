@@ -8,12 +8,14 @@
 //! After a cell is built, [`moves::insert_moves`] turns copies out of dead registers into
 //! moves (move on last use, docs/design.md) and [`compact`] drops unused registers.
 //!
-//! Submodules: [`expr`] (values, calls, assignment), [`control`] (conditions, loops,
-//! `match`), [`pattern`] (pattern tests and bindings), [`moves`] (the liveness pass).
+//! Submodules: [`expr`] (values, calls, assignment), [`higher_order`] (`map`, `filter`,
+//! … called directly, as loops), [`control`] (conditions, loops, `match`), [`pattern`]
+//! (pattern tests and bindings), [`moves`] (the liveness pass).
 
 mod compact;
 mod control;
 mod expr;
+mod higher_order;
 mod moves;
 mod pattern;
 

@@ -900,3 +900,41 @@ fn payload_free_variants_are_one_shared_constant() {
     }));
     assert_eq!(run(&m, "leaf", vec![]), want);
 }
+
+#[test]
+fn direct_higher_order_calls_are_loops_calling_the_function() {
+    // Each call becomes a loop with one `CallValue` and no builtin call; the results are
+    // the builtins' (§9: map, filter, reduce, any, all, find).
+    let src = "cell six() -> String\n  let xs = [3, 1, 2]\n  \
+               \"{map(xs, fn(x: Int) => x + 1)} {filter(xs, fn(x: Int) => x > 1)} \
+               {reduce(xs, fn(a: Int, x: Int) => a * 10 + x, 0)} {any(xs, fn(x: Int) => x > 2)} \
+               {all(xs, fn(x: Int) => x > 2)} {find(xs, fn(x: Int) => x < 3)}\"\nend\n\
+               cell main()\nend\n";
+    let m = crate::compile(src).expect("compiles");
+    let six = &m.cells[m.find_cell("six").expect("six") as usize];
+    let higher = [
+        Builtin::Map,
+        Builtin::Filter,
+        Builtin::Reduce,
+        Builtin::Any,
+        Builtin::All,
+        Builtin::Find,
+    ];
+    assert!(
+        !six.code
+            .iter()
+            .any(|i| matches!(i, Instr::CallBuiltin { builtin, .. } if higher.contains(builtin))),
+        "{}",
+        lumen_core::dump::dump(&m)
+    );
+    let calls = six
+        .code
+        .iter()
+        .filter(|i| matches!(i, Instr::CallValue { .. }))
+        .count();
+    assert_eq!(calls, 6);
+    assert_eq!(
+        run(&m, "six", vec![]),
+        Value::str("[4, 2, 3] [3, 2] 312 true false 1")
+    );
+}

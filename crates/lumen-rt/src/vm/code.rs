@@ -331,6 +331,13 @@ pub(super) enum Op {
         other: Reg,
         t: Reg,
     },
+    /// `append(xs, v)` on the operand run `args`, `args + 1` (which it takes), without
+    /// the general builtin call sequence: comprehensions and `map`/`filter` loops build
+    /// their lists with it.
+    Append {
+        dst: Reg,
+        args: Reg,
+    },
     /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
     /// without the general builtin call sequence.
     Math1 {
@@ -1073,6 +1080,12 @@ fn single(ins: &Instr, idx: u32, map: impl Fn(u32) -> u32) -> Op {
             dst,
             src: args,
         },
+        I::CallBuiltin {
+            dst,
+            builtin: Builtin::Append,
+            args,
+            argc: 2,
+        } => Op::Append { dst, args },
         I::CallBuiltin {
             dst,
             builtin,

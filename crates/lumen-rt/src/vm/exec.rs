@@ -581,6 +581,14 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 set!(dst, Value::Float(z));
             }
+            Op::Append { dst, args } => {
+                // SAFETY: `args..args + 2` are registers of this frame (verified run).
+                let run = unsafe { std::slice::from_raw_parts_mut(reg!(args), 2) };
+                match builtins::collections::append(run) {
+                    Ok(v) => set!(dst, v),
+                    Err(e) => fail!(e),
+                }
+            }
             Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
                 Ok(v) => set!(dst, v),
                 Err(e) => fail!(e),
