@@ -12,6 +12,7 @@
 //! helper records the error in the context (`ctx.err != 0`); the caller records its frame
 //! and returns.
 
+use super::Entry;
 use super::abi::{AbiTy, Helper};
 use super::ctx::NativeCtx;
 use crate::builtins;
@@ -237,6 +238,81 @@ fn call_value(
     Ok(())
 }
 
+/// The native entry to call function value `f` with directly, on the running context:
+/// when it takes `argc` arguments and its cell has an entry installed. (Others take
+/// [`call_value`], which checks them and counts the call for tiering.)
+fn direct_entry(m: &LirModule, st: &mut State, f: &Value, argc: u32) -> Option<Entry> {
+    let Value::Fn(c) = f else {
+        return None;
+    };
+    let cell = m.cells.get(c.cell as usize)?;
+    if cell.params != argc || cell.captures as usize != c.captures.len() {
+        return None;
+    }
+    let entry = st.native.get(c.cell as usize).copied().flatten()?;
+    if let Some(t) = st.tiering.as_deref_mut() {
+        t.stats.native_calls += 1;
+    }
+    Some(entry)
+}
+
+/// `CallValue` of a compiled cell from native code: its entry runs on the caller's
+/// context, as a direct native call does, rather than on a fresh one through the VM
+/// (`native::run`), which cost more than a small lambda's body. The arguments are
+/// moved, the captures copied after them. A failure stays pending in the context with
+/// the callee's frames recorded; the caller adds its own.
+fn call_direct(
+    ctx: &mut NativeCtx,
+    regs: &mut [Value],
+    entry: Entry,
+    dst: Reg,
+    callee: Reg,
+    args: Reg,
+    argc: u32,
+) -> Result<(), Fault> {
+    let f = match &regs[callee as usize] {
+        Value::Fn(c) => c.clone(),
+        _ => return Err(RtError::Internal("calling a value that is not a function".into()).into()),
+    };
+    let mut ret = Value::Null;
+    let cx: *mut NativeCtx = ctx;
+    operand_run(regs, args, argc, |args| {
+        let mut run = |values: &mut [Value]| {
+            // SAFETY: `entry` was generated for this module; `values` holds the cell's
+            // parameters (as many as it takes, checked by `direct_entry`, with the
+            // kinds of its parameter registers: the caller's registers are typed by the
+            // same checker) and then its captures; `ret` holds null; the context is
+            // the live one this helper was called with, and no reference into it or
+            // the VM state is used until the call returns.
+            unsafe { entry(cx, values.as_mut_ptr(), &mut ret) };
+        };
+        let n = args.len() + f.captures.len();
+        let fill = |values: &mut [Value], args: &mut [Value]| {
+            let (params, captures) = values.split_at_mut(args.len());
+            for (slot, a) in params.iter_mut().zip(args) {
+                *slot = std::mem::take(a);
+            }
+            captures.clone_from_slice(&f.captures);
+        };
+        if f.captures.is_empty() {
+            run(args);
+        } else if n <= 4 {
+            let mut values: [Value; 4] = Default::default();
+            fill(&mut values[..n], args);
+            run(&mut values[..n]);
+        } else {
+            let mut values = vec![Value::Null; n];
+            fill(&mut values, args);
+            run(&mut values);
+        }
+        Ok(())
+    })?;
+    if ctx.err == 0 {
+        regs[dst as usize] = ret;
+    }
+    Ok(())
+}
+
 /// `AbiTy::I32` for each operand of a helper (used in the parameter lists below).
 macro_rules! imm {
     ($op:ident) => {
@@ -327,7 +403,10 @@ op_helpers! {
     fn lumen_rt_call_value(dst, callee, args, argc) = {
         // Nested runs count the native calls active here.
         st.depth_base = ctx.depth as usize;
-        call_value(m, st, regs, dst, callee, args, argc)
+        match direct_entry(m, st, &regs[callee as usize], argc) {
+            Some(entry) => call_direct(ctx, regs, entry, dst, callee, args, argc),
+            None => call_value(m, st, regs, dst, callee, args, argc),
+        }
     };
     /// `CallBuiltin`: calls builtin overload number `builtin` ([`Builtin::index`]).
     fn lumen_rt_call_builtin(dst, builtin, args, argc) = {
