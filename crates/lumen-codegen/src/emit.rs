@@ -198,6 +198,16 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         }
     }
 
+    /// Stores the `Value` of words `w0`, `w1` at `p` (an entry's `*ret`) with one 16-byte
+    /// store: the VM reads `*ret` with one 16-byte load, which cannot be forwarded from
+    /// two separate stores (it waits for both to reach the cache: a stall per call that
+    /// dominated lambdas called from native loops).
+    pub fn store_words(&mut self, w0: Val, w1: Val, p: Val) {
+        let both = self.b.ins().scalar_to_vector(types::I64X2, w0);
+        let both = self.b.ins().insertlane(both, w1, 1);
+        self.b.ins().store(flags(), both, p, 0);
+    }
+
     /// Writes scalar `v` of type `t` as the payload of the `Value` at `p + off`, leaving
     /// its tag as it is (which must be `t`'s, or be rewritten before anything reads it).
     pub fn payload_store(&mut self, t: RegTy, v: Val, p: Val, off: i32) {
@@ -304,12 +314,7 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     } else {
         e.scalar_words(cell.ret, res[0])
     };
-    // One 16-byte store: the caller reads `*ret` as one 16-byte load at once, and a
-    // load that spans two stores cannot be forwarded from them (it waits for both to
-    // reach the cache, a stall per call that dominated lambdas called by `map`).
-    let both = e.b.ins().scalar_to_vector(types::I64X2, w0);
-    let both = e.b.ins().insertlane(both, w1, 1);
-    e.b.ins().store(flags(), both, ret, 0);
+    e.store_words(w0, w1, ret);
     e.b.ins().return_(&[]);
 }
 

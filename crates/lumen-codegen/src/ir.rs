@@ -16,8 +16,8 @@ use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    Block, BlockArg, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Type,
-    Value as Val, types,
+    Block, BlockArg, InstBuilder, StackSlot, StackSlotData, StackSlotKind, Type, Value as Val,
+    types,
 };
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
@@ -1493,22 +1493,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             vec![v]
         } else if let Some(_var) = self.vars[src as usize] {
             let v = self.get(src);
-            let t = self.ty(src);
-            let tag = self.e.b.ins().iconst(types::I64, scalar_tag(t) as i64);
-            match t {
-                RegTy::Bool => {
-                    let b = self.e.b.ins().uextend(types::I64, v);
-                    let b = self.e.b.ins().ishl_imm_u(b, 8);
-                    let w0 = self.e.b.ins().bor(tag, b);
-                    let w1 = self.e.b.ins().iconst(types::I64, 0);
-                    vec![w0, w1]
-                }
-                RegTy::Float => {
-                    let w1 = self.e.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
-                    vec![tag, w1]
-                }
-                _ => vec![tag, v],
-            }
+            let (w0, w1) = self.e.scalar_words(self.ty(src), v);
+            vec![w0, w1]
         } else {
             let w = self.window();
             let o = Self::off(src);
@@ -1520,12 +1506,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         if let Some(rp) = self.ret_ptr {
             // Entered by the VM: the result goes to `*ret` (which owns nothing).
-            if returns_words(self.cell) {
-                self.e.b.ins().store(flags(), vals[0], rp, 0);
-                self.e.b.ins().store(flags(), vals[1], rp, 8);
+            let (w0, w1) = if returns_words(self.cell) {
+                (vals[0], vals[1])
             } else {
-                self.e.box_at(self.cell.ret, vals[0], rp, 0);
-            }
+                self.e.scalar_words(self.cell.ret, vals[0])
+            };
+            self.e.store_words(w0, w1, rp);
             self.leave_with(&[]);
             return;
         }
