@@ -34,7 +34,26 @@ pub(crate) fn call(
         _ if b.calls_functions() => return higher_order::call(m, st, b, start, argc),
         _ => {}
     }
-    let a = st.arg_slice(start, argc);
+    let res = call_on(m, b, st.arg_slice(start, argc));
+    if b == B::Exit {
+        // `exit` flushes stdout before unwinding (§8).
+        let _ = st.out.flush();
+    }
+    res.map_err(Fault::from)
+}
+
+/// True when builtin `b` needs only its arguments (and the module): [`call_on`] runs it.
+pub(crate) fn needs_only_arguments(b: Builtin) -> bool {
+    use Builtin as B;
+    !matches!(b, B::Print | B::Args | B::ReadLine | B::Clock | B::Exit) && !b.calls_functions()
+}
+
+/// Calls builtin `b`, one that needs nothing but its arguments `a` (all but the
+/// input/output and higher-order ones), on them where they are: the VM passes its
+/// argument registers, native code its frame's operand slots. Arguments are moved into
+/// the call: afterwards `a` holds no heap value.
+pub(crate) fn call_on(m: &LirModule, b: Builtin, a: &mut [Value]) -> RtResult<Value> {
+    use Builtin as B;
     let res = match b {
         B::Exit => io::exit(a),
         B::ToString => convert::to_string(m, a),
@@ -125,16 +144,12 @@ pub(crate) fn call(
     };
     // Arguments are moved into the call: release what the builtin only borrowed, so a
     // value passed to, e.g., `get(m, k)` is unique again afterwards (`m[k] = v` in place).
-    for v in st.arg_slice(start, argc) {
+    for v in a {
         if !v.is_scalar() {
             *v = Value::Null;
         }
     }
-    if b == B::Exit {
-        // `exit` flushes stdout before unwinding (§8).
-        let _ = st.out.flush();
-    }
-    res.map_err(Fault::from)
+    res
 }
 
 #[cold]

@@ -191,8 +191,10 @@ fn operand_run<T>(
     }
 }
 
-/// `CallBuiltin`: the builtin runs on the VM's register stack, above its top, where its
-/// arguments are moved to (and which is restored, holding no heap value, afterwards).
+/// `CallBuiltin`: a builtin that needs only its arguments runs on the operand slots
+/// ([`builtins::call_on`]); the others (input/output, higher-order) on the VM's
+/// register stack, above its top, where the arguments are moved to (and which is
+/// restored, holding no heap value, afterwards).
 fn call_builtin(
     m: &LirModule,
     st: &mut State,
@@ -203,6 +205,9 @@ fn call_builtin(
     argc: u32,
 ) -> Result<(), Fault> {
     let v = operand_run(regs, args, argc, |args| {
+        if builtins::needs_only_arguments(b) {
+            return builtins::call_on(m, b, args).map_err(Fault::from);
+        }
         let start = st.top;
         let end = start + args.len();
         if end > st.regs.len() {
