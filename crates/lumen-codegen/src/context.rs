@@ -10,8 +10,8 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
 use lumen_rt::native::layout::{
-    VecLayout, list_layout, record_layout, tuple_layout, variant_layout, variant_tag_offset,
-    variant_type_offset,
+    VecLayout, closure_cell_offset, closure_layout, list_layout, record_layout, tuple_layout,
+    variant_layout, variant_tag_offset, variant_type_offset,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -37,6 +37,10 @@ pub struct CompileContext {
     pub variant_tag: i32,
     /// Where an enum value's type id (`u32`) lives.
     pub variant_type: i32,
+    /// Where a function value's captures live.
+    pub closure: VecLayout,
+    /// Where a function value's cell id (`u32`) lives.
+    pub closure_cell: i32,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -76,6 +80,8 @@ impl CompileContext {
             tuple: tuple_layout(),
             variant_tag: variant_tag_offset(),
             variant_type: variant_type_offset(),
+            closure: closure_layout(),
+            closure_cell: closure_cell_offset(),
             cc,
         })
     }

@@ -16,8 +16,8 @@ use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    Block, BlockArg, InstBuilder, StackSlot, StackSlotData, StackSlotKind, Type, Value as Val,
-    types,
+    AbiParam, Block, BlockArg, InstBuilder, SigRef, Signature, StackSlot, StackSlotData,
+    StackSlotKind, Type, Value as Val, types,
 };
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
@@ -34,7 +34,9 @@ use lumen_rt::native::abi::{
 };
 use lumen_rt::native::layout::VecLayout;
 use lumen_rt::native::{
-    CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, op_helper,
+    CALLEE_PARAMS_OFFSET, CALLEE_SIZE, CTX_CALLEE_COUNT_OFFSET, CTX_CALLEES_OFFSET,
+    CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, OpHelper,
+    op_helper,
 };
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::{HashMap, HashSet};
@@ -212,6 +214,8 @@ struct Translator<'t, 'a, 'b, M: Module> {
     holds: Vec<Compare>,
     /// Intervals of Int registers written earlier in the current block.
     bounds: Bounds,
+    /// The entry signature, once a `CallValue` needed it ([`Self::entry_sig`]).
+    entry_sig: Option<SigRef>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -296,6 +300,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ranges,
             holds: Vec::new(),
             bounds: HashMap::new(),
+            entry_sig: None,
         }
     }
 
@@ -990,17 +995,35 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             // `instr` translates every instruction without a helper itself (tested).
             panic!("no helper runs {ins:?}");
         };
+        self.prepare_helper(ins, &h);
+        self.call_helper(&h, cold);
+        if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
+            self.jump_fail(pc);
+            return;
+        }
+        self.check_err(pc);
+        if let Some(d) = ins.def() {
+            self.reload(d, pc);
+        }
+    }
+
+    /// Before helper `h` runs `ins`: its operands spilled to their slots, and for a call
+    /// out (builtins, function values) the calls active here stored in the context.
+    fn prepare_helper(&mut self, ins: &Instr, h: &OpHelper) {
         let mut uses = Vec::new();
         ins.for_each_use(&self.m.types, |r| uses.push(r));
         for r in uses {
             self.spill(r);
         }
-        let (ctx, w) = (self.ctx, self.window());
         if h.calls {
-            // Calls out (builtins, function values) count the calls active here.
             let depth = self.depth.expect("prologue ran");
-            self.e.store_depth(ctx, depth);
+            self.e.store_depth(self.ctx, depth);
         }
+    }
+
+    /// Calls helper `h` (through its register-preserving thunk when `cold`).
+    fn call_helper(&mut self, h: &OpHelper, cold: bool) {
+        let (ctx, w) = (self.ctx, self.window());
         let n = self.e.i32(self.cell.regs.len() as u32);
         let mut args = vec![ctx, w, n];
         for &o in &h.operands {
@@ -1011,14 +1034,105 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         } else {
             self.e.helper(h.name, &args);
         }
-        if matches!(ins, Instr::Halt { .. } | Instr::NoMatch) {
-            self.jump_fail(pc);
+    }
+
+    /// `dst = callee(args…)`: a function value without captures whose cell is compiled
+    /// and takes `argc` arguments is called through its entry directly, on this
+    /// function's context (as `lumen_rt_call_value` would call it, without the helper):
+    /// the entry moves the arguments out of their slots and writes the result into
+    /// `dst`'s slot, released first. Anything else (captures, a cell not compiled yet,
+    /// a function value from an embedder that does not fit) takes the helper. The
+    /// callee's table row (`Callee`) is read through the context; its `params` and
+    /// `captures` words are compared with `argc` and 0 at once.
+    fn call_value(&mut self, pc: u32, ins: &Instr, dst: Reg, callee: Reg, args: Reg, argc: u32) {
+        let Some(h) = op_helper(ins) else {
+            panic!("no helper runs {ins:?}");
+        };
+        if (args..args + argc).contains(&dst) {
+            // The result slot must own nothing during the call: not an argument's.
+            self.generic(pc, ins);
             return;
         }
+        self.prepare_helper(ins, &h);
+        let (ctx, w) = (self.ctx, self.window());
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let done = self.e.b.create_block();
+        let tag = self.slot_tag(callee);
+        let is_fn = self.e.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_FN as i64);
+        self.continue_if(is_fn, slow);
+        let clo = self.e.b.ins().load(
+            PTR,
+            flags(),
+            w,
+            Self::off(callee) + VALUE_PAYLOAD_OFFSET as i32,
+        );
+        let captures = self
+            .e
+            .b
+            .ins()
+            .load(PTR, flags(), clo, self.e.cx.closure.items_len);
+        let bare = self.e.b.ins().icmp_imm_s(IntCC::Equal, captures, 0);
+        self.continue_if(bare, slow);
+        let cell = self
+            .e
+            .b
+            .ins()
+            .load(types::I32, flags(), clo, self.e.cx.closure_cell);
+        let count = self
+            .e
+            .b
+            .ins()
+            .load(types::I32, flags(), ctx, CTX_CALLEE_COUNT_OFFSET);
+        let known = self.e.b.ins().icmp(IntCC::UnsignedLessThan, cell, count);
+        self.continue_if(known, slow);
+        let table = self.e.b.ins().load(PTR, flags(), ctx, CTX_CALLEES_OFFSET);
+        let cell = self.e.b.ins().uextend(PTR, cell);
+        let at = self.e.b.ins().imul_imm_s(cell, CALLEE_SIZE as i64);
+        let row = self.e.b.ins().iadd(table, at);
+        // `params` then `captures` (u32 each): as one little-endian word, `argc` means
+        // `argc` parameters and no captures.
+        let counts = self
+            .e
+            .b
+            .ins()
+            .load(types::I64, flags(), row, CALLEE_PARAMS_OFFSET);
+        let fits = self.e.b.ins().icmp_imm_s(IntCC::Equal, counts, argc as i64);
+        self.continue_if(fits, slow);
+        let entry = self.e.b.ins().load(PTR, flags(), row, 0);
+        let compiled = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        self.continue_if(compiled, slow);
+        self.drop_old(dst);
+        let argp = self.e.b.ins().iadd_imm_s(w, Self::off(args) as i64);
+        let retp = self.e.b.ins().iadd_imm_s(w, Self::off(dst) as i64);
+        let sig = self.entry_sig();
+        self.e.b.ins().call_indirect(sig, entry, &[ctx, argp, retp]);
+        self.e.b.ins().jump(done, &[]);
+        self.e.b.switch_to_block(slow);
+        self.call_helper(&h, false);
+        self.e.b.ins().jump(done, &[]);
+        self.e.b.switch_to_block(done);
         self.check_err(pc);
-        if let Some(d) = ins.def() {
-            self.reload(d, pc);
+        self.reload(dst, pc);
+    }
+
+    /// Continues in a new block when `cond` holds, else jumps to `otherwise`.
+    fn continue_if(&mut self, cond: Val, otherwise: Block) {
+        let next = self.e.b.create_block();
+        self.e.b.ins().brif(cond, next, &[], otherwise, &[]);
+        self.e.b.switch_to_block(next);
+    }
+
+    /// The signature of an entry (`lumen_rt::native::Entry`), imported once.
+    fn entry_sig(&mut self) -> SigRef {
+        if let Some(s) = self.entry_sig {
+            return s;
         }
+        let mut sig = Signature::new(self.e.cx.cc);
+        sig.params.extend([AbiParam::new(PTR); 3]);
+        let s = self.e.b.import_signature(sig);
+        self.entry_sig = Some(s);
+        s
     }
 
     /// Translates instruction `pc`; true when control does not fall through.
@@ -1382,6 +1496,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.generic(pc, &ins);
                 return true;
             }
+            CallValue {
+                dst,
+                callee,
+                args,
+                argc,
+            } => self.call_value(pc, &ins, dst, callee, args, argc),
             ref other => self.generic(pc, other),
         }
         false

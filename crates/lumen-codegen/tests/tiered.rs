@@ -34,7 +34,7 @@ fn main() {
     );
     // The (large) spec corpus at the threshold that mixes tiers the most.
     add_corpus(&mut trials, &root.join("tests/spec"), "spec/", &[1]);
-    let targeted: [(&str, Check); 14] = [
+    let targeted: [(&str, Check); 15] = [
         ("osr_enters_a_loop_in_main", osr_enters_a_loop_in_main),
         ("osr_moves_heap_registers", osr_moves_heap_registers),
         (
@@ -78,6 +78,10 @@ fn main() {
         (
             "type_tests_give_the_vms_answers",
             type_tests_give_the_vms_answers,
+        ),
+        (
+            "function_values_from_an_embedder_are_checked",
+            function_values_from_an_embedder_are_checked,
         ),
     ];
     trials.extend(
@@ -872,4 +876,75 @@ end
         }
     }
     Ok(())
+}
+
+fn function_values_from_an_embedder_are_checked() -> Result<(), Failed> {
+    // Native `CallValue` calls a compiled cell's entry directly only when the function
+    // value fits the call (a closure of a known cell taking that many arguments and its
+    // captures); a value made by an embedder that does not fit gets the VM's internal
+    // error on every tier, never a wild call.
+    lumen_rt::run_on_big_stack(|| -> Result<(), Failed> {
+        use lumen_core::value::{Closure, Value};
+        use std::rc::Rc;
+        let module = lumen_compiler::compile(
+            "cell apply(f: fn(Int) -> Int, x: Int) -> Int\n  f(x) + f(x + 1)\nend\n\
+             cell inc(n: Int) -> Int\n  n + 1\nend\n\
+             cell add(a: Int, b: Int) -> Int\n  a + b\nend\n\
+             cell main()\n  print(apply(inc, 1), apply(fn(n: Int) => n * 2, 1))\n  \
+             print(add(1, 2))\nend\n",
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        let id = |name: &str| module.find_cell(name).ok_or(format!("no {name}"));
+        let (inc, add) = (id("inc")?, id("add")?);
+        let f = |cell, captures| Value::Fn(Rc::new(Closure { cell, captures }));
+        let cases = [
+            (f(inc, vec![]), Ok(Value::Int(7))),
+            (
+                f(add, vec![]),
+                Err("internal error: add called with the wrong number of values"),
+            ),
+            (
+                f(inc, vec![Value::Int(7)]),
+                Err("internal error: inc called with the wrong number of values"),
+            ),
+            (f(999, vec![]), Err("internal error: no cell 999")),
+            (
+                Value::Int(3),
+                Err("internal error: expected fn in register, found Int"),
+            ),
+        ];
+        let jit = |level| {
+            lumen_codegen::JitCompiler::with_opt_level(level)
+                .compile_module(&module)
+                .map_err(|e| e.to_string())
+        };
+        let tiers = [
+            ("interp", VM::new(module.clone())),
+            (
+                "tiered t=0",
+                tiered_vm(&module, 0, OptLevel::O1).map_err(|e| e.to_string())?,
+            ),
+            ("jit", jit(OptLevel::O1)?),
+            ("jit -O0", jit(OptLevel::O0)?),
+        ];
+        for (tier, mut vm) in tiers {
+            // Twice: in tiered runs the second round calls compiled cells.
+            for round in 0..2 {
+                for (value, want) in &cases {
+                    let got = vm
+                        .call_cell_by_name("apply", vec![value.clone(), Value::Int(2)])
+                        .map_err(|e| e.error.to_string());
+                    let same = match (&got, want) {
+                        (Ok(v), Ok(w)) => v == w,
+                        (Err(e), Err(w)) => e == w,
+                        _ => false,
+                    };
+                    check(same, || {
+                        format!("{tier}, round {round}, {value:?}: {got:?}, want {want:?}")
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    })
 }

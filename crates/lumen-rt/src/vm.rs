@@ -77,9 +77,10 @@ pub(crate) struct State {
     pub(crate) start: std::time::Instant,
     /// The translated ops of every cell (indexed like the module's cells).
     codes: std::rc::Rc<[code::Code]>,
-    /// Native entries of compiled cells (indexed like the module's cells; empty when no
-    /// native code is installed). A cell with an entry runs natively when entered.
-    pub(crate) native: Vec<Option<native::Entry>>,
+    /// One per cell of the module: its native entry once compiled (a cell with an
+    /// entry runs natively when entered), and its parameter and capture counts. Sized
+    /// once; native code holds a pointer to it (`NativeCtx::callees`).
+    pub(crate) callees: Vec<native::Callee>,
     /// Counters and the installed tier, when there is one.
     pub(crate) tiering: Option<Box<tiering::Tiering>>,
     /// Keeps the native code of `native` alive.
@@ -89,6 +90,11 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The native entry of `cell`, once compiled.
+    pub(crate) fn entry(&self, cell: CellId) -> Option<native::Entry> {
+        self.callees.get(cell as usize).and_then(|c| c.entry)
+    }
+
     /// The argument registers `start..start + argc` of a builtin call.
     pub(crate) fn arg_slice(&mut self, start: usize, argc: usize) -> &mut [Value] {
         &mut self.regs[start..start + argc]
@@ -115,6 +121,13 @@ impl VM {
         } else {
             Vec::new()
         };
+        let callees = (module.cells.iter())
+            .map(|c| native::Callee {
+                entry: None,
+                params: c.params,
+                captures: c.captures,
+            })
+            .collect();
         VM {
             module,
             st: State {
@@ -126,7 +139,7 @@ impl VM {
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
                 codes: codes.into(),
-                native: Vec::new(),
+                callees,
                 tiering: None,
                 native_owner: None,
                 depth_base: 0,
@@ -170,7 +183,9 @@ impl VM {
         entries: Vec<Option<native::Entry>>,
         owner: std::rc::Rc<dyn std::any::Any>,
     ) {
-        self.st.native = entries;
+        for (callee, entry) in self.st.callees.iter_mut().zip(entries) {
+            callee.entry = entry;
+        }
         self.st.native_owner = Some(owner);
     }
 
@@ -194,9 +209,6 @@ impl VM {
             .collect();
         let loops = cells.into_iter().zip(heads).collect();
         self.st.codes = codes.into();
-        self.st
-            .native
-            .resize(self.module.cells.len().max(self.st.native.len()), None);
         self.st.tiering = Some(Box::new(tiering::Tiering::new(
             tier,
             threshold,
@@ -345,13 +357,13 @@ pub(crate) fn call_function(
     args: &mut [Value],
 ) -> Result<Value, Fault> {
     let Value::Fn(c) = f else {
-        return Err(RtError::Internal("calling a value that is not a function".into()).into());
+        return Err(bad_tag("fn", f).into());
     };
     let Some(cell) = m.cells.get(c.cell as usize) else {
-        return Err(RtError::Internal(format!("no cell {}", c.cell)).into());
+        return Err(no_cell(c.cell).into());
     };
     if cell.params as usize != args.len() || cell.captures as usize != c.captures.len() {
-        return Err(RtError::Internal(format!("{} called with wrong arity", cell.name)).into());
+        return Err(wrong_count(cell).into());
     }
     enter(m, st, c.cell, args, &c.captures)
 }
@@ -370,7 +382,7 @@ pub(crate) fn enter(
     let entry = if st.tiering.is_some() {
         tiering::call_entry(m, st, cell)
     } else {
-        st.native.get(cell as usize).copied().flatten()
+        st.entry(cell)
     };
     if let Some(entry) = entry {
         return native::enter(m, st, entry, cell, args, captures);
@@ -430,6 +442,22 @@ pub(crate) fn trace(m: &LirModule, st: &State) -> Vec<TraceFrame> {
             TraceFrame::at(cell, lir.map_or(usize::MAX, |&i| i as usize))
         })
         .collect()
+}
+
+/// The internal error of a function value naming no cell of the module (function values
+/// may come from an embedder).
+#[cold]
+pub(crate) fn no_cell(id: CellId) -> RtError {
+    RtError::Internal(format!("no cell {id}"))
+}
+
+/// The internal error of a call giving `cell` other than its parameters and captures.
+#[cold]
+pub(crate) fn wrong_count(cell: &lumen_core::lir::Cell) -> RtError {
+    RtError::Internal(format!(
+        "{} called with the wrong number of values",
+        cell.name
+    ))
 }
 
 /// An internal error for a register holding the wrong kind of value.

@@ -1,6 +1,7 @@
 //! [`NativeCtx`]: the per-entry context every native function receives as its first
 //! argument.
 
+use super::Callee;
 use crate::trace::TraceFrame;
 use crate::vm::{Fault, State};
 use lumen_core::lir::LirModule;
@@ -17,10 +18,15 @@ pub const CTX_FAULT_IDX_OFFSET: i32 = 16;
 pub const CTX_FAIL_PC_OFFSET: i32 = 24;
 /// Byte offset of [`NativeCtx::fail_kind`].
 pub const CTX_FAIL_KIND_OFFSET: i32 = 28;
+/// Byte offset of [`NativeCtx::callees`].
+pub const CTX_CALLEES_OFFSET: i32 = 32;
+/// Byte offset of [`NativeCtx::callee_count`].
+pub const CTX_CALLEE_COUNT_OFFSET: i32 = 40;
 
 /// What native code sees of the runtime. `err`, `depth`, `fault_obj`, `fault_idx`,
-/// `fail_pc` and `fail_kind` sit at fixed offsets (`CTX_*_OFFSET`) and are read or
-/// written by generated code; the rest is for the helpers.
+/// `fail_pc`, `fail_kind`, `callees` and `callee_count` sit at fixed offsets
+/// (`CTX_*_OFFSET`) and are read or written by generated code; the rest is for the
+/// helpers.
 #[repr(C)]
 pub struct NativeCtx {
     /// 0 while no error is pending.
@@ -39,6 +45,12 @@ pub struct NativeCtx {
     pub fail_pc: u32,
     /// The raise kind of that failure (`RAISE_*`; 0: the error is pending).
     pub fail_kind: u32,
+    /// The VM's [`Callee`] of every cell (`callee_count` of them), for native
+    /// `CallValue`. The table is sized once, when the VM is made, and only its entries
+    /// change afterwards (as cells are compiled), so the pointer stays valid.
+    pub callees: *const Callee,
+    /// The number of cells in `callees`.
+    pub callee_count: u32,
     /// The VM state (output streams, arguments, registers of nested VM runs).
     pub(crate) st: *mut State,
     /// The module the code was compiled from.
@@ -59,6 +71,8 @@ impl NativeCtx {
             fault_idx: 0,
             fail_pc: 0,
             fail_kind: 0,
+            callees: st.callees.as_ptr(),
+            callee_count: u32::try_from(st.callees.len()).unwrap_or(0),
             st,
             module: m,
             fault: None,
@@ -108,9 +122,27 @@ mod tests {
                 offset_of!(NativeCtx, fail_kind),
                 CTX_FAIL_KIND_OFFSET,
             ),
+            (
+                "callees",
+                offset_of!(NativeCtx, callees),
+                CTX_CALLEES_OFFSET,
+            ),
+            (
+                "callee_count",
+                offset_of!(NativeCtx, callee_count),
+                CTX_CALLEE_COUNT_OFFSET,
+            ),
         ];
         for (name, at, exported) in fields {
             assert_eq!(at, exported as usize, "{name}");
         }
+        use super::super::{CALLEE_CAPTURES_OFFSET, CALLEE_PARAMS_OFFSET, CALLEE_SIZE};
+        assert_eq!(offset_of!(Callee, entry), 0);
+        assert_eq!(offset_of!(Callee, params), CALLEE_PARAMS_OFFSET as usize);
+        assert_eq!(
+            offset_of!(Callee, captures),
+            CALLEE_CAPTURES_OFFSET as usize
+        );
+        assert_eq!(std::mem::size_of::<Callee>(), CALLEE_SIZE as usize);
     }
 }

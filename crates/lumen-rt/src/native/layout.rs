@@ -6,7 +6,7 @@
 //! `Vec<Value>`. Rust does not fix the order of `Rc`'s and `Vec`'s fields, so instead of
 //! assuming it the offsets are measured once on real values; the tests check them.
 
-use lumen_core::value::{List, Record, Tuple, VALUE_PAYLOAD_OFFSET, Value, Variant};
+use lumen_core::value::{Closure, List, Record, Tuple, VALUE_PAYLOAD_OFFSET, Value, Variant};
 use std::mem::{offset_of, size_of};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -27,8 +27,18 @@ pub struct VecLayout {
 /// Measured layouts of lists, records, enum values and tuples, and the offset of an
 /// enum value's variant index (computed on first use).
 /// The measured layouts: list, record, variant payload and tuple vectors, then the
-/// variant index and enum type id offsets inside an `Rc<Variant>` allocation.
-type Layouts = (VecLayout, VecLayout, VecLayout, VecLayout, i32, i32);
+/// variant index and enum type id offsets inside an `Rc<Variant>` allocation, then a
+/// closure's captures vector and the offset of its cell id.
+type Layouts = (
+    VecLayout,
+    VecLayout,
+    VecLayout,
+    VecLayout,
+    i32,
+    i32,
+    VecLayout,
+    i32,
+);
 
 fn layouts() -> Layouts {
     static LAYOUT: OnceLock<Layouts> = OnceLock::new();
@@ -44,11 +54,18 @@ fn layouts() -> Layouts {
             payload: Vec::new(),
         }));
         let tuple = Value::Tuple(Rc::new(Tuple { items: Vec::new() }));
+        let closure = Value::Fn(Rc::new(Closure {
+            cell: 0,
+            captures: Vec::new(),
+        }));
         let payload = measure(&variant, offset_of!(Variant, payload));
         // The variant index sits at the same distance from the payload vector as in
-        // the `Variant` itself.
+        // the `Variant` itself; so does a closure's cell id from its captures.
         let start =
             payload.items_ptr - vec_offsets().0 as i32 - offset_of!(Variant, payload) as i32;
+        let captures = measure(&closure, offset_of!(Closure, captures));
+        let closure_start =
+            captures.items_ptr - vec_offsets().0 as i32 - offset_of!(Closure, captures) as i32;
         (
             measure(&list, offset_of!(List, items)),
             measure(&record, offset_of!(Record, fields)),
@@ -56,6 +73,8 @@ fn layouts() -> Layouts {
             measure(&tuple, offset_of!(Tuple, items)),
             start + offset_of!(Variant, tag) as i32,
             start + offset_of!(Variant, type_id) as i32,
+            captures,
+            closure_start + offset_of!(Closure, cell) as i32,
         )
     })
 }
@@ -90,6 +109,16 @@ pub fn variant_type_offset() -> i32 {
     layouts().5
 }
 
+/// The layout of `Rc<Closure>` allocations (the captures vector).
+pub fn closure_layout() -> VecLayout {
+    layouts().6
+}
+
+/// Byte offset of a function value's cell id (`u32`) inside an `Rc<Closure>` allocation.
+pub fn closure_cell_offset() -> i32 {
+    layouts().7
+}
+
 /// The heap pointer a value holds (its payload word).
 fn stored(v: &Value) -> usize {
     // SAFETY: heap values hold their `Rc` pointer at the payload offset (the layout
@@ -121,6 +150,7 @@ fn measure(v: &Value, field: usize) -> VecLayout {
         Value::Record(rc) => Rc::as_ptr(rc) as usize,
         Value::Variant(rc) => Rc::as_ptr(rc) as usize,
         Value::Tuple(rc) => Rc::as_ptr(rc) as usize,
+        Value::Fn(rc) => Rc::as_ptr(rc) as usize,
         _ => start,
     };
     let counts = value_at.saturating_sub(start) / size_of::<usize>();
@@ -229,6 +259,20 @@ mod tests {
         let items = word(&t, l.items_ptr) as *const Value;
         // SAFETY: the item pointer of a live three-element tuple.
         assert!(matches!(unsafe { &*items.add(1) }, Value::Float(x) if *x == 2.5));
+    }
+
+    #[test]
+    fn measured_offsets_read_real_function_values() {
+        let f = Value::Fn(Rc::new(Closure {
+            cell: 7,
+            captures: vec![Value::Int(1), Value::Int(2), Value::Int(3)],
+        }));
+        assert_eq!(word(&f, closure_layout().items_len), 3);
+        // SAFETY: the u32 cell id of a live function value.
+        let cell = unsafe {
+            ((stored(&f) as *const u8).add(closure_cell_offset() as usize) as *const u32).read()
+        };
+        assert_eq!(cell, 7);
     }
 
     #[test]

@@ -15,8 +15,9 @@ pub mod ops;
 
 pub use abi::{AbiTy, Helper, RAISE_STACK_OVERFLOW, helpers};
 pub use ctx::{
-    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET,
-    CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, NativeCtx,
+    CTX_CALLEE_COUNT_OFFSET, CTX_CALLEES_OFFSET, CTX_DEPTH_OFFSET, CTX_ERR_OFFSET,
+    CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET,
+    NativeCtx,
 };
 pub use ops::{OpHelper, op_helper};
 
@@ -34,6 +35,29 @@ use lumen_core::value::{CellId, Value};
 /// set and the error and frames are in the context.
 pub type Entry = unsafe extern "C" fn(ctx: *mut NativeCtx, args: *mut Value, ret: *mut Value);
 
+/// What native code needs to call a cell through a function value without the VM: the
+/// cell's entry, once compiled, and how many parameters and captures it takes (checked
+/// against the call and the closure: a function value may come from an embedder). One
+/// per cell of the module, in the VM state; native code finds them through
+/// [`NativeCtx`]'s `callees` (`CTX_CALLEES_OFFSET`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Callee {
+    /// The entry; `None` (a null pointer) until the cell is compiled.
+    pub entry: Option<Entry>,
+    /// `Cell::params`.
+    pub params: u32,
+    /// `Cell::captures`.
+    pub captures: u32,
+}
+
+/// Byte offset of [`Callee::params`] (the entry comes first).
+pub const CALLEE_PARAMS_OFFSET: i32 = 8;
+/// Byte offset of [`Callee::captures`].
+pub const CALLEE_CAPTURES_OFFSET: i32 = 12;
+/// Size of a [`Callee`].
+pub const CALLEE_SIZE: i32 = 16;
+
 /// Runs `cell` through its native `entry` with `args` (moved out) and `captures`
 /// (copied). Called by the VM's `enter` for every cell that has an entry.
 ///
@@ -50,7 +74,7 @@ pub(crate) fn enter(
 ) -> Result<Value, Fault> {
     let c = &m.cells[cell as usize];
     if args.len() != c.params as usize || captures.len() != c.captures as usize {
-        return Err(RtError::Internal(format!("{} called with wrong arity", c.name)).into());
+        return Err(crate::vm::wrong_count(c).into());
     }
     if captures.is_empty() {
         // The entry moves what it keeps out of `args` itself.

@@ -254,7 +254,7 @@ fn direct_entry(m: &LirModule, st: &mut State, f: &Value, argc: u32) -> Option<E
     if cell.params != argc || cell.captures as usize != c.captures.len() {
         return None;
     }
-    let entry = st.native.get(c.cell as usize).copied().flatten()?;
+    let entry = st.entry(c.cell)?;
     if let Some(t) = st.tiering.as_deref_mut() {
         t.stats.native_calls += 1;
     }
@@ -277,7 +277,7 @@ fn call_direct(
 ) -> Result<(), Fault> {
     let f = match &regs[callee as usize] {
         Value::Fn(c) => c.clone(),
-        _ => return Err(RtError::Internal("calling a value that is not a function".into()).into()),
+        other => return Err(crate::vm::bad_tag("fn", other).into()),
     };
     let mut ret = Value::Null;
     let cx: *mut NativeCtx = ctx;

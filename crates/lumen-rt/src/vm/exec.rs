@@ -3,7 +3,7 @@
 
 use super::code::{FloatBin, Op};
 use super::slow::{constant, slow, type_test};
-use super::{Fault, Frame, MAX_CALLS, State, bad_tag, tiering};
+use super::{Fault, Frame, MAX_CALLS, State, bad_tag, no_cell, tiering, wrong_count};
 use crate::builtins;
 use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
@@ -649,13 +649,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 // A function value may come from outside (`call_cell` arguments): check it.
                 let Some(target) = cells.get(f.cell as usize) else {
-                    fail!(RtError::Internal(format!("no cell {}", f.cell)))
+                    fail!(no_cell(f.cell))
                 };
                 if target.params != argc || target.captures as usize != f.captures.len() {
-                    fail!(RtError::Internal(format!(
-                        "{} called with the wrong number of values",
-                        target.name
-                    )));
+                    fail!(wrong_count(target));
                 }
                 push_call!(dst, f.cell, args, argc, &f.captures)
             }
@@ -886,13 +883,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 };
                 // As for `CallValue`.
                 let Some(target) = cells.get(f.cell as usize) else {
-                    fail!(RtError::Internal(format!("no cell {}", f.cell)))
+                    fail!(no_cell(f.cell))
                 };
                 if target.params != argc || target.captures as usize != f.captures.len() {
-                    fail!(RtError::Internal(format!(
-                        "{} called with the wrong number of values",
-                        target.name
-                    )));
+                    fail!(wrong_count(target));
                 }
                 match tiering::call_entry(m, st, f.cell) {
                     None => push_call!(dst, f.cell, args, argc, &f.captures),

@@ -66,8 +66,9 @@ impl Tiering {
 /// line, so the interpreter's loop stays as small as without tiering.
 #[inline(never)]
 pub(super) fn call_entry(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
+    let entry = st.entry(cell);
     let t = st.tiering.as_deref_mut()?;
-    if let Some(&Some(entry)) = st.native.get(cell as usize) {
+    if let Some(entry) = entry {
         t.stats.native_calls += 1;
         return Some(entry);
     }
@@ -86,13 +87,13 @@ pub(super) fn call_entry(m: &LirModule, st: &mut State, cell: CellId) -> Option<
 #[inline(never)]
 fn compile(m: &LirModule, st: &mut State, cell: CellId) -> Option<Entry> {
     let State {
-        tiering, native, ..
+        tiering, callees, ..
     } = st;
     let t = tiering.as_deref_mut()?;
     match t.tier.compile(m, cell) {
         Some(entry) => {
-            if let Some(slot) = native.get_mut(cell as usize) {
-                *slot = Some(entry);
+            if let Some(callee) = callees.get_mut(cell as usize) {
+                callee.entry = Some(entry);
             }
             t.stats.cells_compiled += 1;
             t.stats.native_calls += 1;
