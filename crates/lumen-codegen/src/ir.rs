@@ -144,6 +144,10 @@ fn float_cc(op: CmpOp) -> FloatCC {
     }
 }
 
+/// Function values with at most this many captures are called inline by native
+/// `CallValue` (their captures copied after the arguments); others through the helper.
+const INLINE_CAPTURES: u32 = 2;
+
 struct Translator<'t, 'a, 'b, M: Module> {
     e: &'t mut Emitter<'a, 'b, M>,
     m: &'t LirModule,
@@ -1036,14 +1040,16 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// `dst = callee(args…)`: a function value without captures whose cell is compiled
-    /// and takes `argc` arguments is called through its entry directly, on this
-    /// function's context (as `lumen_rt_call_value` would call it, without the helper):
-    /// the entry moves the arguments out of their slots and writes the result into
-    /// `dst`'s slot, released first. Anything else (captures, a cell not compiled yet,
-    /// a function value from an embedder that does not fit) takes the helper. The
-    /// callee's table row (`Callee`) is read through the context; its `params` and
-    /// `captures` words are compared with `argc` and 0 at once.
+    /// `dst = callee(args…)`: a function value whose cell is compiled, takes `argc`
+    /// arguments and has at most [`INLINE_CAPTURES`] captures is called through its
+    /// entry directly, on this function's context (as `lumen_rt_call_value` would call
+    /// it, without the helper). Without captures the entry takes the arguments in their
+    /// slots; with some, the arguments are moved and the captures shared into a stack
+    /// area after them. The entry moves what it keeps out of its arguments and writes
+    /// the result into `dst`'s slot, released just before the call. Anything else (more
+    /// captures, a cell not compiled yet, a function value from an embedder that does
+    /// not fit) takes the helper. The callee's table row (`Callee`) is read through the
+    /// context; its `params` and `captures` words are compared with the call's at once.
     fn call_value(&mut self, pc: u32, ins: &Instr, dst: Reg, callee: Reg, args: Reg, argc: u32) {
         let Some(h) = op_helper(ins) else {
             panic!("no helper runs {ins:?}");
@@ -1072,8 +1078,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .b
             .ins()
             .load(PTR, flags(), clo, self.e.cx.closure.items_len);
-        let bare = self.e.b.ins().icmp_imm_s(IntCC::Equal, captures, 0);
-        self.continue_if(bare, slow);
+        let few = self.e.b.ins().icmp_imm_u(
+            IntCC::UnsignedLessThanOrEqual,
+            captures,
+            INLINE_CAPTURES as i64,
+        );
+        self.continue_if(few, slow);
         let cell = self
             .e
             .b
@@ -1090,20 +1100,81 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let cell = self.e.b.ins().uextend(PTR, cell);
         let at = self.e.b.ins().imul_imm_s(cell, CALLEE_SIZE as i64);
         let row = self.e.b.ins().iadd(table, at);
-        // `params` then `captures` (u32 each): as one little-endian word, `argc` means
-        // `argc` parameters and no captures.
+        // `params` then `captures` (u32 each), read as one little-endian word.
         let counts = self
             .e
             .b
             .ins()
             .load(types::I64, flags(), row, CALLEE_PARAMS_OFFSET);
-        let fits = self.e.b.ins().icmp_imm_s(IntCC::Equal, counts, argc as i64);
+        let high = self.e.b.ins().ishl_imm_u(captures, 32);
+        let want = self.e.b.ins().iadd_imm_s(high, argc as i64);
+        let fits = self.e.b.ins().icmp(IntCC::Equal, counts, want);
         self.continue_if(fits, slow);
         let entry = self.e.b.ins().load(PTR, flags(), row, 0);
         let compiled = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
         self.continue_if(compiled, slow);
+        let call = self.e.b.create_block();
+        let argp = self.e.b.append_block_param(call, PTR);
+        let copy = self.e.b.create_block();
+        let bare = self.e.b.ins().icmp_imm_s(IntCC::Equal, captures, 0);
+        let in_place = self.e.b.ins().iadd_imm_s(w, Self::off(args) as i64);
+        self.e
+            .b
+            .ins()
+            .brif(bare, call, &[BlockArg::Value(in_place)], copy, &[]);
+        // Arguments moved, then the captures shared, into a stack area.
+        self.e.b.switch_to_block(copy);
+        let size = (argc + INLINE_CAPTURES) * VALUE_SIZE as u32;
+        let area = self.e.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            4,
+        ));
+        let area = self.e.b.ins().stack_addr(PTR, area, 0);
+        for i in 0..argc {
+            let to = (i as usize * VALUE_SIZE) as i32;
+            self.e.move_value(w, Self::off(args + i), area, to);
+        }
+        let items = self
+            .e
+            .b
+            .ins()
+            .load(PTR, flags(), clo, self.e.cx.closure.items_ptr);
+        let null = self.e.b.ins().iconst(types::I8, TAG_NULL as i64);
+        for k in 0..INLINE_CAPTURES {
+            let to = ((argc + k) as usize * VALUE_SIZE) as i32;
+            self.e.b.ins().store(flags(), null, area, to);
+        }
+        for k in 0..INLINE_CAPTURES {
+            if k > 0 {
+                let more =
+                    self.e
+                        .b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThan, captures, k as i64);
+                let next = self.e.b.create_block();
+                self.e
+                    .b
+                    .ins()
+                    .brif(more, next, &[], call, &[BlockArg::Value(area)]);
+                self.e.b.switch_to_block(next);
+            }
+            let to = self
+                .e
+                .b
+                .ins()
+                .iadd_imm_s(area, ((argc + k) as usize * VALUE_SIZE) as i64);
+            let from = self
+                .e
+                .b
+                .ins()
+                .iadd_imm_s(items, (k as usize * VALUE_SIZE) as i64);
+            self.e.share(to, from);
+        }
+        self.e.b.ins().jump(call, &[BlockArg::Value(area)]);
+        self.e.b.switch_to_block(call);
+        // After the captures are shared: `dst` may be the callee itself.
         self.drop_old(dst);
-        let argp = self.e.b.ins().iadd_imm_s(w, Self::off(args) as i64);
         let retp = self.e.b.ins().iadd_imm_s(w, Self::off(dst) as i64);
         let sig = self.entry_sig();
         self.e.b.ins().call_indirect(sig, entry, &[ctx, argp, retp]);

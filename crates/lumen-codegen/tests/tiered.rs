@@ -890,12 +890,15 @@ fn function_values_from_an_embedder_are_checked() -> Result<(), Failed> {
             "cell apply(f: fn(Int) -> Int, x: Int) -> Int\n  f(x) + f(x + 1)\nend\n\
              cell inc(n: Int) -> Int\n  n + 1\nend\n\
              cell add(a: Int, b: Int) -> Int\n  a + b\nend\n\
-             cell main()\n  print(apply(inc, 1), apply(fn(n: Int) => n * 2, 1))\n  \
+             cell main()\n  let k = 5\n  print(apply(inc, 1), apply(fn(n: Int) => n * k, 1))\n  \
              print(add(1, 2))\nend\n",
         )
         .map_err(|e| format!("{e:?}"))?;
         let id = |name: &str| module.find_cell(name).ok_or(format!("no {name}"));
         let (inc, add) = (id("inc")?, id("add")?);
+        let times = (module.cells.iter())
+            .position(|c| c.kind == lumen_core::lir::CellKind::Lambda)
+            .ok_or("no lambda")? as u32;
         let f = |cell, captures| Value::Fn(Rc::new(Closure { cell, captures }));
         let cases = [
             (f(inc, vec![]), Ok(Value::Int(7))),
@@ -906,6 +909,15 @@ fn function_values_from_an_embedder_are_checked() -> Result<(), Failed> {
             (
                 f(inc, vec![Value::Int(7)]),
                 Err("internal error: inc called with the wrong number of values"),
+            ),
+            (f(times, vec![Value::Int(10)]), Ok(Value::Int(50))),
+            (
+                f(times, vec![]),
+                Err("internal error: <lambda> called with the wrong number of values"),
+            ),
+            (
+                f(times, vec![Value::Int(1), Value::Int(2)]),
+                Err("internal error: <lambda> called with the wrong number of values"),
             ),
             (f(999, vec![]), Err("internal error: no cell 999")),
             (
