@@ -55,10 +55,20 @@ pub(crate) fn is_empty_map(a: &mut [Value]) -> RtResult<Value> {
 
 /// `append(xs, v)`.
 pub(crate) fn append(a: &mut [Value]) -> RtResult<Value> {
-    let mut xs = take_list(&mut a[0])?;
-    let v = std::mem::take(&mut a[1]);
-    Rc::make_mut(&mut xs).items.push(v);
-    Ok(Value::List(xs))
+    let mut xs = Value::List(take_list(&mut a[0])?);
+    push(&mut xs, std::mem::take(&mut a[1]))?;
+    Ok(xs)
+}
+
+/// `xs = append(xs, v)` on the list where it is (copied first when shared).
+pub(crate) fn push(xs: &mut Value, v: Value) -> RtResult<()> {
+    match xs {
+        Value::List(l) => {
+            Rc::make_mut(l).items.push(v);
+            Ok(())
+        }
+        other => Err(wrong("list", other)),
+    }
 }
 
 /// `pop(xs)`: without the last element.

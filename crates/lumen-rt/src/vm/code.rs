@@ -338,6 +338,13 @@ pub(super) enum Op {
         dst: Reg,
         args: Reg,
     },
+    /// `t = move list; list = append(t, t + 1)`: the value in `t + 1` pushed onto the
+    /// list where it is, without moving the list out and back (`map`/`filter` loops);
+    /// `t` and `t + 1` are left null, as the pair left them.
+    AppendTo {
+        list: Reg,
+        t: Reg,
+    },
     /// A one-argument math builtin on a number register (`sqrt(x)`, `abs(x)`, …),
     /// without the general builtin call sequence.
     Math1 {
@@ -959,6 +966,17 @@ fn fuse(first: &Instr, second: &Instr) -> Option<Op> {
                 other,
                 t,
             })
+        }
+        (
+            Instr::Move { dst: t, src: list },
+            Instr::CallBuiltin {
+                dst,
+                builtin: Builtin::Append,
+                args,
+                argc: 2,
+            },
+        ) if args == t && dst == list && list != t && list != t + 1 => {
+            Some(Op::AppendTo { list, t })
         }
         (Instr::FloatCmp { op, dst: c, a, b }, Instr::JumpIf { cond, target }) if cond == c => {
             Some(Op::JumpIfFloatCmp {

@@ -589,6 +589,14 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                     Err(e) => fail!(e),
                 }
             }
+            Op::AppendTo { list, t } => {
+                let v = unsafe { take(reg!(t + 1)) };
+                set!(t, Value::Null);
+                // SAFETY: `list` is a register of this frame, distinct from `t + 1`.
+                if let Err(e) = builtins::collections::push(unsafe { &mut *reg!(list) }, v) {
+                    fail!(e)
+                }
+            }
             Op::Math1 { f, dst, src } => match math1(f, rd!(src)) {
                 Ok(v) => set!(dst, v),
                 Err(e) => fail!(e),

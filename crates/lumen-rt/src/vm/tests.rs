@@ -1138,6 +1138,63 @@ fn fused_float_update_keeps_value_semantics() {
     );
 }
 
+/// `t = move xs; xs = append(t, v)` fused into one op: the list grows where it is, a
+/// shared one is copied first (the other reference keeps its elements), and the pair
+/// is left null.
+#[test]
+fn fused_append_to_keeps_value_semantics() {
+    use Instr::*;
+    let push = |value| {
+        [
+            LoadInt { dst: 4, value },
+            Move { dst: 3, src: 1 },
+            CallBuiltin {
+                dst: 1,
+                builtin: Builtin::Append,
+                args: 3,
+                argc: 2,
+            },
+        ]
+    };
+    let mut code = vec![ListNew {
+        dst: 1,
+        args: 1,
+        argc: 0,
+    }];
+    code.extend(push(7));
+    code.extend(push(8));
+    code.push(Copy { dst: 5, src: 1 });
+    code.extend(push(9));
+    code.extend([
+        Move { dst: 6, src: 1 },
+        Move { dst: 7, src: 5 },
+        Move { dst: 8, src: 3 },
+        TupleNew {
+            dst: 0,
+            args: 6,
+            argc: 3,
+        },
+        Return { src: 0 },
+    ]);
+    let c = cell("f", 0, 9, code);
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::AppendTo { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let ints = |xs: &[i64]| Value::list(xs.iter().map(|&x| Value::Int(x)).collect());
+    assert_eq!(
+        vm.call_cell(0, vec![]),
+        Ok(Value::tuple(vec![
+            ints(&[7, 8, 9]),
+            ints(&[7, 8]),
+            Value::Null
+        ]))
+    );
+}
+
 /// `y = 2.0 - xs[i]` fused into one op; an out-of-bounds read still reports the read.
 #[test]
 fn fused_list_float_read() {
