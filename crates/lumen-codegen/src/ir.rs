@@ -35,8 +35,8 @@ use lumen_rt::native::abi::{
 use lumen_rt::native::layout::VecLayout;
 use lumen_rt::native::{
     CALLEE_PARAMS_OFFSET, CALLEE_SIZE, CTX_CALLEE_COUNT_OFFSET, CTX_CALLEES_OFFSET,
-    CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET, CTX_FAULT_OBJ_OFFSET, OpHelper,
-    op_helper,
+    CTX_CONSTS_OFFSET, CTX_FAIL_KIND_OFFSET, CTX_FAIL_PC_OFFSET, CTX_FAULT_IDX_OFFSET,
+    CTX_FAULT_OBJ_OFFSET, OpHelper, op_helper,
 };
 use lumen_rt::vm::MAX_CALLS;
 use std::collections::{HashMap, HashSet};
@@ -1573,6 +1573,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call_value(pc, &ins, dst, callee, args, argc),
+            LoadConst { dst, idx } if !self.scalar(dst) => {
+                // `dst = consts[idx]` shared inline: the pool is the module's (verified
+                // index), reached through the context.
+                let pool = self
+                    .e
+                    .b
+                    .ins()
+                    .load(PTR, flags(), self.ctx, CTX_CONSTS_OFFSET);
+                let src = self
+                    .e
+                    .b
+                    .ins()
+                    .iadd_imm_s(pool, (idx as usize * VALUE_SIZE) as i64);
+                let to = self.addr(dst);
+                self.e.share(to, src);
+            }
             ref other => self.generic(pc, other),
         }
         false
@@ -2695,6 +2711,34 @@ mod tests {
                    cell f() -> Int\n  let a = P(x: 1, name: \"a\")\n  let mut b = a\n  b.x = 5\n  b.name = \"bb\"\n  let mut names = [\"p\", \"q\"]\n  names[1] = b.name\n  let n = names[1]\n  a.x * 100 + b.x * 10 + len(n) + len(a.name) * 1000\nend\n\
                    cell main()\nend\n";
         with(src, |m| assert_eq!(call(m, "f", &[]), Ok(Value::Int(1152))));
+    }
+
+    #[test]
+    fn pool_constants_are_shared_inline() {
+        // `LoadConst` of a String or a payload-free variant shares the pool's value
+        // inline (no helper call), releasing what the register held; the pool keeps
+        // its value for every later load.
+        let src = "enum T\n  Leaf\n  Node(T, T)\nend\n\
+                   cell f(n: Int) -> String\n  let mut s = \"start\"\n  let mut out = \"\"\n  \
+                   for i in 0..n\n    s = \"abc\"\n    out = out ++ s\n  end\n  out ++ s\nend\n\
+                   cell g(n: Int) -> T\n  let mut t = Leaf\n  for i in 0..n\n    t = Node(t, Leaf)\n  end\n  t\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let f = m.find_cell("f").unwrap();
+            // Each of the three loads reads the pool pointer from the context.
+            let pool = format!("v0+{CTX_CONSTS_OFFSET}\n");
+            assert_eq!(op_counts(m, crate::OptLevel::O1, f, &[&pool]), [3]);
+            let native = crate::JitCompiler::new().compile_cell(m, f).unwrap();
+            for n in [0, 1, 3] {
+                agrees(m, &native, "f", vec![Value::Int(n)]);
+            }
+            let g = crate::JitCompiler::new()
+                .compile_cell(m, m.find_cell("g").unwrap())
+                .unwrap();
+            for n in [0, 2, 5] {
+                agrees(m, &g, "g", vec![Value::Int(n)]);
+            }
+        });
     }
 
     #[test]

@@ -22,9 +22,11 @@ pub const CTX_FAIL_KIND_OFFSET: i32 = 28;
 pub const CTX_CALLEES_OFFSET: i32 = 32;
 /// Byte offset of [`NativeCtx::callee_count`].
 pub const CTX_CALLEE_COUNT_OFFSET: i32 = 40;
+/// Byte offset of [`NativeCtx::consts`].
+pub const CTX_CONSTS_OFFSET: i32 = 48;
 
 /// What native code sees of the runtime. `err`, `depth`, `fault_obj`, `fault_idx`,
-/// `fail_pc`, `fail_kind`, `callees` and `callee_count` sit at fixed offsets
+/// `fail_pc`, `fail_kind`, `callees`, `callee_count` and `consts` sit at fixed offsets
 /// (`CTX_*_OFFSET`) and are read or written by generated code; the rest is for the
 /// helpers.
 #[repr(C)]
@@ -51,6 +53,8 @@ pub struct NativeCtx {
     pub callees: *const Callee,
     /// The number of cells in `callees`.
     pub callee_count: u32,
+    /// The module's constant pool (`LirModule::consts`), for native `LoadConst`.
+    pub consts: *const lumen_core::value::Value,
     /// The VM state (output streams, arguments, registers of nested VM runs).
     pub(crate) st: *mut State,
     /// The module the code was compiled from.
@@ -73,6 +77,7 @@ impl NativeCtx {
             fail_kind: 0,
             callees: st.callees.as_ptr(),
             callee_count: u32::try_from(st.callees.len()).unwrap_or(0),
+            consts: m.consts.as_ptr(),
             st,
             module: m,
             fault: None,
@@ -132,6 +137,7 @@ mod tests {
                 offset_of!(NativeCtx, callee_count),
                 CTX_CALLEE_COUNT_OFFSET,
             ),
+            ("consts", offset_of!(NativeCtx, consts), CTX_CONSTS_OFFSET),
         ];
         for (name, at, exported) in fields {
             assert_eq!(at, exported as usize, "{name}");
