@@ -105,13 +105,19 @@ fn int_cmp(op: CmpOp, x: i64, y: i64) -> bool {
 }
 
 pub(super) fn str_cmp(op: CmpOp, x: &str, y: &str) -> bool {
+    // Byte-wise order; one-byte strings (characters of ASCII text, compared with
+    // literals like ";") are compared without a call of `memcmp`.
+    let ord = match (x.as_bytes(), y.as_bytes()) {
+        ([a], [b]) => a.cmp(b),
+        (a, b) => a.cmp(b),
+    };
     match op {
-        CmpOp::Eq => x == y,
-        CmpOp::Ne => x != y,
-        CmpOp::Lt => x < y,
-        CmpOp::Le => x <= y,
-        CmpOp::Gt => x > y,
-        CmpOp::Ge => x >= y,
+        CmpOp::Eq => ord.is_eq(),
+        CmpOp::Ne => ord.is_ne(),
+        CmpOp::Lt => ord.is_lt(),
+        CmpOp::Le => ord.is_le(),
+        CmpOp::Gt => ord.is_gt(),
+        CmpOp::Ge => ord.is_ge(),
     }
 }
 

@@ -1232,3 +1232,36 @@ fn fused_list_float_read() {
     assert_eq!(err.error, RtError::IndexOutOfBounds);
     assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
 }
+
+/// String comparison is byte-wise for every pair, one-byte strings (compared without
+/// `memcmp`) included.
+#[test]
+fn string_comparisons_order_bytes() {
+    let strs = [
+        "", "\0", "0", "9", ";", "a", "b", "ab", "ba", "é", "\u{7f}", "\u{80}",
+    ];
+    for x in strs {
+        for y in strs {
+            let o = x.as_bytes().cmp(y.as_bytes());
+            let want = [
+                o.is_eq(),
+                o.is_ne(),
+                o.is_lt(),
+                o.is_le(),
+                o.is_gt(),
+                o.is_ge(),
+            ];
+            let ops = [
+                CmpOp::Eq,
+                CmpOp::Ne,
+                CmpOp::Lt,
+                CmpOp::Le,
+                CmpOp::Gt,
+                CmpOp::Ge,
+            ];
+            for (op, want) in ops.into_iter().zip(want) {
+                assert_eq!(super::exec::str_cmp(op, x, y), want, "{x:?} {op:?} {y:?}");
+            }
+        }
+    }
+}
