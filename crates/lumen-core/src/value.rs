@@ -140,6 +140,21 @@ impl Str {
     }
 }
 
+thread_local! {
+    /// The shared one-character Strings of the ASCII characters ([`Value::char`]), made
+    /// on first use.
+    static ASCII_CHARS: [std::cell::OnceCell<Value>; 128] =
+        const { [const { std::cell::OnceCell::new() }; 128] };
+}
+
+/// The one-character String `c`, shared from `table` when ASCII.
+fn one_char(table: &[std::cell::OnceCell<Value>; 128], c: char) -> Value {
+    match table.get(c as usize) {
+        Some(cell) => cell.get_or_init(|| Value::str(c.to_string())).clone(),
+        None => Value::str(c.to_string()),
+    }
+}
+
 /// A list: `list[T]`.
 #[derive(Clone, Debug, Default)]
 pub struct List {
@@ -286,18 +301,14 @@ impl Value {
     /// made on first use): iterating a string or indexing it gives one per character,
     /// and values are immutable, so sharing them is unobservable.
     pub fn char(c: char) -> Value {
-        thread_local! {
-            static ASCII: [std::cell::OnceCell<Value>; 128] =
-                const { [const { std::cell::OnceCell::new() }; 128] };
-        }
-        if !c.is_ascii() {
-            return Value::str(c.to_string());
-        }
-        ASCII.with(|t| {
-            t[c as usize]
-                .get_or_init(|| Value::str(c.to_string()))
-                .clone()
-        })
+        ASCII_CHARS.with(|t| one_char(t, c))
+    }
+    /// The one-character Strings of the characters of `s`, in order ([`Value::char`]
+    /// of each).
+    pub fn chars_of(s: &Str) -> Vec<Value> {
+        let mut out = Vec::with_capacity(s.char_len());
+        ASCII_CHARS.with(|t| out.extend(s.as_str().chars().map(|c| one_char(t, c))));
+        out
     }
     /// A new list value.
     pub fn list(items: Vec<Value>) -> Value {
@@ -583,6 +594,14 @@ mod tests {
         assert_eq!(e, Value::str("é"));
         match (&e, &f) {
             (Value::Str(x), Value::Str(y)) => assert!(!Rc::ptr_eq(x, y)),
+            _ => panic!("not strings"),
+        }
+        // A string's characters are those values, the ASCII ones shared with `char`.
+        let chars = Value::chars_of(&Str::new("a;é\0".to_string()));
+        let want: Vec<Value> = ["a", ";", "é", "\0"].into_iter().map(Value::str).collect();
+        assert_eq!(chars, want);
+        match (&chars[1], &a) {
+            (Value::Str(x), Value::Str(y)) => assert!(Rc::ptr_eq(x, y)),
             _ => panic!("not strings"),
         }
     }

@@ -39,19 +39,16 @@ pub(crate) fn trim(a: &mut [Value]) -> RtResult<Value> {
     Ok(Value::str(t))
 }
 
-/// The characters of `s` as one-character Strings.
-fn char_values(s: &str) -> Vec<Value> {
-    s.chars().map(Value::char).collect()
-}
-
 /// `split(s, sep)`; an empty `sep` gives the characters.
 pub(crate) fn split(a: &mut [Value]) -> RtResult<Value> {
-    let s = s0(a)?;
+    let text = string(&a[0])?;
     let sep = string(&a[1])?.as_str();
     if sep.is_empty() {
-        return Ok(Value::list(char_values(s)));
+        return Ok(Value::list(Value::chars_of(text)));
     }
-    Ok(Value::list(s.split(sep).map(Value::str).collect()))
+    Ok(Value::list(
+        text.as_str().split(sep).map(Value::str).collect(),
+    ))
 }
 
 /// `join(xs, sep)`.
@@ -95,7 +92,7 @@ pub(crate) fn ends_with(a: &mut [Value]) -> RtResult<Value> {
 
 /// `chars(s)`.
 pub(crate) fn chars(a: &mut [Value]) -> RtResult<Value> {
-    Ok(Value::list(char_values(s0(a)?)))
+    Ok(Value::list(Value::chars_of(string(&a[0])?)))
 }
 
 /// `index_of(s, sub)`: character index of the first occurrence, -1 if none.
