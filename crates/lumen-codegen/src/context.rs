@@ -10,8 +10,8 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 use lumen_core::lir::LirModule;
 use lumen_rt::native::layout::{
-    VecLayout, closure_cell_offset, closure_layout, list_layout, record_layout, tuple_layout,
-    variant_layout, variant_tag_offset, variant_type_offset,
+    StrLayout, VecLayout, closure_cell_offset, closure_layout, list_layout, record_layout,
+    str_layout, tuple_layout, variant_layout, variant_tag_offset, variant_type_offset,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -41,6 +41,8 @@ pub struct CompileContext {
     pub closure: VecLayout,
     /// Where a function value's cell id (`u32`) lives.
     pub closure_cell: i32,
+    /// Where a String's bytes live.
+    pub string: StrLayout,
     /// Calling convention of every generated function.
     pub cc: CallConv,
 }
@@ -82,6 +84,7 @@ impl CompileContext {
             variant_type: variant_type_offset(),
             closure: closure_layout(),
             closure_cell: closure_cell_offset(),
+            string: str_layout(),
             cc,
         })
     }

@@ -1187,6 +1187,67 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.reload(dst, pc);
     }
 
+    /// `dst = a op b` on Strings (byte-wise): two one-byte strings (characters of ASCII
+    /// text against literals like `";"`) are compared inline; others, and operands of
+    /// another kind (an internal error), through `lumen_rt_str_cmp`.
+    fn str_cmp(&mut self, pc: u32, op: CmpOp, dst: Reg, a: Reg, b: Reg) {
+        let w = self.window();
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let done = self.e.b.create_block();
+        let result = self.e.b.append_block_param(done, types::I8);
+        let (ta, tb) = (self.slot_tag(a), self.slot_tag(b));
+        let sa = self.e.b.ins().icmp_imm_u(IntCC::Equal, ta, TAG_STR as i64);
+        let sb = self.e.b.ins().icmp_imm_u(IntCC::Equal, tb, TAG_STR as i64);
+        let strings = self.e.b.ins().band(sa, sb);
+        self.continue_if(strings, slow);
+        let l = self.e.cx.string;
+        let payload = VALUE_PAYLOAD_OFFSET as i32;
+        let pa = self.e.b.ins().load(PTR, flags(), w, Self::off(a) + payload);
+        let pb = self.e.b.ins().load(PTR, flags(), w, Self::off(b) + payload);
+        let la = self.e.b.ins().load(PTR, flags(), pa, l.len);
+        let lb = self.e.b.ins().load(PTR, flags(), pb, l.len);
+        let oa = self.e.b.ins().icmp_imm_u(IntCC::Equal, la, 1);
+        let ob = self.e.b.ins().icmp_imm_u(IntCC::Equal, lb, 1);
+        let bytes = self.e.b.ins().band(oa, ob);
+        self.continue_if(bytes, slow);
+        let ba = self.e.b.ins().load(PTR, flags(), pa, l.ptr);
+        let bb = self.e.b.ins().load(PTR, flags(), pb, l.ptr);
+        let ca = self.e.b.ins().load(types::I8, flags(), ba, 0);
+        let cb = self.e.b.ins().load(types::I8, flags(), bb, 0);
+        let cc = match op {
+            CmpOp::Eq => IntCC::Equal,
+            CmpOp::Ne => IntCC::NotEqual,
+            CmpOp::Lt => IntCC::UnsignedLessThan,
+            CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
+            CmpOp::Gt => IntCC::UnsignedGreaterThan,
+            CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
+        };
+        let v = self.e.b.ins().icmp(cc, ca, cb);
+        self.e.b.ins().jump(done, &[BlockArg::Value(v)]);
+        self.e.b.switch_to_block(slow);
+        let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+        // The operator code `lumen_rt_str_cmp` decodes.
+        let code = match op {
+            CmpOp::Eq => 0,
+            CmpOp::Ne => 1,
+            CmpOp::Lt => 2,
+            CmpOp::Le => 3,
+            CmpOp::Gt => 4,
+            CmpOp::Ge => 5,
+        };
+        let k = self.e.i32(code);
+        let r = self
+            .e
+            .helper("lumen_rt_str_cmp", &[ctx, k, x, y])
+            .expect("result");
+        self.check_err(pc);
+        let v = self.e.b.ins().ireduce(types::I8, r);
+        self.e.b.ins().jump(done, &[BlockArg::Value(v)]);
+        self.e.b.switch_to_block(done);
+        self.put(dst, RegTy::Bool, result);
+    }
+
     /// Continues in a new block when `cond` holds, else jumps to `otherwise`.
     fn continue_if(&mut self, cond: Val, otherwise: Block) {
         let next = self.e.b.create_block();
@@ -1504,26 +1565,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             VariantTag { dst, src } => self.variant_tag(pc, dst, src),
             Is { dst, src, test } if self.inline_test(dst, test) => self.type_test(dst, src, test),
-            StrCmp { op, dst, a, b } => {
-                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
-                // The operator code `lumen_rt_str_cmp` decodes.
-                let code = match op {
-                    CmpOp::Eq => 0,
-                    CmpOp::Ne => 1,
-                    CmpOp::Lt => 2,
-                    CmpOp::Le => 3,
-                    CmpOp::Gt => 4,
-                    CmpOp::Ge => 5,
-                };
-                let k = self.e.i32(code);
-                let r = self
-                    .e
-                    .helper("lumen_rt_str_cmp", &[ctx, k, x, y])
-                    .expect("result");
-                self.check_err(pc);
-                let v = self.e.b.ins().ireduce(types::I8, r);
-                self.put(dst, RegTy::Bool, v);
-            }
+            StrCmp { op, dst, a, b } => self.str_cmp(pc, op, dst, a, b),
             Eq { dst, a, b } | Ne { dst, a, b } => {
                 self.spill(a);
                 self.spill(b);
@@ -2711,6 +2753,23 @@ mod tests {
                    cell f() -> Int\n  let a = P(x: 1, name: \"a\")\n  let mut b = a\n  b.x = 5\n  b.name = \"bb\"\n  let mut names = [\"p\", \"q\"]\n  names[1] = b.name\n  let n = names[1]\n  a.x * 100 + b.x * 10 + len(n) + len(a.name) * 1000\nend\n\
                    cell main()\nend\n";
         with(src, |m| assert_eq!(call(m, "f", &[]), Ok(Value::Int(1152))));
+    }
+
+    #[test]
+    fn one_byte_strings_compare_inline_like_the_vm() {
+        // Every operator on pairs of one-byte strings (inline) and others (helper).
+        let src = "cell f(a: String, b: String) -> String\n  \
+                   \"{a == b}{a != b}{a < b}{a <= b}{a > b}{a >= b}\"\nend\ncell main()\nend\n";
+        with(src, |m| {
+            let f = m.find_cell("f").unwrap();
+            let native = crate::JitCompiler::new().compile_cell(m, f).unwrap();
+            let strs = ["", "0", "9", ";", "a", "ab", "\u{7f}", "é", "\0"];
+            for a in strs {
+                for b in strs {
+                    agrees(m, &native, "f", vec![Value::str(a), Value::str(b)]);
+                }
+            }
+        });
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `Vec<Value>`. Rust does not fix the order of `Rc`'s and `Vec`'s fields, so instead of
 //! assuming it the offsets are measured once on real values; the tests check them.
 
-use lumen_core::value::{Closure, List, Record, Tuple, VALUE_PAYLOAD_OFFSET, Value, Variant};
+use lumen_core::value::{Closure, List, Record, Str, Tuple, VALUE_PAYLOAD_OFFSET, Value, Variant};
 use std::mem::{offset_of, size_of};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -117,6 +117,43 @@ pub fn closure_layout() -> VecLayout {
 /// Byte offset of a function value's cell id (`u32`) inside an `Rc<Closure>` allocation.
 pub fn closure_cell_offset() -> i32 {
     layouts().7
+}
+
+/// Where a String's bytes live inside its `Rc<Str>` allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StrLayout {
+    /// The byte pointer (`*const u8`).
+    pub ptr: i32,
+    /// The byte length (`usize`).
+    pub len: i32,
+}
+
+/// The layout of `Rc<Str>` allocations (measured once, on a string whose byte length,
+/// capacity and character count all differ).
+pub fn str_layout() -> StrLayout {
+    static LAYOUT: OnceLock<StrLayout> = OnceLock::new();
+    *LAYOUT.get_or_init(|| {
+        let mut text = String::with_capacity(16);
+        text.push('é');
+        let v = Value::Str(Rc::new(Str::new(text)));
+        let Value::Str(s) = &v else {
+            return StrLayout { ptr: 0, len: 0 };
+        };
+        let (start, bytes) = (stored(&v), s.as_str().as_ptr() as usize);
+        let words = size_of::<Str>() / size_of::<usize>() + 2;
+        // SAFETY: the allocation holds the two counts and then the `Str`, all
+        // initialised words; only the first `words` are read.
+        let word = |i: usize| unsafe { (start as *const usize).add(i).read() };
+        let at = |want: usize| {
+            (0..words)
+                .find(|&i| word(i) == want)
+                .map_or(0, |i| (i * size_of::<usize>()) as i32)
+        };
+        StrLayout {
+            ptr: at(bytes),
+            len: at(2),
+        }
+    })
 }
 
 /// The heap pointer a value holds (its payload word).
@@ -259,6 +296,23 @@ mod tests {
         let items = word(&t, l.items_ptr) as *const Value;
         // SAFETY: the item pointer of a live three-element tuple.
         assert!(matches!(unsafe { &*items.add(1) }, Value::Float(x) if *x == 2.5));
+    }
+
+    #[test]
+    fn measured_offsets_read_real_strings() {
+        let l = str_layout();
+        for text in ["", "a", "héllo", "long enough to be anywhere"] {
+            let v = Value::str(text);
+            assert_eq!(word(&v, l.len), text.len(), "{text:?}");
+            assert_eq!(word(&v, l.ptr), text_ptr(&v), "{text:?}");
+        }
+    }
+
+    fn text_ptr(v: &Value) -> usize {
+        match v {
+            Value::Str(s) => s.as_str().as_ptr() as usize,
+            _ => 0,
+        }
     }
 
     #[test]
