@@ -1248,6 +1248,43 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.put(dst, RegTy::Bool, result);
     }
 
+    /// `dst = consts[idx]` for a heap constant, shared inline: the pool is the module's
+    /// (the index is verified), reached through the context. What `dst` held is dropped
+    /// through `lumen_rt_drop_value` on a cold path (a loaded constant usually lands in
+    /// a temporary that a constructor or call has emptied): two blocks, where an inline
+    /// release takes five, and blocks are what a compile pays for.
+    fn load_const(&mut self, dst: Reg, idx: u32) {
+        let to = self.addr(dst);
+        let tag = self.slot_tag(dst);
+        let owns =
+            self.e
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, tag, TAG_STR as i64);
+        let drop = self.e.b.create_block();
+        self.e.b.set_cold_block(drop);
+        let cont = self.e.b.create_block();
+        self.e.b.ins().brif(owns, drop, &[], cont, &[]);
+        self.e.b.switch_to_block(drop);
+        self.e.helper("lumen_rt_drop_value", &[to]);
+        self.e.b.ins().jump(cont, &[]);
+        self.e.b.switch_to_block(cont);
+        let pool = self
+            .e
+            .b
+            .ins()
+            .load(PTR, flags(), self.ctx, CTX_CONSTS_OFFSET);
+        let at = (idx as usize * VALUE_SIZE) as i32;
+        let w0 = self.e.b.ins().load(types::I64, flags(), pool, at);
+        let w1 = self.e.b.ins().load(types::I64, flags(), pool, at + 8);
+        let strong = self.e.cx.list.strong;
+        let count = self.e.b.ins().load(PTR, flags(), w1, strong);
+        let more = self.e.b.ins().iadd_imm_s(count, 1);
+        self.e.b.ins().store(flags(), more, w1, strong);
+        self.e.b.ins().store(flags(), w0, to, 0);
+        self.e.b.ins().store(flags(), w1, to, 8);
+    }
+
     /// Continues in a new block when `cond` holds, else jumps to `otherwise`.
     fn continue_if(&mut self, cond: Val, otherwise: Block) {
         let next = self.e.b.create_block();
@@ -1615,21 +1652,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } => self.call_value(pc, &ins, dst, callee, args, argc),
-            LoadConst { dst, idx } if !self.scalar(dst) => {
-                // `dst = consts[idx]` shared inline: the pool is the module's (verified
-                // index), reached through the context.
-                let pool = self
-                    .e
-                    .b
-                    .ins()
-                    .load(PTR, flags(), self.ctx, CTX_CONSTS_OFFSET);
-                let src = self
-                    .e
-                    .b
-                    .ins()
-                    .iadd_imm_s(pool, (idx as usize * VALUE_SIZE) as i64);
-                let to = self.addr(dst);
-                self.e.share(to, src);
+            LoadConst { dst, idx }
+                if !self.scalar(dst)
+                    && self
+                        .m
+                        .consts
+                        .get(idx as usize)
+                        .is_some_and(|c| !c.is_scalar()) =>
+            {
+                self.load_const(dst, idx)
             }
             ref other => self.generic(pc, other),
         }

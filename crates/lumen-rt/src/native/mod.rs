@@ -35,6 +35,41 @@ use lumen_core::value::{CellId, Value};
 /// set and the error and frames are in the context.
 pub type Entry = unsafe extern "C" fn(ctx: *mut NativeCtx, args: *mut Value, ret: *mut Value);
 
+/// Where an entry writes its result: a `Value` as two 8-byte words, read back the same
+/// way. Native code stores the words separately; a 16-byte load of them (a plain
+/// `Value` move) cannot be forwarded from two stores and waits for both to reach the
+/// cache — a stall on every call, which dominated lambdas called from loops.
+#[repr(C, align(16))]
+pub(crate) struct Ret([u64; 2]);
+
+impl Ret {
+    /// Null (all zeros: `TAG_NULL` is 0), owning nothing, as an entry's `ret` must.
+    pub(crate) fn new() -> Ret {
+        Ret([0; 2])
+    }
+
+    /// The pointer to pass as an entry's `ret`.
+    pub(crate) fn ptr(&mut self) -> *mut Value {
+        self.0.as_mut_ptr().cast()
+    }
+
+    /// The value written (null if none was).
+    ///
+    /// # Safety
+    /// The words hold a `Value`: null, or what an entry wrote.
+    pub(crate) unsafe fn take(self) -> Value {
+        // SAFETY: a `Value` is 16 bytes (`check_layout`); the caller's contract. Each
+        // word is read on its own (volatile: not merged into one 16-byte load).
+        unsafe {
+            let w = [
+                std::ptr::read_volatile(&self.0[0]),
+                std::ptr::read_volatile(&self.0[1]),
+            ];
+            std::mem::transmute::<[u64; 2], Value>(w)
+        }
+    }
+}
+
 /// What native code needs to call a cell through a function value without the VM: the
 /// cell's entry, once compiled, and how many parameters and captures it takes (checked
 /// against the call and the closure: a function value may come from an embedder). One
@@ -132,12 +167,14 @@ pub(crate) fn run(
     let outer = std::mem::take(&mut st.frames);
     let base = st.depth_base;
     let mut ctx = NativeCtx::new(m, st, base + outer.len());
-    let mut ret = Value::Null;
+    let mut ret = Ret::new();
     // SAFETY: `entry` was generated for this module (the contract of `VM::set_native`
     // and `VM::call_osr`) and `values` holds what it takes; `ret` holds null, and the
     // context's state pointer was derived from `st`, which is not used until the call
     // returns.
-    unsafe { entry(&mut ctx, values.as_mut_ptr(), &mut ret) };
+    unsafe { entry(&mut ctx, values.as_mut_ptr(), ret.ptr()) };
+    // SAFETY: null, or the value the entry wrote.
+    let ret = unsafe { ret.take() };
     st.frames = outer;
     st.depth_base = base;
     if ctx.err == 0 {

@@ -12,9 +12,9 @@
 //! helper records the error in the context (`ctx.err != 0`); the caller records its frame
 //! and returns.
 
-use super::Entry;
 use super::abi::{AbiTy, Helper};
 use super::ctx::NativeCtx;
+use super::{Entry, Ret};
 use crate::builtins;
 use crate::vm::slow;
 use crate::vm::{Fault, State, call_function};
@@ -279,7 +279,7 @@ fn call_direct(
         Value::Fn(c) => c.clone(),
         other => return Err(crate::vm::bad_tag("fn", other).into()),
     };
-    let mut ret = Value::Null;
+    let mut ret = Ret::new();
     let cx: *mut NativeCtx = ctx;
     operand_run(regs, args, argc, |args| {
         let mut run = |values: &mut [Value]| {
@@ -289,7 +289,7 @@ fn call_direct(
             // same checker) and then its captures; `ret` holds null; the context is
             // the live one this helper was called with, and no reference into it or
             // the VM state is used until the call returns.
-            unsafe { entry(cx, values.as_mut_ptr(), &mut ret) };
+            unsafe { entry(cx, values.as_mut_ptr(), ret.ptr()) };
         };
         let n = args.len() + f.captures.len();
         let fill = |values: &mut [Value], args: &mut [Value]| {
@@ -312,6 +312,8 @@ fn call_direct(
         }
         Ok(())
     })?;
+    // SAFETY: null, or the value the entry wrote.
+    let ret = unsafe { ret.take() };
     if ctx.err == 0 {
         regs[dst as usize] = ret;
     }
