@@ -250,21 +250,27 @@ impl FnLower<'_> {
                 let ctx = self.pop_loop();
                 self.patch_here(ctx.continues);
                 self.at(span);
-                self.emit(Instr::IntAddImm {
-                    dst: i,
-                    a: i,
-                    value: 1,
-                });
-                self.patch_here(vec![to_test]);
-                self.emit(Instr::JumpIfIntCmp {
-                    op: CmpOp::Lt,
-                    a: i,
-                    b: len,
-                    target: top,
-                });
+                self.next_index(i, len, to_test, top);
                 self.patch_here(ctx.breaks);
             }
         }
+    }
+
+    /// The tail of a loop over indices `0..len`: `i += 1`, where the first test (the
+    /// jump `to_test` from before the loop) lands, then back to `top` while `i < len`.
+    pub(super) fn next_index(&mut self, i: Reg, len: Reg, to_test: usize, top: u32) {
+        self.emit(Instr::IntAddImm {
+            dst: i,
+            a: i,
+            value: 1,
+        });
+        self.patch_here(vec![to_test]);
+        self.emit(Instr::JumpIfIntCmp {
+            op: CmpOp::Lt,
+            a: i,
+            b: len,
+            target: top,
+        });
     }
 
     /// A register holding `e`'s value that the loop body cannot change: an immutable

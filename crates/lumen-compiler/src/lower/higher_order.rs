@@ -19,7 +19,7 @@ use super::{FnLower, has_assign};
 use crate::hir::{Expr, Span};
 use crate::types::Type;
 use lumen_core::builtins::Builtin;
-use lumen_core::lir::{CmpOp, Instr, Reg, RegTy};
+use lumen_core::lir::{Instr, Reg, RegTy};
 
 /// The element type of the list and the return type of the function of a call of
 /// `builtin` on `args`, when it is one this module lowers to a loop.
@@ -166,18 +166,7 @@ impl FnLower<'_> {
                 }
             }
         }
-        self.emit(Instr::IntAddImm {
-            dst: i,
-            a: i,
-            value: 1,
-        });
-        self.patch_here(vec![to_test]);
-        self.emit(Instr::JumpIfIntCmp {
-            op: CmpOp::Lt,
-            a: i,
-            b: len,
-            target: top,
-        });
+        self.next_index(i, len, to_test, top);
         // The result: after the whole list, then (any, all, find) at the deciding element.
         match (builtin, acc, out) {
             (Builtin::Reduce, Some(acc), _) => self.copy(dst, acc),
