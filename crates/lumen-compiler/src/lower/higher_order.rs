@@ -94,24 +94,16 @@ impl FnLower<'_> {
             None => self.fresh(elem),
         };
         let x = operands + acc.is_some() as Reg;
-        // Filter and find keep the element the call takes.
+        // Filter and find keep the element the call takes. The read is in bounds: `i`
+        // counts up to the length read before the loop, and nothing writes `list`.
         let keep = matches!(builtin, Builtin::Filter | Builtin::Find).then(|| self.fresh(elem));
-        match keep {
-            Some(k) => {
-                self.emit(Instr::ListGet {
-                    dst: k,
-                    list,
-                    idx: i,
-                });
-                self.emit(Instr::Copy { dst: x, src: k });
-            }
-            None => {
-                self.emit(Instr::ListGet {
-                    dst: x,
-                    list,
-                    idx: i,
-                });
-            }
+        self.emit(Instr::ListGetUnchecked {
+            dst: keep.unwrap_or(x),
+            list,
+            idx: i,
+        });
+        if let Some(k) = keep {
+            self.emit(Instr::Copy { dst: x, src: k });
         }
         let mut hits = Vec::new();
         match (builtin, acc, out) {
