@@ -111,28 +111,58 @@ pub(crate) fn enter(
     if args.len() != c.params as usize || captures.len() != c.captures as usize {
         return Err(crate::vm::wrong_count(c).into());
     }
+    with_entry_values(args, captures, |values| run(m, st, entry, values))
+}
+
+/// Calls `f` on what an entry takes: `args` then `captures`. Without captures that is
+/// `args` itself (the entry moves what it keeps out of it); otherwise [`EntryValues`].
+pub(crate) fn with_entry_values<R>(
+    args: &mut [Value],
+    captures: &[Value],
+    f: impl FnOnce(&mut [Value]) -> R,
+) -> R {
     if captures.is_empty() {
-        // The entry moves what it keeps out of `args` itself.
-        return run(m, st, entry, args);
+        return f(args);
     }
-    let n = args.len() + captures.len();
-    let fill = |argv: &mut [Value], args: &mut [Value]| {
-        for (slot, a) in argv.iter_mut().zip(args.iter_mut()) {
-            *slot = std::mem::take(a);
+    f(EntryValues::take(args, captures).as_mut_slice())
+}
+
+/// An entry's arguments (moved out of where they were) followed by its captures
+/// (copied), in a stack array for small calls — lambdas called from loops need no
+/// allocation — or a vector.
+pub(crate) enum EntryValues {
+    Small([Value; SMALL_CALL], usize),
+    Large(Vec<Value>),
+}
+
+impl EntryValues {
+    /// Moves `args` and copies `captures` in.
+    pub(crate) fn take(args: &mut [Value], captures: &[Value]) -> EntryValues {
+        let n = args.len() + captures.len();
+        let mut fill = |values: &mut [Value]| {
+            let (params, copies) = values.split_at_mut(args.len());
+            for (slot, a) in params.iter_mut().zip(args.iter_mut()) {
+                *slot = std::mem::take(a);
+            }
+            copies.clone_from_slice(captures);
+        };
+        if n <= SMALL_CALL {
+            let mut values: [Value; SMALL_CALL] = Default::default();
+            fill(&mut values[..n]);
+            EntryValues::Small(values, n)
+        } else {
+            let mut values = vec![Value::Null; n];
+            fill(&mut values);
+            EntryValues::Large(values)
         }
-        for (slot, c) in argv[args.len()..].iter_mut().zip(captures) {
-            *slot = c.clone();
+    }
+
+    /// The values, as an entry takes them.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [Value] {
+        match self {
+            EntryValues::Small(values, n) => &mut values[..*n],
+            EntryValues::Large(values) => values,
         }
-    };
-    // Small calls (lambdas called by `map`, …) need no allocation.
-    if n <= SMALL_CALL {
-        let mut argv: [Value; SMALL_CALL] = Default::default();
-        fill(&mut argv[..n], args);
-        run(m, st, entry, &mut argv[..n])
-    } else {
-        let mut argv = vec![Value::Null; n];
-        fill(&mut argv, args);
-        run(m, st, entry, &mut argv)
     }
 }
 

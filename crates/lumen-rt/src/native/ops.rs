@@ -14,7 +14,7 @@
 
 use super::abi::{AbiTy, Helper};
 use super::ctx::NativeCtx;
-use super::{Entry, Ret};
+use super::{Entry, Ret, with_entry_values};
 use crate::builtins;
 use crate::vm::slow;
 use crate::vm::{Fault, State, call_function};
@@ -245,8 +245,10 @@ fn call_value(
 
 /// The native entry to call function value `f` with directly, on the running context:
 /// when it takes `argc` arguments and its cell has an entry installed. (Others take
-/// [`call_value`], which checks them and counts the call for tiering.)
-fn direct_entry(m: &LirModule, st: &mut State, f: &Value, argc: u32) -> Option<Entry> {
+/// [`call_value`], which checks them and counts the call for tiering.) A call from
+/// native code to native code, like the inline path of native `CallValue`: not one of
+/// the interpreter→native calls `TierStats::native_calls` counts.
+fn direct_entry(m: &LirModule, st: &State, f: &Value, argc: u32) -> Option<Entry> {
     let Value::Fn(c) = f else {
         return None;
     };
@@ -254,11 +256,7 @@ fn direct_entry(m: &LirModule, st: &mut State, f: &Value, argc: u32) -> Option<E
     if cell.params != argc || cell.captures as usize != c.captures.len() {
         return None;
     }
-    let entry = st.entry(c.cell)?;
-    if let Some(t) = st.tiering.as_deref_mut() {
-        t.stats.native_calls += 1;
-    }
-    Some(entry)
+    st.entry(c.cell)
 }
 
 /// `CallValue` of a compiled cell from native code: its entry runs on the caller's
@@ -282,7 +280,7 @@ fn call_direct(
     let mut ret = Ret::new();
     let cx: *mut NativeCtx = ctx;
     operand_run(regs, args, argc, |args| {
-        let mut run = |values: &mut [Value]| {
+        with_entry_values(args, &f.captures, |values| {
             // SAFETY: `entry` was generated for this module; `values` holds the cell's
             // parameters (as many as it takes, checked by `direct_entry`, with the
             // kinds of its parameter registers: the caller's registers are typed by the
@@ -290,26 +288,7 @@ fn call_direct(
             // the live one this helper was called with, and no reference into it or
             // the VM state is used until the call returns.
             unsafe { entry(cx, values.as_mut_ptr(), ret.ptr()) };
-        };
-        let n = args.len() + f.captures.len();
-        let fill = |values: &mut [Value], args: &mut [Value]| {
-            let (params, captures) = values.split_at_mut(args.len());
-            for (slot, a) in params.iter_mut().zip(args) {
-                *slot = std::mem::take(a);
-            }
-            captures.clone_from_slice(&f.captures);
-        };
-        if f.captures.is_empty() {
-            run(args);
-        } else if n <= 4 {
-            let mut values: [Value; 4] = Default::default();
-            fill(&mut values[..n], args);
-            run(&mut values[..n]);
-        } else {
-            let mut values = vec![Value::Null; n];
-            fill(&mut values, args);
-            run(&mut values);
-        }
+        });
         Ok(())
     })?;
     // SAFETY: null, or the value the entry wrote.

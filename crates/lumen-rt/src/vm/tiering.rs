@@ -153,10 +153,9 @@ pub(super) fn call_native(
     argc: usize,
     captures: &[Value],
 ) -> Result<Value, Fault> {
-    let mut argv: Vec<Value> = Vec::with_capacity(argc + captures.len());
-    argv.extend(st.regs[from..from + argc].iter_mut().map(std::mem::take));
-    argv.extend(captures.iter().cloned());
-    native::run(m, st, entry, &mut argv)
+    // Moved out of the registers first: the run needs the whole state.
+    let mut values = native::EntryValues::take(&mut st.regs[from..from + argc], captures);
+    native::run(m, st, entry, values.as_mut_slice())
 }
 
 /// Finishes a call of `cell` in native code through OSR `entry`: the frame (already
