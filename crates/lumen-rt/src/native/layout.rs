@@ -24,21 +24,21 @@ pub struct VecLayout {
     pub items_cap: i32,
 }
 
-/// Measured layouts of lists, records, enum values and tuples, and the offset of an
-/// enum value's variant index (computed on first use).
-/// The measured layouts: list, record, variant payload and tuple vectors, then the
-/// variant index and enum type id offsets inside an `Rc<Variant>` allocation, then a
-/// closure's captures vector and the offset of its cell id.
-type Layouts = (
-    VecLayout,
-    VecLayout,
-    VecLayout,
-    VecLayout,
-    i32,
-    i32,
-    VecLayout,
-    i32,
-);
+/// The layouts measured on first use.
+#[derive(Clone, Copy)]
+struct Layouts {
+    list: VecLayout,
+    record: VecLayout,
+    /// An enum value's payload vector.
+    variant: VecLayout,
+    tuple: VecLayout,
+    /// The variant index and enum type id inside an `Rc<Variant>` allocation.
+    variant_tag: i32,
+    variant_type: i32,
+    /// A function value's captures vector, and its cell id.
+    closure: VecLayout,
+    closure_cell: i32,
+}
 
 fn layouts() -> Layouts {
     static LAYOUT: OnceLock<Layouts> = OnceLock::new();
@@ -59,64 +59,68 @@ fn layouts() -> Layouts {
             captures: Vec::new(),
         }));
         let payload = measure(&variant, offset_of!(Variant, payload));
-        // The variant index sits at the same distance from the payload vector as in
-        // the `Variant` itself; so does a closure's cell id from its captures.
-        let start =
-            payload.items_ptr - vec_offsets().0 as i32 - offset_of!(Variant, payload) as i32;
         let captures = measure(&closure, offset_of!(Closure, captures));
-        let closure_start =
-            captures.items_ptr - vec_offsets().0 as i32 - offset_of!(Closure, captures) as i32;
-        (
-            measure(&list, offset_of!(List, items)),
-            measure(&record, offset_of!(Record, fields)),
-            payload,
-            measure(&tuple, offset_of!(Tuple, items)),
-            start + offset_of!(Variant, tag) as i32,
-            start + offset_of!(Variant, type_id) as i32,
-            captures,
-            closure_start + offset_of!(Closure, cell) as i32,
-        )
+        // The other fields sit at the same distance from the measured vector as in the
+        // object itself.
+        let variant_at = start(payload, offset_of!(Variant, payload));
+        let closure_at = start(captures, offset_of!(Closure, captures));
+        Layouts {
+            list: measure(&list, offset_of!(List, items)),
+            record: measure(&record, offset_of!(Record, fields)),
+            variant: payload,
+            tuple: measure(&tuple, offset_of!(Tuple, items)),
+            variant_tag: variant_at + offset_of!(Variant, tag) as i32,
+            variant_type: variant_at + offset_of!(Variant, type_id) as i32,
+            closure: captures,
+            closure_cell: closure_at + offset_of!(Closure, cell) as i32,
+        }
     })
+}
+
+/// Where an object starts inside its `Rc` allocation, from the measured layout of its
+/// vector field at byte `field` of the object.
+fn start(vector: VecLayout, field: usize) -> i32 {
+    vector.items_ptr - vec_offsets().0 as i32 - field as i32
 }
 
 /// The layout of `Rc<List>` allocations.
 pub fn list_layout() -> VecLayout {
-    layouts().0
+    layouts().list
 }
 
 /// The layout of `Rc<Record>` allocations.
 pub fn record_layout() -> VecLayout {
-    layouts().1
+    layouts().record
 }
 
 /// The layout of `Rc<Variant>` allocations (the payload vector).
 pub fn variant_layout() -> VecLayout {
-    layouts().2
+    layouts().variant
 }
 
 /// The layout of `Rc<Tuple>` allocations.
 pub fn tuple_layout() -> VecLayout {
-    layouts().3
+    layouts().tuple
 }
 
 /// Byte offset of the variant index (`u32`) inside an `Rc<Variant>` allocation.
 pub fn variant_tag_offset() -> i32 {
-    layouts().4
+    layouts().variant_tag
 }
 
 /// Byte offset of the enum's type id (`u32`) inside an `Rc<Variant>` allocation.
 pub fn variant_type_offset() -> i32 {
-    layouts().5
+    layouts().variant_type
 }
 
 /// The layout of `Rc<Closure>` allocations (the captures vector).
 pub fn closure_layout() -> VecLayout {
-    layouts().6
+    layouts().closure
 }
 
 /// Byte offset of a function value's cell id (`u32`) inside an `Rc<Closure>` allocation.
 pub fn closure_cell_offset() -> i32 {
-    layouts().7
+    layouts().closure_cell
 }
 
 /// Where a String's bytes live inside its `Rc<Str>` allocation.
