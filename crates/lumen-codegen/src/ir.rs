@@ -1215,15 +1215,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let bb = self.e.b.ins().load(PTR, flags(), pb, l.ptr);
         let ca = self.e.b.ins().load(types::I8, flags(), ba, 0);
         let cb = self.e.b.ins().load(types::I8, flags(), bb, 0);
-        let cc = match op {
-            CmpOp::Eq => IntCC::Equal,
-            CmpOp::Ne => IntCC::NotEqual,
-            CmpOp::Lt => IntCC::UnsignedLessThan,
-            CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
-            CmpOp::Gt => IntCC::UnsignedGreaterThan,
-            CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
-        };
-        let v = self.e.b.ins().icmp(cc, ca, cb);
+        // Bytes compare unsigned (byte-wise string order).
+        let v = self.e.b.ins().icmp(int_cc(op).unsigned(), ca, cb);
         self.e.b.ins().jump(done, &[BlockArg::Value(v)]);
         self.e.b.switch_to_block(slow);
         let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
