@@ -1221,15 +1221,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(slow);
         let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
         // The operator code `lumen_rt_str_cmp` decodes.
-        let code = match op {
-            CmpOp::Eq => 0,
-            CmpOp::Ne => 1,
-            CmpOp::Lt => 2,
-            CmpOp::Le => 3,
-            CmpOp::Gt => 4,
-            CmpOp::Ge => 5,
-        };
-        let k = self.e.i32(code);
+        let k = self.e.i32(op.index().into());
         let r = self
             .e
             .helper("lumen_rt_str_cmp", &[ctx, k, x, y])

@@ -76,6 +76,27 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// Every operator, in the order of their numbers ([`CmpOp::index`]: the code of
+    /// serialised LIR and of native code's calls of the string comparison helper).
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
+
+    /// The operator's number: its position in [`CmpOp::ALL`].
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
+    /// The operator numbered `i` ([`CmpOp::index`]), if any.
+    pub fn from_index(i: u32) -> Option<CmpOp> {
+        CmpOp::ALL.get(i as usize).copied()
+    }
+
     /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
     pub fn swapped(self) -> CmpOp {
         match self {
@@ -774,6 +795,15 @@ impl LirModule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comparison_numbers_are_positions_in_all() {
+        for (i, op) in CmpOp::ALL.into_iter().enumerate() {
+            assert_eq!(op.index() as usize, i);
+            assert_eq!(CmpOp::from_index(i as u32), Some(op));
+        }
+        assert_eq!(CmpOp::from_index(6), None);
+    }
 
     #[test]
     fn instructions_stay_small() {

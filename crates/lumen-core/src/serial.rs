@@ -253,15 +253,6 @@ const REG_TYS: [RegTy; 13] = [
     RegTy::Dyn,
 ];
 
-const CMP_OPS: [CmpOp; 6] = [
-    CmpOp::Eq,
-    CmpOp::Ne,
-    CmpOp::Lt,
-    CmpOp::Le,
-    CmpOp::Gt,
-    CmpOp::Ge,
-];
-
 struct Writer(Vec<u8>);
 
 impl Writer {
@@ -302,7 +293,7 @@ impl Writer {
         self.0.extend_from_slice(s.as_bytes());
     }
     fn cmp(&mut self, op: CmpOp) {
-        self.byte(CMP_OPS.iter().position(|&o| o == op).unwrap_or(0) as u8);
+        self.byte(op.index());
     }
     fn regty(&mut self, t: RegTy) {
         self.byte(REG_TYS.iter().position(|&x| x == t).unwrap_or(0) as u8);
@@ -470,10 +461,7 @@ impl Reader<'_> {
     }
     fn cmp(&mut self) -> Result<CmpOp, String> {
         let b = self.byte()?;
-        CMP_OPS
-            .get(b as usize)
-            .copied()
-            .ok_or_else(|| format!("bad comparison {b}"))
+        CmpOp::from_index(b.into()).ok_or_else(|| format!("bad comparison {b}"))
     }
     fn regty(&mut self) -> Result<RegTy, String> {
         let b = self.byte()?;

@@ -335,14 +335,7 @@ pub unsafe extern "C" fn lumen_rt_str_cmp(
     use lumen_core::lir::CmpOp;
     // SAFETY: the caller's contract.
     let (ctx, a, b) = unsafe { (&mut *ctx, &*a, &*b) };
-    let op = match op {
-        0 => CmpOp::Eq,
-        1 => CmpOp::Ne,
-        2 => CmpOp::Lt,
-        3 => CmpOp::Le,
-        4 => CmpOp::Gt,
-        _ => CmpOp::Ge,
-    };
+    let op = CmpOp::from_index(op).unwrap_or(CmpOp::Ge);
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => cmp_strs(op, x.as_str(), y.as_str()) as u32,
         (Value::Str(_), other) | (other, _) => {

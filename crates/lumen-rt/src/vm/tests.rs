@@ -1251,15 +1251,7 @@ fn string_comparisons_order_bytes() {
                 o.is_gt(),
                 o.is_ge(),
             ];
-            let ops = [
-                CmpOp::Eq,
-                CmpOp::Ne,
-                CmpOp::Lt,
-                CmpOp::Le,
-                CmpOp::Gt,
-                CmpOp::Ge,
-            ];
-            for (op, want) in ops.into_iter().zip(want) {
+            for (op, want) in CmpOp::ALL.into_iter().zip(want) {
                 assert_eq!(super::exec::str_cmp(op, x, y), want, "{x:?} {op:?} {y:?}");
             }
         }
