@@ -424,10 +424,22 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.jump_raise(pc, 0);
     }
 
-    /// Leaves through the failure path raising `kind` (0: the pending error).
+    /// Leaves through the failure path raising `kind` (0: the pending error). The pc
+    /// and kind are adjacent in the context: one 64-bit store of a constant sets both,
+    /// two fewer instructions to compile at every failure site.
     fn jump_raise(&mut self, pc: u32, kind: u32) {
-        let kind = self.e.i32(kind);
-        self.jump_raise_with(pc, kind);
+        const _: () = assert!(CTX_FAIL_KIND_OFFSET == CTX_FAIL_PC_OFFSET + 4);
+        let fail = self.fail_block();
+        let both = self
+            .e
+            .b
+            .ins()
+            .iconst(types::I64, ((kind as i64) << 32) | pc as i64);
+        self.e
+            .b
+            .ins()
+            .store(flags(), both, self.ctx, CTX_FAIL_PC_OFFSET);
+        self.e.b.ins().jump(fail, &[]);
     }
 
     /// [`Self::jump_raise`] with a computed raise kind (i32). The pc and kind go into
