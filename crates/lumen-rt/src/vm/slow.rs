@@ -192,8 +192,17 @@ pub(crate) fn str_build(
     args: Reg,
     argc: u32,
 ) -> RtResult<()> {
-    let mut text = String::new();
-    for v in &mut regs[r(args)..r(args) + argc as usize] {
+    let parts = &mut regs[r(args)..r(args) + argc as usize];
+    // The Strings' bytes, so that a concatenation (`a + b + c`) allocates once.
+    let known: usize = parts
+        .iter()
+        .map(|v| match v {
+            Value::Str(s) => s.as_str().len(),
+            _ => 0,
+        })
+        .sum();
+    let mut text = String::with_capacity(known);
+    for v in parts {
         display::write_value(&mut text, v, m)?;
         *v = Value::Null;
     }
