@@ -606,6 +606,22 @@ impl FnLower<'_> {
                 },
             );
         }
+        if op == BinOp::StrConcat {
+            let mut parts = Vec::new();
+            concat_parts(a, &mut parts);
+            concat_parts(b, &mut parts);
+            if parts.len() > 2 {
+                // `a + b + c`: one string built at its final size, not a new string
+                // per `+` (the parts are evaluated in the same order).
+                let tys: Vec<RegTy> = parts.iter().map(|e| self.reg_ty(&e.ty)).collect();
+                let args = self.fresh_run(&tys);
+                for (i, e) in parts.iter().enumerate() {
+                    self.expr_to(e, args + i as Reg);
+                }
+                let argc = parts.len() as u32;
+                return self.emit_at(span, Instr::StrBuild { dst, args, argc });
+            }
+        }
         let ra = self.operand(a, || has_assign(b));
         let rb = self.expr(b);
         let (a, b) = (ra, rb);
@@ -853,5 +869,16 @@ fn is_store_back(e: &Expr, xs: LocalId, i: LocalId, p: LocalId) -> bool {
                     if matches!(x.kind, ExprKind::Local(v) if v == i))
         }
         _ => false,
+    }
+}
+
+/// The operands of a chain of String `+` (however parenthesised), left to right.
+fn concat_parts<'e>(e: &'e Expr, parts: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Binary(BinOp::StrConcat, a, b) => {
+            concat_parts(a, parts);
+            concat_parts(b, parts);
+        }
+        _ => parts.push(e),
     }
 }

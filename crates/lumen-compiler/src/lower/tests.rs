@@ -295,6 +295,52 @@ fn string_append_targets_its_own_register() {
     assert_eq!(run(&m, "f", vec![Value::Int(3)]), Value::str("ababab"));
 }
 
+#[test]
+fn string_concat_chains_build_one_string() {
+    // f(a, b) = (a + "-") + (b + a): one StrBuild of the four operands in order;
+    // a lone `a + b` stays a StrConcat.
+    let mut f = F::new();
+    let a = f.param("a", Type::Str);
+    let b = f.param("b", Type::Str);
+    let str_ = |x| loc(x, Type::Str);
+    let body = bin(
+        BinOp::StrConcat,
+        bin(BinOp::StrConcat, str_(a), s("-"), Type::Str),
+        bin(BinOp::StrConcat, str_(b), str_(a), Type::Str),
+        Type::Str,
+    );
+    let mut g = F::new();
+    let (x, y) = (g.param("x", Type::Str), g.param("y", Type::Str));
+    let pair = bin(BinOp::StrConcat, str_(x), str_(y), Type::Str);
+    let m = compile(&program(
+        vec![],
+        vec![f.build("f", Type::Str, body), g.build("g", Type::Str, pair)],
+    ));
+    let builds: Vec<_> = m.cells[0]
+        .code
+        .iter()
+        .filter_map(|i| match i {
+            Instr::StrBuild { argc, .. } => Some(*argc),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(builds, [4]);
+    assert!(
+        !m.cells[0]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::StrConcat { .. }))
+    );
+    assert!(
+        m.cells[1]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::StrConcat { .. }))
+    );
+    let args = vec![Value::str("ab"), Value::str("ñ")];
+    assert_eq!(run(&m, "f", args), Value::str("ab-ñab"));
+}
+
 fn shape_types() -> Vec<TypeDecl> {
     vec![TypeDecl::Enum {
         name: "Shape".into(),
