@@ -19,6 +19,7 @@ pub mod dump;
 pub mod error;
 pub mod flow;
 pub mod lir;
+pub mod map;
 pub mod operands;
 pub mod ops;
 pub mod serial;

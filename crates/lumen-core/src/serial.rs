@@ -10,7 +10,6 @@
 //! bytes left, nesting of constant values is bounded, and any inconsistency is an `Err`.
 //! (Structural validity of the decoded code is [`crate::verify`]'s job.)
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::builtins::Builtin;
@@ -18,7 +17,7 @@ use crate::lir::{
     Cell, CellKind, CmpOp, InlineSite, Inlined, Instr, LirModule, Pos, RegTy, TypeDef, TypeTable,
     TypeTest, VariantDef,
 };
-use crate::value::{Boxed, Closure, Map, MapKey, Record, Value, Variant};
+use crate::value::{Boxed, Closure, Entries, Map, MapKey, Record, Value, Variant};
 
 /// File signature.
 pub const MAGIC: &[u8; 8] = b"LUMNLIR\0";
@@ -507,7 +506,7 @@ impl Reader<'_> {
             6 => Value::tuple(self.values(depth)?),
             7 => {
                 let n = self.len()?;
-                let mut entries = BTreeMap::new();
+                let mut entries = Entries::new();
                 for _ in 0..n {
                     let key = match self.byte()? {
                         0 => MapKey::Int(self.i64()?),
@@ -556,7 +555,7 @@ mod tests {
 
     /// A module using every kind of constant and a spread of instructions.
     fn sample() -> LirModule {
-        let mut entries = BTreeMap::new();
+        let mut entries = Entries::new();
         entries.insert(MapKey::Int(-3), Value::Float(f64::NAN));
         entries.insert(
             MapKey::str(Rc::new(crate::value::Str::new("k".into()))),

@@ -9,7 +9,7 @@
 //! frees everything. Dropping is iterative (see [`drop_iteratively`]): freeing a chain of a
 //! million nested enum values must not recurse on the native stack.
 
-use std::collections::BTreeMap;
+pub use crate::map::Entries;
 use std::rc::Rc;
 
 /// Index of a record or enum declaration in [`crate::lir::TypeTable`].
@@ -258,10 +258,10 @@ impl Ord for StrKey {
     }
 }
 
-/// A map kept in key order.
+/// A map: its entries walk in key order ([`Entries`]).
 #[derive(Clone, Debug, Default)]
 pub struct Map {
-    pub entries: BTreeMap<MapKey, Value>,
+    pub entries: Entries,
 }
 
 /// A record value; `fields` are in declaration order.
@@ -475,7 +475,7 @@ fn take_children(v: Value, work: &mut Vec<Value>) {
         Value::Map(rc) => {
             if let Some(mut o) = Rc::into_inner(rc) {
                 let entries = std::mem::take(&mut o.entries);
-                work.extend(entries.into_values());
+                work.extend(entries.into_unordered_values());
             }
         }
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {}
@@ -528,9 +528,9 @@ impl Drop for Boxed {
 }
 impl Drop for Map {
     fn drop(&mut self) {
-        if self.entries.values().any(|v| !v.is_scalar()) {
+        if self.entries.unordered().any(|(_, v)| !v.is_scalar()) {
             let entries = std::mem::take(&mut self.entries);
-            drop_iteratively(entries.into_values().collect());
+            drop_iteratively(entries.into_unordered_values().collect());
         }
     }
 }

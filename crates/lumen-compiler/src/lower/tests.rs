@@ -778,7 +778,7 @@ fn for_over_string_and_map_uses_builtins() {
                 .any(|i| matches!(i, Instr::CallBuiltin { builtin, .. } if *builtin == b))
         );
     }
-    let mut entries = std::collections::BTreeMap::new();
+    let mut entries = lumen_core::value::Entries::new();
     for (k, val) in [("a", 1), ("b", 5), ("c", 7)] {
         entries.insert(
             lumen_core::value::MapKey::str(std::rc::Rc::new(lumen_core::value::Str::new(k.into()))),

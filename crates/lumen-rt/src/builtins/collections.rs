@@ -336,8 +336,10 @@ pub(crate) fn merge(a: &mut [Value]) -> RtResult<Value> {
         && let Some(r) = Rc::get_mut(&mut right)
     {
         // Keys only in `left` go into the (unique) right map.
-        for (k, v) in &left.entries {
-            r.entries.entry(k.clone()).or_insert_with(|| v.clone());
+        for (k, v) in left.entries.unordered() {
+            if !r.entries.contains_key(k) {
+                r.entries.insert(k.clone(), v.clone());
+            }
         }
         return Ok(Value::Map(right));
     }
@@ -345,7 +347,7 @@ pub(crate) fn merge(a: &mut [Value]) -> RtResult<Value> {
     match Rc::try_unwrap(right) {
         Ok(mut r) => l.entries.append(&mut r.entries),
         Err(r) => {
-            for (k, v) in &r.entries {
+            for (k, v) in r.entries.unordered() {
                 l.entries.insert(k.clone(), v.clone());
             }
         }
