@@ -291,11 +291,14 @@ impl Ranges {
             {
                 Some(iv(src))
             }
-            Instr::IntMod { b, .. } => {
+            Instr::IntMod { a, b, .. } => {
                 // |x % k| < |k|, with the sign of x.
                 let (lo, hi) = iv(b);
                 let m = lo.checked_abs()?.max(hi.checked_abs()?);
-                (lo > 0 || hi < 0).then(|| (1 - m, m - 1))
+                let (xl, xh) = iv(a);
+                let low = if xl >= 0 { 0 } else { 1 - m };
+                let high = if xh <= 0 { 0 } else { m - 1 };
+                (lo > 0 || hi < 0).then_some((low, high))
             }
             Instr::IntDiv { a, b, .. } | Instr::IntFloorDiv { a, b, .. } => {
                 // Division by a constant other than 0 and -1 is monotone in `a`.
@@ -699,6 +702,12 @@ mod tests {
         let mut bounds = Bounds::new();
         let m = Instr::IntMod { dst: 3, a: 0, b: 2 };
         assert_eq!(r.interval_after(&bounds, &[], &m), Some((-6, 6)));
+        // The remainder has the sign of the dividend.
+        let mut signed = Bounds::new();
+        signed.insert(0, (3, 50));
+        assert_eq!(r.interval_after(&signed, &[], &m), Some((0, 6)));
+        signed.insert(0, (-50, 0));
+        assert_eq!(r.interval_after(&signed, &[], &m), Some((-6, 0)));
         bounds.insert(3, (-6, 6));
         bounds.insert(4, (-2, 2));
         let sum = Instr::IntAdd { dst: 5, a: 3, b: 4 };
