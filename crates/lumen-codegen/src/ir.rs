@@ -1350,6 +1350,31 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let v = self.e.b.ins().imul(x, y);
                 self.put(dst, RegTy::Int, v);
             }
+            IntAdd { dst, a, b } | IntSub { dst, a, b } if self.nonneg(b) || self.nonneg(a) => {
+                // One operand is not negative: the wrapped result overflowed exactly
+                // when it moved the wrong way past the other operand. A compare and
+                // branch is one fused instruction; Cranelift's overflow flag is set
+                // into a register and tested (three).
+                let (x, y) = (self.get(a), self.get(b));
+                let (v, of) = match ins {
+                    IntAdd { .. } if self.nonneg(b) => {
+                        let v = self.e.b.ins().iadd(x, y);
+                        (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, x))
+                    }
+                    IntAdd { .. } => {
+                        let v = self.e.b.ins().iadd(x, y);
+                        (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, y))
+                    }
+                    // `a - b`, `b >= 0`: the result is at most `a`.
+                    _ if self.nonneg(b) => {
+                        let v = self.e.b.ins().isub(x, y);
+                        (v, self.e.b.ins().icmp(IntCC::SignedGreaterThan, v, x))
+                    }
+                    _ => self.e.b.ins().ssub_overflow(x, y),
+                };
+                self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
+                self.put(dst, RegTy::Int, v);
+            }
             IntAdd { dst, a, b } | IntSub { dst, a, b } | IntMul { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
                 let (v, of) = match ins {
@@ -2618,6 +2643,44 @@ mod tests {
             let counts = op_counts(m, crate::OptLevel::O1, 0, &ops);
             assert!(counts[0] > 0, "{counts:?}");
             assert_eq!(counts[1..], [0, 1, 2, 1], "{ops:?}");
+        });
+    }
+
+    #[test]
+    fn overflow_past_a_non_negative_operand_is_a_compare() {
+        // `s + i`, `i + s`, `s - i` and `s + i % 7` with `i` a loop index: the
+        // result is compared with `s` instead of Cranelift's overflow flag, and every
+        // overflow is still raised exactly where the VM raises it.
+        let cell = |name: &str, step: &str| {
+            format!(
+                "cell {name}(a: Int, n: Int) -> Int\n  let mut s = a\n  for i in 0..n\n    \
+                 s = {step}\n  end\n  s\nend\n"
+            )
+        };
+        let src = [
+            cell("up", "s + i"),
+            cell("up2", "i + s"),
+            cell("down", "s - i"),
+            cell("rem", "s + i % 7"),
+            "cell main()\nend\n".to_string(),
+        ]
+        .concat()
+        .leak();
+        with(src, |m| {
+            for (k, name) in ["up", "up2", "down", "rem"].into_iter().enumerate() {
+                let f = native(m, name);
+                for a in EDGES.iter().copied().chain([i64::MAX - 24, i64::MIN + 3]) {
+                    for n in [0, 3, 4, 10, 11] {
+                        agrees(m, &f, name, vec![Value::Int(a), Value::Int(n)]);
+                    }
+                }
+                let ops = ["sadd_overflow", "ssub_overflow"];
+                assert_eq!(
+                    op_counts(m, crate::OptLevel::O1, k as u32, &ops),
+                    [0, 0],
+                    "{name}"
+                );
+            }
         });
     }
 
