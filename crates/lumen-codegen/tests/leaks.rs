@@ -157,9 +157,11 @@ fn run_once(program: &Program, mode: Mode, want: &Expected, source: Vec<u8>) -> 
         want.stdin.clone(),
         program.file.clone(),
     );
-    // Modules hold `Rc`s and deep recursion needs stack: compile and run on the
-    // big-stack thread, and drop everything there.
-    let result = lumen_rt::run_on_big_stack(move || -> Result<(i32, String), String> {
+    // Modules hold `Rc`s and deep recursion needs stack: compile and run on a thread of
+    // its own with a big stack, and drop everything there. Its thread-local caches
+    // (compile contexts, shared one-character strings) go with it: on one long-lived
+    // thread they would hold a varying number of blocks from run to run.
+    let result = on_own_thread(move || -> Result<(i32, String), String> {
         let module = match lumen_compiler::compile_file(&file, &source) {
             Ok(module) => module,
             // A compile-error test: the compiler's own allocations are checked.
@@ -214,4 +216,15 @@ fn build(module: lumen_core::lir::LirModule, mode: Mode) -> Result<VM, String> {
             lumen_codegen::tiered_vm(&module, threshold, OptLevel::O1).map_err(|e| e.to_string())
         }
     }
+}
+
+/// Runs `f` on a new thread with the VM's big stack and returns its result.
+fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let thread = std::thread::Builder::new()
+        .stack_size(lumen_rt::BIG_STACK)
+        .spawn(f)
+        .expect("a thread for the run");
+    thread
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
