@@ -1,7 +1,7 @@
 //! `lumen`: the command-line front end of the Lumen toolchain (language reference §10.1).
 //!
 //! `lumen run [OPTIONS] FILE [ARGS…]`, `lumen check FILE`, `lumen build [OPTIONS] FILE`,
-//! `lumen emit lir|clif|asm FILE`. The work runs on a big-stack thread; the exit code follows §10.1.
+//! `lumen emit lir|clif|asm FILE`. The work runs on a 256 MiB stack (`lumen_rt::run_on_big_stack`); the exit code follows §10.1.
 
 mod cli;
 mod commands;

@@ -72,7 +72,7 @@ type PResult<T> = Result<T, Fail>;
 
 /// Maximum nesting of expressions, patterns, types and blocks. This bounds the parser's
 /// native stack use (8–15 KB per level in unoptimised builds, about 15 MB in all): the
-/// CLI compiles on a 256 MiB thread (`lumen_rt::run_on_big_stack`), and tests that parse
+/// CLI compiles on a 256 MiB stack (`lumen_rt::run_on_big_stack`), and tests that parse
 /// programs nested more than ~100 levels must do the same. `else if` chains and operator
 /// chains are parsed in loops and do not count here.
 const MAX_DEPTH: usize = 1000;

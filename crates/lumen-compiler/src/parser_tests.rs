@@ -1089,7 +1089,7 @@ fn lexical_errors_suppress_follow_up_parse_errors() {
     );
 }
 
-/// Runs `f` on a thread with a 256 MiB stack, like the CLI: the parser takes about
+/// Runs `f` on a thread with a 256 MiB stack, as big as the CLI's: the parser takes about
 /// 8–15 KB of native stack per nesting level in debug builds, so programs near the
 /// nesting limit do not fit the 2 MiB default test-thread stack.
 fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
