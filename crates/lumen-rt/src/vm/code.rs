@@ -321,6 +321,14 @@ pub(super) enum Op {
         t: Reg,
         t2: Reg,
     },
+    /// `dst = list[idx]; n = null; list[idx] = n`: the element moved out of the list
+    /// (made unique first), as `let mut p = ps[i]` is lowered when `ps[i] = p` follows.
+    ListTake {
+        dst: Reg,
+        list: Reg,
+        idx: Reg,
+        n: Reg,
+    },
     /// `t = list[idx]; dst = t op other` (`elem_first`) or `dst = other op t`.
     ListFloat {
         op: FloatBin,
@@ -611,7 +619,7 @@ fn translate_with(cell: &Cell, mut loops: Option<&mut Vec<u32>>) -> Code {
                 if let Some(op) = fuse3(&code[i], &code[i + 1], &code[i + 2]) {
                     // The instruction that can fail: the compare, or the list read.
                     let failing = match op {
-                        Op::FloatUpdate { .. } => i,
+                        Op::FloatUpdate { .. } | Op::ListTake { .. } => i,
                         _ => i + 1,
                     };
                     out.ops.push(retarget(op, map));
@@ -694,6 +702,9 @@ fn fuse3(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
     if let Some(op) = float_update(first, second, third) {
         return Some(op);
     }
+    if let Some(op) = list_take(first, second, third) {
+        return Some(op);
+    }
     let (&Instr::LoadFloat { dst: t, value: k }, &Instr::FloatCmp { op, dst: c, a, b }) =
         (first, second)
     else {
@@ -732,6 +743,30 @@ fn list_read(ins: &Instr) -> Option<(Reg, Reg, Reg)> {
         }
         _ => None,
     }
+}
+
+/// `ListGet dst, l, i` + `LoadNull n` + `ListSet l, i, n`.
+fn list_take(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
+    let (dst, list, idx) = list_read(first)?;
+    let (
+        &Instr::LoadNull { dst: n },
+        &Instr::ListSet {
+            list: l2,
+            idx: i2,
+            src,
+        },
+    ) = (second, third)
+    else {
+        return None;
+    };
+    // Every register distinct, so the fused order (the list written before `dst`) is
+    // the same.
+    let regs = [dst, list, idx, n];
+    let distinct = regs
+        .iter()
+        .enumerate()
+        .all(|(k, r)| !regs[k + 1..].contains(r));
+    (distinct && l2 == list && i2 == idx && src == n).then_some(Op::ListTake { dst, list, idx, n })
 }
 
 /// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.

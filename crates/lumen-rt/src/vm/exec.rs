@@ -560,6 +560,21 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(t, Value::Float(x));
                 set!(t2, Value::Float(z));
             }
+            Op::ListTake { dst, list, idx, n } => {
+                let i = int!(idx);
+                // SAFETY: `list` is a register of this frame, distinct from `dst`, `n`.
+                let v = match unsafe { &mut *reg!(list) } {
+                    Value::List(l) => {
+                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
+                            fail!(RtError::IndexOutOfBounds)
+                        };
+                        std::mem::take(&mut Rc::make_mut(l).items[i])
+                    }
+                    other => fail!(bad_tag("list", other)),
+                };
+                set!(n, Value::Null);
+                set!(dst, v);
+            }
             Op::ListFloat {
                 op,
                 elem_first,

@@ -1233,6 +1233,68 @@ fn fused_list_float_read() {
     assert_eq!(err.trace[0].pos, Pos { line: 4, col: 1 });
 }
 
+/// `p = xs[i]` followed by `xs[i] = null` (a read of an element that is stored back
+/// later) fused into one op that moves the element out; a shared list is copied first,
+/// and an out-of-bounds read still reports the read.
+#[test]
+fn fused_list_take_moves_the_element_out() {
+    use Instr::*;
+    let c = cell(
+        "f",
+        1,
+        11,
+        vec![
+            LoadInt { dst: 5, value: 10 },
+            LoadInt { dst: 6, value: 20 },
+            ListNew {
+                dst: 1,
+                args: 5,
+                argc: 2,
+            },
+            Copy { dst: 7, src: 1 },
+            ListGet {
+                dst: 2,
+                list: 1,
+                idx: 0,
+            },
+            LoadNull { dst: 3 },
+            ListSet {
+                list: 1,
+                idx: 0,
+                src: 3,
+            },
+            Move { dst: 8, src: 2 },
+            Move { dst: 9, src: 1 },
+            Move { dst: 10, src: 7 },
+            TupleNew {
+                dst: 4,
+                args: 8,
+                argc: 3,
+            },
+            Return { src: 4 },
+        ],
+    );
+    assert!(
+        code::translate(&c)
+            .ops
+            .iter()
+            .any(|op| matches!(op, code::Op::ListTake { .. }))
+    );
+    let mut vm = VM::new(module(vec![c]));
+    let list = |xs: Vec<Value>| Value::list(xs);
+    assert_eq!(
+        vm.call_cell(0, vec![Value::Int(1)]),
+        Ok(Value::tuple(vec![
+            Value::Int(20),
+            list(vec![Value::Int(10), Value::Null]),
+            list(vec![Value::Int(10), Value::Int(20)]),
+        ]))
+    );
+    let err = vm.call_cell(0, vec![Value::Int(2)]).unwrap_err();
+    assert_eq!(err.error, RtError::IndexOutOfBounds);
+    assert_eq!(err.trace[0].pos, Pos { line: 5, col: 1 });
+}
+
 /// String comparison is byte-wise for every pair, one-byte strings (compared without
 /// `memcmp`) included.
 #[test]
