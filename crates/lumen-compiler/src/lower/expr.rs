@@ -74,6 +74,21 @@ impl FnLower<'_> {
     fn expr_exact(&mut self, e: &Expr, dst: Reg) {
         use ExprKind as K;
         let span = e.span;
+        if let Some(ops) = strict_operands(e)
+            && ops.iter().any(|o| o.ty == Type::Never)
+        {
+            // An operand of type `Never` produces no value (it raises an error, leaves,
+            // or is a local narrowed to nothing, read where control never arrives): the
+            // operands up to it are all that runs, and the operation, whose operand
+            // registers would not have its types, is not emitted.
+            for o in ops {
+                self.stmt(o);
+                if o.ty == Type::Never {
+                    break;
+                }
+            }
+            return self.unreachable_value(dst, span);
+        }
         match &e.kind {
             K::Int(v) => self.emit_at(span, Instr::LoadInt { dst, value: *v }),
             K::Float(v) => self.emit_at(span, Instr::LoadFloat { dst, value: *v }),
@@ -557,6 +572,20 @@ impl FnLower<'_> {
         self.run(items, &tys)
     }
 
+    /// Fills `dst` after code that cannot complete, for the verifier and native code,
+    /// which read typed registers: a scalar gets a constant; any other register keeps
+    /// its initial null, never read.
+    fn unreachable_value(&mut self, dst: Reg, span: crate::hir::Span) {
+        let i = match self.regs[dst as usize] {
+            RegTy::Int => Instr::LoadInt { dst, value: 0 },
+            RegTy::Float => Instr::LoadFloat { dst, value: 0.0 },
+            RegTy::Bool => Instr::LoadBool { dst, value: false },
+            RegTy::Null | RegTy::Dyn => Instr::LoadNull { dst },
+            _ => return,
+        };
+        self.emit_at(span, i);
+    }
+
     /// An Int literal or Int constant.
     fn int_literal(&self, e: &Expr) -> Option<i64> {
         match e.kind {
@@ -880,5 +909,22 @@ fn concat_parts<'e>(e: &'e Expr, parts: &mut Vec<&'e Expr>) {
             concat_parts(b, parts);
         }
         _ => parts.push(e),
+    }
+}
+
+/// The operands of `e` when its operation only evaluates them in order and then runs
+/// (no short circuit, no branches): unary and binary operators, conversions, reads of
+/// an index, field or tuple element.
+fn strict_operands(e: &Expr) -> Option<Vec<&Expr>> {
+    use ExprKind as K;
+    match &e.kind {
+        K::Unary(_, a)
+        | K::IntToFloat(a)
+        | K::FloatToInt(a)
+        | K::Field { base: a, .. }
+        | K::TupleGet { base: a, .. } => Some(vec![a]),
+        K::Binary(_, a, b) => Some(vec![a, b]),
+        K::Index { base, index, .. } => Some(vec![base, index]),
+        _ => None,
     }
 }
