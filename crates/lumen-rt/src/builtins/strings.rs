@@ -134,10 +134,25 @@ pub(crate) fn repeat(a: &mut [Value]) -> RtResult<Value> {
     if n <= 0 || s.is_empty() {
         return Ok(Value::str(""));
     }
-    // A result that cannot exist in memory is rejected instead of aborting.
-    match (s.len() as u64).checked_mul(n as u64) {
-        Some(total) if total <= isize::MAX as u64 => Ok(Value::str(s.repeat(n as usize))),
-        _ => Err(RtError::InvalidArgument("repeat")),
+    let total = (s.len() as u64).checked_mul(n as u64);
+    let mut text = buffer(total, "repeat")?;
+    for _ in 0..n {
+        text.push_str(s);
+    }
+    Ok(Value::str(text))
+}
+
+/// An empty string with room for `bytes`: a size that cannot be allocated (or computed)
+/// is `invalid argument to <name>`, not an abort of the process.
+fn buffer(bytes: Option<u64>, name: &'static str) -> RtResult<String> {
+    let mut text = String::new();
+    let fits = bytes
+        .and_then(|b| usize::try_from(b).ok())
+        .is_some_and(|b| text.try_reserve_exact(b).is_ok());
+    if fits {
+        Ok(text)
+    } else {
+        Err(RtError::InvalidArgument(name))
     }
 }
 
@@ -158,15 +173,16 @@ pub(crate) fn pad(a: &mut [Value], left: bool) -> RtResult<Value> {
     let bytes = extra
         .checked_mul(fill.as_str().len() as u64)
         .and_then(|b| b.checked_add(s.as_str().len() as u64));
-    if bytes.is_none_or(|b| b > isize::MAX as u64) {
-        return Err(RtError::InvalidArgument(name));
+    let mut text = buffer(bytes, name)?;
+    if !left {
+        text.push_str(s.as_str());
     }
-    let padding = fill.as_str().repeat(extra as usize);
-    let text = if left {
-        padding + s.as_str()
-    } else {
-        s.as_str().to_string() + &padding
-    };
+    for _ in 0..extra {
+        text.push_str(fill.as_str());
+    }
+    if left {
+        text.push_str(s.as_str());
+    }
     Ok(Value::str(text))
 }
 
@@ -283,6 +299,15 @@ mod tests {
         assert_eq!(
             repeat(&mut [s("ab"), Value::Int(i64::MAX)]),
             Err(RtError::InvalidArgument("repeat"))
+        );
+        // Sizes that fit the arithmetic but not memory are refused, not an abort.
+        assert_eq!(
+            repeat(&mut [s("a"), Value::Int(1 << 62)]),
+            Err(RtError::InvalidArgument("repeat"))
+        );
+        assert_eq!(
+            pad(&mut [s("a"), Value::Int(i64::MAX), s(" ")], true),
+            Err(RtError::InvalidArgument("pad_left"))
         );
         assert_eq!(text(pad(&mut [s("7"), Value::Int(3), s("0")], true)), "007");
         assert_eq!(
