@@ -266,9 +266,15 @@ impl Tuning {
     /// there (no loop-invariant code to hoist; the benchmarks run as fast without it),
     /// and it costs about a sixth of a small cell's compile time. `O2`/`O3`, which
     /// inline and so give it more to work on, keep it.
+    ///
+    /// A cell of more than [`HUGE_CELL`] instructions is compiled quickly at every level:
+    /// the backtracking register allocator's time grows faster than the function (a
+    /// `match` of 4,000 arms took it 7 s), and such cells are generated code or tables,
+    /// not inner loops.
     pub(crate) fn of(level: OptLevel, kind: Kind, cell: &Cell) -> Tuning {
         match kind {
             Kind::Entry => Tuning::Quick,
+            _ if cell.code.len() > HUGE_CELL => Tuning::Quick,
             Kind::Cell | Kind::EntryCell if level == OptLevel::O1 && !has_loop(cell) => {
                 Tuning::Lean
             }
@@ -276,6 +282,10 @@ impl Tuning {
         }
     }
 }
+
+/// LIR instructions above which a cell is compiled with [`Tuning::Quick`] (the
+/// benchmarks' largest cells have a few hundred).
+const HUGE_CELL: usize = 2000;
 
 /// True when `cell` jumps backwards (a loop).
 fn has_loop(cell: &Cell) -> bool {
@@ -634,6 +644,15 @@ mod tests {
         assert_eq!(Tuning::of(OptLevel::O0, Kind::Cell, sum), Quick);
         for level in [OptLevel::O0, OptLevel::O1, OptLevel::O3] {
             assert_eq!(Tuning::of(level, Kind::Entry, sum), Quick);
+        }
+        // A huge cell is compiled quickly at every level.
+        let mut huge = sum.clone();
+        let body = huge.code.clone();
+        while huge.code.len() <= HUGE_CELL {
+            huge.code.extend(body.iter().cloned());
+        }
+        for level in [OptLevel::O1, OptLevel::O3] {
+            assert_eq!(Tuning::of(level, Kind::Cell, &huge), Quick);
         }
     }
 
