@@ -218,6 +218,7 @@ pub fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         raw: Vec::new(),
         diags: Vec::new(),
         interp_depth: 0,
+        too_deep: false,
     };
     if src.starts_with('\u{feff}') {
         lx.i = '\u{feff}'.len_utf8();
@@ -298,6 +299,9 @@ struct Lexer<'a> {
     raw: Vec<Token>,
     diags: Vec<Diagnostic>,
     interp_depth: usize,
+    /// Set when an interpolation nests past [`MAX_INTERP_DEPTH`]: the rest of the line
+    /// is skipped and every enclosing string ends there, keeping that one error.
+    too_deep: bool,
 }
 
 /// Why lexing the code of an interpolation stopped.
@@ -306,6 +310,8 @@ enum InterpStop {
     Closed,
     /// At a newline or end of file: the enclosing string is unterminated.
     Unterminated,
+    /// Nested past [`MAX_INTERP_DEPTH`], here or inside (the line was skipped).
+    TooDeep,
 }
 
 impl<'a> Lexer<'a> {
@@ -717,6 +723,9 @@ impl<'a> Lexer<'a> {
                         InterpStop::Unterminated => {
                             return self.unterminated(first_tok, diag_mark, pos, start);
                         }
+                        InterpStop::TooDeep => {
+                            return self.too_deep(first_tok, diag_mark, pos, start);
+                        }
                     }
                     text_pos = self.pos();
                     text_start = self.i;
@@ -758,12 +767,30 @@ impl<'a> Lexer<'a> {
         self.push(TokenKind::Str(String::new()), pos, start);
     }
 
+    /// Replaces a string's partial tokens by one empty `Str` after an interpolation
+    /// nested too deeply in it, keeping that error (the last one) and dropping those
+    /// found inside the string.
+    fn too_deep(&mut self, first_tok: usize, diag_mark: usize, pos: Span, start: usize) {
+        let error = self.diags.pop();
+        self.diags.truncate(diag_mark);
+        self.diags.extend(error);
+        self.raw.truncate(first_tok);
+        self.push(TokenKind::Str(String::new()), pos, start);
+        if self.interp_depth == 0 {
+            self.too_deep = false;
+        }
+    }
+
     /// Lexes the code of an interpolation up to its matching `}` (pushing tokens).
     fn interpolation(&mut self) -> InterpStop {
         if self.interp_depth >= MAX_INTERP_DEPTH {
             let pos = self.pos();
             self.error(pos, "string interpolation nested too deeply");
-            return InterpStop::Unterminated;
+            while self.i < self.src.len() && !self.at_newline() {
+                self.bump();
+            }
+            self.too_deep = true;
+            return InterpStop::TooDeep;
         }
         self.interp_depth += 1;
         let mut depth = 0usize;
@@ -779,6 +806,9 @@ impl<'a> Lexer<'a> {
                 break InterpStop::Closed;
             }
             self.token();
+            if self.too_deep {
+                break InterpStop::TooDeep;
+            }
             if self.raw.len() > before {
                 match self.raw[self.raw.len() - 1].kind {
                     TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
@@ -867,6 +897,25 @@ mod tests {
 
     fn positions(src: &str) -> Vec<(u32, u32)> {
         lex(src).0.iter().map(|t| (t.pos.line, t.pos.col)).collect()
+    }
+
+    #[test]
+    fn interpolation_nested_too_deeply_is_one_error_and_the_next_line_lexes() {
+        let nest = |d: usize| format!("\"{}x{}\"", "{\"".repeat(d), "\"}".repeat(d));
+        assert!(errors(&format!("print({})\n", nest(MAX_INTERP_DEPTH))).is_empty());
+        for d in [MAX_INTERP_DEPTH + 1, 1000] {
+            let src = format!("print({})\nx = 1", nest(d));
+            assert_eq!(
+                errors(&src),
+                [format!(
+                    "1:{}: string interpolation nested too deeply",
+                    7 + 2 * 32 + 2
+                )],
+                "depth {d}"
+            );
+            let k: Vec<TokenKind> = lex(&src).0.into_iter().map(|t| t.kind).collect();
+            assert_eq!(k[k.len() - 4..], [T::Ident, T::Eq, T::Int(1), T::Eof]);
+        }
     }
 
     #[test]
@@ -1137,7 +1186,7 @@ mod tests {
             "**=", ">>=", "=>", ".", "?.", ",", "(", "[", "{",
         ] {
             let src = format!("a {op}\n  b");
-            let k = kinds(&src);
+            let k: Vec<TokenKind> = lex(&src).0.into_iter().map(|t| t.kind).collect();
             assert!(!k.contains(&T::Newline), "newline kept after {op}: {k:?}");
         }
     }
