@@ -39,10 +39,18 @@ impl PagePool {
 // because it holds a raw pointer); nothing in it is tied to the thread that made it.
 unsafe impl Send for PagePool {}
 
+/// Alignment of every function's code (see [`PagePool::allocate`]).
+const CODE_ALIGN: u64 = 32;
+
 impl JITMemoryProvider for PagePool {
     fn allocate(&mut self, size: usize, align: u64, kind: JITMemoryKind) -> io::Result<*mut u8> {
         match kind {
-            JITMemoryKind::Executable => self.code.allocate(size, align),
+            // Every function starts on a 32-byte boundary. Where a hot function starts
+            // decides how its branches fall in the processor's fetch blocks: with the
+            // code packed, a smaller cold path in `main` moved fib and made it 30%
+            // slower (11.6 -> 15.4 ms). Measured on this 2-core AMD EPYC: 32 bytes
+            // gave fib 12.4 ms and nbody 34 ms, 16 bytes 14.3 and 38, 64 bytes 16.8.
+            JITMemoryKind::Executable => self.code.allocate(size, align.max(CODE_ALIGN)),
             JITMemoryKind::ReadOnly => self.readonly.allocate(size, align),
             JITMemoryKind::Writable => self.writable.allocate(size, align),
         }
@@ -162,7 +170,15 @@ mod tests {
         let mut pool = PagePool::new();
         let a = pool.allocate(100, 16, JITMemoryKind::Executable).unwrap();
         let b = pool.allocate(100, 16, JITMemoryKind::Executable).unwrap();
-        assert_eq!(b as usize, (a as usize + 100).next_multiple_of(16));
+        // Code is aligned to at least `CODE_ALIGN`, whatever the function asks.
+        assert_eq!(b as usize, (a as usize + 100).next_multiple_of(32));
+        let r = pool.allocate(100, 16, JITMemoryKind::ReadOnly).unwrap();
+        let r2 = pool.allocate(100, 16, JITMemoryKind::ReadOnly).unwrap();
+        assert_eq!(
+            r2 as usize,
+            r as usize + 112,
+            "data keeps its own alignment"
+        );
         pool.finalize(BranchProtection::None).unwrap();
         let c = pool.allocate(10, 16, JITMemoryKind::Executable).unwrap();
         assert_eq!(
