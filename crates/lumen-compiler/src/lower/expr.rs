@@ -74,14 +74,13 @@ impl FnLower<'_> {
     fn expr_exact(&mut self, e: &Expr, dst: Reg) {
         use ExprKind as K;
         let span = e.span;
-        if let Some(ops) = strict_operands(e)
-            && ops.iter().any(|o| o.ty == Type::Never)
-        {
+        let ops = strict_operands(e);
+        if ops.iter().flatten().any(|o| o.ty == Type::Never) {
             // An operand of type `Never` produces no value (it raises an error, leaves,
             // or is a local narrowed to nothing, read where control never arrives): the
             // operands up to it are all that runs, and the operation, whose operand
             // registers would not have its types, is not emitted.
-            for o in ops {
+            for o in ops.into_iter().flatten() {
                 self.stmt(o);
                 if o.ty == Type::Never {
                     break;
@@ -912,19 +911,19 @@ fn concat_parts<'e>(e: &'e Expr, parts: &mut Vec<&'e Expr>) {
     }
 }
 
-/// The operands of `e` when its operation only evaluates them in order and then runs
+/// The operands of `e`, in order, when its operation only evaluates them and then runs
 /// (no short circuit, no branches): unary and binary operators, conversions, reads of
-/// an index, field or tuple element.
-fn strict_operands(e: &Expr) -> Option<Vec<&Expr>> {
+/// an index, field or tuple element. None for any other expression.
+fn strict_operands(e: &Expr) -> [Option<&Expr>; 2] {
     use ExprKind as K;
     match &e.kind {
         K::Unary(_, a)
         | K::IntToFloat(a)
         | K::FloatToInt(a)
         | K::Field { base: a, .. }
-        | K::TupleGet { base: a, .. } => Some(vec![a]),
-        K::Binary(_, a, b) => Some(vec![a, b]),
-        K::Index { base, index, .. } => Some(vec![base, index]),
-        _ => None,
+        | K::TupleGet { base: a, .. } => [Some(a), None],
+        K::Binary(_, a, b) => [Some(a), Some(b)],
+        K::Index { base, index, .. } => [Some(base), Some(index)],
+        _ => [None, None],
     }
 }
