@@ -14,8 +14,10 @@ use clap::Parser;
 
 /// Lumen values are many small reference-counted blocks: mimalloc allocates and frees
 /// them faster than the system allocator and keeps freed pages instead of returning and
-/// faulting them in again (binary_trees −25%, string_build −39% under the JIT), at about
-/// 0.2 ms more start-up.
+/// faulting them in again (binary_trees −25% under the JIT), at about 0.2 ms more
+/// start-up. Built without transparent huge pages (`no_thp`): with them string_build
+/// usually ran 25% faster, but a run now and then spent 0.6 s in the kernel compacting
+/// memory for them (0.98 s instead of 0.40), most often right after other programs ran.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
