@@ -562,6 +562,11 @@ impl<'a> Checker<'a> {
         let both_int =
             matches!(lt, Type::Int | Type::Never) && matches!(rt, Type::Int | Type::Never);
         let numeric = is_num(&lt) && is_num(&rt);
+        // `Never` fits every type (§3): with a String it is a String operand.
+        let strings = matches!(
+            (&lt, &rt),
+            (Type::Str, Type::Str | Type::Never) | (Type::Never, Type::Str)
+        );
         let arith = |int_op: H, float_op: H| -> Option<(H, bool)> {
             if both_int {
                 Some((int_op, false))
@@ -573,7 +578,7 @@ impl<'a> Checker<'a> {
         };
         let res = match op {
             A::Add | A::Sub | A::Mul | A::Div | A::FloorDiv | A::Mod | A::Pow => {
-                if op == A::Add && lt == Type::Str && rt == Type::Str {
+                if op == A::Add && strings {
                     return bin(H::StrConcat, l, r, Type::Str);
                 }
                 let (io, fo) = match op {
@@ -604,9 +609,17 @@ impl<'a> Checker<'a> {
                 both_int.then(|| bin(o, l, r, Type::Int))
             }
             A::Concat => match (&lt, &rt) {
-                (Type::Str, Type::Str) => Some(bin(H::StrConcat, l, r, Type::Str)),
+                _ if strings => Some(bin(H::StrConcat, l, r, Type::Str)),
                 (Type::List(a), Type::List(b)) => {
                     let ty = Type::List(Box::new(join(a, b)));
+                    Some(bin(H::ListConcat, l, r, ty))
+                }
+                (Type::List(_), Type::Never) | (Type::Never, Type::List(_)) => {
+                    let ty = if lt == Type::Never {
+                        rt.clone()
+                    } else {
+                        lt.clone()
+                    };
                     Some(bin(H::ListConcat, l, r, ty))
                 }
                 _ => None,
@@ -620,7 +633,7 @@ impl<'a> Checker<'a> {
                     A::Gt => (H::IntGt, H::FloatGt, H::StrGt),
                     _ => (H::IntGe, H::FloatGe, H::StrGe),
                 };
-                if lt == Type::Str && rt == Type::Str {
+                if strings {
                     Some(bin(so, l, r, Type::Bool))
                 } else {
                     arith(io, fo).map(|(o, f)| {
