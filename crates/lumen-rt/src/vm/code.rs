@@ -745,6 +745,13 @@ fn list_read(ins: &Instr) -> Option<(Reg, Reg, Reg)> {
     }
 }
 
+/// True when no register appears twice in `regs`.
+fn distinct(regs: &[Reg]) -> bool {
+    regs.iter()
+        .enumerate()
+        .all(|(k, r)| !regs[k + 1..].contains(r))
+}
+
 /// `ListGet dst, l, i` + `LoadNull n` + `ListSet l, i, n`.
 fn list_take(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
     let (dst, list, idx) = list_read(first)?;
@@ -761,12 +768,8 @@ fn list_take(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
     };
     // Every register distinct, so the fused order (the list written before `dst`) is
     // the same.
-    let regs = [dst, list, idx, n];
-    let distinct = regs
-        .iter()
-        .enumerate()
-        .all(|(k, r)| !regs[k + 1..].contains(r));
-    (distinct && l2 == list && i2 == idx && src == n).then_some(Op::ListTake { dst, list, idx, n })
+    (distinct(&[dst, list, idx, n]) && l2 == list && i2 == idx && src == n)
+        .then_some(Op::ListTake { dst, list, idx, n })
 }
 
 /// `ListGet t, l, i` + `Float{Add,Sub,Mul,Div} t2, t, e` + `ListSet l, i, t2`.
@@ -788,11 +791,7 @@ fn float_update(first: &Instr, second: &Instr, third: &Instr) -> Option<Op> {
         return None;
     };
     // Every register distinct, so reading and writing in the fused order is the same.
-    let regs = [list, idx, e, t, t2];
-    let distinct = regs
-        .iter()
-        .enumerate()
-        .all(|(n, r)| !regs[n + 1..].contains(r));
+    let distinct = distinct(&[list, idx, e, t, t2]);
     (a == t && src == t2 && l2 == list && i2 == idx && distinct).then_some(Op::FloatUpdate {
         op,
         list,

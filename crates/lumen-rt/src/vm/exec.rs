@@ -275,6 +275,23 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             return Err(fault_at(st, ip, Fault::from($e)))
         };
     }
+    // The address of element `$i` of the list in register `$list`, made unique first
+    // (copy-on-write); a bad index or kind fails.
+    macro_rules! list_slot {
+        ($list:expr, $i:expr) => {
+            match unsafe { &mut *reg!($list) } {
+                Value::List(l) => {
+                    let Some(i) = usize::try_from($i).ok().filter(|&i| i < l.items.len()) else {
+                        fail!(RtError::IndexOutOfBounds)
+                    };
+                    // SAFETY: `i` was checked against the length, which `make_mut`
+                    // preserves.
+                    unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
+                }
+                other => fail!(bad_tag("list", other)),
+            }
+        };
+    }
     macro_rules! jump {
         ($t:expr) => {
             ip = unsafe { ops.add($t as usize) }
@@ -562,16 +579,10 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
             Op::ListTake { dst, list, idx, n } => {
                 let i = int!(idx);
-                // SAFETY: `list` is a register of this frame, distinct from `dst`, `n`.
-                let v = match unsafe { &mut *reg!(list) } {
-                    Value::List(l) => {
-                        let Some(i) = usize::try_from(i).ok().filter(|&i| i < l.items.len()) else {
-                            fail!(RtError::IndexOutOfBounds)
-                        };
-                        std::mem::take(&mut Rc::make_mut(l).items[i])
-                    }
-                    other => fail!(bad_tag("list", other)),
-                };
+                let p = list_slot!(list, i);
+                // SAFETY: an element of the list in `list`, a register distinct from
+                // `dst` and `n`; the list is unique, so nothing else sees the null left.
+                let v = unsafe { take(p) };
                 set!(n, Value::Null);
                 set!(dst, v);
             }
@@ -724,23 +735,9 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
             Op::ListSet { list, idx, src } => {
                 let i = int!(idx);
-                // The address of element `i` of the list in register `list`, made unique
-                // first (copy-on-write).
                 macro_rules! slot {
                     () => {
-                        match unsafe { &mut *reg!(list) } {
-                            Value::List(l) => {
-                                let Some(i) =
-                                    usize::try_from(i).ok().filter(|&i| i < l.items.len())
-                                else {
-                                    fail!(RtError::IndexOutOfBounds)
-                                };
-                                // SAFETY: `i` was checked against the length, which
-                                // `make_mut` preserves.
-                                unsafe { Rc::make_mut(l).items.as_mut_ptr().add(i) }
-                            }
-                            other => fail!(bad_tag("list", other)),
-                        }
+                        list_slot!(list, i)
                     };
                 }
                 if is_scalar(rd!(src)) {
