@@ -1350,38 +1350,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let v = self.e.b.ins().imul(x, y);
                 self.put(dst, RegTy::Int, v);
             }
-            IntAdd { dst, a, b } | IntSub { dst, a, b } if self.nonneg(b) || self.nonneg(a) => {
-                // One operand is not negative: the wrapped result overflowed exactly
-                // when it moved the wrong way past the other operand. A compare and
-                // branch is one fused instruction; Cranelift's overflow flag is set
-                // into a register and tested (three).
-                let (x, y) = (self.get(a), self.get(b));
-                let (v, of) = match ins {
-                    IntAdd { .. } if self.nonneg(b) => {
-                        let v = self.e.b.ins().iadd(x, y);
-                        (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, x))
-                    }
-                    IntAdd { .. } => {
-                        let v = self.e.b.ins().iadd(x, y);
-                        (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, y))
-                    }
-                    // `a - b`, `b >= 0`: the result is at most `a`.
-                    _ if self.nonneg(b) => {
-                        let v = self.e.b.ins().isub(x, y);
-                        (v, self.e.b.ins().icmp(IntCC::SignedGreaterThan, v, x))
-                    }
-                    _ => self.e.b.ins().ssub_overflow(x, y),
-                };
-                self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
-                self.put(dst, RegTy::Int, v);
-            }
             IntAdd { dst, a, b } | IntSub { dst, a, b } | IntMul { dst, a, b } => {
-                let (x, y) = (self.get(a), self.get(b));
-                let (v, of) = match ins {
-                    IntAdd { .. } => self.e.b.ins().sadd_overflow(x, y),
-                    IntSub { .. } => self.e.b.ins().ssub_overflow(x, y),
-                    _ => self.e.b.ins().smul_overflow(x, y),
-                };
+                let (v, of) = self.checked(&ins, a, b);
                 self.raise_if(of, RAISE_INTEGER_OVERFLOW, pc);
                 self.put(dst, RegTy::Int, v);
             }
@@ -1695,6 +1665,37 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.ranges
             .interval_after(&self.bounds, &self.holds, ins)
             .is_some()
+    }
+
+    /// `a + b`, `a - b` or `a * b` (`ins`) and whether it overflowed. With an operand
+    /// known not to be negative, the wrapped result overflowed exactly when it moved
+    /// the wrong way past the other operand: that compare and its branch are one fused
+    /// instruction, where Cranelift sets its overflow flag into a register and tests it.
+    fn checked(&mut self, ins: &Instr, a: Reg, b: Reg) -> (Val, Val) {
+        let (x, y) = (self.get(a), self.get(b));
+        match ins {
+            Instr::IntAdd { .. } => {
+                let past = if self.nonneg(b) {
+                    Some(x)
+                } else if self.nonneg(a) {
+                    Some(y)
+                } else {
+                    None
+                };
+                let Some(past) = past else {
+                    return self.e.b.ins().sadd_overflow(x, y);
+                };
+                let v = self.e.b.ins().iadd(x, y);
+                (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, past))
+            }
+            // `a - b` with `b >= 0` is at most `a`.
+            Instr::IntSub { .. } if self.nonneg(b) => {
+                let v = self.e.b.ins().isub(x, y);
+                (v, self.e.b.ins().icmp(IntCC::SignedGreaterThan, v, x))
+            }
+            Instr::IntSub { .. } => self.e.b.ins().ssub_overflow(x, y),
+            _ => self.e.b.ins().smul_overflow(x, y),
+        }
     }
 
     /// True when Int register `r` is known not to be negative here (see [`Ranges`]).
