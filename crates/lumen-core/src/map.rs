@@ -109,13 +109,11 @@ impl Entries {
             next += usize::from(v.is_some());
         }
         let live = |&i: &usize| self.items[i].is_some();
-        let order = self.order.get_mut();
-        if let Some(sorted) = &mut order.sorted {
-            sorted.retain(live);
-            sorted.iter_mut().for_each(|i| *i = renumber[*i]);
+        let Order { sorted, pending } = self.order.get_mut();
+        for positions in sorted.iter_mut().chain([pending]) {
+            positions.retain(live);
+            positions.iter_mut().for_each(|i| *i = renumber[*i]);
         }
-        order.pending.retain(live);
-        order.pending.iter_mut().for_each(|i| *i = renumber[*i]);
         self.items.retain(|_, v| v.is_some());
         self.dead = 0;
     }
