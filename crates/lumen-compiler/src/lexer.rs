@@ -761,24 +761,37 @@ impl<'a> Lexer<'a> {
     /// Replaces a string's partial tokens by one empty `Str` after `unterminated string`.
     /// Errors found inside the string are dropped: they are consequences of the missing quote.
     fn unterminated(&mut self, first_tok: usize, diag_mark: usize, pos: Span, start: usize) {
-        self.raw.truncate(first_tok);
-        self.diags.truncate(diag_mark);
-        self.error(pos, "unterminated string");
-        self.push(TokenKind::Str(String::new()), pos, start);
+        let error = Diagnostic::new(pos, "unterminated string");
+        self.empty_string(first_tok, diag_mark, error, pos, start);
     }
 
-    /// Replaces a string's partial tokens by one empty `Str` after an interpolation
-    /// nested too deeply in it, keeping that error (the last one) and dropping those
-    /// found inside the string.
+    /// The same after an interpolation nested too deeply inside the string: that error
+    /// (the last one reported) is the one kept.
     fn too_deep(&mut self, first_tok: usize, diag_mark: usize, pos: Span, start: usize) {
-        let error = self.diags.pop();
-        self.diags.truncate(diag_mark);
-        self.diags.extend(error);
-        self.raw.truncate(first_tok);
-        self.push(TokenKind::Str(String::new()), pos, start);
+        let error = self
+            .diags
+            .pop()
+            .unwrap_or_else(|| Diagnostic::new(pos, "string interpolation nested too deeply"));
+        self.empty_string(first_tok, diag_mark, error, pos, start);
         if self.interp_depth == 0 {
             self.too_deep = false;
         }
+    }
+
+    /// The string's tokens since `first_tok` become one empty `Str`, and its errors since
+    /// `diag_mark` become `error`.
+    fn empty_string(
+        &mut self,
+        first_tok: usize,
+        diag_mark: usize,
+        error: Diagnostic,
+        pos: Span,
+        start: usize,
+    ) {
+        self.raw.truncate(first_tok);
+        self.diags.truncate(diag_mark);
+        self.diags.push(error);
+        self.push(TokenKind::Str(String::new()), pos, start);
     }
 
     /// Lexes the code of an interpolation up to its matching `}` (pushing tokens).
