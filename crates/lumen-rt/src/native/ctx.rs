@@ -104,40 +104,22 @@ mod tests {
     #[test]
     fn offsets_are_the_exported_ones() {
         use std::mem::offset_of;
+        // (field, its offset, the exported constant)
+        macro_rules! at {
+            ($field:ident, $exported:expr) => {
+                (stringify!($field), offset_of!(NativeCtx, $field), $exported)
+            };
+        }
         let fields = [
-            ("err", offset_of!(NativeCtx, err), CTX_ERR_OFFSET),
-            ("depth", offset_of!(NativeCtx, depth), CTX_DEPTH_OFFSET),
-            (
-                "fault_obj",
-                offset_of!(NativeCtx, fault_obj),
-                CTX_FAULT_OBJ_OFFSET,
-            ),
-            (
-                "fault_idx",
-                offset_of!(NativeCtx, fault_idx),
-                CTX_FAULT_IDX_OFFSET,
-            ),
-            (
-                "fail_pc",
-                offset_of!(NativeCtx, fail_pc),
-                CTX_FAIL_PC_OFFSET,
-            ),
-            (
-                "fail_kind",
-                offset_of!(NativeCtx, fail_kind),
-                CTX_FAIL_KIND_OFFSET,
-            ),
-            (
-                "callees",
-                offset_of!(NativeCtx, callees),
-                CTX_CALLEES_OFFSET,
-            ),
-            (
-                "callee_count",
-                offset_of!(NativeCtx, callee_count),
-                CTX_CALLEE_COUNT_OFFSET,
-            ),
-            ("consts", offset_of!(NativeCtx, consts), CTX_CONSTS_OFFSET),
+            at!(err, CTX_ERR_OFFSET),
+            at!(depth, CTX_DEPTH_OFFSET),
+            at!(fault_obj, CTX_FAULT_OBJ_OFFSET),
+            at!(fault_idx, CTX_FAULT_IDX_OFFSET),
+            at!(fail_pc, CTX_FAIL_PC_OFFSET),
+            at!(fail_kind, CTX_FAIL_KIND_OFFSET),
+            at!(callees, CTX_CALLEES_OFFSET),
+            at!(callee_count, CTX_CALLEE_COUNT_OFFSET),
+            at!(consts, CTX_CONSTS_OFFSET),
         ];
         for (name, at, exported) in fields {
             assert_eq!(at, exported as usize, "{name}");
