@@ -61,8 +61,8 @@ pub struct ExecOptions {
 /// The optimisation level option of `run`, `build` and `emit`.
 #[derive(Debug, Args)]
 pub struct OptArg {
-    /// Optimisation level 0-3, also written -O0 … -O3 (JIT code generation; O2 and O3
-    /// also run the LIR passes; no effect on the interpreter).
+    /// Optimisation level 0-3, also written -O0 … -O3 (JIT code generation; O1 to O3
+    /// also run LIR passes; no effect on the interpreter).
     #[arg(
         short = 'O',
         long = "opt-level",

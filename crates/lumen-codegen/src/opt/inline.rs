@@ -1,4 +1,5 @@
-//! Inlining of small leaf cells (O3): a `Call` of a cell whose body is short, loop-free
+//! Inlining of small leaf cells (O1: tiny ones, O3: small ones): a `Call` of a cell
+//! whose body is short, loop-free
 //! and makes no call (builtins that cannot call back excepted) is replaced by the
 //! callee's body, with the callee's registers appended to the caller's and each `Return`
 //! turned into a move to the call's destination and a jump past the body.
@@ -22,13 +23,26 @@ use lumen_core::lir::{Cell, CellKind, InlineSite, Instr, LirModule, TypeTable};
 use lumen_core::value::Value;
 use lumen_rt::vm::MAX_CALLS;
 
-/// Callees longer than this are not inlined.
+/// Callees longer than this are not inlined at O3.
 pub const MAX_INLINE_LEN: usize = 30;
 
-/// Inlines calls of small leaf cells in every cell whose call depth is bounded.
-pub fn inline_leaves(m: &mut LirModule) {
+/// Callees longer than this are not inlined at O1 and O2: a leaf this short (an
+/// arithmetic formula, a field read) costs more to call than to run, and splicing it
+/// adds less code than the call sequence it replaces.
+pub const MAX_TINY_LEN: usize = 16;
+
+/// Inlines calls of leaf cells of at most `max_len` instructions in every cell whose
+/// call depth is bounded.
+pub fn inline_leaves(m: &mut LirModule, max_len: usize) {
+    let inlinable: Vec<bool> = m
+        .cells
+        .iter()
+        .map(|c| c.code.len() <= max_len && is_inlinable(c, &m.types))
+        .collect();
+    if !inlinable.contains(&true) {
+        return;
+    }
     let depth = max_depths(m);
-    let inlinable: Vec<bool> = m.cells.iter().map(|c| is_inlinable(c, &m.types)).collect();
     for (caller, d) in depth.iter().enumerate() {
         if d.is_none_or(|d| d >= MAX_CALLS) {
             continue;
@@ -48,7 +62,7 @@ pub fn inline_leaves(m: &mut LirModule) {
 
 /// True when `c` may be spliced into its callers (see the module documentation).
 fn is_inlinable(c: &Cell, types: &TypeTable) -> bool {
-    if c.kind == CellKind::Lambda || c.captures != 0 || c.code.len() > MAX_INLINE_LEN {
+    if c.kind == CellKind::Lambda || c.captures != 0 {
         return false;
     }
     let body_ok = c.code.iter().enumerate().all(|(i, ins)| match *ins {
@@ -289,7 +303,7 @@ mod tests {
     #[test]
     fn a_float_leaf_is_spliced_in() {
         let mut m = module(vec![]);
-        inline_leaves(&mut m);
+        inline_leaves(&mut m, MAX_INLINE_LEN);
         assert!(lumen_core::verify::verify(&m).is_ok());
         let main = &m.cells[1];
         assert!(
@@ -318,7 +332,7 @@ mod tests {
         m.cells[1].code[0] = Instr::LoadInt { dst: 0, value: 3 };
         m.cells[1].pos[1] = Pos { line: 20, col: 7 };
         assert!(is_inlinable(&m.cells[0], &m.types));
-        inline_leaves(&mut m);
+        inline_leaves(&mut m, MAX_INLINE_LEN);
         assert!(lumen_core::verify::verify(&m).is_ok());
         let main = &m.cells[1];
         assert_eq!(main.code[2], Instr::IntMul { dst: 3, a: 2, b: 2 });
@@ -334,6 +348,32 @@ mod tests {
     }
 
     #[test]
+    fn the_level_bounds_the_callee_length() {
+        // `sq` padded with moves to 20 instructions: small (O3), not tiny (O1).
+        let padded = || {
+            let mut m = module(vec![]);
+            let pad = vec![Instr::Move { dst: 1, src: 0 }; 18];
+            m.cells[0].code.splice(0..0, pad);
+            m.cells[0].pos = vec![Pos::default(); 20];
+            assert_eq!(m.cells[0].code.len(), 20);
+            m
+        };
+        let calls = |m: &LirModule| {
+            m.cells[1]
+                .code
+                .iter()
+                .any(|i| matches!(i, Instr::Call { .. }))
+        };
+        let mut m = padded();
+        inline_leaves(&mut m, MAX_TINY_LEN);
+        assert!(calls(&m), "a 20-instruction leaf is not tiny");
+        let mut m = padded();
+        inline_leaves(&mut m, MAX_INLINE_LEN);
+        assert!(!calls(&m), "a 20-instruction leaf is small");
+        assert!(lumen_core::verify::verify(&m).is_ok());
+    }
+
+    #[test]
     fn callers_and_recursive_callers_are_left_alone() {
         // A cell that calls is not a leaf.
         let m = module(vec![]);
@@ -346,7 +386,7 @@ mod tests {
             argc: 0,
         }]);
         assert_eq!(max_depths(&m), vec![None, None]);
-        inline_leaves(&mut m);
+        inline_leaves(&mut m, MAX_INLINE_LEN);
         assert!(matches!(m.cells[1].code[1], Instr::Call { .. }));
     }
 

@@ -3,9 +3,9 @@
 //! | level | LIR passes ([`optimize`]) | native code |
 //! |---|---|---|
 //! | O0 | none | fastest compilation |
-//! | O1 | none | Cranelift optimises for speed |
-//! | O2 | constant folding, copy propagation, dead code elimination | as O1 |
-//! | O3 | O2 plus inlining of small leaf cells and bounds-check hoisting | as O1 |
+//! | O1 | inlining of tiny leaf cells (at most 16 instructions) | Cranelift optimises for speed |
+//! | O2 | O1 plus constant folding, copy propagation, dead code elimination | as O1 |
+//! | O3 | O2 plus inlining of small leaf cells (30) and bounds-check hoisting | as O1 |
 //!
 //! Every pass preserves the observable behaviour exactly (language reference): output,
 //! runtime error messages and stack traces, and the call-depth limit. Instructions that
@@ -28,7 +28,7 @@ use std::str::FromStr;
 pub enum OptLevel {
     /// Fastest compilation.
     O0,
-    /// Cranelift optimises for speed.
+    /// Cranelift optimises for speed; tiny leaf cells are inlined.
     #[default]
     O1,
     /// O1 plus LIR passes: constant folding, dead code elimination, copy propagation.
@@ -121,13 +121,15 @@ fn affordable(cell: &lumen_core::lir::Cell) -> bool {
         && blocks.saturating_mul(regs) <= MAX_DATAFLOW_STATES
 }
 
-/// Applies the LIR passes of `level` to every cell of `module` (O0 and O1: none).
+/// Applies the LIR passes of `level` to every cell of `module` (O0: none).
 pub fn optimize(module: &mut LirModule, level: OptLevel) {
+    match level {
+        OptLevel::O0 => return,
+        OptLevel::O1 | OptLevel::O2 => inline::inline_leaves(module, inline::MAX_TINY_LEN),
+        OptLevel::O3 => inline::inline_leaves(module, inline::MAX_INLINE_LEN),
+    }
     if level < OptLevel::O2 {
         return;
-    }
-    if level >= OptLevel::O3 {
-        inline::inline_leaves(module);
     }
     let types = module.types.clone();
     for cell in &mut module.cells {
@@ -242,6 +244,29 @@ mod tests {
         );
         assert_eq!(run(compiled(LEAF, OptLevel::O0)), expected);
         assert_eq!(run(o3), expected);
+    }
+
+    #[test]
+    fn o1_inlines_tiny_leaves_only() {
+        let o1 = compiled(LEAF, OptLevel::O1);
+        let main = cell(&o1, "main");
+        for leaf in ["sq", "inv"] {
+            let id = o1.find_cell(leaf).expect("leaf");
+            let calls = count(
+                main,
+                |i| matches!(*i, Instr::Call { cell, .. } if cell == id),
+            );
+            assert_eq!(calls, 0, "{leaf} is tiny");
+        }
+        // No other pass runs at O1: the bounds check stays.
+        assert_eq!(
+            count(main, |i| matches!(i, Instr::ListGetUnchecked { .. })),
+            0
+        );
+        assert_eq!(
+            run(o1).1.as_deref(),
+            Some("error: division by zero\n  at inv (t.lm:6:3)\n  at main (t.lm:16:9)\n")
+        );
     }
 
     #[test]
