@@ -693,6 +693,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.seal_all_blocks();
     }
 
+    /// The instruction at `target` when it is a rotated loop's condition: an Int
+    /// compare-and-jump back to the loop's first instruction (it cannot fail and has
+    /// no effect, so a forward jump to it may evaluate it on the way).
+    fn loop_condition(&self, target: u32) -> Option<&Instr> {
+        let ins = self.cell.code.get(target as usize)?;
+        match *ins {
+            Instr::JumpIfIntCmp { target: head, .. } if head < target => Some(ins),
+            _ => None,
+        }
+    }
+
     fn block(&self, pc: u32) -> Block {
         self.blocks[pc as usize].expect("block at jump target")
     }
@@ -1527,6 +1538,26 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.put(dst, RegTy::Bool, v);
             }
             Jump { target } => {
+                let condition = self.loop_condition(target).filter(|_| target > pc);
+                if let Some(&JumpIfIntCmp {
+                    op,
+                    a,
+                    b,
+                    target: head,
+                }) = condition
+                {
+                    // A rotated loop's entry: test its condition here, so the condition
+                    // block follows the body in Cranelift's block order and each
+                    // iteration takes one branch (back), not two (up to the condition,
+                    // then into the body).
+                    let (x, y) = (self.get(a), self.get(b));
+                    let c = self.e.b.ins().icmp(int_cc(op), x, y);
+                    let t = self.edge_to(Some(pc), head, false);
+                    let f = self.edge_to(Some(pc), target + 1, false);
+                    self.e.b.ins().brif(c, t, &[], f, &[]);
+                    self.fill_edges();
+                    return true;
+                }
                 let t = self.edge_to(Some(pc), target, true);
                 self.e.b.ins().jump(t, &[]);
                 return true;
@@ -2704,6 +2735,31 @@ mod tests {
             // `s % 1000003` stays signed; `/ 2` is a shift, `% 10` unsigned.
             let counts = op_counts(m, crate::OptLevel::O3, 2, &["sdiv", "srem", "urem"]);
             assert_eq!(counts, [0, 1, 1]);
+        });
+    }
+
+    #[test]
+    fn loop_entries_test_the_condition_on_the_way_in() {
+        // Nested `for` loops, one writing a list: each entry jump to a loop's condition
+        // is a compare-and-branch of its own, so each condition is compared twice;
+        // every trip count, zero included, and the list's facts agree with the VM.
+        // (No operand is known non-negative, so no overflow check is a compare.)
+        let src = "cell f(n: Int, m: Int) -> Int\n  let mut xs = range(0, m)\n  \
+                   let mut s = 0\n  for i in 0..n\n    for j in 0..m\n      xs[j] = xs[j] * 3\n      \
+                   s = s * 2 + xs[j]\n    end\n  end\n  s * len(xs)\nend\ncell main()\nend\n";
+        with(src, |m| {
+            let f = native(m, "f");
+            for n in [0, 1, 2, 5] {
+                for k in [0, 1, 3] {
+                    agrees(m, &f, "f", vec![Value::Int(n), Value::Int(k)]);
+                }
+            }
+            let conditions = (m.cell(0).code.iter())
+                .filter(|i| matches!(i, Instr::JumpIfIntCmp { op: CmpOp::Lt, .. }))
+                .count();
+            assert_eq!(conditions, 2);
+            let clif = op_counts(m, crate::OptLevel::O1, 0, &["icmp slt", "icmp.i64 slt"]);
+            assert_eq!(clif.iter().sum::<usize>(), 2 * conditions, "{clif:?}");
         });
     }
 
