@@ -11,6 +11,7 @@
 //! are stored into their slots first, a scalar result is loaded back). No instruction is
 //! looked up or dispatched at run time.
 
+use crate::early_return::{EarlyReturn, Operand, early_return};
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::ranges::{Bounds, Compare, Ranges};
 use crate::types::{PTR, param_regs, returns_words, scalar_type};
@@ -1878,12 +1879,23 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.e.b.ins().iconst(PTR, 0)
         };
         let depth = self.depth.expect("prologue ran");
+        let early = (argc == callee.params)
+            .then(|| early_return(callee))
+            .flatten();
+        let join = early.map(|er| self.answer_early(er, &scalars, depth, callee.ret));
         let mut call_args = vec![self.ctx, hargs, depth];
         call_args.extend(scalars);
         let f = self.e.func_ref(self.e.cx.cells[cell as usize]);
         let call = self.e.b.ins().call(f, &call_args);
         let res = self.e.b.inst_results(call).to_vec();
         self.check_err(pc);
+        if let Some(join) = join {
+            self.e.b.ins().jump(join, &[res[0].into()]);
+            self.e.b.switch_to_block(join);
+            let v = self.e.b.block_params(join)[0];
+            self.put(dst, callee.ret, v);
+            return;
+        }
         if returns_words(callee) {
             if !self.scalar(dst) {
                 self.drop_old(dst);
@@ -1896,6 +1908,40 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         } else {
             self.put(dst, callee.ret, res[0]);
         }
+    }
+
+    /// Where the callee would return early ([`EarlyReturn`]) and the call would be the
+    /// deepest allowed, jumps to the returned block with the early value; otherwise
+    /// goes on (to the call) in a new block. `args` are the call's scalar arguments,
+    /// `depth` the callee's depth.
+    fn answer_early(&mut self, er: EarlyReturn, args: &[Val], depth: Val, ret: RegTy) -> Block {
+        let (call, test, join) = (
+            self.e.b.create_block(),
+            self.e.b.create_block(),
+            self.e.b.create_block(),
+        );
+        let ty = scalar_type(ret).expect("a scalar result");
+        self.e.b.append_block_param(join, ty);
+        // At the depth limit the callee raises `stack overflow`: call it.
+        let room = (self.e.b.ins()).icmp_imm_u(IntCC::UnsignedLessThan, depth, MAX_CALLS as i64);
+        self.e.b.ins().brif(room, test, &[], call, &[]);
+        self.e.b.switch_to_block(test);
+        let mut operand = |o: Operand| match o {
+            Operand::Param(i) => args[i as usize],
+            Operand::Int(v) => self.e.b.ins().iconst(types::I64, v),
+            Operand::Float(v) => self.e.b.ins().f64const(v),
+            Operand::Bool(v) => self.e.b.ins().iconst(types::I8, v as i64),
+        };
+        let (a, b, value) = (operand(er.a), operand(er.b), operand(er.value));
+        let c = self.e.b.ins().icmp(int_cc(er.op), a, b);
+        let args = [value.into()];
+        if er.holds {
+            self.e.b.ins().brif(c, join, &args, call, &[]);
+        } else {
+            self.e.b.ins().brif(c, call, &[], join, &args);
+        }
+        self.e.b.switch_to_block(call);
+        join
     }
 
     /// The layout of objects of kind `o`.
@@ -2760,6 +2806,29 @@ mod tests {
             assert_eq!(conditions, 2);
             let clif = op_counts(m, crate::OptLevel::O1, 0, &["icmp slt", "icmp.i64 slt"]);
             assert_eq!(clif.iter().sum::<usize>(), 2 * conditions, "{clif:?}");
+        });
+    }
+
+    #[test]
+    fn early_returns_are_answered_by_the_caller_below_the_depth_limit() {
+        // `down`'s and `fib`'s base cases are answered at their recursive call sites
+        // (each keeps its call for the other case); results agree with the VM, and so
+        // does `stack overflow` when the base case would run as the 10,001st call.
+        let src = "cell down(n: Int) -> Int\n  if n < 1 then 7 else down(n - 1)\nend\n\
+                   cell fib(n: Int) -> Int\n  if n < 2 then n else fib(n - 1) + fib(n - 2)\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let down = native(m, "down");
+            for n in (0..4).chain(9995..10002) {
+                agrees(m, &down, "down", vec![Value::Int(n)]);
+            }
+            let fib = native(m, "fib");
+            for n in [0, 1, 2, 3, 10, 20] {
+                agrees(m, &fib, "fib", vec![Value::Int(n)]);
+            }
+            // Each call site tests the depth first (`ult`; the prologue's test is `uge`).
+            let counts = op_counts(m, crate::OptLevel::O1, 1, &["icmp.i32 ult", "call fn0"]);
+            assert_eq!(counts, [2, 2], "fib's two calls are guarded");
         });
     }
 

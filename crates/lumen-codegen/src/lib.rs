@@ -33,12 +33,14 @@
 //! cells), [`ir`] (LIR → Cranelift IR), [`emit`] (emission utilities, entry
 //! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
 //! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels); privately,
-//! `ranges` (overflow checks proven unnecessary), `memory` (the JIT's code memory) and
-//! `batch` (a batch of functions compiled on two threads when it is big enough).
+//! `ranges` (overflow checks proven unnecessary), `early_return` (base cases answered at
+//! the call site), `memory` (the JIT's code memory) and `batch` (a batch of functions
+//! compiled on two threads when it is big enough).
 
 mod batch;
 pub mod bench_programs;
 pub mod context;
+mod early_return;
 pub mod emit;
 pub mod ir;
 pub mod jit;
