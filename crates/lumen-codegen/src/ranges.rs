@@ -418,6 +418,15 @@ fn scalar_lists(cell: &Cell) -> HashMap<Reg, RegTy> {
                     args,
                     argc: 2,
                 } => (dst, get(&el, args).join(Elements::of(ty(args + 1)))),
+                // Capacity only: the elements stay.
+                Instr::CallBuiltin {
+                    dst,
+                    builtin:
+                        lumen_core::builtins::Builtin::ReserveRange
+                        | lumen_core::builtins::Builtin::ReserveRangeInclusive,
+                    args,
+                    argc: 3,
+                } => (dst, get(&el, args)),
                 ref other => match other.def() {
                     Some(d) => (d, Elements::Any),
                     None => continue,

@@ -116,6 +116,10 @@ builtins! {
     IsEmptyList => "is_empty", 1;
     IsEmptyMap => "is_empty", 1;
     Append => "append", 2;
+    // Not callable by name: room in a comprehension's list for the elements of its range
+    // `lo..hi` / `lo..=hi` (list, lo, hi), emitted by the compiler before the loop.
+    ReserveRange => "append", 3;
+    ReserveRangeInclusive => "append", 3;
     Pop => "pop", 1;
     Insert => "insert", 3;
     RemoveList => "remove", 2;

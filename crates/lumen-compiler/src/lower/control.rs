@@ -143,6 +143,43 @@ impl FnLower<'_> {
         self.patch_here(ctx.breaks);
     }
 
+    /// The register of the list an unfiltered loop body does nothing but append to (a
+    /// comprehension's), if it is one: it gets one element per step. (A List register
+    /// holds a list, so reserving room in it cannot fail.)
+    fn appended_list(&self, filter: Option<&Expr>, body: &Expr) -> Option<Reg> {
+        let list = self.local(appended_local(body)?);
+        (filter.is_none() && self.regs[list as usize] == RegTy::List).then_some(list)
+    }
+
+    /// `list = reserve_range(list, lo, hi)`: room in `list` for one element per step of
+    /// a loop from `lo` to `hi` (a comprehension's), appended next.
+    fn reserve_range(&mut self, list: Reg, lo: Reg, hi: Reg, inclusive: bool) {
+        let run = self.fresh_run(&[RegTy::List, RegTy::Int, RegTy::Int]);
+        self.emit(Instr::Move {
+            dst: run,
+            src: list,
+        });
+        self.emit(Instr::Copy {
+            dst: run + 1,
+            src: lo,
+        });
+        self.emit(Instr::Copy {
+            dst: run + 2,
+            src: hi,
+        });
+        let builtin = if inclusive {
+            Builtin::ReserveRangeInclusive
+        } else {
+            Builtin::ReserveRange
+        };
+        self.emit(Instr::CallBuiltin {
+            dst: list,
+            builtin,
+            args: run,
+            argc: 3,
+        });
+    }
+
     /// `for`: over a range with a counter (no list), over a list (or the list of a
     /// String's characters, or of a map's entries) with an index.
     pub(super) fn for_(
@@ -167,6 +204,9 @@ impl FnLower<'_> {
                 self.expr_to(lo, counter);
                 let hi = self.stable(hi, RegTy::Int);
                 self.at(span);
+                if let Some(acc) = self.appended_list(filter, body) {
+                    self.reserve_range(acc, counter, hi, *inclusive);
+                }
                 let to_test = self.jump();
                 self.push_loop(id);
                 let top = self.label();
@@ -228,6 +268,9 @@ impl FnLower<'_> {
                 self.emit(Instr::ListLen { dst: len, list });
                 let i = self.fresh(RegTy::Int);
                 self.emit(Instr::LoadInt { dst: i, value: 0 });
+                if let Some(acc) = self.appended_list(filter, body) {
+                    self.reserve_range(acc, i, len, false);
+                }
                 let to_test = self.jump();
                 self.push_loop(id);
                 let top = self.label();
@@ -361,6 +404,25 @@ fn int_cmp(op: BinOp, a: &Expr, b: &Expr) -> Option<CmpOp> {
         BinOp::IntGe => Some(CmpOp::Ge),
         BinOp::Eq if ints => Some(CmpOp::Eq),
         BinOp::Ne if ints => Some(CmpOp::Ne),
+        _ => None,
+    }
+}
+
+/// The local a loop body does nothing but append to (`acc = append(acc, e)`, the body
+/// of a comprehension), if it is one.
+fn appended_local(body: &Expr) -> Option<crate::hir::LocalId> {
+    let ExprKind::Assign { place, value } = &body.kind else {
+        return None;
+    };
+    let ExprKind::CallBuiltin {
+        builtin: Builtin::Append,
+        args,
+    } = &value.kind
+    else {
+        return None;
+    };
+    match args.first().map(|a| &a.kind) {
+        Some(ExprKind::Local(l)) if *l == place.root && place.path.is_empty() => Some(*l),
         _ => None,
     }
 }

@@ -252,7 +252,39 @@ fn append_in_a_loop_moves_the_list() {
         i,
         Instr::CallBuiltin { dst, builtin: Builtin::Append, .. } if *dst == xs_reg
     )));
+    // Before the loop, `xs` gets room for its `n` elements.
+    let reserve = code.iter().position(|i| {
+        matches!(i, Instr::CallBuiltin { dst, builtin: Builtin::ReserveRange, argc: 3, .. }
+            if *dst == xs_reg)
+    });
+    let append = code.iter().position(|i| {
+        matches!(
+            i,
+            Instr::CallBuiltin {
+                builtin: Builtin::Append,
+                ..
+            }
+        )
+    });
+    assert!(reserve.is_some() && reserve < append, "{code:?}");
     assert_eq!(run(&m, "f", vec![Value::Int(1000)]), Value::Int(1000));
+    assert_eq!(run(&m, "f", vec![Value::Int(-5)]), Value::Int(0));
+}
+
+#[test]
+fn unfiltered_comprehensions_reserve_their_length() {
+    let src = "cell main()\n  let xs = [i for i in 1..=4]\n  let ys = [x * 2 for x in xs]\n  \
+               let zs = [x for x in xs if x > 2]\n  print(xs, ys, zs)\nend\n";
+    let m = crate::compile(src).expect("compiles");
+    let count = |b: Builtin| {
+        (m.cells[0].code.iter())
+            .filter(|i| matches!(i, Instr::CallBuiltin { builtin, .. } if *builtin == b))
+            .count()
+    };
+    // `1..=4` and the 4 elements of `xs`; the filtered one grows as it goes.
+    assert_eq!(count(Builtin::ReserveRangeInclusive), 1);
+    assert_eq!(count(Builtin::ReserveRange), 1);
+    assert_eq!(count(Builtin::Append), 3);
 }
 
 #[test]

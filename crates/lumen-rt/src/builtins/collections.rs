@@ -60,11 +60,35 @@ pub(crate) fn append(a: &mut [Value]) -> RtResult<Value> {
     Ok(xs)
 }
 
+/// The most elements [`reserve_range`] makes room for (1 GiB of values): beyond that the
+/// appends grow the list as they go.
+pub const MAX_RESERVE: usize = 1 << 26;
+
+/// `xs = reserve_range(xs, lo, hi)`: room in `xs` for the elements of `lo..hi` (`..=`
+/// when `inclusive`), which a comprehension over that range is about to append — one
+/// allocation instead of a copy at every doubling. Only a hint: an empty or reversed
+/// range reserves nothing, and a reservation that fails is left to the appends, which
+/// then fail (or not) exactly as they would have.
+pub(crate) fn reserve_range(a: &mut [Value], inclusive: bool) -> RtResult<Value> {
+    let (lo, hi) = (int(&a[1])?, int(&a[2])?);
+    let mut xs = take_list(&mut a[0])?;
+    let n = hi as i128 - lo as i128 + inclusive as i128;
+    let n = n.clamp(0, MAX_RESERVE as i128) as usize;
+    if n > 0 {
+        // (A shared list is copied here rather than at the first append.)
+        let _ = Rc::make_mut(&mut xs).items.try_reserve_exact(n);
+    }
+    Ok(Value::List(xs))
+}
+
 /// `xs = append(xs, v)` on the list where it is (copied first when shared).
 pub(crate) fn push(xs: &mut Value, v: Value) -> RtResult<()> {
     match xs {
         Value::List(l) => {
-            Rc::make_mut(l).items.push(v);
+            let items = &mut Rc::make_mut(l).items;
+            // A list that cannot grow is an error, not an abort.
+            items.try_reserve(1).map_err(|_| out_of_memory())?;
+            items.push(v);
             Ok(())
         }
         other => Err(wrong("list", other)),
@@ -399,6 +423,32 @@ mod tests {
             _ => panic!(),
         }
         assert_eq!(as_ints(Ok(out)), [1, 2, 3]);
+    }
+
+    #[test]
+    fn reserve_range_makes_room_and_keeps_the_elements() {
+        let cap = |v: &Value| match v {
+            Value::List(l) => l.items.capacity(),
+            other => panic!("{other:?}"),
+        };
+        let reserve = |xs: &[i64], lo: i64, hi: i64, inclusive: bool| {
+            let mut a = [ints(xs), Value::Int(lo), Value::Int(hi)];
+            reserve_range(&mut a, inclusive).unwrap()
+        };
+        let out = reserve(&[7], 3, 13, false);
+        assert!(cap(&out) >= 11, "{}", cap(&out));
+        assert_eq!(as_ints(Ok(out)), [7]);
+        assert!(cap(&reserve(&[], 0, 10, true)) >= 11);
+        // Empty, reversed and enormous ranges: no error, at most MAX_RESERVE.
+        assert_eq!(cap(&reserve(&[], 5, 1, false)), 0);
+        assert_eq!(cap(&reserve(&[], 5, 4, true)), 0);
+        let huge = reserve(&[], i64::MIN, i64::MAX, true);
+        assert!((MAX_RESERVE..=2 * MAX_RESERVE).contains(&cap(&huge)));
+        // A shared list is copied, the other holder keeps its value.
+        let shared = ints(&[1]);
+        let mut a = [shared.clone(), Value::Int(0), Value::Int(4)];
+        assert_eq!(as_ints(reserve_range(&mut a, false)), [1]);
+        assert_eq!(as_ints(Ok(shared)), [1]);
     }
 
     #[test]

@@ -110,6 +110,8 @@ pub(crate) fn call_on(m: &LirModule, b: Builtin, a: &mut [Value]) -> RtResult<Va
         B::IsEmptyList => collections::is_empty_list(a),
         B::IsEmptyMap => collections::is_empty_map(a),
         B::Append => collections::append(a),
+        B::ReserveRange => collections::reserve_range(a, false),
+        B::ReserveRangeInclusive => collections::reserve_range(a, true),
         B::Pop => collections::pop(a),
         B::Insert => collections::insert(a),
         B::RemoveList => collections::remove_list(a),
