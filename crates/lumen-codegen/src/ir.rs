@@ -944,8 +944,16 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .retain(|&r| known.contains_key(&(r, Obj::List)));
     }
 
-    /// True when no jump from outside `head..=end` leads inside it past `head`.
+    /// True when no jump from outside `head..=end` leads inside it past `head`, nor does
+    /// this function's OSR entry (its landing is another way in: the facts known at
+    /// `head` from the code before the loop do not hold on it).
     fn single_entry(&self, head: u32, end: u32) -> bool {
+        if let Some(pc) = self.start.osr() {
+            let landing = osr_landing(self.cell, pc);
+            if landing > head && landing <= end {
+                return false;
+            }
+        }
         let inside = |q: usize| (head as usize..=end as usize).contains(&q);
         !self.cell.code.iter().enumerate().any(|(q, ins)| {
             ins.jump_target()
