@@ -13,7 +13,7 @@
 //! a call, a frame saving four registers and an error check that this replaces by one
 //! compare. Small leaf cells are inlined whole instead (`opt::inline`).
 
-use lumen_core::lir::{Cell, CmpOp, Instr, Reg};
+use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
 use std::collections::HashMap;
 
 /// Instructions followed from the cell's start before giving up.
@@ -66,8 +66,16 @@ pub(crate) fn early_return(cell: &Cell) -> Option<EarlyReturn> {
     };
     let (a, b) = (*env.get(&a)?, *env.get(&b)?);
     // The side not taken first: `if n < 2 then n` falls through to its return.
+    // (Verified LIR returns the cell's type; checked anyway, as the caller's join
+    // block takes the value as that type.)
+    let returns_ret = |o: &Operand| match *o {
+        Operand::Param(i) => cell.regs[i as usize] == cell.ret,
+        Operand::Int(_) => cell.ret == RegTy::Int,
+        Operand::Float(_) => cell.ret == RegTy::Float,
+        Operand::Bool(_) => cell.ret == RegTy::Bool,
+    };
     for (holds, start) in [(false, pc + 1), (true, target)] {
-        if let Some(value) = returns(cell, start, env.clone(), steps) {
+        if let Some(value) = returns(cell, start, env.clone(), steps).filter(returns_ret) {
             return Some(EarlyReturn {
                 op,
                 a,
