@@ -1918,10 +1918,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// Where the callee would return early ([`EarlyReturn`]) and the call would be the
-    /// deepest allowed, jumps to the returned block with the early value; otherwise
-    /// goes on (to the call) in a new block. `args` are the call's scalar arguments,
-    /// `depth` the callee's depth.
+    /// When the callee would return early ([`EarlyReturn`]) and the call stays within
+    /// the depth limit, jumps to the block returned (the join after the call) with the
+    /// early value; otherwise goes on in a new block, which makes the call. `args` are
+    /// the call's scalar arguments, `depth` the depth the callee would get.
     fn answer_early(&mut self, er: EarlyReturn, args: &[Val], depth: Val, ret: RegTy) -> Block {
         let (call, test, join) = (
             self.e.b.create_block(),
