@@ -694,15 +694,29 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.seal_all_blocks();
     }
 
-    /// The instruction at `target` when it is a rotated loop's condition: an Int
-    /// compare-and-jump back to the loop's first instruction (it cannot fail and has
-    /// no effect, so a forward jump to it may evaluate it on the way).
-    fn loop_condition(&self, target: u32) -> Option<&Instr> {
-        let ins = self.cell.code.get(target as usize)?;
-        match *ins {
-            Instr::JumpIfIntCmp { target: head, .. } if head < target => Some(ins),
+    /// `(op, a, b, head)` when the forward jump at `pc` goes to a rotated loop's
+    /// condition: an Int compare-and-jump back to the loop's first instruction `head`
+    /// (it cannot fail and has no effect, so the jump may evaluate it on the way).
+    fn loop_condition(&self, pc: u32, target: u32) -> Option<(CmpOp, Reg, Reg, u32)> {
+        match *self.cell.code.get(target as usize)? {
+            Instr::JumpIfIntCmp {
+                op,
+                a,
+                b,
+                target: head,
+            } if pc < target && head < target => Some((op, a, b, head)),
             _ => None,
         }
+    }
+
+    /// From instruction `from`: to `taken` when `a op b`, else to `next`.
+    fn int_branch(&mut self, from: u32, op: CmpOp, a: Reg, b: Reg, taken: u32, next: u32) {
+        let (x, y) = (self.get(a), self.get(b));
+        let c = self.e.b.ins().icmp(int_cc(op), x, y);
+        let t = self.edge_to(Some(from), taken, false);
+        let f = self.edge_to(Some(from), next, false);
+        self.e.b.ins().brif(c, t, &[], f, &[]);
+        self.fill_edges();
     }
 
     fn block(&self, pc: u32) -> Block {
@@ -867,9 +881,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         let mut heads: Vec<(u32, u32)> = ends.into_iter().collect();
         heads.sort_unstable();
+        let landing = self.start.osr().map(|pc| osr_landing(self.cell, pc));
         for (head, end) in heads {
             let kept = self.untouched(head, end);
-            let at_head = kept.clone().filter(|_| self.single_entry(head, end));
+            let at_head = kept
+                .clone()
+                .filter(|_| self.single_entry(head, end, landing));
             self.kept_at.insert(head, at_head);
             let Some(kept) = kept else {
                 continue;
@@ -945,14 +962,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// True when no jump from outside `head..=end` leads inside it past `head`, nor does
-    /// this function's OSR entry (its landing is another way in: the facts known at
-    /// `head` from the code before the loop do not hold on it).
-    fn single_entry(&self, head: u32, end: u32) -> bool {
-        if let Some(pc) = self.start.osr() {
-            let landing = osr_landing(self.cell, pc);
-            if landing > head && landing <= end {
-                return false;
-            }
+    /// this function's OSR entry, landing at `landing` (another way in: the facts known
+    /// at `head` from the code before the loop do not hold on it).
+    fn single_entry(&self, head: u32, end: u32, landing: Option<u32>) -> bool {
+        if landing.is_some_and(|l| l > head && l <= end) {
+            return false;
         }
         let inside = |q: usize| (head as usize..=end as usize).contains(&q);
         !self.cell.code.iter().enumerate().any(|(q, ins)| {
@@ -1547,24 +1561,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.put(dst, RegTy::Bool, v);
             }
             Jump { target } => {
-                let condition = self.loop_condition(target).filter(|_| target > pc);
-                if let Some(&JumpIfIntCmp {
-                    op,
-                    a,
-                    b,
-                    target: head,
-                }) = condition
-                {
+                if let Some((op, a, b, head)) = self.loop_condition(pc, target) {
                     // A rotated loop's entry: test its condition here, so the condition
                     // block follows the body in Cranelift's block order and each
                     // iteration takes one branch (back), not two (up to the condition,
                     // then into the body).
-                    let (x, y) = (self.get(a), self.get(b));
-                    let c = self.e.b.ins().icmp(int_cc(op), x, y);
-                    let t = self.edge_to(Some(pc), head, false);
-                    let f = self.edge_to(Some(pc), target + 1, false);
-                    self.e.b.ins().brif(c, t, &[], f, &[]);
-                    self.fill_edges();
+                    self.int_branch(pc, op, a, b, head, target + 1);
                     return true;
                 }
                 let t = self.edge_to(Some(pc), target, true);
@@ -1583,11 +1585,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 return true;
             }
             JumpIfIntCmp { op, a, b, target } => {
-                let (x, y) = (self.get(a), self.get(b));
-                let c = self.e.b.ins().icmp(int_cc(op), x, y);
-                let (t, f) = self.branch_edges(pc, target);
-                self.e.b.ins().brif(c, t, &[], f, &[]);
-                self.fill_edges();
+                self.int_branch(pc, op, a, b, target, pc + 1);
                 return true;
             }
             JumpIfNull { src, target } => {
