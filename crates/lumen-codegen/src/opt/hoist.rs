@@ -1,4 +1,4 @@
-//! Bounds-check hoisting (O3): a list read `xs[i]` whose index is proven to lie in
+//! Bounds-check hoisting (O1 and up): a list read `xs[i]` whose index is proven to lie in
 //! `0..len(xs)` becomes [`Instr::ListGetUnchecked`]. The proof is the loop's own test,
 //! checked once per iteration, e.g. in `for x in xs` or `for i in 0..len(xs)`:
 //!
@@ -29,7 +29,6 @@ use super::forward::solve;
 use lumen_core::builtins::Builtin;
 use lumen_core::flow::blocks;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, TypeTable};
-use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Fact {
@@ -50,11 +49,66 @@ impl Fact {
     }
 }
 
-type Facts = BTreeSet<Fact>;
+/// A set of facts, kept as a sorted vector: the analysis clones, intersects and filters
+/// whole sets at every block and write, which a contiguous vector does several times
+/// faster than a B-tree (measured on big generated programs).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Facts(Vec<Fact>);
+
+impl Facts {
+    fn contains(&self, f: &Fact) -> bool {
+        self.0.binary_search(f).is_ok()
+    }
+
+    fn insert(&mut self, f: Fact) {
+        if let Err(at) = self.0.binary_search(&f) {
+            self.0.insert(at, f);
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Fact> {
+        self.0.iter()
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&Fact) -> bool) {
+        self.0.retain(keep);
+    }
+
+    /// The facts in both sets (a merge of the two sorted vectors).
+    fn intersection(&self, other: &Facts) -> Facts {
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        let mut out = Vec::with_capacity(self.0.len().min(other.0.len()));
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    out.push(**x);
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        Facts(out)
+    }
+}
+
+impl Extend<Fact> for Facts {
+    fn extend<I: IntoIterator<Item = Fact>>(&mut self, facts: I) {
+        for f in facts {
+            self.insert(f);
+        }
+    }
+}
 
 /// Marks provably in-bounds list reads of `cell` unchecked; returns how many.
 pub fn hoist_bounds_checks(cell: &mut Cell, types: &TypeTable) -> usize {
-    if cell.code.is_empty() {
+    // Only list reads are marked: a cell without one has nothing to prove.
+    if !cell.code.iter().any(|i| matches!(i, Instr::ListGet { .. })) {
         return 0;
     }
     let blocks = blocks(&cell.code);
@@ -65,7 +119,7 @@ pub fn hoist_bounds_checks(cell: &mut Cell, types: &TypeTable) -> usize {
     }
     let state_in = solve(
         &blocks,
-        Facts::new(),
+        Facts::default(),
         |b, st| {
             let mut st = st.clone();
             let blk = &blocks[b];
@@ -74,7 +128,7 @@ pub fn hoist_bounds_checks(cell: &mut Cell, types: &TypeTable) -> usize {
             }
             edges(&cell.code, blk.end, &block_of, st)
         },
-        |a, b| a.intersection(b).copied().collect(),
+        |a, b| a.intersection(b),
     );
     let mut marked = 0;
     for (b, blk) in blocks.iter().enumerate() {
