@@ -488,7 +488,7 @@ pub enum Instr {
         idx: Reg,
     },
     /// `list[idx]` where an optimisation pass proved `0 <= idx < len(list)` and that
-    /// `list` holds a list (LUMEN_OPT_LEVEL=3, bounds-check hoisting). Tiers may skip the
+    /// `list` holds a list (LUMEN_OPT_LEVEL 1 and up, bounds-check hoisting). Tiers may skip the
     /// checks; performing them anyway (the VM does) is also correct.
     ListGetUnchecked {
         dst: Reg,
