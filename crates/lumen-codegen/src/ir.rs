@@ -200,9 +200,11 @@ struct Translator<'t, 'a, 'b, M: Module> {
     /// For each block start (pc) reached by forward edges translated so far: the facts
     /// known on every one of them (intersected; uniqueness only where all agree).
     edge_known: HashMap<u32, HashMap<(Reg, Obj), bool>>,
-    /// For each loop header: the registers whose facts survive its loop when it is
-    /// entered at the header only (`None`: none survive) ([`Self::analyse_loops`]).
-    kept_at: HashMap<u32, Option<HashSet<Reg>>>,
+    /// For each loop header: the registers whose facts its loop may invalidate, when it
+    /// is entered at the header only (`None`: all facts end) ([`Self::analyse_loops`]).
+    /// The complement survives: kept as the touched set, whose size is the loop's, not
+    /// the cell's (a cell of thousands of loops would otherwise cost loops × registers).
+    touched_at: HashMap<u32, Option<HashSet<Reg>>>,
     /// The loops whose list facts are established on the way in
     /// ([`Translator::analyse_loops`]).
     loops: Vec<Loop>,
@@ -298,7 +300,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             assumed: HashSet::new(),
             edge_assumed: HashMap::new(),
             edge_known: HashMap::new(),
-            kept_at: HashMap::new(),
+            touched_at: HashMap::new(),
             loops: Vec::new(),
             pending: Vec::new(),
             no_list: None,
@@ -868,7 +870,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// its instructions may invalidate ([`Self::forgets`]). Every edge entering such a
     /// loop establishes those facts ([`Self::edge_to`]), so they hold in the whole loop
     /// ([`Self::enter_block`]): its iterations skip the kind checks and pointer loads.
-    /// Also records, per header, which facts its backward jumps keep (`kept_at`).
+    /// Also records, per header, which facts its backward jumps may end (`touched_at`).
     fn analyse_loops(&mut self) {
         let mut loops = Vec::new();
         // Each loop header (the target of a backward jump) and its last jump back.
@@ -882,13 +884,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let mut heads: Vec<(u32, u32)> = ends.into_iter().collect();
         heads.sort_unstable();
         let landing = self.start.osr().map(|pc| osr_landing(self.cell, pc));
+        let jumps = jumps_by_target(self.cell);
         for (head, end) in heads {
-            let kept = self.untouched(head, end);
-            let at_head = kept
+            let touched = self.touched(head, end);
+            let at_head = touched
                 .clone()
-                .filter(|_| self.single_entry(head, end, landing));
-            self.kept_at.insert(head, at_head);
-            let Some(kept) = kept else {
+                .filter(|_| single_entry(&jumps, head, end, landing));
+            self.touched_at.insert(head, at_head);
+            let Some(touched) = touched else {
                 continue;
             };
             let mut lists: Vec<Reg> = self.cell.code[head as usize..=end as usize]
@@ -900,7 +903,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                     | Instr::ListLen { list, .. } => Some(list),
                     _ => None,
                 })
-                .filter(|&r| self.ty(r) == RegTy::List && kept.contains(&r))
+                .filter(|&r| self.ty(r) == RegTy::List && !touched.contains(&r))
                 .collect();
             lists.sort_unstable();
             lists.dedup();
@@ -937,9 +940,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.assumed = self.edge_assumed.remove(&pc).unwrap_or_default();
         self.len_known.clear();
         self.in_bounds.clear();
-        let header = self.kept_at.get(&pc);
+        let header = self.touched_at.get(&pc);
         match header {
-            Some(Some(kept)) => self.known.retain(|&(r, _), _| kept.contains(&r)),
+            Some(Some(touched)) => self.known.retain(|&(r, _), _| !touched.contains(&r)),
             Some(None) => self.known.clear(),
             None => {}
         }
@@ -961,23 +964,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .retain(|&r| known.contains_key(&(r, Obj::List)));
     }
 
-    /// True when no jump from outside `head..=end` leads inside it past `head`, nor does
-    /// this function's OSR entry, landing at `landing` (another way in: the facts known
-    /// at `head` from the code before the loop do not hold on it).
-    fn single_entry(&self, head: u32, end: u32, landing: Option<u32>) -> bool {
-        if landing.is_some_and(|l| l > head && l <= end) {
-            return false;
-        }
-        let inside = |q: usize| (head as usize..=end as usize).contains(&q);
-        !self.cell.code.iter().enumerate().any(|(q, ins)| {
-            ins.jump_target()
-                .is_some_and(|t| t > head && t <= end && !inside(q))
-        })
-    }
-
-    /// The registers whose facts no instruction of `head..=end` invalidates; `None`
+    /// The registers whose facts an instruction of `head..=end` may invalidate; `None`
     /// when one invalidates all.
-    fn untouched(&self, head: u32, end: u32) -> Option<HashSet<Reg>> {
+    fn touched(&self, head: u32, end: u32) -> Option<HashSet<Reg>> {
         let mut forgotten = HashSet::new();
         for ins in &self.cell.code[head as usize..=end as usize] {
             match self.forgets(ins) {
@@ -985,11 +974,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 Forget::Regs(rs) => forgotten.extend(rs),
             }
         }
-        Some(
-            (0..self.cell.regs.len() as Reg)
-                .filter(|r| !forgotten.contains(r))
-                .collect(),
-        )
+        Some(forgotten)
     }
 
     /// The address of a stack object shaped like a shared empty list (strong count 2,
@@ -2451,6 +2436,34 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 /// enters writes it ([`Translator::entering`]).
 type EntryLists = Vec<(Reg, bool)>;
 
+/// Every jump of `cell` as `(target, source)`, sorted: the jumps into a range of
+/// instructions are found by binary search, not by a walk over the whole cell.
+fn jumps_by_target(cell: &Cell) -> Vec<(u32, u32)> {
+    let mut jumps: Vec<(u32, u32)> = cell
+        .code
+        .iter()
+        .enumerate()
+        .filter_map(|(q, ins)| ins.jump_target().map(|t| (t, q as u32)))
+        .collect();
+    jumps.sort_unstable();
+    jumps
+}
+
+/// True when no jump from outside `head..=end` leads inside it past `head`, nor does
+/// the function's OSR entry, landing at `landing` (another way in: the facts known at
+/// `head` from the code before the loop do not hold on it). `jumps` is
+/// [`jumps_by_target`] of the cell.
+fn single_entry(jumps: &[(u32, u32)], head: u32, end: u32, landing: Option<u32>) -> bool {
+    if landing.is_some_and(|l| l > head && l <= end) {
+        return false;
+    }
+    let from = jumps.partition_point(|&(t, _)| t <= head);
+    jumps[from..]
+        .iter()
+        .take_while(|&&(t, _)| t <= end)
+        .all(|&(_, q)| (head..=end).contains(&q))
+}
+
 /// Where an on-stack-replacement entry for loop header `head` lands: `head`, or the
 /// block of the loop's only backward jump to it when that block is nothing but a
 /// compare-and-branch (a rotated loop's condition, which the loop's entry jumps to) and
@@ -2607,6 +2620,51 @@ mod tests {
     type IntOp = fn(i64, i64) -> Result<i64, RtError>;
 
     const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
+
+    #[test]
+    fn a_loop_is_single_entry_unless_a_jump_or_the_osr_landing_enters_it_past_its_head() {
+        use Instr::{Jump, JumpIfIntCmp, LoadInt};
+        // 0: jump 3 (into the loop 2..=4, past its head), 1: r0 = 1,
+        // 2: r0 = 2 (head), 3: r0 = 3, 4: if r0 < r1 jump 2, 5: jump 1.
+        let code = vec![
+            Jump { target: 3 },
+            LoadInt { dst: 0, value: 1 },
+            LoadInt { dst: 0, value: 2 },
+            LoadInt { dst: 0, value: 3 },
+            JumpIfIntCmp {
+                op: CmpOp::Lt,
+                a: 0,
+                b: 1,
+                target: 2,
+            },
+            Jump { target: 1 },
+        ];
+        let cell = |code: Vec<Instr>| Cell {
+            inlined: Default::default(),
+            name: "t".into(),
+            kind: lumen_core::lir::CellKind::Cell,
+            params: 0,
+            captures: 0,
+            regs: vec![RegTy::Int; 2],
+            ret: RegTy::Null,
+            pos: vec![Default::default(); code.len()],
+            code,
+        };
+        let entered = cell(code.clone());
+        let jumps = jumps_by_target(&entered);
+        assert_eq!(jumps, vec![(1, 5), (2, 4), (3, 0)]);
+        assert!(!single_entry(&jumps, 2, 4, None));
+        // The loop 1..=5 holds the jump at 0's target but not its source.
+        assert!(!single_entry(&jumps, 1, 5, None));
+        // Jumping to the head instead: one way in, unless the OSR entry lands inside.
+        let mut code = code;
+        code[0] = Jump { target: 2 };
+        let jumps = jumps_by_target(&cell(code));
+        assert!(single_entry(&jumps, 2, 4, None));
+        assert!(single_entry(&jumps, 2, 4, Some(2)));
+        assert!(!single_entry(&jumps, 2, 4, Some(3)));
+        assert!(single_entry(&jumps, 2, 4, Some(5)));
+    }
 
     #[test]
     fn scalar_cells_need_no_slots() {
