@@ -4,6 +4,7 @@
 //! `lumen emit lir|clif|asm FILE`. The work runs on a 256 MiB stack
 //! (`lumen_rt::run_on_big_stack`); the exit code follows §10.1.
 
+mod alloc;
 mod cli;
 mod commands;
 mod emit;
@@ -18,8 +19,9 @@ use clap::Parser;
 /// start-up. Built without transparent huge pages (`no_thp`): with them string_build
 /// usually ran 25% faster, but a run now and then spent 0.6 s in the kernel compacting
 /// memory for them (0.98 s instead of 0.40), most often right after other programs ran.
+/// Entered through its plain functions where the layout allows ([`alloc`]).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 fn main() {
     // clap reports its own usage errors on stderr with exit code 2 (help and version: 0).
