@@ -107,9 +107,15 @@ pub struct Str {
 }
 
 impl Str {
-    /// Wraps `text`, counting its characters once.
+    /// Wraps `text`, counting its characters once (an ASCII check first: a word at a
+    /// time, where counting goes byte by byte through short strings).
+    #[inline]
     pub fn new(text: String) -> Str {
-        let chars = text.chars().count();
+        let chars = if text.is_ascii() {
+            text.len()
+        } else {
+            text.chars().count()
+        };
         Str { text, chars }
     }
     /// The text.
