@@ -77,7 +77,10 @@ pub(crate) fn define_batch<M: Module>(
 /// lighter half).
 fn split(mut batch: Vec<Built>) -> (Vec<Built>, Vec<Built>) {
     let size = |b: &Built| b.ir.dfg.num_insts();
-    if batch.len() < 2 || !parallel() {
+    // Too small to split whatever the host: decided before asking it (the question
+    // reads files; a program's first, small batch need not pay for it).
+    let total: usize = batch.iter().map(size).sum();
+    if batch.len() < 2 || total < 2 * PARALLEL_MIN || !parallel() {
         return (batch, Vec::new());
     }
     batch.sort_by_key(|b| std::cmp::Reverse(size(b)));
