@@ -17,7 +17,7 @@
 use crate::value::{MapKey, Value};
 use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 
 /// Tombstones are swept once there are more than this many and more than live keys.
 const SWEEP_MIN: usize = 32;
@@ -32,6 +32,11 @@ pub struct Entries {
     /// How many entries of `items` are tombstones.
     dead: usize,
     order: RefCell<Order>,
+    /// Where the last `get` that found its key found it: an `insert` of an equal key,
+    /// which often follows (`m[k] = (get(m, k) ?? 0) + 1`), checks that entry first and
+    /// then needs no hashing. A stale hint (after a sweep, or pointing past the end)
+    /// costs one key comparison.
+    hint: Cell<usize>,
 }
 
 /// Positions in `items` in key order (tombstones included), once a walk asked for it.
@@ -61,7 +66,9 @@ impl Entries {
     /// The value of `key`.
     #[inline]
     pub fn get(&self, key: &MapKey) -> Option<&Value> {
-        self.items.get(key)?.as_ref()
+        let (at, _, v) = self.items.get_full(key)?;
+        self.hint.set(at);
+        v.as_ref()
     }
 
     /// Whether `key` has a value.
@@ -72,6 +79,11 @@ impl Entries {
     /// Sets `key` to `value`, returning the value it replaces.
     #[inline]
     pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
+        if let Some((k, Some(old))) = self.items.get_index_mut(self.hint.get())
+            && *k == key
+        {
+            return Some(std::mem::replace(old, value));
+        }
         let (at, old) = self.items.insert_full(key, Some(value));
         match old {
             Some(Some(old)) => Some(old),
@@ -320,6 +332,48 @@ mod tests {
     }
 
     #[test]
+    fn an_insert_after_a_get_replaces_only_an_equal_key() {
+        let mut e = Entries::new();
+        for (i, w) in ["ka", "lo", "kakaka", "kakakaka1", "kakakaka2"]
+            .iter()
+            .enumerate()
+        {
+            e.insert(skey(w), Value::Int(i as i64));
+        }
+        // A get of one key, then inserts of an equal key (another string object), of
+        // a key sharing its first eight bytes, and of a new key.
+        assert_eq!(e.get(&skey("kakakaka1")), Some(&Value::Int(3)));
+        assert_eq!(
+            e.insert(skey("kakakaka1"), Value::Int(30)),
+            Some(Value::Int(3))
+        );
+        assert_eq!(e.get(&skey("kakakaka2")), Some(&Value::Int(4)));
+        assert_eq!(
+            e.insert(skey("kakakaka1"), Value::Int(31)),
+            Some(Value::Int(30))
+        );
+        assert_eq!(e.get(&skey("ka")), Some(&Value::Int(0)));
+        assert_eq!(e.insert(skey("kaka"), Value::Int(5)), None);
+        // A removed key's tombstone is not revived through the hint.
+        assert_eq!(e.get(&skey("lo")), Some(&Value::Int(1)));
+        assert_eq!(e.remove(&skey("lo")), Some(Value::Int(1)));
+        assert_eq!(e.insert(skey("lo"), Value::Int(7)), None);
+        assert_eq!(e.len(), 6);
+        let want: Vec<(MapKey, i64)> = [
+            ("ka", 0),
+            ("kaka", 5),
+            ("kakaka", 2),
+            ("kakakaka1", 31),
+            ("kakakaka2", 4),
+            ("lo", 7),
+        ]
+        .iter()
+        .map(|&(k, v)| (skey(k), v))
+        .collect();
+        assert_eq!(walk(&e), want);
+    }
+
+    #[test]
     fn removed_keys_are_swept_and_the_order_kept() {
         let n = 4 * SWEEP_MIN as i64;
         let mut e: Entries = (0..n)
@@ -377,6 +431,7 @@ mod tests {
     enum Change {
         Set(u8, i64),
         Remove(u8),
+        Get(u8),
         Walk,
     }
 
@@ -384,6 +439,7 @@ mod tests {
         prop_oneof![
             3 => (0u8..90, any::<i64>()).prop_map(|(k, v)| Change::Set(k, v)),
             2 => (0u8..90).prop_map(Change::Remove),
+            2 => (0u8..90).prop_map(Change::Get),
             1 => Just(Change::Walk),
         ]
     }
@@ -416,6 +472,11 @@ mod tests {
                     Change::Remove(k) => {
                         let k = key_of(k);
                         prop_assert_eq!(e.remove(&k), model.remove(&k).map(Value::Int));
+                    }
+                    // (Leaves a hint for the next insert, stale or not.)
+                    Change::Get(k) => {
+                        let k = key_of(k);
+                        prop_assert_eq!(e.get(&k).cloned(), model.get(&k).map(|v| Value::Int(*v)));
                     }
                     Change::Walk => {
                         let want: Vec<(MapKey, i64)> =
