@@ -118,8 +118,40 @@ pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
                 let callee = &m.cells[c as usize];
                 returns_words(callee) || param_regs(callee).any(|r| !callee.regs[r].is_scalar())
             }
+            Instr::CallBuiltin {
+                builtin,
+                dst,
+                args,
+                argc,
+            } => !inline_builtin(cell, builtin, dst, args, argc),
             ref other => goes_generic(other),
         })
+}
+
+/// The Int or Float type of builtin `b`'s result when native code computes it inline
+/// on `args..args + argc` (all of that type): the pure numeric builtins that are one or
+/// a few machine instructions, computed exactly as the runtime's functions
+/// (`lumen-rt/src/builtins/math.rs`) compute them — with the same operand order in the
+/// comparisons, so NaN operands give the same result.
+fn inline_builtin_type(cell: &Cell, b: Builtin, args: Reg, argc: u32) -> Option<RegTy> {
+    use Builtin as B;
+    let t = match (b, argc) {
+        (B::Sqrt | B::AbsFloat | B::Floor | B::Ceil, 1)
+        | (B::MinFloat | B::MaxFloat, 2)
+        | (B::ClampFloat, 3) => RegTy::Float,
+        (B::MinInt | B::MaxInt, 2) | (B::ClampInt, 3) => RegTy::Int,
+        _ => return None,
+    };
+    (args..args + argc)
+        .all(|r| cell.regs.get(r as usize) == Some(&t))
+        .then_some(t)
+}
+
+/// Whether `CallBuiltin` of `b` on `args..args + argc` into `dst` is computed inline
+/// ([`inline_builtin_type`]; a scalar `dst` has the result's type, another is boxed).
+fn inline_builtin(cell: &Cell, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
+    inline_builtin_type(cell, b, args, argc)
+        .is_some_and(|t| cell.regs.get(dst as usize).is_some_and(|&d| !d.is_scalar() || d == t))
 }
 
 fn int_cc(op: CmpOp) -> IntCC {
@@ -1637,19 +1669,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             CallBuiltin {
                 dst,
-                builtin: b @ (Builtin::Sqrt | Builtin::AbsFloat),
+                builtin,
                 args,
-                argc: 1,
-            } if self.ty(args) == RegTy::Float => {
-                // IEEE square root and absolute value: the single instructions that
-                // `f64::sqrt` and `f64::abs` are.
-                let x = self.get(args);
-                let v = if b == Builtin::Sqrt {
-                    self.e.b.ins().sqrt(x)
-                } else {
-                    self.e.b.ins().fabs(x)
-                };
-                self.put(dst, RegTy::Float, v);
+                argc,
+            } if self.inline_builtin(builtin, dst, args, argc) => {
+                self.builtin_inline(builtin, dst, args)
             }
             CallBuiltin {
                 dst,
@@ -1680,6 +1704,52 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             ref other => self.generic(pc, other),
         }
         false
+    }
+
+    /// Whether `CallBuiltin` of `b` into `dst` is computed inline ([`inline_builtin`]).
+    fn inline_builtin(&self, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
+        inline_builtin(self.cell, b, dst, args, argc)
+    }
+
+    /// Computes builtin `b` on `args..` into `dst` inline ([`Self::inline_builtin`]).
+    fn builtin_inline(&mut self, b: Builtin, dst: Reg, args: Reg) {
+        use Builtin as B;
+        let x = self.get(args);
+        let arg = |t: &mut Self, i: Reg| t.get(args + i);
+        // `if y < x { y } else { x }` (min) and `if y > x { y } else { x }` (max).
+        let pick = |t: &mut Self, less: bool, x: Val, y: Val, float: bool| {
+            let ins = t.e.b.ins();
+            let c = match (float, less) {
+                (true, true) => ins.fcmp(FloatCC::LessThan, y, x),
+                (true, false) => ins.fcmp(FloatCC::GreaterThan, y, x),
+                (false, true) => ins.icmp(IntCC::SignedLessThan, y, x),
+                (false, false) => ins.icmp(IntCC::SignedGreaterThan, y, x),
+            };
+            t.e.b.ins().select(c, y, x)
+        };
+        let (t, v) = match b {
+            B::Sqrt => (RegTy::Float, self.e.b.ins().sqrt(x)),
+            B::AbsFloat => (RegTy::Float, self.e.b.ins().fabs(x)),
+            B::Floor => (RegTy::Float, self.e.b.ins().floor(x)),
+            B::Ceil => (RegTy::Float, self.e.b.ins().ceil(x)),
+            B::MinFloat | B::MaxFloat | B::MinInt | B::MaxInt => {
+                let y = arg(self, 1);
+                let float = matches!(b, B::MinFloat | B::MaxFloat);
+                let less = matches!(b, B::MinFloat | B::MinInt);
+                let t = if float { RegTy::Float } else { RegTy::Int };
+                (t, pick(self, less, x, y, float))
+            }
+            B::ClampFloat | B::ClampInt => {
+                // `min(max(x, lo), hi)`.
+                let (lo, hi) = (arg(self, 1), arg(self, 2));
+                let float = b == B::ClampFloat;
+                let m = pick(self, false, x, lo, float);
+                let t = if float { RegTy::Float } else { RegTy::Int };
+                (t, pick(self, true, m, hi, float))
+            }
+            _ => unreachable!("not an inline builtin: {b:?}"),
+        };
+        self.put(dst, t, v);
     }
 
     /// True when the Int addition, subtraction or multiplication `ins` is proven not to
@@ -2409,11 +2479,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 Forget::Regs(rs)
             }
             CallBuiltin {
-                builtin: Builtin::Sqrt | Builtin::AbsFloat,
+                builtin,
+                dst,
                 args,
-                argc: 1,
-                ..
-            } if self.ty(args) == RegTy::Float => Forget::Regs(Vec::new()),
+                argc,
+            } if self.inline_builtin(builtin, dst, args, argc) => Forget::Regs(Vec::new()),
             Copy { dst, src } | Move { dst, src } => Forget::Regs(vec![dst, src]),
             // A cell called directly sees only its arguments (heap ones are moved out of
             // their slots): every other object of this frame keeps its facts. One it
@@ -2620,6 +2690,66 @@ mod tests {
     type IntOp = fn(i64, i64) -> Result<i64, RtError>;
 
     const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
+
+    #[test]
+    fn numeric_builtins_are_computed_inline_as_the_runtime_computes_them() {
+        const SRC: &str = "cell plus(a: Float, b: Float, c: Float) -> Float\n  a + b + c\nend\n\
+            cell mn(a: Float, b: Float, c: Float) -> Float\n  min(a, b)\nend\n\
+            cell mx(a: Float, b: Float, c: Float) -> Float\n  max(a, b)\nend\n\
+            cell cl(a: Float, b: Float, c: Float) -> Float\n  clamp(a, b, c)\nend\n\
+            cell fl(a: Float, b: Float, c: Float) -> Float\n  floor(a)\nend\n\
+            cell ce(a: Float, b: Float, c: Float) -> Float\n  ceil(a)\nend\n\
+            cell mni(a: Int, b: Int, c: Int) -> Int\n  min(a, b)\nend\n\
+            cell mxi(a: Int, b: Int, c: Int) -> Int\n  max(a, b)\nend\n\
+            cell cli(a: Int, b: Int, c: Int) -> Int\n  clamp(a, b, c)\nend\n\
+            cell main()\nend\n";
+        with(SRC, |m| {
+            let calls = |name: &str| {
+                let id = m.find_cell(name).expect("cell");
+                op_counts(m, crate::OptLevel::O1, id, &["call ", "select"])
+            };
+            // As many calls (the error paths') as a cell of plain arithmetic: none to
+            // a builtin.
+            let base = calls("plus")[0];
+            for name in ["mn", "mx", "cl", "fl", "ce", "mni", "mxi", "cli"] {
+                assert_eq!(calls(name)[0], base, "{name}");
+            }
+            assert!(calls("cl")[1] >= 2 && calls("mni")[1] >= 1);
+            let floats = [
+                0.0,
+                -0.0,
+                1.5,
+                -1.5,
+                -0.5,
+                2.5,
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            for name in ["mn", "mx", "cl", "fl", "ce"] {
+                let f = native(m, name);
+                for &a in &floats {
+                    for &b in &floats {
+                        for c in [0.0, -0.0, f64::NAN, 3.0] {
+                            let args = vec![Value::Float(a), Value::Float(b), Value::Float(c)];
+                            agrees(m, &f, name, args);
+                        }
+                    }
+                }
+            }
+            for name in ["mni", "mxi", "cli"] {
+                let f = native(m, name);
+                for &a in &EDGES {
+                    for &b in &EDGES {
+                        for c in [0, -7, i64::MAX] {
+                            let args = vec![Value::Int(a), Value::Int(b), Value::Int(c)];
+                            agrees(m, &f, name, args);
+                        }
+                    }
+                }
+            }
+        });
+    }
 
     #[test]
     fn a_loop_is_single_entry_unless_a_jump_or_the_osr_landing_enters_it_past_its_head() {
