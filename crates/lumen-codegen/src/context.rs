@@ -174,6 +174,8 @@ mod tests {
         "lumen_rt_int_pow",
         "lumen_rt_float_mod",
         "lumen_rt_float_pow",
+        "lumen_rt_float_unary",
+        "lumen_rt_float_binary",
         "lumen_rt_float_to_int",
         "lumen_rt_str_cmp",
         "lumen_rt_equal",

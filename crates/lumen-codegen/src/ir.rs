@@ -128,18 +128,22 @@ pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
         })
 }
 
-/// The Int or Float type of builtin `b`'s result when native code computes it inline
-/// on `args..args + argc` (all of that type): the pure numeric builtins that are one or
-/// a few machine instructions, computed exactly as the runtime's functions
-/// (`lumen-rt/src/builtins/math.rs`) compute them — with the same operand order in the
-/// comparisons, so NaN operands give the same result.
+/// The Int or Float type of builtin `b`'s result when native code computes it without
+/// the generic builtin call, on `args..args + argc` (all of that type): the numeric
+/// builtins. Most are one or a few machine instructions, computed exactly as the
+/// runtime's functions (`lumen-rt/src/builtins/math.rs`) compute them — with the same
+/// operand order in the comparisons, so NaN operands give the same result; the
+/// library ones (`round`, `exp`, `log`, `sin`, `cos`, `tan`, `atan2`, `pow`) call the
+/// runtime's function for that builtin directly on the Floats
+/// (`lumen_rt_float_unary`/`_binary`).
 fn inline_builtin_type(cell: &Cell, b: Builtin, args: Reg, argc: u32) -> Option<RegTy> {
     use Builtin as B;
     let t = match (b, argc) {
         (B::Sqrt | B::AbsFloat | B::Floor | B::Ceil, 1)
-        | (B::MinFloat | B::MaxFloat, 2)
+        | (B::Round | B::Exp | B::Log | B::Sin | B::Cos | B::Tan, 1)
+        | (B::MinFloat | B::MaxFloat | B::Atan2 | B::PowFloat, 2)
         | (B::ClampFloat, 3) => RegTy::Float,
-        (B::MinInt | B::MaxInt, 2) | (B::ClampInt, 3) => RegTy::Int,
+        (B::AbsInt, 1) | (B::MinInt | B::MaxInt, 2) | (B::ClampInt, 3) => RegTy::Int,
         _ => return None,
     };
     (args..args + argc)
@@ -150,8 +154,11 @@ fn inline_builtin_type(cell: &Cell, b: Builtin, args: Reg, argc: u32) -> Option<
 /// Whether `CallBuiltin` of `b` on `args..args + argc` into `dst` is computed inline
 /// ([`inline_builtin_type`]; a scalar `dst` has the result's type, another is boxed).
 fn inline_builtin(cell: &Cell, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
-    inline_builtin_type(cell, b, args, argc)
-        .is_some_and(|t| cell.regs.get(dst as usize).is_some_and(|&d| !d.is_scalar() || d == t))
+    inline_builtin_type(cell, b, args, argc).is_some_and(|t| {
+        cell.regs
+            .get(dst as usize)
+            .is_some_and(|&d| !d.is_scalar() || d == t)
+    })
 }
 
 fn int_cc(op: CmpOp) -> IntCC {
@@ -1673,7 +1680,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } if self.inline_builtin(builtin, dst, args, argc) => {
-                self.builtin_inline(builtin, dst, args)
+                self.builtin_inline(pc, builtin, dst, args)
             }
             CallBuiltin {
                 dst,
@@ -1711,8 +1718,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         inline_builtin(self.cell, b, dst, args, argc)
     }
 
-    /// Computes builtin `b` on `args..` into `dst` inline ([`Self::inline_builtin`]).
-    fn builtin_inline(&mut self, b: Builtin, dst: Reg, args: Reg) {
+    /// Computes builtin `b` on `args..` into `dst` inline ([`Self::inline_builtin`]);
+    /// `abs(MIN)` raises `integer overflow` at `pc`.
+    fn builtin_inline(&mut self, pc: u32, b: Builtin, dst: Reg, args: Reg) {
         use Builtin as B;
         let x = self.get(args);
         let arg = |t: &mut Self, i: Reg| t.get(args + i);
@@ -1732,6 +1740,21 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             B::AbsFloat => (RegTy::Float, self.e.b.ins().fabs(x)),
             B::Floor => (RegTy::Float, self.e.b.ins().floor(x)),
             B::Ceil => (RegTy::Float, self.e.b.ins().ceil(x)),
+            B::AbsInt => {
+                let min = self.e.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                self.raise_if(min, RAISE_INTEGER_OVERFLOW, pc);
+                (RegTy::Int, self.e.b.ins().iabs(x))
+            }
+            B::Round | B::Exp | B::Log | B::Sin | B::Cos | B::Tan => {
+                let which = self.e.i32(b.index());
+                let v = self.e.helper("lumen_rt_float_unary", &[which, x]);
+                (RegTy::Float, v.expect("a Float result"))
+            }
+            B::Atan2 | B::PowFloat => {
+                let (which, y) = (self.e.i32(b.index()), arg(self, 1));
+                let v = self.e.helper("lumen_rt_float_binary", &[which, x, y]);
+                (RegTy::Float, v.expect("a Float result"))
+            }
             B::MinFloat | B::MaxFloat | B::MinInt | B::MaxInt => {
                 let y = arg(self, 1);
                 let float = matches!(b, B::MinFloat | B::MaxFloat);
@@ -2702,6 +2725,15 @@ mod tests {
             cell mni(a: Int, b: Int, c: Int) -> Int\n  min(a, b)\nend\n\
             cell mxi(a: Int, b: Int, c: Int) -> Int\n  max(a, b)\nend\n\
             cell cli(a: Int, b: Int, c: Int) -> Int\n  clamp(a, b, c)\nend\n\
+            cell absi(a: Int, b: Int, c: Int) -> Int\n  abs(a)\nend\n\
+            cell rd(a: Float, b: Float, c: Float) -> Float\n  round(a)\nend\n\
+            cell ex(a: Float, b: Float, c: Float) -> Float\n  exp(a)\nend\n\
+            cell lg(a: Float, b: Float, c: Float) -> Float\n  log(a)\nend\n\
+            cell sn(a: Float, b: Float, c: Float) -> Float\n  sin(a)\nend\n\
+            cell cs(a: Float, b: Float, c: Float) -> Float\n  cos(a)\nend\n\
+            cell tn(a: Float, b: Float, c: Float) -> Float\n  tan(a)\nend\n\
+            cell at(a: Float, b: Float, c: Float) -> Float\n  atan2(a, b)\nend\n\
+            cell pw(a: Float, b: Float, c: Float) -> Float\n  pow(a, b)\nend\n\
             cell main()\nend\n";
         with(SRC, |m| {
             let calls = |name: &str| {
@@ -2709,10 +2741,13 @@ mod tests {
                 op_counts(m, crate::OptLevel::O1, id, &["call ", "select"])
             };
             // As many calls (the error paths') as a cell of plain arithmetic: none to
-            // a builtin.
+            // a builtin; the library functions call the runtime's function directly.
             let base = calls("plus")[0];
-            for name in ["mn", "mx", "cl", "fl", "ce", "mni", "mxi", "cli"] {
+            for name in ["mn", "mx", "cl", "fl", "ce", "mni", "mxi", "cli", "absi"] {
                 assert_eq!(calls(name)[0], base, "{name}");
+            }
+            for name in ["rd", "ex", "lg", "sn", "cs", "tn", "at", "pw"] {
+                assert_eq!(calls(name)[0], base + 1, "{name}");
             }
             assert!(calls("cl")[1] >= 2 && calls("mni")[1] >= 1);
             let floats = [
@@ -2726,7 +2761,8 @@ mod tests {
                 f64::INFINITY,
                 f64::NEG_INFINITY,
             ];
-            for name in ["mn", "mx", "cl", "fl", "ce"] {
+            let library = ["rd", "ex", "lg", "sn", "cs", "tn", "at", "pw"];
+            for name in ["mn", "mx", "cl", "fl", "ce"].into_iter().chain(library) {
                 let f = native(m, name);
                 for &a in &floats {
                     for &b in &floats {
@@ -2737,7 +2773,8 @@ mod tests {
                     }
                 }
             }
-            for name in ["mni", "mxi", "cli"] {
+            // (`abs(MIN)` raises `integer overflow` as the VM does.)
+            for name in ["mni", "mxi", "cli", "absi"] {
                 let f = native(m, name);
                 for &a in &EDGES {
                     for &b in &EDGES {

@@ -105,6 +105,37 @@ pub fn float_round(x: f64) -> f64 {
     x.round()
 }
 
+/// The function of each builtin that maps one Float to a Float, in every tier (the
+/// VM's builtin call and its fused math op, native code's helper): `sqrt`, `abs`,
+/// `floor`, `ceil`, `round`, `exp`, `log`, `sin`, `cos`, `tan` on a Float.
+pub fn float_unary(b: crate::builtins::Builtin) -> Option<fn(f64) -> f64> {
+    use crate::builtins::Builtin as B;
+    Some(match b {
+        B::Sqrt => f64::sqrt,
+        B::AbsFloat => f64::abs,
+        B::Floor => f64::floor,
+        B::Ceil => f64::ceil,
+        B::Round => float_round,
+        B::Exp => f64::exp,
+        B::Log => f64::ln,
+        B::Sin => f64::sin,
+        B::Cos => f64::cos,
+        B::Tan => f64::tan,
+        _ => return None,
+    })
+}
+
+/// The function of each builtin that maps two Floats to a Float, in every tier:
+/// `atan2` and `pow` on Floats.
+pub fn float_binary(b: crate::builtins::Builtin) -> Option<fn(f64, f64) -> f64> {
+    use crate::builtins::Builtin as B;
+    Some(match b {
+        B::Atan2 => f64::atan2,
+        B::PowFloat => float_pow,
+        _ => return None,
+    })
+}
+
 /// Structural equality (§5.4). Ints and Floats compare numerically.
 pub fn values_equal(a: &Value, b: &Value) -> RtResult<bool> {
     eq_depth(a, b, 0)

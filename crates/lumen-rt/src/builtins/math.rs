@@ -2,7 +2,8 @@
 //! to Float, so each function here sees one kind.
 
 use super::{float, int, wrong};
-use lumen_core::error::RtResult;
+use lumen_core::builtins::Builtin;
+use lumen_core::error::{RtError, RtResult};
 use lumen_core::ops;
 use lumen_core::value::Value;
 
@@ -64,34 +65,36 @@ pub(crate) fn pow_int(a: &mut [Value]) -> RtResult<Value> {
     Ok(Value::Int(ops::int_pow(int(&a[0])?, int(&a[1])?)?))
 }
 
-/// `pow(Float, Float)`.
-pub(crate) fn pow_float(a: &mut [Value]) -> RtResult<Value> {
-    Ok(Value::Float(ops::float_pow(float(&a[0])?, float(&a[1])?)))
+/// The Float function of builtin `b` ([`ops::float_unary`]).
+fn unary_fn(b: Builtin) -> RtResult<fn(f64) -> f64> {
+    ops::float_unary(b)
+        .ok_or_else(|| RtError::Internal(format!("{} has no Float function", b.ident())))
 }
 
-/// `floor`, `ceil`, `round`: Ints unchanged, Floats rounded by `f`.
-pub(crate) fn rounding(a: &mut [Value], f: fn(f64) -> f64) -> RtResult<Value> {
+/// `floor`, `ceil`, `round` (builtin `b`): Ints unchanged, Floats rounded.
+pub(crate) fn rounding(a: &mut [Value], b: Builtin) -> RtResult<Value> {
     match a[0] {
         Value::Int(i) => Ok(Value::Int(i)),
-        Value::Float(x) => Ok(Value::Float(f(x))),
+        Value::Float(x) => Ok(Value::Float(unary_fn(b)?(x))),
         ref other => Err(wrong("number", other)),
     }
 }
 
-/// `sqrt`, `exp`, `log`, `sin`, `cos`, `tan` (C semantics).
-pub(crate) fn unary(a: &mut [Value], f: fn(f64) -> f64) -> RtResult<Value> {
-    Ok(Value::Float(f(float(&a[0])?)))
+/// `sqrt`, `exp`, `log`, `sin`, `cos`, `tan` (builtin `b`; C semantics).
+pub(crate) fn unary(a: &mut [Value], b: Builtin) -> RtResult<Value> {
+    Ok(Value::Float(unary_fn(b)?(float(&a[0])?)))
 }
 
-/// `atan2(y, x)`.
-pub(crate) fn atan2(a: &mut [Value]) -> RtResult<Value> {
-    Ok(Value::Float(float(&a[0])?.atan2(float(&a[1])?)))
+/// `pow(Float, Float)` and `atan2(y, x)` (builtin `b`; [`ops::float_binary`]).
+pub(crate) fn binary(a: &mut [Value], b: Builtin) -> RtResult<Value> {
+    let f = ops::float_binary(b)
+        .ok_or_else(|| RtError::Internal(format!("{} has no Float function", b.ident())))?;
+    Ok(Value::Float(f(float(&a[0])?, float(&a[1])?)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::error::RtError;
 
     fn f(v: RtResult<Value>) -> f64 {
         match v {
@@ -140,26 +143,26 @@ mod tests {
     #[test]
     fn rounding_keeps_ints_and_zero_signs() {
         assert!(matches!(
-            rounding(&mut [Value::Int(7)], f64::floor),
+            rounding(&mut [Value::Int(7)], Builtin::Floor),
             Ok(Value::Int(7))
         ));
-        assert_eq!(
-            f(rounding(&mut [Value::Float(-2.5)], ops::float_round)),
-            -3.0
-        );
-        assert!(f(rounding(&mut [Value::Float(-0.4)], ops::float_round)).is_sign_negative());
-        assert_eq!(f(rounding(&mut [Value::Float(2.1)], f64::ceil)), 3.0);
+        assert_eq!(f(rounding(&mut [Value::Float(-2.5)], Builtin::Round)), -3.0);
+        assert!(f(rounding(&mut [Value::Float(-0.4)], Builtin::Round)).is_sign_negative());
+        assert_eq!(f(rounding(&mut [Value::Float(2.1)], Builtin::Ceil)), 3.0);
     }
 
     #[test]
     fn c_semantics() {
-        assert!(f(unary(&mut [Value::Float(-1.0)], f64::sqrt)).is_nan());
+        assert!(f(unary(&mut [Value::Float(-1.0)], Builtin::Sqrt)).is_nan());
         assert_eq!(
-            f(unary(&mut [Value::Float(0.0)], f64::ln)),
+            f(unary(&mut [Value::Float(0.0)], Builtin::Log)),
             f64::NEG_INFINITY
         );
         assert_eq!(
-            f(pow_float(&mut [Value::Float(2.0), Value::Float(10.0)])),
+            f(binary(
+                &mut [Value::Float(2.0), Value::Float(10.0)],
+                Builtin::PowFloat
+            )),
             1024.0
         );
         assert_eq!(
@@ -167,7 +170,10 @@ mod tests {
             Err(RtError::NegativeExponent)
         );
         assert_eq!(
-            f(atan2(&mut [Value::Float(1.0), Value::Float(0.0)])),
+            f(binary(
+                &mut [Value::Float(1.0), Value::Float(0.0)],
+                Builtin::Atan2
+            )),
             std::f64::consts::FRAC_PI_2
         );
     }

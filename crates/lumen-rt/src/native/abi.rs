@@ -16,6 +16,7 @@ use crate::vm::slow::{
     cmp_strs, element_of, field_of, len_of, payload_get, tuple_get, variant_tag,
 };
 use crate::vm::{bad_kind, bad_tag, kind_of_tag};
+use lumen_core::builtins::Builtin;
 use lumen_core::error::RtError;
 use lumen_core::lir::LirModule;
 use lumen_core::ops;
@@ -136,6 +137,18 @@ pub fn helpers() -> Vec<Helper> {
             "lumen_rt_float_pow",
             lumen_rt_float_pow as *const u8,
             &[F64, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_unary",
+            lumen_rt_float_unary as *const u8,
+            &[I32, F64],
+            Some(F64),
+        ),
+        h(
+            "lumen_rt_float_binary",
+            lumen_rt_float_binary as *const u8,
+            &[I32, F64, F64],
             Some(F64),
         ),
         h(
@@ -305,6 +318,25 @@ pub extern "C" fn lumen_rt_float_pow(a: f64, b: f64) -> f64 {
     ops::float_pow(a, b)
 }
 
+/// Builtin number `b` (`Builtin::index`) on Float `x`: its function in every tier,
+/// [`ops::float_unary`]. Native code calls this only for builtins that have one (NaN
+/// otherwise).
+pub extern "C" fn lumen_rt_float_unary(b: u32, x: f64) -> f64 {
+    match Builtin::from_index(b).and_then(ops::float_unary) {
+        Some(f) => f(x),
+        None => f64::NAN,
+    }
+}
+
+/// Builtin number `b` on Floats `x` and `y` ([`ops::float_binary`]; NaN for a builtin
+/// without one, which native code never asks for).
+pub extern "C" fn lumen_rt_float_binary(b: u32, x: f64, y: f64) -> f64 {
+    match Builtin::from_index(b).and_then(ops::float_binary) {
+        Some(f) => f(x, y),
+        None => f64::NAN,
+    }
+}
+
 /// `x as Int` (raises `invalid conversion`; the result is then meaningless).
 ///
 /// # Safety
@@ -401,6 +433,14 @@ mod tests {
     fn scalar_helpers_use_the_shared_semantics() {
         assert_eq!(lumen_rt_float_mod(-7.5, 2.0), -1.5);
         assert_eq!(lumen_rt_float_pow(2.0, 10.0), 1024.0);
+        assert_eq!(lumen_rt_float_unary(Builtin::Round.index(), -2.5), -3.0);
+        assert_eq!(lumen_rt_float_unary(Builtin::Log.index(), 1.0), 0.0);
+        assert!(lumen_rt_float_unary(Builtin::Print.index(), 1.0).is_nan());
+        assert_eq!(
+            lumen_rt_float_binary(Builtin::PowFloat.index(), 2.0, 3.0),
+            8.0
+        );
+        assert!(lumen_rt_float_binary(Builtin::Sqrt.index(), 2.0, 3.0).is_nan());
     }
 
     #[test]

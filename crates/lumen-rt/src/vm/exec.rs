@@ -146,22 +146,16 @@ fn math1(f: Builtin, v: &Value) -> Result<Value, RtError> {
         ref other => return Err(bad_tag("number", other)),
     };
     Ok(Value::Float(match f {
+        // The single instructions here (hot in numeric loops), the others through the
+        // table every tier uses.
         Builtin::Sqrt => x.sqrt(),
         Builtin::AbsFloat | Builtin::AbsInt => x.abs(),
-        Builtin::Floor => x.floor(),
-        Builtin::Ceil => x.ceil(),
-        Builtin::Round => ops::float_round(x),
-        Builtin::Sin => x.sin(),
-        Builtin::Cos => x.cos(),
-        Builtin::Tan => x.tan(),
-        Builtin::Exp => x.exp(),
-        Builtin::Log => x.ln(),
-        other => {
-            return Err(RtError::Internal(format!(
-                "{} is not a math op",
-                other.ident()
-            )));
-        }
+        _ => match ops::float_unary(f) {
+            Some(g) => g(x),
+            None => {
+                return Err(RtError::Internal(format!("{} is not a math op", f.ident())));
+            }
+        },
     }))
 }
 
