@@ -1688,6 +1688,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc: 2,
             } if self.ty(args) == RegTy::List => self.append(pc, &ins, dst, args, args + 1),
+            CallBuiltin {
+                dst,
+                builtin: Builtin::LenStr,
+                args,
+                argc: 1,
+            } if self.inline_str_len(dst, args) => self.str_len(pc, &ins, dst, args),
             Halt { .. } | NoMatch => {
                 self.generic(pc, &ins);
                 return true;
@@ -2353,6 +2359,34 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(join);
     }
 
+    /// Whether `len(s)` into `dst` is read inline ([`Self::str_len`]).
+    fn inline_str_len(&self, dst: Reg, s: Reg) -> bool {
+        self.ty(s) == RegTy::Str && self.scalar(dst) && self.ty(dst) == RegTy::Int
+    }
+
+    /// `dst = len(s)` of a String (`ins`): the character count the runtime keeps beside
+    /// the text, read inline; another kind of value (an internal error) takes the
+    /// generic call, which reports it.
+    fn str_len(&mut self, pc: u32, ins: &Instr, dst: Reg, s: Reg) {
+        let slow = self.e.b.create_block();
+        self.e.b.set_cold_block(slow);
+        let tag = self.slot_tag(s);
+        let is_str = self.e.b.ins().icmp_imm_u(IntCC::Equal, tag, TAG_STR as i64);
+        self.continue_if(is_str, slow);
+        let w = self.window();
+        let payload = Self::off(s) + VALUE_PAYLOAD_OFFSET as i32;
+        let text = self.e.b.ins().load(PTR, flags(), w, payload);
+        let chars = self.e.cx.string.chars;
+        let n = self.e.b.ins().load(types::I64, flags(), text, chars);
+        self.put(dst, RegTy::Int, n);
+        let join = self.e.b.create_block();
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(slow);
+        self.generic_cold(pc, ins);
+        self.e.b.ins().jump(join, &[]);
+        self.e.b.switch_to_block(join);
+    }
+
     /// `dst = variant index of src` (`VariantTag`), read inline.
     fn variant_tag(&mut self, pc: u32, dst: Reg, src: Reg) {
         let slow = self.e.b.create_block();
@@ -2507,6 +2541,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } if self.inline_builtin(builtin, dst, args, argc) => Forget::Regs(Vec::new()),
+            // (Its cold path runs the builtin on the argument alone.)
+            CallBuiltin {
+                builtin: Builtin::LenStr,
+                dst,
+                args,
+                argc: 1,
+            } if self.inline_str_len(dst, args) => Forget::Regs(vec![dst]),
             Copy { dst, src } | Move { dst, src } => Forget::Regs(vec![dst, src]),
             // A cell called directly sees only its arguments (heap ones are moved out of
             // their slots): every other object of this frame keeps its facts. One it
@@ -2784,6 +2825,27 @@ mod tests {
                         }
                     }
                 }
+            }
+        });
+    }
+
+    #[test]
+    fn string_lengths_are_read_inline_and_count_characters() {
+        const SRC: &str =
+            "cell sl(s: String) -> Int\n  len(s) * 10 + len(s + \"é\")\nend\ncell main()\nend\n";
+        with(SRC, |m| {
+            let f = native(m, "sl");
+            for s in [
+                "",
+                "a",
+                "héllo",
+                "日本語",
+                "🎉x",
+                "long enough to be anywhere",
+            ] {
+                agrees(m, &f, "sl", vec![Value::str(s)]);
+                let n = s.chars().count() as i64;
+                assert_eq!(f.call(&[Value::str(s)]).ok(), Some(Value::Int(n * 11 + 1)));
             }
         });
     }

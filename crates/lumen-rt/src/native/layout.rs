@@ -123,25 +123,31 @@ pub fn closure_cell_offset() -> i32 {
     layouts().closure_cell
 }
 
-/// Where a String's bytes live inside its `Rc<Str>` allocation.
+/// Where a String's bytes and character count live inside its `Rc<Str>` allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StrLayout {
     /// The byte pointer (`*const u8`).
     pub ptr: i32,
     /// The byte length (`usize`).
     pub len: i32,
+    /// The character count (`usize`), what `len` of a String is.
+    pub chars: i32,
 }
 
 /// The layout of `Rc<Str>` allocations (measured once, on a string whose byte length,
-/// capacity and character count all differ).
+/// capacity and character count all differ, and differ from the reference counts).
 pub fn str_layout() -> StrLayout {
     static LAYOUT: OnceLock<StrLayout> = OnceLock::new();
     *LAYOUT.get_or_init(|| {
         let mut text = String::with_capacity(16);
-        text.push('é');
+        text.push_str("ééé");
         let v = Value::Str(Rc::new(Str::new(text)));
         let Value::Str(s) = &v else {
-            return StrLayout { ptr: 0, len: 0 };
+            return StrLayout {
+                ptr: 0,
+                len: 0,
+                chars: 0,
+            };
         };
         let (start, bytes) = (stored(&v), s.as_str().as_ptr() as usize);
         let words = size_of::<Str>() / size_of::<usize>() + 2;
@@ -155,7 +161,8 @@ pub fn str_layout() -> StrLayout {
         };
         StrLayout {
             ptr: at(bytes),
-            len: at(2),
+            len: at(6),
+            chars: at(3),
         }
     })
 }
@@ -305,9 +312,10 @@ mod tests {
     #[test]
     fn measured_offsets_read_real_strings() {
         let l = str_layout();
-        for text in ["", "a", "héllo", "long enough to be anywhere"] {
+        for text in ["", "a", "héllo", "ééé", "long enough to be anywhere"] {
             let v = Value::str(text);
             assert_eq!(word(&v, l.len), text.len(), "{text:?}");
+            assert_eq!(word(&v, l.chars), text.chars().count(), "{text:?}");
             assert_eq!(word(&v, l.ptr), text_ptr(&v), "{text:?}");
         }
     }
