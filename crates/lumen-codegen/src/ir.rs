@@ -1680,7 +1680,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 args,
                 argc,
             } if self.inline_builtin(builtin, dst, args, argc) => {
-                self.builtin_inline(pc, builtin, dst, args)
+                self.builtin_inline(pc, &ins, builtin, dst, args)
             }
             CallBuiltin {
                 dst,
@@ -1726,7 +1726,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// Computes builtin `b` on `args..` into `dst` inline ([`Self::inline_builtin`]);
     /// `abs(MIN)` raises `integer overflow` at `pc`.
-    fn builtin_inline(&mut self, pc: u32, b: Builtin, dst: Reg, args: Reg) {
+    fn builtin_inline(&mut self, pc: u32, ins: &Instr, b: Builtin, dst: Reg, args: Reg) {
         use Builtin as B;
         let x = self.get(args);
         let arg = |t: &mut Self, i: Reg| t.get(args + i);
@@ -1741,44 +1741,43 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             };
             t.e.b.ins().select(c, y, x)
         };
-        let (t, v) = match b {
-            B::Sqrt => (RegTy::Float, self.e.b.ins().sqrt(x)),
-            B::AbsFloat => (RegTy::Float, self.e.b.ins().fabs(x)),
-            B::Floor => (RegTy::Float, self.e.b.ins().floor(x)),
-            B::Ceil => (RegTy::Float, self.e.b.ins().ceil(x)),
+        let float = self.ty(args) == RegTy::Float;
+        let v = match b {
+            B::Sqrt => self.e.b.ins().sqrt(x),
+            B::AbsFloat => self.e.b.ins().fabs(x),
+            B::Floor => self.e.b.ins().floor(x),
+            B::Ceil => self.e.b.ins().ceil(x),
             B::AbsInt => {
                 let min = self.e.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
                 self.raise_if(min, RAISE_INTEGER_OVERFLOW, pc);
-                (RegTy::Int, self.e.b.ins().iabs(x))
+                self.e.b.ins().iabs(x)
             }
             B::Round | B::Exp | B::Log | B::Sin | B::Cos | B::Tan => {
                 let which = self.e.i32(b.index());
                 let v = self.e.helper("lumen_rt_float_unary", &[which, x]);
-                (RegTy::Float, v.expect("a Float result"))
+                v.expect("a Float result")
             }
             B::Atan2 | B::PowFloat => {
                 let (which, y) = (self.e.i32(b.index()), arg(self, 1));
                 let v = self.e.helper("lumen_rt_float_binary", &[which, x, y]);
-                (RegTy::Float, v.expect("a Float result"))
+                v.expect("a Float result")
             }
             B::MinFloat | B::MaxFloat | B::MinInt | B::MaxInt => {
                 let y = arg(self, 1);
-                let float = matches!(b, B::MinFloat | B::MaxFloat);
                 let less = matches!(b, B::MinFloat | B::MinInt);
-                let t = if float { RegTy::Float } else { RegTy::Int };
-                (t, pick(self, less, x, y, float))
+                pick(self, less, x, y, float)
             }
             B::ClampFloat | B::ClampInt => {
                 // `min(max(x, lo), hi)`.
                 let (lo, hi) = (arg(self, 1), arg(self, 2));
-                let float = b == B::ClampFloat;
                 let m = pick(self, false, x, lo, float);
-                let t = if float { RegTy::Float } else { RegTy::Int };
-                (t, pick(self, true, m, hi, float))
+                pick(self, true, m, hi, float)
             }
-            _ => unreachable!("not an inline builtin: {b:?}"),
+            // (`inline_builtin_type` names no other builtin.)
+            _ => return self.generic(pc, ins),
         };
-        self.put(dst, t, v);
+        // The result has the arguments' type (`inline_builtin_type`).
+        self.put(dst, self.ty(args), v);
     }
 
     /// True when the Int addition, subtraction or multiplication `ins` is proven not to
