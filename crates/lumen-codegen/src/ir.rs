@@ -2350,6 +2350,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             // The list moves to `dst`.
             self.move_reg(dst, list);
         }
+        self.join_generic(pc, ins, slow);
+    }
+
+    /// Ends the inline path of `ins` and emits its generic path as `slow`, both going on
+    /// at a new block.
+    fn join_generic(&mut self, pc: u32, ins: &Instr, slow: Block) {
         let join = self.e.b.create_block();
         self.e.b.ins().jump(join, &[]);
         self.e.b.switch_to_block(slow);
@@ -2378,12 +2384,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let chars = self.e.cx.string.chars;
         let n = self.e.b.ins().load(types::I64, flags(), text, chars);
         self.put(dst, RegTy::Int, n);
-        let join = self.e.b.create_block();
-        self.e.b.ins().jump(join, &[]);
-        self.e.b.switch_to_block(slow);
-        self.generic_cold(pc, ins);
-        self.e.b.ins().jump(join, &[]);
-        self.e.b.switch_to_block(join);
+        self.join_generic(pc, ins, slow);
     }
 
     /// `dst = variant index of src` (`VariantTag`), read inline.
