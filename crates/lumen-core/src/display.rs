@@ -25,10 +25,17 @@ pub fn write_float(out: &mut String, x: f64) {
         out.push('-');
     }
     let a = x.abs();
-    // Rust's `{:e}` prints the shortest digits that round-trip: "d.ddde±x".
-    let sci = format!("{a:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // Rust's `{:e}` prints the shortest digits that round-trip: "d.ddde±x", at most 23
+    // bytes; written on the stack (printing floats allocated twice per number).
+    let mut sci = StackText::default();
+    let _ = write!(sci, "{a:e}");
+    let sci = sci.as_str();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let mut digit_bytes = StackText::default();
+    for c in mantissa.chars().filter(|c| *c != '.') {
+        let _ = digit_bytes.write_char(c);
+    }
+    let digits = digit_bytes.as_str();
     let e: i32 = exp.parse().unwrap_or(0);
     let n = digits.len() as i32;
     if (1e-7..1e21).contains(&a) {
@@ -59,6 +66,30 @@ pub fn write_float(out: &mut String, x: f64) {
         out.push('e');
         out.push(if e < 0 { '-' } else { '+' });
         let _ = write!(out, "{}", e.abs());
+    }
+}
+
+/// A short text written on the stack (a float's `{:e}` form and its digits).
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are appended (`write_str`), so the bytes are UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

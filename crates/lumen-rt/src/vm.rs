@@ -71,6 +71,8 @@ pub(crate) struct State {
     pub(crate) args: Vec<String>,
     /// Where `print` writes.
     pub(crate) out: Box<dyn Write>,
+    /// The line `print` builds, kept between calls so printing allocates nothing.
+    pub(crate) line: String,
     /// Where `read_line` reads.
     pub(crate) input: Box<dyn BufRead>,
     /// Origin of `clock()`.
@@ -136,6 +138,7 @@ impl VM {
                 frames: Vec::with_capacity(64),
                 args: Vec::new(),
                 out: Box::new(std::io::BufWriter::new(std::io::stdout())),
+                line: String::new(),
                 input: Box::new(std::io::BufReader::new(std::io::stdin())),
                 start: std::time::Instant::now(),
                 codes: codes.into(),

@@ -10,18 +10,30 @@ use std::io::{BufRead, Write};
 
 /// `print(a, b, …)`: display forms joined by one space, then `\n`.
 pub(crate) fn print(m: &LirModule, st: &mut State, start: usize, argc: usize) -> RtResult<Value> {
-    let mut line = String::new();
+    // The state's line buffer, reused (taken out while the arguments are borrowed).
+    let mut line = std::mem::take(&mut st.line);
+    line.clear();
+    let mut shown = Ok(());
     for (i, v) in st.arg_slice(start, argc).iter_mut().enumerate() {
         if i > 0 {
             line.push(' ');
         }
-        display::write_value(&mut line, v, m)?;
+        shown = display::write_value(&mut line, v, m);
         *v = Value::Null;
+        if shown.is_err() {
+            break;
+        }
     }
-    line.push('\n');
-    // A closed stdout (e.g. a pipe to `head`) must not turn into a program error.
-    let _ = st.out.write_all(line.as_bytes());
-    Ok(Value::Null)
+    if shown.is_ok() {
+        line.push('\n');
+        // A closed stdout (e.g. a pipe to `head`) must not turn into a program error.
+        let _ = st.out.write_all(line.as_bytes());
+    }
+    // (A huge line's buffer is not kept.)
+    if line.capacity() <= 1 << 16 {
+        st.line = line;
+    }
+    shown.map(|()| Value::Null)
 }
 
 /// `args()`: the program arguments.
