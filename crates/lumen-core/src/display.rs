@@ -40,7 +40,7 @@ pub fn write_float(out: &mut String, x: f64) {
     let n = digits.len() as i32;
     if (1e-7..1e21).contains(&a) {
         if e >= n - 1 {
-            out.push_str(&digits);
+            out.push_str(digits);
             for _ in 0..(e - n + 1) {
                 out.push('0');
             }
@@ -55,7 +55,7 @@ pub fn write_float(out: &mut String, x: f64) {
             for _ in 0..(-e - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
+            out.push_str(digits);
         }
     } else {
         out.push_str(&digits[..1]);
