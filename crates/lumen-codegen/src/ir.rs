@@ -128,15 +128,16 @@ pub fn needs_slots(m: &LirModule, cell: &Cell) -> bool {
         })
 }
 
-/// The Int or Float type of builtin `b`'s result when native code computes it without
-/// the generic builtin call, on `args..args + argc` (all of that type): the numeric
-/// builtins. Most are one or a few machine instructions, computed exactly as the
-/// runtime's functions (`lumen-rt/src/builtins/math.rs`) compute them — with the same
-/// operand order in the comparisons, so NaN operands give the same result; the
+/// Whether native code computes `CallBuiltin` of `b` on `args..args + argc` into `dst`
+/// without the generic builtin call: the numeric builtins, on arguments all of the Int
+/// or Float type the builtin takes, which is also its result's (a scalar `dst` has it,
+/// another is boxed). Most are one or a few machine instructions, computed exactly as
+/// the runtime's functions (`lumen-rt/src/builtins/math.rs`) compute them — with the
+/// same operand order in the comparisons, so NaN operands give the same result; the
 /// library ones (`round`, `exp`, `log`, `sin`, `cos`, `tan`, `atan2`, `pow`) call the
 /// runtime's function for that builtin directly on the Floats
 /// (`lumen_rt_float_unary`/`_binary`).
-fn inline_builtin_type(cell: &Cell, b: Builtin, args: Reg, argc: u32) -> Option<RegTy> {
+fn inline_builtin(cell: &Cell, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
     use Builtin as B;
     let t = match (b, argc) {
         (B::Sqrt | B::AbsFloat | B::Floor | B::Ceil, 1)
@@ -144,21 +145,11 @@ fn inline_builtin_type(cell: &Cell, b: Builtin, args: Reg, argc: u32) -> Option<
         | (B::MinFloat | B::MaxFloat | B::Atan2 | B::PowFloat, 2)
         | (B::ClampFloat, 3) => RegTy::Float,
         (B::AbsInt, 1) | (B::MinInt | B::MaxInt, 2) | (B::ClampInt, 3) => RegTy::Int,
-        _ => return None,
+        _ => return false,
     };
-    (args..args + argc)
-        .all(|r| cell.regs.get(r as usize) == Some(&t))
-        .then_some(t)
-}
-
-/// Whether `CallBuiltin` of `b` on `args..args + argc` into `dst` is computed inline
-/// ([`inline_builtin_type`]; a scalar `dst` has the result's type, another is boxed).
-fn inline_builtin(cell: &Cell, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
-    inline_builtin_type(cell, b, args, argc).is_some_and(|t| {
-        cell.regs
-            .get(dst as usize)
-            .is_some_and(|&d| !d.is_scalar() || d == t)
-    })
+    let ty = |r: Reg| cell.regs.get(r as usize).copied();
+    (args..args + argc).all(|r| ty(r) == Some(t))
+        && ty(dst).is_some_and(|d| !d.is_scalar() || d == t)
 }
 
 fn int_cc(op: CmpOp) -> IntCC {
@@ -1679,7 +1670,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 builtin,
                 args,
                 argc,
-            } if self.inline_builtin(builtin, dst, args, argc) => {
+            } if inline_builtin(self.cell, builtin, dst, args, argc) => {
                 self.builtin_inline(pc, &ins, builtin, dst, args)
             }
             CallBuiltin {
@@ -1719,12 +1710,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         false
     }
 
-    /// Whether `CallBuiltin` of `b` into `dst` is computed inline ([`inline_builtin`]).
-    fn inline_builtin(&self, b: Builtin, dst: Reg, args: Reg, argc: u32) -> bool {
-        inline_builtin(self.cell, b, dst, args, argc)
-    }
-
-    /// Computes builtin `b` on `args..` into `dst` inline ([`Self::inline_builtin`]);
+    /// Computes builtin `b` on `args..` into `dst` inline ([`inline_builtin`]);
     /// `abs(MIN)` raises `integer overflow` at `pc`.
     fn builtin_inline(&mut self, pc: u32, ins: &Instr, b: Builtin, dst: Reg, args: Reg) {
         use Builtin as B;
@@ -1773,10 +1759,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let m = pick(self, false, x, lo, float);
                 pick(self, true, m, hi, float)
             }
-            // (`inline_builtin_type` names no other builtin.)
+            // (`inline_builtin` names no other builtin.)
             _ => return self.generic(pc, ins),
         };
-        // The result has the arguments' type (`inline_builtin_type`).
+        // The result has the arguments' type (`inline_builtin`).
         self.put(dst, self.ty(args), v);
     }
 
@@ -2540,7 +2526,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 dst,
                 args,
                 argc,
-            } if self.inline_builtin(builtin, dst, args, argc) => Forget::Regs(Vec::new()),
+            } if inline_builtin(self.cell, builtin, dst, args, argc) => Forget::Regs(Vec::new()),
             // (Its cold path runs the builtin on the argument alone.)
             CallBuiltin {
                 builtin: Builtin::LenStr,
