@@ -286,6 +286,39 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
         };
     }
+    // The address of field `$field` of the record in register `$record`, made unique
+    // first (copy-on-write).
+    macro_rules! field_slot {
+        ($record:expr, $field:expr) => {
+            match unsafe { &mut *reg!($record) } {
+                Value::Record(rec) if ($field as usize) < rec.fields.len() => unsafe {
+                    Rc::make_mut(rec).fields.as_mut_ptr().add($field as usize)
+                },
+                other => fail!(bad_tag("record", other)),
+            }
+        };
+    }
+    // Stores register `$src` into the element whose address `$slot` computes (making its
+    // object unique first; evaluated where the order needs it): a scalar source, usually just written, is read field by
+    // field after `make_mut`, so it is never spilled and reloaded as a whole; a heap one
+    // is copied before it, so `xs[i] = xs` stores the old list.
+    macro_rules! store_into {
+        ($src:expr, $slot:expr) => {
+            if is_scalar(rd!($src)) {
+                let p = $slot;
+                match *rd!($src) {
+                    Value::Float(x) => unsafe { put(p, Value::Float(x)) },
+                    Value::Int(x) => unsafe { put(p, Value::Int(x)) },
+                    Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
+                    _ => unsafe { put(p, Value::Null) },
+                }
+            } else {
+                let v = dup(rd!($src));
+                let p = $slot;
+                unsafe { put(p, v) };
+            }
+        };
+    }
     macro_rules! jump {
         ($t:expr) => {
             ip = unsafe { ops.add($t as usize) }
@@ -729,27 +762,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
             }
             Op::ListSet { list, idx, src } => {
                 let i = int!(idx);
-                macro_rules! slot {
-                    () => {
-                        list_slot!(list, i)
-                    };
-                }
-                if is_scalar(rd!(src)) {
-                    // The source (usually just written) is read field by field, after
-                    // `make_mut`, so it is never spilled and reloaded as a whole.
-                    let p = slot!();
-                    match *rd!(src) {
-                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
-                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
-                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
-                        _ => unsafe { put(p, Value::Null) },
-                    }
-                } else {
-                    // Copied before `make_mut`, so `xs[i] = xs` stores the old list.
-                    let v = dup(rd!(src));
-                    let p = slot!();
-                    unsafe { put(p, v) };
-                }
+                store_into!(src, list_slot!(list, i));
             }
             Op::ListLen { dst, list } => {
                 let n = match rd!(list) {
@@ -779,32 +792,7 @@ pub(super) fn exec(m: &LirModule, st: &mut State, stop: usize) -> Result<Value, 
                 set!(dst, v);
             }
             Op::FieldSet { record, field, src } => {
-                // The address of the field, made unique first (copy-on-write).
-                macro_rules! slot {
-                    () => {
-                        match unsafe { &mut *reg!(record) } {
-                            Value::Record(rec) if (field as usize) < rec.fields.len() => unsafe {
-                                Rc::make_mut(rec).fields.as_mut_ptr().add(field as usize)
-                            },
-                            other => fail!(bad_tag("record", other)),
-                        }
-                    };
-                }
-                // As for `ListSet`: scalars field by field after `make_mut`, heap values
-                // copied before it.
-                if is_scalar(rd!(src)) {
-                    let p = slot!();
-                    match *rd!(src) {
-                        Value::Float(x) => unsafe { put(p, Value::Float(x)) },
-                        Value::Int(x) => unsafe { put(p, Value::Int(x)) },
-                        Value::Bool(x) => unsafe { put(p, Value::Bool(x)) },
-                        _ => unsafe { put(p, Value::Null) },
-                    }
-                } else {
-                    let v = dup(rd!(src));
-                    let p = slot!();
-                    unsafe { put(p, v) };
-                }
+                store_into!(src, field_slot!(record, field));
             }
             Op::VariantTag { dst, src } => {
                 let t = match rd!(src) {
