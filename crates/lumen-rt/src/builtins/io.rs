@@ -13,19 +13,8 @@ pub(crate) fn print(m: &LirModule, st: &mut State, start: usize, argc: usize) ->
     // The state's line buffer, reused (taken out while the arguments are borrowed).
     let mut line = std::mem::take(&mut st.line);
     line.clear();
-    let mut shown = Ok(());
-    for (i, v) in st.arg_slice(start, argc).iter_mut().enumerate() {
-        if i > 0 {
-            line.push(' ');
-        }
-        shown = display::write_value(&mut line, v, m);
-        *v = Value::Null;
-        if shown.is_err() {
-            break;
-        }
-    }
+    let shown = write_line(&mut line, st.arg_slice(start, argc), m);
     if shown.is_ok() {
-        line.push('\n');
         // A closed stdout (e.g. a pipe to `head`) must not turn into a program error.
         let _ = st.out.write_all(line.as_bytes());
     }
@@ -34,6 +23,19 @@ pub(crate) fn print(m: &LirModule, st: &mut State, start: usize, argc: usize) ->
         st.line = line;
     }
     shown.map(|()| Value::Null)
+}
+
+/// `print`'s line for `args` (moved out), ending in `\n`.
+fn write_line(line: &mut String, args: &mut [Value], m: &LirModule) -> RtResult<()> {
+    for (i, v) in args.iter_mut().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        display::write_value(line, v, m)?;
+        *v = Value::Null;
+    }
+    line.push('\n');
+    Ok(())
 }
 
 /// `args()`: the program arguments.

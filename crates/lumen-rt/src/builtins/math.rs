@@ -67,8 +67,13 @@ pub(crate) fn pow_int(a: &mut [Value]) -> RtResult<Value> {
 
 /// The Float function of builtin `b` ([`ops::float_unary`]).
 fn unary_fn(b: Builtin) -> RtResult<fn(f64) -> f64> {
-    ops::float_unary(b)
-        .ok_or_else(|| RtError::Internal(format!("{} has no Float function", b.ident())))
+    ops::float_unary(b).ok_or_else(|| no_float_fn(b))
+}
+
+/// A builtin dispatched to a Float function it does not have (an internal error).
+#[cold]
+fn no_float_fn(b: Builtin) -> RtError {
+    RtError::Internal(format!("{} has no Float function", b.ident()))
 }
 
 /// `floor`, `ceil`, `round` (builtin `b`): Ints unchanged, Floats rounded.
@@ -87,8 +92,7 @@ pub(crate) fn unary(a: &mut [Value], b: Builtin) -> RtResult<Value> {
 
 /// `pow(Float, Float)` and `atan2(y, x)` (builtin `b`; [`ops::float_binary`]).
 pub(crate) fn binary(a: &mut [Value], b: Builtin) -> RtResult<Value> {
-    let f = ops::float_binary(b)
-        .ok_or_else(|| RtError::Internal(format!("{} has no Float function", b.ident())))?;
+    let f = ops::float_binary(b).ok_or_else(|| no_float_fn(b))?;
     Ok(Value::Float(f(float(&a[0])?, float(&a[1])?)))
 }
 
