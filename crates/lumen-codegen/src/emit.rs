@@ -2,7 +2,7 @@
 //! and the per-cell entry trampoline `extern "C" fn(ctx, args, ret)`.
 
 use crate::context::CompileContext;
-use crate::types::{PTR, param_regs, returns_words, scalar_type};
+use crate::types::{PTR, param_regs, returns_words, scalar_type, takes_hargs};
 use cranelift_codegen::ir::{
     Block, FuncRef, InstBuilder, MemFlagsData, Value as Val, condcodes::IntCC, types,
 };
@@ -302,8 +302,16 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     e.b.switch_to_block(entry);
     let p = e.b.block_params(entry).to_vec();
     let (ctx, args, ret) = (p[0], p[1], p[2]);
+    // Native code finds the context in the pinned register; the caller's value is
+    // given back before returning (Rust code keeps its own there: it is callee-saved).
+    let saved = e.b.ins().get_pinned_reg(PTR);
+    e.b.ins().set_pinned_reg(ctx);
     let depth = e.load_depth(ctx);
-    let mut call_args = vec![ctx, args, depth];
+    let mut call_args = Vec::new();
+    if takes_hargs(cell) {
+        call_args.push(args);
+    }
+    call_args.push(depth);
     call_args.extend(e.unbox_params(cell, args));
     let f = e.func_ref(e.cx.cells[id as usize]);
     let call = e.b.ins().call(f, &call_args);
@@ -314,6 +322,7 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
         e.scalar_words(cell.ret, res[0])
     };
     e.store_words(w0, w1, ret);
+    e.b.ins().set_pinned_reg(saved);
     e.b.ins().return_(&[]);
 }
 

@@ -14,7 +14,7 @@
 use crate::early_return::{EarlyReturn, Operand, early_return};
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::ranges::{Bounds, Compare, Ranges};
-use crate::types::{PTR, param_regs, returns_words, scalar_type};
+use crate::types::{PTR, param_regs, returns_words, scalar_type, takes_hargs};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, InstBuilder, SigRef, Signature, StackSlot, StackSlotData,
@@ -188,8 +188,12 @@ struct Translator<'t, 'a, 'b, M: Module> {
     slot: Option<StackSlot>,
     /// Address of slot 0 (defined in the entry block).
     window: Option<Val>,
-    ctx: Val,
-    hargs: Val,
+    /// In an entry, the caller's pinned register, restored before every return
+    /// ([`Self::restore_pin`]).
+    saved_pin: Option<Val>,
+    /// The slots heap arguments are moved from (a call's `hargs`, an entry's `args`, an
+    /// OSR entry's VM window); `None` in a cell called with scalars only.
+    hargs: Option<Val>,
     /// Block starting at each instruction that begins one.
     blocks: Vec<Option<Block>>,
     /// Shared error exit (the failing pc and raise kind are in the context).
@@ -304,6 +308,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         e.b.append_block_params_for_function_params(entry);
         e.b.switch_to_block(entry);
         let params = e.b.block_params(entry).to_vec();
+        let saved_pin = (start != Start::Call).then(|| {
+            let old = e.b.ins().get_pinned_reg(PTR);
+            e.b.ins().set_pinned_reg(params[0]);
+            old
+        });
         Translator {
             e,
             m,
@@ -312,8 +321,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             vars,
             slot,
             window: None,
-            ctx: params[0],
-            hargs: params[1],
+            saved_pin,
+            hargs: match start {
+                Start::Call => takes_hargs(cell).then(|| params[0]),
+                Start::Entry | Start::Osr(_) => Some(params[1]),
+            },
             blocks,
             fail: None,
             bad_tags: Vec::new(),
@@ -468,10 +480,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .b
             .ins()
             .iconst(types::I64, ((kind as i64) << 32) | pc as i64);
-        self.e
-            .b
-            .ins()
-            .store(flags(), both, self.ctx, CTX_FAIL_PC_OFFSET);
+        let ctx = self.ctx();
+        self.e.b.ins().store(flags(), both, ctx, CTX_FAIL_PC_OFFSET);
         self.e.b.ins().jump(fail, &[]);
     }
 
@@ -481,7 +491,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// moved about) across whole loops.
     fn jump_raise_with(&mut self, pc: u32, kind: Val) {
         let fail = self.fail_block();
-        let (ctx, pc) = (self.ctx, self.e.i32(pc));
+        let (ctx, pc) = (self.ctx(), self.e.i32(pc));
         self.e.b.ins().store(flags(), pc, ctx, CTX_FAIL_PC_OFFSET);
         self.e
             .b
@@ -492,7 +502,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// Continues only when no error is pending (after a call or a fallible helper).
     fn check_err(&mut self, pc: u32) {
-        let err = self.e.load_err(self.ctx);
+        let ctx = self.ctx();
+        let err = self.e.load_err(ctx);
         // A compare with the load folded in, and the failing pc set on the cold path
         // (as a block argument of the branch it would be materialised on the hot one).
         let failed = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, err, 0);
@@ -521,6 +532,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// freeing the slots is called from one place (each call site costs compile time).
     fn leave_with(&mut self, vals: &[Val]) {
         if self.slot.is_none() {
+            self.restore_pin();
             self.e.b.ins().return_(vals);
             return;
         }
@@ -549,7 +561,28 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let w = self.window();
         let n = self.e.i32(self.cell.regs.len() as u32);
         self.e.helper("lumen_rt_drop_slots", &[w, n]);
+        self.restore_pin();
         self.e.b.ins().return_(&vals);
+    }
+
+    /// In an entry, gives the pinned register back its caller's value (Rust code keeps
+    /// its own in it: it is callee-saved).
+    fn restore_pin(&mut self) {
+        if let Some(s) = self.saved_pin {
+            self.e.b.ins().set_pinned_reg(s);
+        }
+    }
+
+    /// The VM context: read from the pinned register at each use, so no register is
+    /// kept for it across calls.
+    fn ctx(&mut self) -> Val {
+        self.e.b.ins().get_pinned_reg(PTR)
+    }
+
+    /// The slots heap arguments are moved from ([`Self::hargs`](Translator)).
+    fn hargs(&self) -> Val {
+        self.hargs
+            .expect("only a cell with heap parameters reads hargs")
     }
 
     fn return_zeros(&mut self) {
@@ -561,11 +594,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     // ---- structure
 
     fn prologue(&mut self) {
-        let ctx = self.ctx;
+        let ctx = self.ctx();
         let entry = self.entry;
         // Active calls below this one: a parameter, or the context's when the VM enters.
         let d = match self.start {
-            Start::Call => self.e.b.block_params(entry)[2],
+            Start::Call => self.e.b.block_params(entry)[takes_hargs(self.cell) as usize],
             Start::Entry | Start::Osr(_) => self.e.load_depth(ctx),
         };
         // The slots are cleared first: the overflow leaves through the shared failure
@@ -604,8 +637,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         let params = match self.start {
             // A VM entry: the scalar arguments are in `args` (`hargs`).
-            Start::Entry => self.e.unbox_params(self.cell, self.hargs),
-            _ => self.e.b.block_params(entry)[3..].to_vec(),
+            Start::Entry => self.e.unbox_params(self.cell, self.hargs()),
+            _ => self.e.b.block_params(entry)[takes_hargs(self.cell) as usize + 1..].to_vec(),
         };
         let mut next = 0;
         for r in param_regs(self.cell) {
@@ -615,7 +648,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 next += 1;
             } else {
                 // Take (move) the argument from the caller's slot.
-                let (h, w) = (self.hargs, self.window());
+                let (h, w) = (self.hargs(), self.window());
                 let o = Self::off(r);
                 self.e.move_value(h, o, w, o);
             }
@@ -624,7 +657,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// OSR: takes every register over from the VM window (`hargs`).
     fn load_window(&mut self) {
-        let h = self.hargs;
+        let h = self.hargs();
         for r in 0..self.cell.regs.len() as Reg {
             let o = Self::off(r);
             if let Some(var) = self.vars[r as usize] {
@@ -705,7 +738,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if let Some(fail) = self.fail {
             self.e.b.switch_to_block(fail);
-            let ctx = self.ctx;
+            let ctx = self.ctx();
             let pc = self
                 .e
                 .b
@@ -1082,13 +1115,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if h.calls {
             let depth = self.depth.expect("prologue ran");
-            self.e.store_depth(self.ctx, depth);
+            let ctx = self.ctx();
+            self.e.store_depth(ctx, depth);
         }
     }
 
     /// Calls helper `h` (through its register-preserving thunk when `cold`).
     fn call_helper(&mut self, h: &OpHelper, cold: bool) {
-        let (ctx, w) = (self.ctx, self.window());
+        let (ctx, w) = (self.ctx(), self.window());
         let n = self.e.i32(self.cell.regs.len() as u32);
         let mut args = vec![ctx, w, n];
         for &o in &h.operands {
@@ -1121,7 +1155,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             return;
         }
         self.prepare_helper(ins, &h);
-        let (ctx, w) = (self.ctx, self.window());
+        let (ctx, w) = (self.ctx(), self.window());
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let done = self.e.b.create_block();
@@ -1280,7 +1314,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let v = self.e.b.ins().icmp(int_cc(op).unsigned(), ca, cb);
         self.e.b.ins().jump(done, &[BlockArg::Value(v)]);
         self.e.b.switch_to_block(slow);
-        let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+        let (ctx, x, y) = (self.ctx(), self.addr(a), self.addr(b));
         // The operator code `lumen_rt_str_cmp` decodes.
         let k = self.e.i32(op.index().into());
         let r = self
@@ -1315,11 +1349,8 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.helper("lumen_rt_drop_value", &[to]);
         self.e.b.ins().jump(cont, &[]);
         self.e.b.switch_to_block(cont);
-        let pool = self
-            .e
-            .b
-            .ins()
-            .load(PTR, flags(), self.ctx, CTX_CONSTS_OFFSET);
+        let ctx = self.ctx();
+        let pool = self.e.b.ins().load(PTR, flags(), ctx, CTX_CONSTS_OFFSET);
         let at = (idx as usize * VALUE_SIZE) as i32;
         let w0 = self.e.b.ins().load(types::I64, flags(), pool, at);
         let w1 = self.e.b.ins().load(types::I64, flags(), pool, at + 8);
@@ -1461,7 +1492,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             IntPow { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
-                let ctx = self.ctx;
+                let ctx = self.ctx();
                 let v = self
                     .e
                     .helper("lumen_rt_int_pow", &[ctx, x, y])
@@ -1552,7 +1583,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             FloatToInt { dst, src } => {
                 let x = self.get(src);
-                let ctx = self.ctx;
+                let ctx = self.ctx();
                 let v = self
                     .e
                     .helper("lumen_rt_float_to_int", &[ctx, x])
@@ -1651,7 +1682,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Eq { dst, a, b } | Ne { dst, a, b } => {
                 self.spill(a);
                 self.spill(b);
-                let (ctx, x, y) = (self.ctx, self.addr(a), self.addr(b));
+                let (ctx, x, y) = (self.ctx(), self.addr(a), self.addr(b));
                 let r = self
                     .e
                     .helper("lumen_rt_equal", &[ctx, x, y])
@@ -1932,7 +1963,6 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn call(&mut self, pc: u32, dst: Reg, cell: CellId, args: Reg, argc: u32) {
         let callee = &self.m.cells[cell as usize];
         let mut scalars = Vec::new();
-        let mut heap = false;
         for i in 0..argc.min(callee.params + callee.captures) {
             let r = args + i;
             let pt = callee.regs[i as usize];
@@ -1944,21 +1974,19 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 };
                 scalars.push(v);
             } else {
-                heap = true;
                 self.spill(r);
             }
         }
-        let hargs = if heap {
-            self.addr(args)
-        } else {
-            self.e.b.ins().iconst(PTR, 0)
-        };
         let depth = self.depth.expect("prologue ran");
         let early = (argc == callee.params)
             .then(|| early_return(callee))
             .flatten();
         let join = early.map(|er| self.answer_early(er, &scalars, depth, callee.ret));
-        let mut call_args = vec![self.ctx, hargs, depth];
+        let mut call_args = Vec::with_capacity(scalars.len() + 2);
+        if takes_hargs(callee) {
+            call_args.push(self.addr(args));
+        }
+        call_args.push(depth);
         call_args.extend(scalars);
         let f = self.e.func_ref(self.e.cx.cells[cell as usize]);
         let call = self.e.b.ins().call(f, &call_args);
@@ -2143,7 +2171,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.ins().jump(cont, &[]);
         self.e.b.switch_to_block(slow);
         let idx = idx.unwrap_or_else(|| self.e.b.ins().iconst(types::I64, 0));
-        let (ctx, obj) = (self.ctx, self.addr(reg));
+        let (ctx, obj) = (self.ctx(), self.addr(reg));
         self.e
             .b
             .ins()
@@ -2737,6 +2765,27 @@ mod tests {
             .collect()
     }
 
+    /// How many accesses at `offset` into the VM context cell `id`'s CLIF makes at O1
+    /// (the context is read from the pinned register).
+    fn context_reads(m: &LirModule, id: u32, offset: i32) -> usize {
+        let clif = crate::jit::emit_clif(m, crate::OptLevel::O1).unwrap();
+        let start = clif.find(&format!("; cell {id}:")).expect("the cell");
+        let end = clif[start + 1..]
+            .find("; cell ")
+            .map_or(clif.len(), |e| start + 1 + e);
+        let lines: Vec<&str> = clif[start..end].lines().collect();
+        let ctx: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.trim().strip_suffix(" = get_pinned_reg.i64"))
+            .collect();
+        assert!(!ctx.is_empty(), "the cell reads the context");
+        let at: Vec<String> = ctx.iter().map(|v| format!("{v}+{offset}")).collect();
+        lines
+            .iter()
+            .filter(|l| at.iter().any(|a| l.ends_with(a.as_str())))
+            .count()
+    }
+
     type IntOp = fn(i64, i64) -> Result<i64, RtError>;
 
     const EDGES: [i64; 9] = [0, 1, -1, 2, -7, 7, 13, i64::MAX, i64::MIN];
@@ -3281,8 +3330,7 @@ mod tests {
         with(src, |m| {
             let f = m.find_cell("f").unwrap();
             // Each of the three loads reads the pool pointer from the context.
-            let pool = format!("v0+{CTX_CONSTS_OFFSET}\n");
-            assert_eq!(op_counts(m, crate::OptLevel::O1, f, &[&pool]), [3]);
+            assert_eq!(context_reads(m, f, CTX_CONSTS_OFFSET), 3);
             let native = crate::JitCompiler::new().compile_cell(m, f).unwrap();
             for n in [0, 1, 3] {
                 agrees(m, &native, "f", vec![Value::Int(n)]);

@@ -315,7 +315,10 @@ pub(crate) fn host_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
 
 /// Builds the host ISA for `tuning`. Cranelift's IR verifier runs in debug builds (tests)
 /// only: it costs about a fifth of the compile time and checks the code generator, not
-/// user input.
+/// user input. The pinned register holds the VM context in native code: functions read
+/// it where they need it instead of keeping it in a callee-saved register across their
+/// calls, and do not pass it to each other; entries set it and give the caller's value
+/// back (`ir::translate`, `emit::build_entry`).
 fn build_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let (opt, regalloc) = match tuning {
@@ -329,6 +332,7 @@ fn build_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
         .set("use_colocated_libcalls", "false")
         .map_err(codegen)?;
     flags.set("is_pic", "false").map_err(codegen)?;
+    flags.set("enable_pinned_reg", "true").map_err(codegen)?;
     let verify = if cfg!(debug_assertions) {
         "true"
     } else {
@@ -653,6 +657,69 @@ mod tests {
         }
         for level in [OptLevel::O1, OptLevel::O3] {
             assert_eq!(Tuning::of(level, Kind::Cell, &huge), Quick);
+        }
+    }
+
+    /// The CLIF of function `kind` of cell `id`.
+    fn clif_of(m: &LirModule, id: CellId, kind: Kind) -> String {
+        let lir = prepare(m, OptLevel::O1).unwrap();
+        let mut module = new_module(OptLevel::O1).unwrap();
+        let cx = CompileContext::declare(&mut module, &lir).unwrap();
+        let mut f = Functions::new(&cx, &lir, OptLevel::O1);
+        let ctx = f.build(&mut module, id, kind);
+        let text = ctx.func.display().to_string();
+        module.clear_context(ctx);
+        text
+    }
+
+    #[test]
+    fn entries_set_the_pinned_register_and_give_it_back_before_every_return() {
+        // Slots, heap arguments, errors and a loop: every way out of a function.
+        let m = compile(
+            "cell f(xs: list[Int], k: Int) -> String\n  let mut s = 0\n  for x in xs\n    s += x / k\n  end\n  \"{s}\"\nend\n\
+             cell g(n: Int) -> Int\n  n * 2\nend\ncell main()\nend\n",
+        );
+        let head = m.cells[0]
+            .code
+            .iter()
+            .enumerate()
+            .find_map(|(pc, i)| i.jump_target().filter(|&t| t as usize <= pc))
+            .expect("a loop");
+        for (id, kind) in [
+            (0, Kind::Entry),
+            (1, Kind::Entry),
+            (0, Kind::EntryCell),
+            (1, Kind::EntryCell),
+            (0, Kind::Osr(head)),
+        ] {
+            let text = clif_of(&m, id, kind);
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            // The caller's value is read first, then the context argument pinned.
+            let first = lines
+                .iter()
+                .position(|l| l.contains("get_pinned_reg"))
+                .unwrap();
+            let saved = lines[first].split(' ').next().unwrap();
+            let sets =
+                |l: &str, v: &str| l.starts_with("set_pinned_reg") && l.ends_with(&format!(" {v}"));
+            assert!(sets(lines[first + 1], "v0"), "{kind:?} of {id}:\n{text}");
+            let returns: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].starts_with("return"))
+                .collect();
+            assert!(!returns.is_empty());
+            for i in returns {
+                assert!(sets(lines[i - 1], saved), "{kind:?} of {id}:\n{text}");
+            }
+        }
+        // A cell's own function only reads it: the context is not an argument.
+        for id in [0, 1] {
+            let text = clif_of(&m, id, Kind::Cell);
+            assert!(text.contains("get_pinned_reg") || id == 1, "{text}");
+            assert!(!text.contains("set_pinned_reg"), "{text}");
         }
     }
 

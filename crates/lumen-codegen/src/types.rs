@@ -30,13 +30,16 @@ pub fn returns_words(cell: &Cell) -> bool {
     scalar_type(cell.ret).is_none()
 }
 
-/// `fn(ctx, hargs, depth, s0, s1, …) -> R` of a compiled cell: `depth` (i32) counts the
-/// calls active below it; scalar parameters by value, the rest moved from `hargs`; a
-/// scalar result, or a `Value` as two words.
+/// `fn([hargs,] depth, s0, s1, …) -> R` of a compiled cell: `depth` (i32) counts the
+/// calls active below it; scalar parameters by value, the rest moved from `hargs`, which
+/// only a cell with such parameters takes ([`takes_hargs`]); a scalar result, or a
+/// `Value` as two words. The VM context is not an argument: native code keeps it in the
+/// pinned register (`jit::build_isa`), which every entry sets.
 pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
     let mut sig = Signature::new(cc);
-    sig.params.push(AbiParam::new(PTR));
-    sig.params.push(AbiParam::new(PTR));
+    if takes_hargs(cell) {
+        sig.params.push(AbiParam::new(PTR));
+    }
     sig.params.push(AbiParam::new(types::I32));
     for r in param_regs(cell) {
         if let Some(t) = cell.regs.get(r).and_then(|&t| scalar_type(t)) {
@@ -51,6 +54,12 @@ pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
         }
     }
     sig
+}
+
+/// True when a cell has a parameter (or capture) that is not a scalar, so its native
+/// function takes `hargs`, the caller's slots that such arguments are moved from.
+pub fn takes_hargs(cell: &Cell) -> bool {
+    param_regs(cell).any(|r| cell.regs.get(r).is_none_or(|&t| scalar_type(t).is_none()))
 }
 
 /// `extern "C" fn(ctx, args: *mut Value, ret: *mut Value)`: the uniform entry.
@@ -87,9 +96,24 @@ mod tests {
         let c = cell(vec![RegTy::Int, RegTy::Str, RegTy::Float], 3, RegTy::Bool);
         let sig = cell_signature(&c, CallConv::SystemV);
         let tys: Vec<Type> = sig.params.iter().map(|p| p.value_type).collect();
-        assert_eq!(tys, vec![PTR, PTR, types::I32, types::I64, types::F64]);
+        assert_eq!(tys, vec![PTR, types::I32, types::I64, types::F64]);
         assert_eq!(sig.returns.len(), 1);
         assert_eq!(sig.returns[0].value_type, types::I8);
+    }
+
+    #[test]
+    fn only_a_cell_with_heap_parameters_takes_hargs() {
+        let c = cell(vec![RegTy::Int, RegTy::Float, RegTy::Str], 2, RegTy::Int);
+        assert!(!takes_hargs(&c));
+        let sig = cell_signature(&c, CallConv::SystemV);
+        let tys: Vec<Type> = sig.params.iter().map(|p| p.value_type).collect();
+        assert_eq!(tys, vec![types::I32, types::I64, types::F64]);
+        let mut with_capture = cell(vec![RegTy::Int, RegTy::List], 1, RegTy::Int);
+        with_capture.captures = 1;
+        assert!(
+            takes_hargs(&with_capture),
+            "a List capture is moved from hargs"
+        );
     }
 
     #[test]

@@ -201,7 +201,8 @@ pub(crate) fn run(
     // SAFETY: `entry` was generated for this module (the contract of `VM::set_native`
     // and `VM::call_osr`) and `values` holds what it takes; `ret` holds null, and the
     // context's state pointer was derived from `st`, which is not used until the call
-    // returns.
+    // returns. An entry follows the C convention, also for the register native code
+    // pins the context in: it saves the caller's value and restores it on return.
     unsafe { entry(&mut ctx, values.as_mut_ptr(), ret.ptr()) };
     // SAFETY: null, or the value the entry wrote.
     let ret = unsafe { ret.take() };
