@@ -2016,19 +2016,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// When the callee would return early ([`EarlyReturn`]) and the call stays within
     /// the depth limit, jumps to the block returned (the join after the call) with the
     /// early value; otherwise goes on in a new block, which makes the call. `args` are
-    /// the call's scalar arguments, `depth` the depth the callee would get.
+    /// the call's scalar arguments, `depth` the depth the callee would get. The early
+    /// test comes first: a call it sends to the callee needs no depth test here (the
+    /// callee makes its own).
     fn answer_early(&mut self, er: EarlyReturn, args: &[Val], depth: Val, ret: RegTy) -> Block {
-        let (call, test, join) = (
+        let (call, room, join) = (
             self.e.b.create_block(),
             self.e.b.create_block(),
             self.e.b.create_block(),
         );
         let ty = scalar_type(ret).expect("a scalar result");
         self.e.b.append_block_param(join, ty);
-        // At the depth limit the callee raises `stack overflow`: call it.
-        let room = (self.e.b.ins()).icmp_imm_u(IntCC::UnsignedLessThan, depth, MAX_CALLS as i64);
-        self.e.b.ins().brif(room, test, &[], call, &[]);
-        self.e.b.switch_to_block(test);
         let mut operand = |o: Operand| match o {
             Operand::Param(i) => args[i as usize],
             Operand::Int(v) => self.e.b.ins().iconst(types::I64, v),
@@ -2037,12 +2035,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         let (a, b, value) = (operand(er.a), operand(er.b), operand(er.value));
         let c = self.e.b.ins().icmp(int_cc(er.op), a, b);
-        let args = [value.into()];
         if er.holds {
-            self.e.b.ins().brif(c, join, &args, call, &[]);
+            self.e.b.ins().brif(c, room, &[], call, &[]);
         } else {
-            self.e.b.ins().brif(c, call, &[], join, &args);
+            self.e.b.ins().brif(c, call, &[], room, &[]);
         }
+        // At the depth limit the callee raises `stack overflow`: call it.
+        self.e.b.switch_to_block(room);
+        let below = (self.e.b.ins()).icmp_imm_u(IntCC::UnsignedLessThan, depth, MAX_CALLS as i64);
+        self.e.b.ins().brif(below, join, &[value.into()], call, &[]);
         self.e.b.switch_to_block(call);
         join
     }
