@@ -14,6 +14,7 @@
 use crate::early_return::{EarlyReturn, Operand, early_return};
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::ranges::{Bounds, Compare, Ranges};
+use crate::reduce::{Reduction, reductions};
 use crate::types::{PTR, param_regs, returns_words, scalar_type, takes_hargs};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -257,6 +258,9 @@ struct Translator<'t, 'a, 'b, M: Module> {
     bounds: Bounds,
     /// The entry signature, once a `CallValue` needed it ([`Self::entry_sig`]).
     entry_sig: Option<SigRef>,
+    /// The loops' reduced products ([`crate::reduce`]), each with the variables of its
+    /// running product and of its overflow flag.
+    reduced: Vec<(Reduction, Variable, Variable)>,
 }
 
 impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
@@ -343,6 +347,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             edge_assumed: HashMap::new(),
             edge_known: HashMap::new(),
             touched_at: HashMap::new(),
+            reduced: Vec::new(),
             loops: Vec::new(),
             pending: Vec::new(),
             no_list: None,
@@ -719,6 +724,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let ins = &self.cell.code[pc];
             let after = (self.ranges).interval_once_done(&self.bounds, &self.holds, ins);
             terminated = self.instr(pc as u32);
+            self.step_products(pc as u32);
             if let Some(d) = self.cell.code[pc].def() {
                 self.holds.retain(|c| !c.mentions(d));
                 self.bounds.remove(&d);
@@ -795,12 +801,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// jump, when `inline`, else in a block of its own filled by [`Self::fill_edges`].
     fn edge_to(&mut self, from: Option<u32>, target: u32, inline: bool) -> Block {
         let lists = self.entering(from, target);
-        if lists.is_empty() {
+        let reduces = self
+            .reduced
+            .iter()
+            .any(|(r, ..)| r.entered_by(from, target));
+        if lists.is_empty() && !reduces {
             self.note_edge(from, target);
             return self.block(target);
         }
         if inline {
             self.establish(&lists);
+            self.start_products(from, target);
             self.note_edge(from, target);
             return self.block(target);
         }
@@ -830,6 +841,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.in_bounds.clear();
             self.e.b.switch_to_block(b);
             self.establish(&lists);
+            self.start_products(from, target);
             self.note_edge(from, target);
             let t = self.block(target);
             self.e.b.ins().jump(t, &[]);
@@ -893,6 +905,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// in the loop shares it (that would forget its facts, which then would not be
     /// kept through the loop).
     fn establish(&mut self, lists: &[(Reg, bool)]) {
+        if lists.is_empty() {
+            return;
+        }
         let none = self.no_list();
         for &(r, written) in lists {
             let tag = self.slot_tag(r);
@@ -989,6 +1004,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
         }
         self.loops = loops;
+        self.reduced = reductions(self.cell, landing)
+            .into_iter()
+            .map(|r| {
+                let p = self.e.b.declare_var(types::I64);
+                let over = self.e.b.declare_var(types::I8);
+                (r, p, over)
+            })
+            .collect();
     }
 
     /// Starts the block at `pc`. The facts known there are those known on every way in:
@@ -1425,6 +1448,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let v = self.e.b.ins().iadd_imm_s(x, value);
                 self.put(dst, RegTy::Int, v);
             }
+            IntMul { dst, .. } if self.reduced.iter().any(|(r, ..)| r.mul == pc) => {
+                self.reduced_product(pc, dst)
+            }
             IntMul { dst, a, b } if self.add_is_safe(&ins) => {
                 let (x, y) = (self.get(a), self.get(b));
                 let v = self.e.b.ins().imul(x, y);
@@ -1795,6 +1821,57 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         // The result has the arguments' type (`inline_builtin`).
         self.put(dst, self.ty(args), v);
+    }
+
+    /// On an edge from `from` to `target` entering loops with reduced products: each
+    /// product's running value and overflow flag start as the checked multiplication's
+    /// (raising nothing here: the product may not be reached).
+    fn start_products(&mut self, from: Option<u32>, target: u32) {
+        for k in 0..self.reduced.len() {
+            let (r, p, over) = self.reduced[k];
+            if r.entered_by(from, target) {
+                let (x, y) = (self.get(r.factor), self.get(r.counter));
+                let (v, o) = self.e.b.ins().smul_overflow(x, y);
+                self.e.b.def_var(p, v);
+                self.e.b.def_var(over, o);
+            }
+        }
+    }
+
+    /// The reduced product at `pc` into `dst`: the running value, or `integer
+    /// overflow` when the true product is out of range.
+    fn reduced_product(&mut self, pc: u32, dst: Reg) {
+        let (_, p, over) = *self
+            .reduced
+            .iter()
+            .find(|(r, ..)| r.mul == pc)
+            .expect("a reduced product");
+        let o = self.e.b.use_var(over);
+        self.raise_if(o, RAISE_INTEGER_OVERFLOW, pc);
+        let v = self.e.b.use_var(p);
+        self.put(dst, RegTy::Int, v);
+    }
+
+    /// After the counter's step at `pc`: the products it steps add their factor (the
+    /// flag is clear here — the product ran in this iteration — so the running value
+    /// is the true product, and the checked addition's overflow is the next one's).
+    fn step_products(&mut self, pc: u32) {
+        for k in 0..self.reduced.len() {
+            let (r, p, over) = self.reduced[k];
+            if r.step != pc {
+                continue;
+            }
+            let (x, a) = (self.e.b.use_var(p), self.get(r.factor));
+            let (v, o) = if self.nonneg(r.factor) {
+                // As in `checked`: past a non-negative operand, a compare.
+                let v = self.e.b.ins().iadd(x, a);
+                (v, self.e.b.ins().icmp(IntCC::SignedLessThan, v, x))
+            } else {
+                self.e.b.ins().sadd_overflow(x, a)
+            };
+            self.e.b.def_var(p, v);
+            self.e.b.def_var(over, o);
+        }
     }
 
     /// True when the Int addition, subtraction or multiplication `ins` is proven not to
@@ -2752,6 +2829,63 @@ mod tests {
             .map_err(|e| e.error);
         let got = f.call(&args).map_err(|e| e.error);
         assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
+    }
+
+    #[test]
+    fn reduced_products_overflow_where_the_multiplication_does() {
+        // `k * j` is reduced (one multiplication left, on the way into the loop); `k * i`
+        // is not (the loop does not step `i`), nor is the product behind a condition.
+        let src = "cell f(k: Int, lo: Int, hi: Int) -> Int\n  let mut s = 0\n  for j in lo..hi\n    \
+                   s = s % 1000 + k * j % 1000\n  end\n  s\nend\n\
+                   cell g(k: Int, lo: Int, hi: Int) -> Int\n  let mut s = 0\n  for i in 0..2\n    \
+                   for j in lo..hi\n      s = (s + j * k) % 1000003 + k * i % 7\n      \
+                   if j > lo\n        s += k * j % 5\n      end\n    end\n  end\n  s\nend\n\
+                   cell main()\nend\n";
+        with(src, |m| {
+            let (f, g) = (m.find_cell("f").unwrap(), m.find_cell("g").unwrap());
+            for level in [crate::OptLevel::O0, crate::OptLevel::O1] {
+                assert_eq!(op_counts(m, level, f, &["smul_overflow", "imul"]), [1, 0]);
+                // g: j * k once on the way into its loop, the guarded k * j, and k * i
+                // (i is 0 or 1: it cannot overflow, a plain multiplication).
+                assert_eq!(op_counts(m, level, g, &["smul_overflow", "imul"]), [2, 1]);
+            }
+            let half = 1i64 << 62;
+            let ks = [
+                0,
+                1,
+                -1,
+                7,
+                -3,
+                half,
+                -half,
+                3037000499,
+                -3037000500,
+                i64::MAX,
+                i64::MIN,
+            ];
+            let ranges = [
+                (0, 0),
+                (5, 5),
+                (0, 4),
+                (-3, 3),
+                (-2, 3),
+                (3037000490, 3037000501),
+            ];
+            for id in [f, g] {
+                let name = m.cells[id as usize].name.clone();
+                let native = crate::JitCompiler::new().compile_cell(m, id).unwrap();
+                for k in ks {
+                    for (lo, hi) in ranges {
+                        let args = vec![Value::Int(k), Value::Int(lo), Value::Int(hi)];
+                        let mut vm = lumen_rt::VM::new(m.clone());
+                        let want = vm.call_cell_by_name(&name, args.clone());
+                        let got = native.call(&args);
+                        // The error and its trace (the line of the product).
+                        assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
+                    }
+                }
+            }
+        });
     }
 
     /// How often each of `ops` occurs in the Cranelift IR of cell `id` at `level`.

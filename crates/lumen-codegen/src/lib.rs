@@ -33,8 +33,8 @@
 //! cells), [`ir`] (LIR → Cranelift IR), [`emit`] (emission utilities, entry
 //! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
 //! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels); privately,
-//! `ranges` (overflow checks proven unnecessary), `early_return` (base cases answered at
-//! the call site), `memory` (the JIT's code memory) and `batch` (a batch of functions
+//! `ranges` (overflow checks proven unnecessary), `reduce` (loop products computed by
+//! additions), `early_return` (base cases answered at the call site), `memory` (the JIT's code memory) and `batch` (a batch of functions
 //! compiled on two threads when it is big enough).
 
 mod batch;
@@ -48,6 +48,7 @@ pub mod jit;
 mod memory;
 pub mod opt;
 mod ranges;
+mod reduce;
 pub mod tiered;
 pub mod types;
 
