@@ -1004,7 +1004,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
         }
         self.loops = loops;
-        self.reduced = reductions(self.cell, landing)
+        // A product proven in range is one plain multiplication (by a constant, often):
+        // cheaper than a running value and a flag carried through the loop.
+        let reduced: Vec<Reduction> = reductions(self.cell, landing)
+            .into_iter()
+            .filter(|r| !self.proven_in_range(r.head, r.mul))
+            .collect();
+        self.reduced = reduced
             .into_iter()
             .map(|r| {
                 let p = self.e.b.declare_var(types::I64);
@@ -1821,6 +1827,28 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         };
         // The result has the arguments' type (`inline_builtin`).
         self.put(dst, self.ty(args), v);
+    }
+
+    /// True when the Int operation at `at` is proven not to overflow (as
+    /// [`Self::add_is_safe`] would find when translating it), `at` being in the block
+    /// that starts at `from`: the block's facts replayed up to it.
+    fn proven_in_range(&self, from: u32, at: u32) -> bool {
+        let code = &self.cell.code;
+        let mut holds = self.ranges.entry(from as usize);
+        let mut bounds = Bounds::new();
+        for ins in &code[from as usize..at as usize] {
+            let after = self.ranges.interval_once_done(&bounds, &holds, ins);
+            if let Some(d) = ins.def() {
+                holds.retain(|c| !c.mentions(d));
+                bounds.remove(&d);
+                if let Some(iv) = after {
+                    bounds.insert(d, iv);
+                }
+            }
+        }
+        (self.ranges)
+            .interval_after(&bounds, &holds, &code[at as usize])
+            .is_some()
     }
 
     /// On an edge from `from` to `target` entering loops with reduced products: each
@@ -2849,6 +2877,14 @@ mod tests {
                 // (i is 0 or 1: it cannot overflow, a plain multiplication).
                 assert_eq!(op_counts(m, level, g, &["smul_overflow", "imul"]), [2, 1]);
             }
+            // A product proven in range stays one plain multiplication (nothing carried).
+            let proven = "cell h(n: Int) -> Int\n  let mut s = 0\n  for j in 0..400\n    \
+                          s = (s + j * 400) % 7\n  end\n  s\nend\ncell main()\nend\n";
+            with(proven, |p| {
+                let h = p.find_cell("h").unwrap();
+                let counts = op_counts(p, crate::OptLevel::O1, h, &["smul_overflow", "imul"]);
+                assert_eq!(counts, [0, 1]);
+            });
             let half = 1i64 << 62;
             let ks = [
                 0,
