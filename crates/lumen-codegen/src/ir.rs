@@ -1008,7 +1008,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         // cheaper than a running value and a flag carried through the loop.
         let reduced: Vec<Reduction> = reductions(self.cell, landing)
             .into_iter()
-            .filter(|r| !self.proven_in_range(r.head, r.mul))
+            .filter(|r| !self.proven_in_range(r.mul))
             .collect();
         self.reduced = reduced
             .into_iter()
@@ -1830,10 +1830,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     }
 
     /// True when the Int operation at `at` is proven not to overflow (as
-    /// [`Self::add_is_safe`] would find when translating it), `at` being in the block
-    /// that starts at `from`: the block's facts replayed up to it.
-    fn proven_in_range(&self, from: u32, at: u32) -> bool {
+    /// [`Self::add_is_safe`] would find when translating it): the facts of its block
+    /// replayed up to it.
+    fn proven_in_range(&self, at: u32) -> bool {
         let code = &self.cell.code;
+        let from = (0..=at)
+            .rev()
+            .find(|&pc| self.blocks[pc as usize].is_some())
+            .unwrap_or(0);
         let mut holds = self.ranges.entry(from as usize);
         let mut bounds = Bounds::new();
         for ins in &code[from as usize..at as usize] {
@@ -1886,7 +1890,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn step_products(&mut self, pc: u32) {
         for k in 0..self.reduced.len() {
             let (r, p, over) = self.reduced[k];
-            if r.step != pc {
+            if r.step != Some(pc) {
                 continue;
             }
             let (x, a) = (self.e.b.use_var(p), self.get(r.factor));
@@ -2868,14 +2872,20 @@ mod tests {
                    cell g(k: Int, lo: Int, hi: Int) -> Int\n  let mut s = 0\n  for i in 0..2\n    \
                    for j in lo..hi\n      s = (s + j * k) % 1000003 + k * i % 7\n      \
                    if j > lo\n        s += k * j % 5\n      end\n    end\n  end\n  s\nend\n\
+                   cell h(k: Int, lo: Int, hi: Int) -> Int\n  let mut s = 0\n  for i in lo..hi\n    \
+                   for j in 0..3\n      if j > 0\n        s = (s + i * k % 1000) % 1000003\n      \
+                   end\n    end\n  end\n  s\nend\n\
                    cell main()\nend\n";
         with(src, |m| {
             let (f, g) = (m.find_cell("f").unwrap(), m.find_cell("g").unwrap());
+            let h = m.find_cell("h").unwrap();
             for level in [crate::OptLevel::O0, crate::OptLevel::O1] {
                 assert_eq!(op_counts(m, level, f, &["smul_overflow", "imul"]), [1, 0]);
                 // g: j * k once on the way into its loop, the guarded k * j, and k * i
                 // (i is 0 or 1: it cannot overflow, a plain multiplication).
                 assert_eq!(op_counts(m, level, g, &["smul_overflow", "imul"]), [2, 1]);
+                // h: i * k, unchanged in the loop over j, once on the way into it.
+                assert_eq!(op_counts(m, level, h, &["smul_overflow", "imul"]), [1, 0]);
             }
             // A product proven in range stays one plain multiplication (nothing carried).
             let proven = "cell h(n: Int) -> Int\n  let mut s = 0\n  for j in 0..400\n    \
@@ -2907,7 +2917,7 @@ mod tests {
                 (-2, 3),
                 (3037000490, 3037000501),
             ];
-            for id in [f, g] {
+            for id in [f, g, h] {
                 let name = m.cells[id as usize].name.clone();
                 let native = crate::JitCompiler::new().compile_cell(m, id).unwrap();
                 for k in ks {

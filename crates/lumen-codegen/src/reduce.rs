@@ -2,7 +2,8 @@
 //! loop and `i` its counter (stepped by one once an iteration after the product),
 //! becomes a running product that the counter's step advances by `a` — an addition
 //! instead of a multiplication in each iteration (`loop_sum`'s `i * j`, or the row
-//! offset `k * n` of a matrix walked by `k`).
+//! offset `k * n` of a matrix walked by `k`). A product of two values the loop does not
+//! change (the row offset `i * n` in a loop over `k`) is computed once on the way in.
 //!
 //! Why this is unobservable: native code keeps, beside the running product `p`, a flag
 //! telling whether the true product `a * i` is out of the Int range, and the product's
@@ -14,12 +15,14 @@
 //!   (the conditions of [`reductions`]). So at the step, the flag is clear (else the
 //!   product raised) and `p` is the true product; `p + a` is then the true next product
 //!   exactly when the checked addition does not overflow, which sets the flag.
+//! - A product of values the loop does not change keeps its value and flag throughout:
+//!   it needs no step, and may sit anywhere in the loop.
 //!
 //! The translator (`ir.rs`) keeps `p` and the flag in variables, sets them on every edge
 //! entering the loop (also the OSR entry) and advances them after the step.
 
 use lumen_core::lir::{Cell, Instr, Reg, RegTy};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A product reduced in the loop `head..=end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +33,13 @@ pub(crate) struct Reduction {
     pub end: u32,
     /// The `IntMul`.
     pub mul: u32,
-    /// The counter's step, `IntAddImm i, i, 1`.
-    pub step: u32,
-    /// The factor the loop does not change.
+    /// The counter's step, `IntAddImm i, i, 1`; `None` when the loop changes neither
+    /// operand.
+    pub step: Option<u32>,
+    /// An operand the loop does not change.
     pub factor: Reg,
-    /// The counter.
+    /// The other operand: the counter, or (without a step) another value the loop does
+    /// not change.
     pub counter: Reg,
 }
 
@@ -59,7 +64,11 @@ impl Reduction {
 /// - the OSR entry, landing at `landing`, does not enter the loop after `head` up to the
 ///   step.
 ///
-/// A product is reduced in one loop at most: the innermost one that qualifies.
+/// Or an `IntMul dst, a, b` of two Ints the loop never writes, anywhere in it (without a
+/// step).
+///
+/// A product is reduced in one loop at most: the innermost one where it has a step,
+/// else the outermost one that writes neither operand.
 pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
     let code = &cell.code;
     let mut ends: HashMap<u32, u32> = HashMap::new();
@@ -77,8 +86,8 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
     let mut found: Vec<Reduction> = Vec::new();
     // Innermost loops first: a product is taken by the first loop that qualifies.
     let mut loops: Vec<(u32, u32)> = ends.into_iter().collect();
-    loops.sort_unstable_by_key(|&(head, end)| end - head);
-    for (head, end) in loops {
+    loops.sort_unstable_by_key(|&(head, end)| (end - head, head));
+    for &(head, end) in &loops {
         let mut writes: HashMap<Reg, Vec<u32>> = HashMap::new();
         for pc in head..=end {
             if let Some(d) = code[pc as usize].def() {
@@ -116,7 +125,7 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
                         head,
                         end,
                         mul,
-                        step,
+                        step: Some(step),
                         factor,
                         counter,
                     })
@@ -129,6 +138,30 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
             }
             if ins.jump_target().is_some() || ins.ends_flow() {
                 break;
+            }
+        }
+    }
+    // Products of loop invariants, in the outermost loop that leaves both alone.
+    for &(head, end) in loops.iter().rev() {
+        let written: HashSet<Reg> = (head..=end)
+            .filter_map(|pc| code[pc as usize].def())
+            .collect();
+        for mul in head..=end {
+            if let Instr::IntMul { a, b, .. } = code[mul as usize]
+                && int(a)
+                && int(b)
+                && !written.contains(&a)
+                && !written.contains(&b)
+                && !found.iter().any(|f| f.mul == mul)
+            {
+                found.push(Reduction {
+                    head,
+                    end,
+                    mul,
+                    step: None,
+                    factor: a,
+                    counter: b,
+                });
             }
         }
     }
@@ -164,13 +197,14 @@ mod tests {
         let cell = &m.cells[m.find_cell("f").unwrap() as usize];
         for red in &r {
             assert!(matches!(cell.code[red.mul as usize], Instr::IntMul { .. }));
+            let step = red.step.expect("a counter's product");
             assert!(matches!(
-                cell.code[red.step as usize],
+                cell.code[step as usize],
                 Instr::IntAddImm { value: 1, .. }
             ));
             assert_eq!(r[0].counter, red.counter, "j in both");
             assert_eq!(r[0].factor, red.factor, "i in both");
-            assert!(red.head <= red.mul && red.mul < red.step && red.step <= red.end);
+            assert!(red.head <= red.mul && red.mul < step && step <= red.end);
         }
         // Entered from before the inner loop, not from inside it.
         let red = r[0];
@@ -221,6 +255,42 @@ mod tests {
     }
 
     #[test]
+    fn a_product_of_values_a_loop_leaves_alone_is_computed_on_the_way_into_the_outermost() {
+        // `i * n` in the loops over j and k: reduced in j's (which writes neither), with
+        // no step, even behind a condition; `k * n` steps with k in the innermost loop.
+        let m = module(
+            "cell f(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    for j in 0..n\n      \
+             for k in 0..n\n        s = (s + k * n) % 7\n        if s > 3\n          \
+             s = (s + i * n) % 7\n        end\n      end\n    end\n  end\n  s\nend\n\
+             cell main()\nend\n",
+        );
+        let r = of(&m, "f", None);
+        assert_eq!(r.len(), 2, "{r:?}");
+        let (stepped, fixed) = (r[0], r[1]);
+        assert!(stepped.step.is_some() && fixed.step.is_none());
+        assert!(
+            fixed.head < stepped.head && stepped.end < fixed.end,
+            "j's loop holds k's"
+        );
+        // The outermost loop writes i: not there.
+        let cell = &m.cells[0];
+        let i_loop = cell.code.iter().enumerate().filter_map(|(pc, ins)| {
+            ins.jump_target()
+                .filter(|&t| t as usize <= pc)
+                .map(|t| (t, pc as u32))
+        });
+        let outer = i_loop.max_by_key(|&(t, pc)| pc - t).unwrap();
+        assert!(outer.0 < fixed.head, "{outer:?} {fixed:?}");
+        // An OSR entry anywhere keeps it (no step to reach).
+        let landed = of(&m, "f", Some(fixed.mul));
+        assert_eq!(
+            landed,
+            vec![fixed],
+            "k's product lands past its head: not reduced"
+        );
+    }
+
+    #[test]
     fn an_osr_entry_past_the_head_up_to_the_step_prevents_the_reduction() {
         let m = module(
             "cell f(n: Int, k: Int) -> Int\n  let mut s = 0\n  for j in 0..n\n    s += k * j\n  \
@@ -231,7 +301,7 @@ mod tests {
         let red = r[0];
         assert_eq!(of(&m, "f", Some(red.head)), r, "landing on the head");
         assert_eq!(of(&m, "f", Some(red.end)), r, "landing on the condition");
-        assert_eq!(of(&m, "f", Some(red.step)), vec![]);
+        assert_eq!(of(&m, "f", Some(red.step.unwrap())), vec![]);
         assert_eq!(of(&m, "f", Some(red.mul + 1)), vec![]);
     }
 }
