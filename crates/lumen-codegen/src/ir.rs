@@ -725,13 +725,12 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             let after = (self.ranges).interval_once_done(&self.bounds, &self.holds, ins);
             terminated = self.instr(pc as u32);
             self.step_products(pc as u32);
-            if let Some(d) = self.cell.code[pc].def() {
-                self.holds.retain(|c| !c.mentions(d));
-                self.bounds.remove(&d);
-                if let Some(iv) = after {
-                    self.bounds.insert(d, iv);
-                }
-            }
+            block_facts_after(
+                &self.cell.code[pc],
+                after,
+                &mut self.holds,
+                &mut self.bounds,
+            );
         }
     }
 
@@ -1842,13 +1841,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let mut bounds = Bounds::new();
         for ins in &code[from as usize..at as usize] {
             let after = self.ranges.interval_once_done(&bounds, &holds, ins);
-            if let Some(d) = ins.def() {
-                holds.retain(|c| !c.mentions(d));
-                bounds.remove(&d);
-                if let Some(iv) = after {
-                    bounds.insert(d, iv);
-                }
-            }
+            block_facts_after(ins, after, &mut holds, &mut bounds);
         }
         (self.ranges)
             .interval_after(&bounds, &holds, &code[at as usize])
@@ -2693,6 +2686,24 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 /// The list registers an edge entering loops establishes, each with whether a loop it
 /// enters writes it ([`Translator::entering`]).
 type EntryLists = Vec<(Reg, bool)>;
+
+/// Updates a block's facts past `ins`, whose result's interval (`after`, when known) was
+/// computed before it: the comparisons mentioning the register it writes end, and that
+/// register's interval is replaced.
+fn block_facts_after(
+    ins: &Instr,
+    after: Option<(i64, i64)>,
+    holds: &mut Vec<Compare>,
+    bounds: &mut Bounds,
+) {
+    if let Some(d) = ins.def() {
+        holds.retain(|c| !c.mentions(d));
+        bounds.remove(&d);
+        if let Some(iv) = after {
+            bounds.insert(d, iv);
+        }
+    }
+}
 
 /// Every jump of `cell` as `(target, source)`, sorted: the jumps into a range of
 /// instructions are found by binary search, not by a walk over the whole cell.
