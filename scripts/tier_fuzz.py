@@ -57,8 +57,23 @@ class Gen:
         out = []
         for _ in range(r.randint(1, 4)):
             k = r.random()
-            if k < 0.35:
+            if k < 0.27:
                 out.append(f"{pad}{r.choice(mut)} = ({self.expr(names)}) % 1000003")
+            elif k < 0.31:
+                x = self.expr(names)
+                out.append(f"{pad}f = " + r.choice([
+                    f"f * 0.5 + ({x}) as Float",
+                    f"sqrt(abs(f)) - floor(({x}) as Float / 3.0)",
+                    f"min(f, ({x}) as Float) / 7.0",
+                    f"max(f * 1.0e300, -1.0e300) - f",
+                ]))
+            elif k < 0.35:
+                i = self.expr(names)
+                out.append(f"{pad}" + r.choice([
+                    f"xs[({i}) % 8] = xs[{r.randint(-1, 8)}] + {r.choice(names)}",
+                    f"xs = append(xs, ({i}) % 100)",
+                    f"{r.choice(mut)} = (xs[len(xs) - 1] + ({i})) % 1000003",
+                ]))
             elif k < 0.55 and self.depth < 3:
                 self.depth += 1
                 c = f"c{self.depth}{r.randint(0, 99)}"
@@ -101,9 +116,10 @@ def program(seed):
     body = g.block(["n", "lo", "big", "k", "s", "t"], ["s", "t"], 1, 0)
     lines = ["cell helper(a: Int, b: Int) -> Int", f"  (a * {r.randint(-9, 9)} + b) % 1009",
              "end", "", "cell f(n: Int, lo: Int, big: Int, k: Int) -> Int",
-             "  let mut s = 0", "  let mut t = 1"]
+             "  let mut s = 0", "  let mut t = 1", "  let mut f = 0.5",
+             "  let mut xs = [1, 2, 3, 4, 5, 6, 7, 8]"]
     lines += body
-    lines += ["  s + helper(t, s)", "end", "", "cell main()"]
+    lines += ["  print(f, len(xs), xs[0])", "  s + helper(t, s)", "end", "", "cell main()"]
     for _ in range(3):
         args = [r.choice(["0", "3", "6", "12"]), str(r.randint(-4, 3)), str(r.choice(BIG)),
                 str(r.choice(BIG))]
