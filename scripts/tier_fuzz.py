@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Differential fuzzing of the tiers: random Lumen programs of Int loops (`for` and
 `while`, products of loop counters, `break`/`continue`, nested loops, calls), each run
-interpreted and natively (`--tier jit` at -O0, -O1, -O3, and `--tier tiered`, each with
-LUMEN_JIT_THRESHOLD 0 and 1, so OSR entries run too). Output, errors with their traces,
+interpreted and natively (`--tier jit` at -O0, -O1 and -O3, and `--tier tiered` with
+LUMEN_JIT_THRESHOLD 0, 1 and 20, so OSR entries run too, also ones an inner loop
+deferred to the loop around it). Output, errors with their traces,
 and exit codes must be identical; a program that differs is kept for inspection.
 
     scripts/tier_fuzz.py --lumen target/release/lumen [--seed 1] [--count 300] [--keep DIR]
@@ -128,8 +129,9 @@ def program(seed):
     return "\n".join(lines) + "\n"
 
 
-MODES = [["--tier", "jit", "-O0"], ["--tier", "jit", "-O1"], ["--tier", "jit", "-O3"],
-         ["--tier", "tiered"]]
+MODES = [(["--tier", "jit", "-O0"], 0), (["--tier", "jit", "-O1"], 0),
+         (["--tier", "jit", "-O3"], 0), (["--tier", "tiered"], 0), (["--tier", "tiered"], 1),
+         (["--tier", "tiered"], 20)]
 
 
 def run(lumen, args, path, threshold):
@@ -160,19 +162,15 @@ def main():
             continue  # A loop the generator made too long.
         ran += 1
         errors += want[0] != 0
-        for mode in MODES:
-            for threshold in (0, 1):
-                got = run(a.lumen, mode, tmp, threshold)
-                if got != want:
-                    failed += 1
-                    kept = os.path.join(a.keep, f"seed{seed}.lm")
-                    os.replace(tmp, kept)
-                    print(f"MISMATCH seed {seed}: {' '.join(mode)} threshold {threshold}"
-                          f" ({kept})", flush=True)
-                    break
-            else:
-                continue
-            break
+        for mode, threshold in MODES:
+            got = run(a.lumen, mode, tmp, threshold)
+            if got != want:
+                failed += 1
+                kept = os.path.join(a.keep, f"seed{seed}.lm")
+                os.replace(tmp, kept)
+                print(f"MISMATCH seed {seed}: {' '.join(mode)} threshold {threshold}"
+                      f" ({kept})", flush=True)
+                break
     if os.path.exists(tmp):
         os.remove(tmp)
     print(f"{ran} programs ({errors} ending in a runtime error), {failed} mismatches")

@@ -55,6 +55,9 @@ pub struct TierStats {
     pub native_calls: u64,
     /// Requests the tier declined (cells and loops then stay interpreted).
     pub failures: u32,
+    /// Hot inner loops that handed their turn to the loop around them (see
+    /// `vm::tiering`), which then went native at its header.
+    pub osr_deferred: u32,
 }
 
 /// The threshold: `LUMEN_JIT_THRESHOLD` when it is set to a number, else

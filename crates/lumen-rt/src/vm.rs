@@ -215,7 +215,7 @@ impl VM {
         self.st.tiering = Some(Box::new(tiering::Tiering::new(
             tier,
             threshold,
-            self.module.cells.len(),
+            &self.module,
             loops,
         )));
     }
