@@ -58,9 +58,9 @@ class Gen:
         out = []
         for _ in range(r.randint(1, 4)):
             k = r.random()
-            if k < 0.27:
+            if k < 0.23:
                 out.append(f"{pad}{r.choice(mut)} = ({self.expr(names)}) % 1000003")
-            elif k < 0.31:
+            elif k < 0.27:
                 x = self.expr(names)
                 out.append(f"{pad}f = " + r.choice([
                     f"f * 0.5 + ({x}) as Float",
@@ -68,7 +68,19 @@ class Gen:
                     f"min(f, ({x}) as Float) / 7.0",
                     f"max(f * 1.0e300, -1.0e300) - f",
                 ]))
-            elif k < 0.35:
+            elif k < 0.39:
+                x = self.expr(names)
+                out.append(f"{pad}" + r.choice([
+                    f"w = w + to_string(({x}) % 10)",
+                    f"w = slice(w, 1, 6) + \"é\"",
+                    f"m[to_string(({x}) % 5)] = (get(m, to_string(({x}) % 5)) ?? 0) + 1",
+                    f"m = remove(m, to_string(({x}) % 5))",
+                    f"{r.choice(mut)} = (len(w) + len(m) + (({x}) % 7)) % 1000003",
+                    f"ys = map(xs, fn(v: Int) -> Int => (v * ({x})) % 1000)",
+                    f"xs = append(filter(ys, fn(v: Int) => v > ({x}) % 9), {r.randint(-3, 3)})",
+                    f"w = \"{{w}}{{len(xs)}}\" + (if contains(w, \"1\") then \"a\" else \"b\")",
+                ]))
+            elif k < 0.43:
                 i = self.expr(names)
                 out.append(f"{pad}" + r.choice([
                     f"xs[({i}) % 8] = xs[{r.randint(-1, 8)}] + {r.choice(names)}",
@@ -118,9 +130,11 @@ def program(seed):
     lines = ["cell helper(a: Int, b: Int) -> Int", f"  (a * {r.randint(-9, 9)} + b) % 1009",
              "end", "", "cell f(n: Int, lo: Int, big: Int, k: Int) -> Int",
              "  let mut s = 0", "  let mut t = 1", "  let mut f = 0.5",
-             "  let mut xs = [1, 2, 3, 4, 5, 6, 7, 8]"]
+             "  let mut xs = [1, 2, 3, 4, 5, 6, 7, 8]", "  let mut ys = [0]",
+             "  let mut w = \"\"", "  let mut m: map[String, Int] = {}"]
     lines += body
-    lines += ["  print(f, len(xs), xs[0])", "  s + helper(t, s)", "end", "", "cell main()"]
+    lines += ["  print(f, len(xs), xs[0], len(ys), slice(w, 0, 12), m)", "  s + helper(t, s)",
+              "end", "", "cell main()"]
     for _ in range(3):
         args = [r.choice(["0", "3", "6", "12"]), str(r.randint(-4, 3)), str(r.choice(BIG)),
                 str(r.choice(BIG))]
