@@ -51,6 +51,29 @@ class Gen:
         prod = f"{counter} * {factor}" if r.random() < 0.5 else f"{factor} * {counter}"
         return f"{pad}  {m} = ({m} + {prod} % 1000) % 1000003"
 
+    def updates(self, names, mut):
+        """One-line statements on the Float `f`, the lists `xs`/`ys`, the String `w` and
+        the map `m` (out-of-range indices, multi-byte text, closures)."""
+        r = self.r
+        x = self.expr(names)
+        return [
+            f"f = f * 0.5 + ({x}) as Float",
+            f"f = sqrt(abs(f)) - floor(({x}) as Float / 3.0)",
+            f"f = min(f, ({x}) as Float) / 7.0",
+            "f = max(f * 1.0e300, -1.0e300) - f",
+            f"xs[({x}) % 8] = xs[{r.randint(-1, 8)}] + {r.choice(names)}",
+            f"xs = append(xs, ({x}) % 100)",
+            f"{r.choice(mut)} = (xs[len(xs) - 1] + ({x})) % 1000003",
+            f"w = w + to_string(({x}) % 10)",
+            "w = slice(w, 1, 6) + \"é\"",
+            f"m[to_string(({x}) % 5)] = (get(m, to_string(({x}) % 5)) ?? 0) + 1",
+            f"m = remove(m, to_string(({x}) % 5))",
+            f"{r.choice(mut)} = (len(w) + len(m) + (({x}) % 7)) % 1000003",
+            f"ys = map(xs, fn(v: Int) -> Int => (v * ({x})) % 1000)",
+            f"xs = append(filter(ys, fn(v: Int) => v > ({x}) % 9), {r.randint(-3, 3)})",
+            "w = \"{w}{len(xs)}\" + (if contains(w, \"1\") then \"a\" else \"b\")",
+        ]
+
     def block(self, names, mut, indent, loops, in_while=False):
         """Statements at `indent`; `in_while`: a `continue` could skip the step."""
         r = self.r
@@ -60,33 +83,8 @@ class Gen:
             k = r.random()
             if k < 0.23:
                 out.append(f"{pad}{r.choice(mut)} = ({self.expr(names)}) % 1000003")
-            elif k < 0.27:
-                x = self.expr(names)
-                out.append(f"{pad}f = " + r.choice([
-                    f"f * 0.5 + ({x}) as Float",
-                    f"sqrt(abs(f)) - floor(({x}) as Float / 3.0)",
-                    f"min(f, ({x}) as Float) / 7.0",
-                    f"max(f * 1.0e300, -1.0e300) - f",
-                ]))
-            elif k < 0.39:
-                x = self.expr(names)
-                out.append(f"{pad}" + r.choice([
-                    f"w = w + to_string(({x}) % 10)",
-                    f"w = slice(w, 1, 6) + \"é\"",
-                    f"m[to_string(({x}) % 5)] = (get(m, to_string(({x}) % 5)) ?? 0) + 1",
-                    f"m = remove(m, to_string(({x}) % 5))",
-                    f"{r.choice(mut)} = (len(w) + len(m) + (({x}) % 7)) % 1000003",
-                    f"ys = map(xs, fn(v: Int) -> Int => (v * ({x})) % 1000)",
-                    f"xs = append(filter(ys, fn(v: Int) => v > ({x}) % 9), {r.randint(-3, 3)})",
-                    f"w = \"{{w}}{{len(xs)}}\" + (if contains(w, \"1\") then \"a\" else \"b\")",
-                ]))
             elif k < 0.43:
-                i = self.expr(names)
-                out.append(f"{pad}" + r.choice([
-                    f"xs[({i}) % 8] = xs[{r.randint(-1, 8)}] + {r.choice(names)}",
-                    f"xs = append(xs, ({i}) % 100)",
-                    f"{r.choice(mut)} = (xs[len(xs) - 1] + ({i})) % 1000003",
-                ]))
+                out.append(pad + r.choice(self.updates(names, mut)))
             elif k < 0.55 and self.depth < 3:
                 self.depth += 1
                 c = f"c{self.depth}{r.randint(0, 99)}"
