@@ -257,20 +257,44 @@ impl<'a, 'b, M: Module> Emitter<'a, 'b, M> {
         self.b.switch_to_block(next);
     }
 
+    /// The VM context. Native code keeps it in the pinned register
+    /// (`jit::build_isa`) and reads it at each use, so no register holds it across
+    /// calls and calls between native functions do not pass it.
+    pub fn ctx(&mut self) -> Val {
+        self.b.ins().get_pinned_reg(PTR)
+    }
+
+    /// The start of an entry from Rust: pins its context argument `ctx` and returns the
+    /// caller's value of the register, which [`Self::unpin`] gives back before each
+    /// return (it is callee-saved in the C convention: Rust code may keep its own there).
+    pub fn pin(&mut self, ctx: Val) -> Val {
+        let saved = self.ctx();
+        self.b.ins().set_pinned_reg(ctx);
+        saved
+    }
+
+    /// Gives the pinned register back the value [`Self::pin`] saved.
+    pub fn unpin(&mut self, saved: Val) {
+        self.b.ins().set_pinned_reg(saved);
+    }
+
     /// `ctx.err` (i32).
-    pub fn load_err(&mut self, ctx: Val) -> Val {
+    pub fn load_err(&mut self) -> Val {
+        let ctx = self.ctx();
         self.b.ins().load(types::I32, flags(), ctx, CTX_ERR_OFFSET)
     }
 
     /// `ctx.depth` (i32).
-    pub fn load_depth(&mut self, ctx: Val) -> Val {
+    pub fn load_depth(&mut self) -> Val {
+        let ctx = self.ctx();
         self.b
             .ins()
             .load(types::I32, flags(), ctx, CTX_DEPTH_OFFSET)
     }
 
     /// `ctx.depth = v`.
-    pub fn store_depth(&mut self, ctx: Val, v: Val) {
+    pub fn store_depth(&mut self, v: Val) {
+        let ctx = self.ctx();
         self.b.ins().store(flags(), v, ctx, CTX_DEPTH_OFFSET);
     }
 
@@ -302,11 +326,8 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     e.b.switch_to_block(entry);
     let p = e.b.block_params(entry).to_vec();
     let (ctx, args, ret) = (p[0], p[1], p[2]);
-    // Native code finds the context in the pinned register; the caller's value is
-    // given back before returning (Rust code keeps its own there: it is callee-saved).
-    let saved = e.b.ins().get_pinned_reg(PTR);
-    e.b.ins().set_pinned_reg(ctx);
-    let depth = e.load_depth(ctx);
+    let saved = e.pin(ctx);
+    let depth = e.load_depth();
     let mut call_args = Vec::new();
     if takes_hargs(cell) {
         call_args.push(args);
@@ -322,7 +343,7 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
         e.scalar_words(cell.ret, res[0])
     };
     e.store_words(w0, w1, ret);
-    e.b.ins().set_pinned_reg(saved);
+    e.unpin(saved);
     e.b.ins().return_(&[]);
 }
 

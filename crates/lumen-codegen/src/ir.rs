@@ -13,6 +13,7 @@
 
 use crate::early_return::{EarlyReturn, Operand, early_return};
 use crate::emit::{Emitter, flags, scalar_tag};
+use crate::jit::HUGE_CELL;
 use crate::ranges::{Bounds, Compare, Ranges};
 use crate::reduce::{Reduction, reductions};
 use crate::types::{PTR, param_regs, returns_words, scalar_type, takes_hargs};
@@ -24,6 +25,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::Variable;
 use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
+use lumen_core::flow;
 use lumen_core::lir::{Cell, CmpOp, Instr, LirModule, Reg, RegTy, TypeTest};
 use lumen_core::value::{
     CellId, TAG_BOOL, TAG_ERR, TAG_FLOAT, TAG_FN, TAG_INT, TAG_LIST, TAG_MAP, TAG_NULL, TAG_OK,
@@ -312,11 +314,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         e.b.append_block_params_for_function_params(entry);
         e.b.switch_to_block(entry);
         let params = e.b.block_params(entry).to_vec();
-        let saved_pin = (start != Start::Call).then(|| {
-            let old = e.b.ins().get_pinned_reg(PTR);
-            e.b.ins().set_pinned_reg(params[0]);
-            old
-        });
+        let saved_pin = (start != Start::Call).then(|| e.pin(params[0]));
         Translator {
             e,
             m,
@@ -485,7 +483,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .b
             .ins()
             .iconst(types::I64, ((kind as i64) << 32) | pc as i64);
-        let ctx = self.ctx();
+        let ctx = self.e.ctx();
         self.e.b.ins().store(flags(), both, ctx, CTX_FAIL_PC_OFFSET);
         self.e.b.ins().jump(fail, &[]);
     }
@@ -496,7 +494,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     /// moved about) across whole loops.
     fn jump_raise_with(&mut self, pc: u32, kind: Val) {
         let fail = self.fail_block();
-        let (ctx, pc) = (self.ctx(), self.e.i32(pc));
+        let (ctx, pc) = (self.e.ctx(), self.e.i32(pc));
         self.e.b.ins().store(flags(), pc, ctx, CTX_FAIL_PC_OFFSET);
         self.e
             .b
@@ -507,8 +505,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
 
     /// Continues only when no error is pending (after a call or a fallible helper).
     fn check_err(&mut self, pc: u32) {
-        let ctx = self.ctx();
-        let err = self.e.load_err(ctx);
+        let err = self.e.load_err();
         // A compare with the load folded in, and the failing pc set on the cold path
         // (as a block argument of the branch it would be materialised on the hot one).
         let failed = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, err, 0);
@@ -570,21 +567,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.ins().return_(&vals);
     }
 
-    /// In an entry, gives the pinned register back its caller's value (Rust code keeps
-    /// its own in it: it is callee-saved).
+    /// In an entry, gives the pinned register back its caller's value.
     fn restore_pin(&mut self) {
         if let Some(s) = self.saved_pin {
-            self.e.b.ins().set_pinned_reg(s);
+            self.e.unpin(s);
         }
     }
 
-    /// The VM context: read from the pinned register at each use, so no register is
-    /// kept for it across calls.
-    fn ctx(&mut self) -> Val {
-        self.e.b.ins().get_pinned_reg(PTR)
-    }
-
-    /// The slots heap arguments are moved from ([`Self::hargs`](Translator)).
+    /// The slots heap arguments are moved from (the field `hargs`).
     fn hargs(&self) -> Val {
         self.hargs
             .expect("only a cell with heap parameters reads hargs")
@@ -599,12 +589,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     // ---- structure
 
     fn prologue(&mut self) {
-        let ctx = self.ctx();
         let entry = self.entry;
         // Active calls below this one: a parameter, or the context's when the VM enters.
         let d = match self.start {
             Start::Call => self.e.b.block_params(entry)[takes_hargs(self.cell) as usize],
-            Start::Entry | Start::Osr(_) => self.e.load_depth(ctx),
+            Start::Entry | Start::Osr(_) => self.e.load_depth(),
         };
         // The slots are cleared first: the overflow leaves through the shared failure
         // path, which frees them (one helper call per function for every error).
@@ -743,7 +732,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if let Some(fail) = self.fail {
             self.e.b.switch_to_block(fail);
-            let ctx = self.ctx();
+            let ctx = self.e.ctx();
             let pc = self
                 .e
                 .b
@@ -951,18 +940,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
     fn analyse_loops(&mut self) {
         let mut loops = Vec::new();
         // Each loop header (the target of a backward jump) and its last jump back.
-        let mut ends: HashMap<u32, u32> = HashMap::new();
-        for (pc, ins) in self.cell.code.iter().enumerate() {
-            if let Some(t) = ins.jump_target().filter(|&t| t as usize <= pc) {
-                let end = ends.entry(t).or_insert(pc as u32);
-                *end = (*end).max(pc as u32);
-            }
-        }
-        let mut heads: Vec<(u32, u32)> = ends.into_iter().collect();
-        heads.sort_unstable();
+        let spans = flow::loops(&self.cell.code);
         let landing = self.start.osr().map(|pc| osr_landing(self.cell, pc));
-        let jumps = jumps_by_target(self.cell);
-        for (head, end) in heads {
+        let jumps = flow::jumps_by_target(&self.cell.code);
+        for &(head, end) in &spans {
             let touched = self.touched(head, end);
             let at_head = touched
                 .clone()
@@ -1004,11 +985,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         self.loops = loops;
         // A product proven in range is one plain multiplication (by a constant, often):
-        // cheaper than a running value and a flag carried through the loop.
-        let reduced: Vec<Reduction> = reductions(self.cell, landing)
-            .into_iter()
-            .filter(|r| !self.proven_in_range(r.mul))
-            .collect();
+        // cheaper than a running value and a flag carried through the loop. A huge cell
+        // is compiled quickly (`jit::HUGE_CELL`) and reduces nothing: each reduction
+        // adds two variables to the SSA builder, whose tables grow with the cell's blocks.
+        let reduced: Vec<Reduction> = if self.cell.code.len() > HUGE_CELL {
+            Vec::new()
+        } else {
+            reductions(self.cell, &spans, &jumps, landing)
+                .into_iter()
+                .filter(|r| !self.proven_in_range(r.mul))
+                .collect()
+        };
         self.reduced = reduced
             .into_iter()
             .map(|r| {
@@ -1143,14 +1130,13 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
         if h.calls {
             let depth = self.depth.expect("prologue ran");
-            let ctx = self.ctx();
-            self.e.store_depth(ctx, depth);
+            self.e.store_depth(depth);
         }
     }
 
     /// Calls helper `h` (through its register-preserving thunk when `cold`).
     fn call_helper(&mut self, h: &OpHelper, cold: bool) {
-        let (ctx, w) = (self.ctx(), self.window());
+        let (ctx, w) = (self.e.ctx(), self.window());
         let n = self.e.i32(self.cell.regs.len() as u32);
         let mut args = vec![ctx, w, n];
         for &o in &h.operands {
@@ -1183,7 +1169,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             return;
         }
         self.prepare_helper(ins, &h);
-        let (ctx, w) = (self.ctx(), self.window());
+        let (ctx, w) = (self.e.ctx(), self.window());
         let slow = self.e.b.create_block();
         self.e.b.set_cold_block(slow);
         let done = self.e.b.create_block();
@@ -1342,7 +1328,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         let v = self.e.b.ins().icmp(int_cc(op).unsigned(), ca, cb);
         self.e.b.ins().jump(done, &[BlockArg::Value(v)]);
         self.e.b.switch_to_block(slow);
-        let (ctx, x, y) = (self.ctx(), self.addr(a), self.addr(b));
+        let (ctx, x, y) = (self.e.ctx(), self.addr(a), self.addr(b));
         // The operator code `lumen_rt_str_cmp` decodes.
         let k = self.e.i32(op.index().into());
         let r = self
@@ -1377,7 +1363,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.helper("lumen_rt_drop_value", &[to]);
         self.e.b.ins().jump(cont, &[]);
         self.e.b.switch_to_block(cont);
-        let ctx = self.ctx();
+        let ctx = self.e.ctx();
         let pool = self.e.b.ins().load(PTR, flags(), ctx, CTX_CONSTS_OFFSET);
         let at = (idx as usize * VALUE_SIZE) as i32;
         let w0 = self.e.b.ins().load(types::I64, flags(), pool, at);
@@ -1453,8 +1439,10 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 let v = self.e.b.ins().iadd_imm_s(x, value);
                 self.put(dst, RegTy::Int, v);
             }
-            IntMul { dst, .. } if self.reduced.iter().any(|(r, ..)| r.mul == pc) => {
-                self.reduced_product(pc, dst)
+            IntMul { dst, .. }
+                if let Some(&(_, p, over)) = self.reduced.iter().find(|(r, ..)| r.mul == pc) =>
+            {
+                self.reduced_product(pc, dst, p, over)
             }
             IntMul { dst, a, b } if self.add_is_safe(&ins) => {
                 let (x, y) = (self.get(a), self.get(b));
@@ -1523,7 +1511,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             IntPow { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
-                let ctx = self.ctx();
+                let ctx = self.e.ctx();
                 let v = self
                     .e
                     .helper("lumen_rt_int_pow", &[ctx, x, y])
@@ -1614,7 +1602,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             }
             FloatToInt { dst, src } => {
                 let x = self.get(src);
-                let ctx = self.ctx();
+                let ctx = self.e.ctx();
                 let v = self
                     .e
                     .helper("lumen_rt_float_to_int", &[ctx, x])
@@ -1713,7 +1701,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             Eq { dst, a, b } | Ne { dst, a, b } => {
                 self.spill(a);
                 self.spill(b);
-                let (ctx, x, y) = (self.ctx(), self.addr(a), self.addr(b));
+                let (ctx, x, y) = (self.e.ctx(), self.addr(a), self.addr(b));
                 let r = self
                     .e
                     .helper("lumen_rt_equal", &[ctx, x, y])
@@ -1863,14 +1851,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         }
     }
 
-    /// The reduced product at `pc` into `dst`: the running value, or `integer
-    /// overflow` when the true product is out of range.
-    fn reduced_product(&mut self, pc: u32, dst: Reg) {
-        let (_, p, over) = *self
-            .reduced
-            .iter()
-            .find(|(r, ..)| r.mul == pc)
-            .expect("a reduced product");
+    /// The reduced product at `pc` into `dst`: the running value `p`, or `integer
+    /// overflow` when the flag `over` says the true product is out of range.
+    fn reduced_product(&mut self, pc: u32, dst: Reg, p: Variable, over: Variable) {
         let o = self.e.b.use_var(over);
         self.raise_if(o, RAISE_INTEGER_OVERFLOW, pc);
         let v = self.e.b.use_var(p);
@@ -2274,7 +2257,7 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.ins().jump(cont, &[]);
         self.e.b.switch_to_block(slow);
         let idx = idx.unwrap_or_else(|| self.e.b.ins().iconst(types::I64, 0));
-        let (ctx, obj) = (self.ctx(), self.addr(reg));
+        let (ctx, obj) = (self.e.ctx(), self.addr(reg));
         self.e
             .b
             .ins()
@@ -2705,23 +2688,10 @@ fn block_facts_after(
     }
 }
 
-/// Every jump of `cell` as `(target, source)`, sorted: the jumps into a range of
-/// instructions are found by binary search, not by a walk over the whole cell.
-fn jumps_by_target(cell: &Cell) -> Vec<(u32, u32)> {
-    let mut jumps: Vec<(u32, u32)> = cell
-        .code
-        .iter()
-        .enumerate()
-        .filter_map(|(q, ins)| ins.jump_target().map(|t| (t, q as u32)))
-        .collect();
-    jumps.sort_unstable();
-    jumps
-}
-
 /// True when no jump from outside `head..=end` leads inside it past `head`, nor does
 /// the function's OSR entry, landing at `landing` (another way in: the facts known at
 /// `head` from the code before the loop do not hold on it). `jumps` is
-/// [`jumps_by_target`] of the cell.
+/// [`flow::jumps_by_target`] of the cell.
 fn single_entry(jumps: &[(u32, u32)], head: u32, end: u32, landing: Option<u32>) -> bool {
     if landing.is_some_and(|l| l > head && l <= end) {
         return false;
@@ -2865,12 +2835,12 @@ mod tests {
     }
 
     /// Checks that native `f` (cell `name` of `m`) answers `args` as the VM does.
+    /// Native `f` and the VM agree on cell `name` with `args`: the same value, or the
+    /// same error with the same trace.
     fn agrees(m: &LirModule, f: &crate::jit::NativeFn, name: &str, args: Vec<Value>) {
         let mut vm = lumen_rt::VM::new(m.clone());
-        let want = vm
-            .call_cell_by_name(name, args.clone())
-            .map_err(|e| e.error);
-        let got = f.call(&args).map_err(|e| e.error);
+        let want = vm.call_cell_by_name(name, args.clone());
+        let got = f.call(&args);
         assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
     }
 
@@ -2928,44 +2898,40 @@ mod tests {
                 (-2, 3),
                 (3037000490, 3037000501),
             ];
-            for id in [f, g, h] {
-                let name = m.cells[id as usize].name.clone();
-                let native = crate::JitCompiler::new().compile_cell(m, id).unwrap();
+            for name in ["f", "g", "h"] {
+                let f = native(m, name);
                 for k in ks {
                     for (lo, hi) in ranges {
+                        // (An error's trace gives the line of the product.)
                         let args = vec![Value::Int(k), Value::Int(lo), Value::Int(hi)];
-                        let mut vm = lumen_rt::VM::new(m.clone());
-                        let want = vm.call_cell_by_name(&name, args.clone());
-                        let got = native.call(&args);
-                        // The error and its trace (the line of the product).
-                        assert_eq!(format!("{want:?}"), format!("{got:?}"), "{name}{args:?}");
+                        agrees(m, &f, name, args);
                     }
                 }
             }
         });
     }
 
-    /// How often each of `ops` occurs in the Cranelift IR of cell `id` at `level`.
-    fn op_counts(m: &LirModule, level: crate::OptLevel, id: u32, ops: &[&str]) -> Vec<usize> {
+    /// The Cranelift IR of cell `id` at `level`.
+    fn cell_clif(m: &LirModule, level: crate::OptLevel, id: u32) -> String {
         let clif = crate::jit::emit_clif(m, level).unwrap();
         let start = clif.find(&format!("; cell {id}:")).expect("the cell");
         let end = clif[start + 1..]
             .find("; cell ")
             .map_or(clif.len(), |e| start + 1 + e);
-        ops.iter()
-            .map(|op| clif[start..end].matches(op).count())
-            .collect()
+        clif[start..end].to_string()
+    }
+
+    /// How often each of `ops` occurs in the Cranelift IR of cell `id` at `level`.
+    fn op_counts(m: &LirModule, level: crate::OptLevel, id: u32, ops: &[&str]) -> Vec<usize> {
+        let clif = cell_clif(m, level, id);
+        ops.iter().map(|op| clif.matches(op).count()).collect()
     }
 
     /// How many accesses at `offset` into the VM context cell `id`'s CLIF makes at O1
     /// (the context is read from the pinned register).
     fn context_reads(m: &LirModule, id: u32, offset: i32) -> usize {
-        let clif = crate::jit::emit_clif(m, crate::OptLevel::O1).unwrap();
-        let start = clif.find(&format!("; cell {id}:")).expect("the cell");
-        let end = clif[start + 1..]
-            .find("; cell ")
-            .map_or(clif.len(), |e| start + 1 + e);
-        let lines: Vec<&str> = clif[start..end].lines().collect();
+        let clif = cell_clif(m, crate::OptLevel::O1, id);
+        let lines: Vec<&str> = clif.lines().collect();
         let ctx: Vec<&str> = lines
             .iter()
             .filter_map(|l| l.trim().strip_suffix(" = get_pinned_reg.i64"))
@@ -3095,19 +3061,7 @@ mod tests {
             },
             Jump { target: 1 },
         ];
-        let cell = |code: Vec<Instr>| Cell {
-            inlined: Default::default(),
-            name: "t".into(),
-            kind: lumen_core::lir::CellKind::Cell,
-            params: 0,
-            captures: 0,
-            regs: vec![RegTy::Int; 2],
-            ret: RegTy::Null,
-            pos: vec![Default::default(); code.len()],
-            code,
-        };
-        let entered = cell(code.clone());
-        let jumps = jumps_by_target(&entered);
+        let jumps = flow::jumps_by_target(&code);
         assert_eq!(jumps, vec![(1, 5), (2, 4), (3, 0)]);
         assert!(!single_entry(&jumps, 2, 4, None));
         // The loop 1..=5 holds the jump at 0's target but not its source.
@@ -3115,7 +3069,7 @@ mod tests {
         // Jumping to the head instead: one way in, unless the OSR entry lands inside.
         let mut code = code;
         code[0] = Jump { target: 2 };
-        let jumps = jumps_by_target(&cell(code));
+        let jumps = flow::jumps_by_target(&code);
         assert!(single_entry(&jumps, 2, 4, None));
         assert!(single_entry(&jumps, 2, 4, Some(2)));
         assert!(!single_entry(&jumps, 2, 4, Some(3)));

@@ -285,7 +285,7 @@ impl Tuning {
 
 /// LIR instructions above which a cell is compiled with [`Tuning::Quick`] (the
 /// benchmarks' largest cells have a few hundred).
-const HUGE_CELL: usize = 2000;
+pub(crate) const HUGE_CELL: usize = 2000;
 
 /// True when `cell` jumps backwards (a loop).
 fn has_loop(cell: &Cell) -> bool {
@@ -318,7 +318,7 @@ pub(crate) fn host_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
 /// user input. The pinned register holds the VM context in native code: functions read
 /// it where they need it instead of keeping it in a callee-saved register across their
 /// calls, and do not pass it to each other; entries set it and give the caller's value
-/// back (`ir::translate`, `emit::build_entry`).
+/// back (`Emitter::ctx`, `Emitter::pin`, `Emitter::unpin`).
 fn build_isa(tuning: Tuning) -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let (opt, regalloc) = match tuning {
@@ -679,12 +679,7 @@ mod tests {
             "cell f(xs: list[Int], k: Int) -> String\n  let mut s = 0\n  for x in xs\n    s += x / k\n  end\n  \"{s}\"\nend\n\
              cell g(n: Int) -> Int\n  n * 2\nend\ncell main()\nend\n",
         );
-        let head = m.cells[0]
-            .code
-            .iter()
-            .enumerate()
-            .find_map(|(pc, i)| i.jump_target().filter(|&t| t as usize <= pc))
-            .expect("a loop");
+        let (head, _) = lumen_core::flow::loops(&m.cells[0].code)[0];
         for (id, kind) in [
             (0, Kind::Entry),
             (1, Kind::Entry),

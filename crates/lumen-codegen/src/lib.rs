@@ -34,8 +34,9 @@
 //! trampolines), [`jit`] (the compiler and native functions), [`tiered`] (the JIT as
 //! the VM's tier: hot cells and loops compiled on demand), [`opt`] (levels); privately,
 //! `ranges` (overflow checks proven unnecessary), `reduce` (loop products computed by
-//! additions), `early_return` (base cases answered at the call site), `memory` (the JIT's code memory) and `batch` (a batch of functions
-//! compiled on two threads when it is big enough).
+//! additions), `early_return` (base cases answered at the call site), `memory` (the
+//! JIT's code memory) and `batch` (a batch of functions compiled on two threads when it
+//! is big enough).
 
 mod batch;
 pub mod bench_programs;

@@ -22,7 +22,7 @@
 //! entering the loop (also the OSR entry) and advances them after the step.
 
 use lumen_core::lir::{Cell, Instr, Reg, RegTy};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A product reduced in the loop `head..=end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,37 +69,48 @@ impl Reduction {
 ///
 /// A product is reduced in one loop at most: the innermost one where it has a step,
 /// else the outermost one that writes neither operand.
-pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
+///
+/// `loops` and `jumps` are `lumen_core::flow::loops` and `flow::jumps_by_target` of the
+/// cell's code.
+pub(crate) fn reductions(
+    cell: &Cell,
+    loops: &[(u32, u32)],
+    jumps: &[(u32, u32)],
+    landing: Option<u32>,
+) -> Vec<Reduction> {
     let code = &cell.code;
-    let mut ends: HashMap<u32, u32> = HashMap::new();
-    let mut targets: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (pc, ins) in code.iter().enumerate() {
-        if let Some(t) = ins.jump_target() {
-            targets.entry(t).or_default().push(pc as u32);
-            if t as usize <= pc {
-                let end = ends.entry(t).or_insert(pc as u32);
-                *end = (*end).max(pc as u32);
-            }
-        }
-    }
     let int = |r: Reg| cell.regs.get(r as usize) == Some(&RegTy::Int);
-    let mut found: Vec<Reduction> = Vec::new();
-    // Innermost loops first: a product is taken by the first loop that qualifies.
-    let mut loops: Vec<(u32, u32)> = ends.into_iter().collect();
-    loops.sort_unstable_by_key(|&(head, end)| (end - head, head));
-    for &(head, end) in &loops {
-        let mut writes: HashMap<Reg, Vec<u32>> = HashMap::new();
-        for pc in head..=end {
-            if let Some(d) = code[pc as usize].def() {
-                writes.entry(d).or_default().push(pc);
+    // The jumps landing in `lo..=hi`.
+    let landing_in = |lo: u32, hi: u32| {
+        let from = jumps.partition_point(|&(t, _)| t < lo);
+        jumps[from..].iter().take_while(move |&&(t, _)| t <= hi)
+    };
+    // Each loop's writes: register → the instructions writing it.
+    let writes: Vec<HashMap<Reg, Vec<u32>>> = (loops.iter())
+        .map(|&(head, end)| {
+            let mut w: HashMap<Reg, Vec<u32>> = HashMap::new();
+            for pc in head..=end {
+                if let Some(d) = code[pc as usize].def() {
+                    w.entry(d).or_default().push(pc);
+                }
             }
-        }
+            w
+        })
+        .collect();
+    let mut found: HashMap<u32, Reduction> = HashMap::new();
+    // Innermost loops first: a product is taken by the first loop that qualifies.
+    let mut by_size: Vec<usize> = (0..loops.len()).collect();
+    by_size.sort_unstable_by_key(|&k| (loops[k].1 - loops[k].0, loops[k].0));
+    for k in by_size {
+        let ((head, end), writes) = (loops[k], &writes[k]);
         for mul in head..=end {
-            if mul > head && targets.contains_key(&mul) {
+            if mul > head && landing_in(mul, mul).next().is_some() {
                 break; // No longer straight from the head.
             }
             let ins = &code[mul as usize];
-            if let Instr::IntMul { a, b, .. } = *ins {
+            if let Instr::IntMul { a, b, .. } = *ins
+                && !found.contains_key(&mul)
+            {
                 let candidate = [(a, b), (b, a)].into_iter().find_map(|(factor, counter)| {
                     let step = match writes.get(&counter).map(Vec::as_slice) {
                         Some(&[step]) => step,
@@ -115,11 +126,7 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
                         && !writes.contains_key(&factor)
                         && step > mul
                         && steps_by_one
-                        && (mul + 1..=step).all(|t| {
-                            targets
-                                .get(&t)
-                                .is_none_or(|from| from.iter().all(|&s| mul < s && s < step))
-                        })
+                        && landing_in(mul + 1, step).all(|&(_, s)| mul < s && s < step)
                         && !landing.is_some_and(|l| head < l && l <= step);
                     ok.then_some(Reduction {
                         head,
@@ -130,10 +137,8 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
                         counter,
                     })
                 });
-                if let Some(r) = candidate
-                    && !found.iter().any(|f| f.mul == mul)
-                {
-                    found.push(r);
+                if let Some(r) = candidate {
+                    found.insert(mul, r);
                 }
             }
             if ins.jump_target().is_some() || ins.ends_flow() {
@@ -142,29 +147,28 @@ pub(crate) fn reductions(cell: &Cell, landing: Option<u32>) -> Vec<Reduction> {
         }
     }
     // Products of loop invariants, in the outermost loop that leaves both alone.
-    for &(head, end) in loops.iter().rev() {
-        let written: HashSet<Reg> = (head..=end)
-            .filter_map(|pc| code[pc as usize].def())
-            .collect();
+    for (&(head, end), writes) in loops.iter().zip(&writes) {
         for mul in head..=end {
             if let Instr::IntMul { a, b, .. } = code[mul as usize]
                 && int(a)
                 && int(b)
-                && !written.contains(&a)
-                && !written.contains(&b)
-                && !found.iter().any(|f| f.mul == mul)
+                && !writes.contains_key(&a)
+                && !writes.contains_key(&b)
+                && !found.contains_key(&mul)
             {
-                found.push(Reduction {
+                let r = Reduction {
                     head,
                     end,
                     mul,
                     step: None,
                     factor: a,
                     counter: b,
-                });
+                };
+                found.insert(mul, r);
             }
         }
     }
+    let mut found: Vec<Reduction> = found.into_values().collect();
     found.sort_unstable_by_key(|r| r.mul);
     found
 }
@@ -174,16 +178,17 @@ mod tests {
     use super::*;
     use lumen_core::lir::LirModule;
 
+    use lumen_core::flow;
+
     fn module(src: &str) -> LirModule {
-        match lumen_compiler::compile(src) {
-            Ok(m) => m,
-            Err(e) => panic!("{e:?}"),
-        }
+        lumen_compiler::compile(src).expect("test program compiles")
     }
 
     /// The reductions of cell `name`, the OSR entry landing at `landing`.
     fn of(m: &LirModule, name: &str, landing: Option<u32>) -> Vec<Reduction> {
-        reductions(&m.cells[m.find_cell(name).unwrap() as usize], landing)
+        let cell = &m.cells[m.find_cell(name).unwrap() as usize];
+        let (loops, jumps) = (flow::loops(&cell.code), flow::jumps_by_target(&cell.code));
+        reductions(cell, &loops, &jumps, landing)
     }
 
     #[test]
@@ -273,13 +278,7 @@ mod tests {
             "j's loop holds k's"
         );
         // The outermost loop writes i: not there.
-        let cell = &m.cells[0];
-        let i_loop = cell.code.iter().enumerate().filter_map(|(pc, ins)| {
-            ins.jump_target()
-                .filter(|&t| t as usize <= pc)
-                .map(|t| (t, pc as u32))
-        });
-        let outer = i_loop.max_by_key(|&(t, pc)| pc - t).unwrap();
+        let outer = flow::loops(&m.cells[0].code)[0];
         assert!(outer.0 < fixed.head, "{outer:?} {fixed:?}");
         // An OSR entry anywhere keeps it (no step to reach).
         let landed = of(&m, "f", Some(fixed.mul));

@@ -1,6 +1,8 @@
-//! Control flow and liveness of a cell's code: basic blocks with their successors, and
-//! the classic backward liveness data-flow over them. Shared by the compiler's
-//! move-on-last-use pass and the optimiser (`lumen-codegen`), so it exists once.
+//! Control flow and liveness of a cell's code: basic blocks with their successors, the
+//! loops (a header and its last backward jump) and how they nest, the jumps sorted by
+//! target, and the classic backward liveness data-flow. Shared by the compiler's
+//! move-on-last-use pass, the VM's tiering and the code generator (`lumen-codegen`), so
+//! each exists once.
 
 use crate::lir::{Cell, Instr, Reg, TypeTable};
 
@@ -100,6 +102,62 @@ pub fn blocks(code: &[Instr]) -> Vec<Block> {
             Block { start, end, succs }
         })
         .collect()
+}
+
+/// The loops of `code`: each header (the target of a backward jump) with the last
+/// backward jump to it, sorted by header. One pass over the code.
+pub fn loops(code: &[Instr]) -> Vec<(u32, u32)> {
+    let mut spans: Vec<(u32, u32)> = (code.iter().enumerate())
+        .filter_map(|(pc, ins)| {
+            let t = ins.jump_target()?;
+            (t as usize <= pc).then_some((t, pc as u32))
+        })
+        .collect();
+    spans.sort_unstable();
+    // Of a header's backward jumps (now together, the last one last), keep the last.
+    spans.reverse();
+    spans.dedup_by_key(|&mut (head, _)| head);
+    spans.reverse();
+    spans
+}
+
+/// For each loop of `loops` ([`loops`]: sorted by header), the index of the innermost
+/// other loop whose span (header to last backward jump) holds its header. Loops of
+/// structured code nest or are disjoint; in other code the answer is a loop holding the
+/// header, not necessarily the innermost. Linear, with a stack of open spans.
+pub fn enclosing(loops: &[(u32, u32)]) -> Vec<Option<usize>> {
+    let mut open: Vec<usize> = Vec::new();
+    loops
+        .iter()
+        .enumerate()
+        .map(|(k, &(head, _))| {
+            while open.last().is_some_and(|&o| loops[o].1 < head) {
+                open.pop();
+            }
+            let outer = open.last().copied();
+            open.push(k);
+            outer
+        })
+        .collect()
+}
+
+/// Every jump of `code` as `(target, source)`, sorted: the jumps into a range of
+/// instructions are found by binary search, not by a walk over the whole code.
+pub fn jumps_by_target(code: &[Instr]) -> Vec<(u32, u32)> {
+    let mut jumps: Vec<(u32, u32)> = (code.iter().enumerate())
+        .filter_map(|(q, ins)| ins.jump_target().map(|t| (t, q as u32)))
+        .collect();
+    jumps.sort_unstable();
+    jumps
+}
+
+/// The sources of the jumps to `target` ([`jumps_by_target`] of the code).
+pub fn jumps_to(jumps: &[(u32, u32)], target: u32) -> impl Iterator<Item = u32> + '_ {
+    let from = jumps.partition_point(|&(t, _)| t < target);
+    jumps[from..]
+        .iter()
+        .take_while(move |&&(t, _)| t == target)
+        .map(|&(_, q)| q)
 }
 
 /// In-place updates (`ListSet`, `MapSet`, `FieldSet`) write a register whose old value
@@ -202,6 +260,37 @@ impl Liveness {
 mod tests {
     use super::*;
     use crate::lir::{CellKind, CmpOp, Pos, RegTy};
+
+    #[test]
+    fn loops_are_found_with_their_last_backward_jump_and_nesting() {
+        use Instr::{Jump, JumpIfIntCmp, LoadInt};
+        let back = |target| JumpIfIntCmp {
+            op: CmpOp::Lt,
+            a: 0,
+            b: 1,
+            target,
+        };
+        // 0..=6 holds 1..=3 (two backward jumps, 2 and 3) and 4..=5; 7..=8 stands alone.
+        let code = vec![
+            LoadInt { dst: 0, value: 0 },
+            LoadInt { dst: 0, value: 1 },
+            back(1),
+            back(1),
+            LoadInt { dst: 0, value: 4 },
+            back(4),
+            back(0),
+            LoadInt { dst: 0, value: 7 },
+            Jump { target: 7 },
+        ];
+        let spans = loops(&code);
+        assert_eq!(spans, vec![(0, 6), (1, 3), (4, 5), (7, 8)]);
+        assert_eq!(enclosing(&spans), vec![None, Some(0), Some(0), None]);
+        let jumps = jumps_by_target(&code);
+        assert_eq!(jumps_to(&jumps, 1).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(jumps_to(&jumps, 2).count(), 0);
+        assert_eq!(jumps_to(&jumps, 7).collect::<Vec<_>>(), vec![8]);
+        assert!(loops(&code[..1]).is_empty());
+    }
 
     #[test]
     fn blocks_split_at_jumps_and_targets() {

@@ -16,6 +16,7 @@
 use super::{Fault, State};
 use crate::native::{self, Entry};
 use crate::tier::{OsrEntry, Tier, TierStats};
+use lumen_core::flow;
 use lumen_core::lir::LirModule;
 use lumen_core::value::{CellId, Value};
 
@@ -83,27 +84,31 @@ impl Tiering {
     }
 }
 
-/// For each loop header of `loops` (cell, pc): the counter of the innermost other loop
-/// of its cell that contains it (from its header to its last backward jump).
+/// For each loop header of `loops` (cell, pc; a cell's headers together, in code order):
+/// the counter of the innermost other loop of its cell that holds it
+/// (`lumen_core::flow::enclosing`). Linear in the cells' code.
 fn enclosing(m: &LirModule, loops: &[(CellId, u32)]) -> Vec<Option<usize>> {
-    // Each header's last backward jump.
-    let end = |cell: CellId, head: u32| -> u32 {
+    let mut out = vec![None; loops.len()];
+    let mut first = 0;
+    while first < loops.len() {
+        let cell = loops[first].0;
+        let n = loops[first..].iter().take_while(|l| l.0 == cell).count();
+        let heads = &loops[first..first + n];
         let code = m.cells.get(cell as usize).map_or(&[][..], |c| &c.code[..]);
-        (0..code.len())
-            .filter(|&pc| code[pc].jump_target() == Some(head) && head as usize <= pc)
-            .max()
-            .map_or(head, |pc| pc as u32)
-    };
-    let spans: Vec<(CellId, u32, u32)> = loops.iter().map(|&(c, h)| (c, h, end(c, h))).collect();
-    spans
-        .iter()
-        .map(|&(cell, head, _)| {
-            (spans.iter().enumerate())
-                .filter(|&(_, &(c, h, e))| c == cell && h < head && head <= e)
-                .min_by_key(|&(_, &(_, h, e))| e - h)
-                .map(|(k, _)| k)
-        })
-        .collect()
+        let spans = flow::loops(code);
+        let counter = |head: u32| {
+            (heads.binary_search_by_key(&head, |&(_, h)| h))
+                .ok()
+                .map(|i| first + i)
+        };
+        for (span, outer) in spans.iter().zip(flow::enclosing(&spans)) {
+            if let (Some(k), Some(o)) = (counter(span.0), outer) {
+                out[k] = counter(spans[o].0);
+            }
+        }
+        first += n;
+    }
+    out
 }
 
 /// Counts a call of `cell` and returns the native entry to run it with: the installed
@@ -353,12 +358,7 @@ end
     fn headers(src: &str, cell: &str) -> Vec<u32> {
         let m = lumen_compiler::compile(src).expect("compiles");
         let c = &m.cells[m.find_cell(cell).expect("cell") as usize];
-        let mut hs: Vec<u32> = (c.code.iter().enumerate())
-            .filter_map(|(pc, i)| i.jump_target().filter(|&t| t as usize <= pc))
-            .collect();
-        hs.sort_unstable();
-        hs.dedup();
-        hs
+        flow::loops(&c.code).iter().map(|&(head, _)| head).collect()
     }
 
     #[test]
