@@ -11,6 +11,7 @@
 //! are stored into their slots first, a scalar result is loaded back). No instruction is
 //! looked up or dispatched at run time.
 
+use crate::divide::{Fix, Magic};
 use crate::early_return::{EarlyReturn, Operand, early_return};
 use crate::emit::{Emitter, flags, scalar_tag};
 use crate::jit::HUGE_CELL;
@@ -22,7 +23,7 @@ use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, InstBuilder, SigRef, Signature, StackSlot, StackSlotData,
     StackSlotKind, Type, Value as Val, types,
 };
-use cranelift_frontend::Variable;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::Module;
 use lumen_core::builtins::Builtin;
 use lumen_core::flow;
@@ -1467,18 +1468,9 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
                 self.by_power_of_two(&ins, dst, a, s)
             }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } | IntMod { dst, a, b }
-                if self.constant(b).is_some_and(|k| k > 0) && self.nonneg(a) =>
+                if let Some((d, magic)) = self.magic(b) =>
             {
-                // Truncating and flooring agree on a dividend that is not negative and a
-                // positive divisor: the unsigned operation (by a constant: a multiply),
-                // which cannot fail.
-                let (x, y) = (self.get(a), self.get(b));
-                let v = if matches!(ins, IntMod { .. }) {
-                    self.e.b.ins().urem(x, y)
-                } else {
-                    self.e.b.ins().udiv(x, y)
-                };
-                self.put(dst, RegTy::Int, v);
+                self.by_constant(&ins, dst, a, d, magic)
             }
             IntDiv { dst, a, b } | IntFloorDiv { dst, a, b } => {
                 let (x, y) = (self.get(a), self.get(b));
@@ -1965,6 +1957,62 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             } else {
                 self.e.b.ins().sshr_imm_s(t, s as i64)
             }
+        };
+        self.put(dst, RegTy::Int, v);
+    }
+
+    /// The divisor Int register `r` holds here and its magic numbers, when it is a
+    /// constant [`Magic`] divides by.
+    fn magic(&self, r: Reg) -> Option<(i64, Magic)> {
+        self.constant(r).and_then(|d| Some((d, Magic::of(d)?)))
+    }
+
+    /// `dst = a / d`, `a // d` or `a % d` (`ins`) for a constant `d` with magic numbers
+    /// ([`Magic`]): a multiplication, shifts and adds, nothing can fail. The quotient is
+    /// rounded toward zero; `%` is `a - q * d`, and `//` one less than `q` when that
+    /// remainder is not 0 and its sign is not the divisor's. For `a` known not negative
+    /// and `d > 0` the quotient needs no rounding fix-up and `//` is `/`.
+    fn by_constant(&mut self, ins: &Instr, dst: Reg, a: Reg, d: i64, magic: Magic) {
+        let x = self.get(a);
+        let nonneg = d > 0 && self.nonneg(a);
+        let b = &mut self.e.b;
+        let m = b.ins().iconst(types::I64, magic.mul);
+        let hi = b.ins().smulhi(x, m);
+        let t = match magic.fix(d) {
+            Fix::None => hi,
+            Fix::Add => b.ins().iadd(hi, x),
+            Fix::Sub => b.ins().isub(hi, x),
+        };
+        let t = match magic.shift {
+            0 => t,
+            s => b.ins().sshr_imm_s(t, i64::from(s)),
+        };
+        let q = if nonneg {
+            t
+        } else {
+            // Rounding toward zero: one more when negative.
+            let neg = b.ins().ushr_imm_s(t, 63);
+            b.ins().iadd(t, neg)
+        };
+        let rem = |b: &mut FunctionBuilder| {
+            let p = b.ins().imul_imm_s(q, d);
+            b.ins().isub(x, p)
+        };
+        let v = match ins {
+            Instr::IntMod { .. } => rem(b),
+            Instr::IntFloorDiv { .. } if !nonneg => {
+                let r = rem(b);
+                if d > 0 {
+                    // One less when the remainder is negative: add its sign (0 or -1).
+                    let sign = b.ins().sshr_imm_s(r, 63);
+                    b.ins().iadd(q, sign)
+                } else {
+                    let pos = b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
+                    let pos = b.ins().uextend(types::I64, pos);
+                    b.ins().isub(q, pos)
+                }
+            }
+            _ => q,
         };
         self.put(dst, RegTy::Int, v);
     }
@@ -2860,21 +2908,33 @@ mod tests {
         with(src, |m| {
             let (f, g) = (m.find_cell("f").unwrap(), m.find_cell("g").unwrap());
             let h = m.find_cell("h").unwrap();
+            // Each `% c` multiplies its quotient by `c` (an `imul` after its `smulhi`):
+            // plain multiplications are counted past those.
+            let products = |level, id| {
+                let [checked, imul, smulhi] =
+                    op_counts(m, level, id, &["smul_overflow", "= imul", "smulhi"])[..]
+                else {
+                    unreachable!()
+                };
+                [checked, imul - smulhi]
+            };
             for level in [crate::OptLevel::O0, crate::OptLevel::O1] {
-                assert_eq!(op_counts(m, level, f, &["smul_overflow", "imul"]), [1, 0]);
+                assert_eq!(products(level, f), [1, 0]);
                 // g: j * k once on the way into its loop, the guarded k * j, and k * i
                 // (i is 0 or 1: it cannot overflow, a plain multiplication).
-                assert_eq!(op_counts(m, level, g, &["smul_overflow", "imul"]), [2, 1]);
+                assert_eq!(products(level, g), [2, 1]);
                 // h: i * k, unchanged in the loop over j, once on the way into it.
-                assert_eq!(op_counts(m, level, h, &["smul_overflow", "imul"]), [1, 0]);
+                assert_eq!(products(level, h), [1, 0]);
             }
             // A product proven in range stays one plain multiplication (nothing carried).
             let proven = "cell h(n: Int) -> Int\n  let mut s = 0\n  for j in 0..400\n    \
                           s = (s + j * 400) % 7\n  end\n  s\nend\ncell main()\nend\n";
             with(proven, |p| {
                 let h = p.find_cell("h").unwrap();
-                let counts = op_counts(p, crate::OptLevel::O1, h, &["smul_overflow", "imul"]);
-                assert_eq!(counts, [0, 1]);
+                let ops = ["smul_overflow", "= imul", "smulhi"];
+                let counts = op_counts(p, crate::OptLevel::O1, h, &ops);
+                // (`% 7`: one `smulhi` and one `imul` of the quotient.)
+                assert_eq!(counts, [0, 2, 1]);
             });
             let half = 1i64 << 62;
             let ks = [
@@ -3130,6 +3190,89 @@ mod tests {
     }
 
     #[test]
+    fn division_by_any_other_constant_is_a_multiplication_with_the_same_results() {
+        // `/`, `//` and `%` by constants without a shift: magic numbers (`divide.rs`),
+        // also negative ones and the extremes. 0, 1, -1 and `MIN` divide as before
+        // (with `division by zero` and the overflow of `MIN / -1`).
+        let divisors = [
+            3,
+            7,
+            10,
+            -3,
+            -7,
+            -8,
+            1000003,
+            -(1 << 40) - 3,
+            i64::MAX,
+            i64::MIN + 1,
+            0,
+            1,
+            -1,
+            i64::MIN,
+        ];
+        let ops_of: [(&str, &str, IntOp); 3] = [
+            ("/", "div", ops::int_div),
+            ("//", "fdiv", ops::int_floor_div),
+            ("%", "mod", ops::int_mod),
+        ];
+        let mut src = String::new();
+        for (k, d) in divisors.iter().enumerate() {
+            for (op, name, _) in ops_of {
+                // (`MIN` and negative literals are written as expressions.)
+                let lit = match *d {
+                    i64::MIN => "(-9223372036854775807 - 1)".to_string(),
+                    d if d < 0 => format!("(0 - {})", -d),
+                    d => d.to_string(),
+                };
+                src.push_str(&format!(
+                    "cell {name}{k}(a: Int) -> Int\n  let d = {lit}\n  a {op} d\nend\n"
+                ));
+            }
+        }
+        src.push_str("cell main()\nend\n");
+        with(src.leak(), move |m| {
+            let mut xs: Vec<i64> = EDGES.iter().copied().chain(-40..=40).collect();
+            for d in divisors {
+                for k in [1i64, 2, 1000, i64::MAX / d.saturating_abs().max(1)] {
+                    let p = k.saturating_mul(d.saturating_abs());
+                    xs.extend([p - 1, p, p.saturating_add(1), 1 - p, -p, -p - 1]);
+                }
+            }
+            for (k, d) in divisors.iter().enumerate() {
+                for (_, name, op) in ops_of {
+                    let name = format!("{name}{k}");
+                    let f = native(m, &name);
+                    for &a in &xs {
+                        let want = op(a, *d).map(Value::Int);
+                        let got = f.call(&[Value::Int(a)]).map_err(|e| e.error);
+                        assert_eq!(
+                            format!("{want:?}"),
+                            format!("{got:?}"),
+                            "{name}({a}) by {d}"
+                        );
+                    }
+                }
+            }
+            // Only the divisors without magic numbers leave a division instruction.
+            let divisions = ["sdiv", "srem", "udiv", "urem"];
+            for (k, d) in divisors.iter().enumerate() {
+                for j in 0..3 {
+                    let id = (3 * k + j) as u32;
+                    let n: usize = op_counts(m, crate::OptLevel::O1, id, &divisions)
+                        .iter()
+                        .sum();
+                    assert_eq!(
+                        n > 0,
+                        Magic::of(*d).is_none(),
+                        "{}",
+                        m.cells[id as usize].name
+                    );
+                }
+            }
+        });
+    }
+
+    #[test]
     fn division_by_a_constant_power_of_two_is_a_shift_with_the_same_results() {
         let src = "cell d2(a: Int) -> Int\n  a / 2\nend\n\
                    cell d8(a: Int) -> Int\n  a / 8\nend\n\
@@ -3173,7 +3316,7 @@ mod tests {
     fn a_non_negative_dividend_is_divided_without_sign_fix_ups() {
         // `i * i + i` and `i * 3` are not negative once computed (the loop's `i` is
         // not; in `g`, `x` past the test): `/ 2`, `% 4` and `% 8` need no rounding
-        // fix-up, and division by other positive constants is unsigned. Results as the
+        // fix-up, nor does division by other positive constants (a multiplication). Results as the
         // VM's, including the overflow of `x * x`.
         let src = "cell f(n: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    \
                    s = s % 1000003 + (i * i + i) / 2 + (i * 3) % 4 + (i + 5) % 8 + \
@@ -3190,11 +3333,12 @@ mod tests {
             for x in xs.chain([3037000499, 3037000500]) {
                 agrees(m, &g, "g", vec![Value::Int(x)]);
             }
-            // (`s % 1000003` is signed: `s` is not known to be non-negative.)
-            let ops = ["sshr", "ushr", "urem", "udiv", "srem"];
+            // Only `s % 1000003` rounds its quotient toward zero (`ushr` of its sign):
+            // `s` is not known to be non-negative. No division instruction is left.
+            let ops = ["sshr", "ushr", "smulhi", "urem", "udiv", "srem", "sdiv"];
             let counts = op_counts(m, crate::OptLevel::O1, 0, &ops);
             assert!(counts[0] > 0, "{counts:?}");
-            assert_eq!(counts[1..], [0, 1, 2, 1], "{ops:?}");
+            assert_eq!(counts[1..], [1, 4, 0, 0, 0, 0], "{ops:?}");
         });
     }
 
@@ -3252,9 +3396,9 @@ mod tests {
             for n in [0, 1, 5, 3000] {
                 agrees(m, &f, "f", vec![Value::Int(n)]);
             }
-            // `s % 1000003` stays signed; `/ 2` is a shift, `% 10` unsigned.
-            let counts = op_counts(m, crate::OptLevel::O3, 2, &["sdiv", "srem", "urem"]);
-            assert_eq!(counts, [0, 1, 1]);
+            // `/ 2` is a shift; `s % 1000003` and `% 10` multiply.
+            let ops = ["sdiv", "srem", "urem", "smulhi"];
+            assert_eq!(op_counts(m, crate::OptLevel::O3, 2, &ops), [0, 0, 0, 2]);
         });
     }
 

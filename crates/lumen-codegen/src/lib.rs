@@ -41,6 +41,7 @@
 mod batch;
 pub mod bench_programs;
 pub mod context;
+mod divide;
 mod early_return;
 pub mod emit;
 pub mod ir;
