@@ -89,8 +89,12 @@ class Gen:
                 self.depth += 1
                 c = f"c{self.depth}{r.randint(0, 99)}"
                 lo, hi = r.choice([("0", "n"), ("lo", "n"), ("-3", "4"), ("0", "0"),
-                                   ("big", "big + 3"), ("lo", "lo + 5")])
+                                   ("big", "big + 3"), ("lo", "lo + 5"), ("0", "big")])
                 out.append(f"{pad}for {c} in {lo}..{hi}")
+                if hi == "big":
+                    # A bound past the limit of a versioned loop: left early.
+                    out += [f"{pad}  if {c} >= {r.randint(1, 4)}", f"{pad}    break",
+                            f"{pad}  end"]
                 if r.random() < 0.6:
                     out.append(self.product_line(pad, c, names, mut))
                 out += self.block(names + [c], mut, indent + 1, loops + 1)

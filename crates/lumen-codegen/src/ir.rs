@@ -3335,10 +3335,11 @@ mod tests {
             }
             // Only `s % 1000003` rounds its quotient toward zero (`ushr` of its sign):
             // `s` is not known to be non-negative. No division instruction is left.
+            // (Each twice: the loop is versioned on `n`, `opt/version.rs`.)
             let ops = ["sshr", "ushr", "smulhi", "urem", "udiv", "srem", "sdiv"];
             let counts = op_counts(m, crate::OptLevel::O1, 0, &ops);
             assert!(counts[0] > 0, "{counts:?}");
-            assert_eq!(counts[1..], [1, 4, 0, 0, 0, 0], "{ops:?}");
+            assert_eq!(counts[1..], [2, 8, 0, 0, 0, 0], "{ops:?}");
         });
     }
 
@@ -3396,9 +3397,34 @@ mod tests {
             for n in [0, 1, 5, 3000] {
                 agrees(m, &f, "f", vec![Value::Int(n)]);
             }
-            // `/ 2` is a shift; `s % 1000003` and `% 10` multiply.
+            // `/ 2` is a shift; `s % 1000003` and `% 10` multiply (in both versions of
+            // the loop, `opt/version.rs`).
             let ops = ["sdiv", "srem", "urem", "smulhi"];
-            assert_eq!(op_counts(m, crate::OptLevel::O3, 2, &ops), [0, 0, 0, 2]);
+            assert_eq!(op_counts(m, crate::OptLevel::O3, 2, &ops), [0, 0, 0, 4]);
+        });
+    }
+
+    #[test]
+    fn a_versioned_loop_checks_its_counters_only_past_the_limit() {
+        // `i * j` and `i + j` of counters below `n`: unchecked in the copy that runs when
+        // `n <= 2^30` (`opt/version.rs`), checked in the other. Results and errors (the
+        // overflow of `* k`) agree with the VM on both sides of the limit; loops past it
+        // leave early.
+        let src = "cell f(n: Int, k: Int) -> Int\n  let mut s = 0\n  for i in 0..n\n    \
+                   for j in 0..n\n      s = (s + i * j * k + (i + j)) % 1000003\n      \
+                   if j == 5\n        break\n      end\n    end\n    if i == 4\n      \
+                   break\n    end\n  end\n  s\nend\ncell main()\nend\n";
+        with(src, |m| {
+            let f = native(m, "f");
+            let limit = crate::opt::version::LIMIT;
+            for n in [0, 1, 3, 7, limit, limit + 1, 1 << 62, i64::MAX] {
+                for k in [1, -7, 1 << 40, 1 << 61, i64::MAX, i64::MIN] {
+                    agrees(m, &f, "f", vec![Value::Int(n), Value::Int(k)]);
+                }
+            }
+            // `i * j` is checked in the slow copy only; `* k` and the sum in both.
+            let ops = ["smul_overflow", "sadd_overflow"];
+            assert_eq!(op_counts(m, crate::OptLevel::O1, 0, &ops), [3, 2]);
         });
     }
 

@@ -231,15 +231,32 @@ impl Ranges {
     }
 
     /// The interval of Int register `r` at a point where `holds` hold and `bounds`
-    /// are the block's intervals.
+    /// are the block's intervals. A comparison with another register bounds `r` by
+    /// that register's interval, itself narrowed by the comparisons holding of it (one
+    /// step: `i < n` and `n <= k` bound `i` by `k - 1`; a versioned loop's guard is such
+    /// an `n <= k`, `opt/version.rs`).
     pub fn interval(&self, bounds: &Bounds, holds: &[Compare], r: Reg) -> (i64, i64) {
+        self.interval_within(bounds, holds, r, 1)
+    }
+
+    /// [`Self::interval`], following comparisons `depth` registers further.
+    fn interval_within(
+        &self,
+        bounds: &Bounds,
+        holds: &[Compare],
+        r: Reg,
+        depth: u32,
+    ) -> (i64, i64) {
         let (mut lo, mut hi) = self.base(bounds, r);
         for &c in holds {
             let c = if c.a == r { c } else { c.flipped() };
             if c.a != r || c.b == r {
                 continue;
             }
-            let (blo, bhi) = self.base(bounds, c.b);
+            let (blo, bhi) = match depth {
+                0 => self.base(bounds, c.b),
+                _ => self.interval_within(bounds, holds, c.b, depth - 1),
+            };
             match c.op {
                 CmpOp::Lt => hi = hi.min(bhi.saturating_sub(1)),
                 CmpOp::Le => hi = hi.min(bhi),

@@ -3,7 +3,7 @@
 //! | level | LIR passes ([`optimize`]) | native code |
 //! |---|---|---|
 //! | O0 | none | fastest compilation |
-//! | O1 | inlining of tiny leaf cells (at most 16 instructions), bounds-check hoisting | Cranelift optimises for speed |
+//! | O1 | inlining of tiny leaf cells (at most 16 instructions), loop versioning on bounds, bounds-check hoisting | Cranelift optimises for speed |
 //! | O2 | O1 plus constant folding, copy propagation, dead code elimination | as O1 |
 //! | O3 | O2 plus inlining of small leaf cells (30) | as O1 |
 //!
@@ -21,6 +21,7 @@ mod fold;
 pub(crate) mod forward;
 mod hoist;
 mod inline;
+pub(crate) mod version;
 
 use lumen_core::lir::LirModule;
 use std::fmt;
@@ -151,6 +152,7 @@ pub fn optimize(module: &mut LirModule, level: OptLevel) {
                 }
             }
         }
+        version::version_loops(cell);
         hoist::hoist_bounds_checks(cell, &types);
     }
 }
