@@ -218,6 +218,40 @@ mod tests {
         assert_eq!(run(o2), expected);
     }
 
+    const VERSIONED: &str = "cell tri(i: Int, j: Int) -> Int\n  (i + j) * (i + j + 1) / 2 + i\nend\n\n\
+        cell main()\n  let n = len([1, 2, 3, 4, 5, 6, 7])\n  let mut s = 0\n  for i in 0..n\n    \
+        for j in 0..n\n      if j == i\n        continue\n      end\n      s += tri(i, j) * j\n    \
+        end\n    for j in 0..i\n      s -= i * j\n      if s > 1000\n        break\n      end\n    \
+        end\n  end\n  print(s)\n  for k in 0..n\n    s = s * 1000003 + k * k\n  end\n  \
+        print(s)\nend\n";
+
+    #[test]
+    fn versioned_loops_behave_as_before() {
+        // Three versioned inner loops in one cell (one after `continue`, one after
+        // `break`, one overflowing), against the code before any pass.
+        let o1 = compiled(VERSIONED, OptLevel::O1);
+        let guards = count(cell(&o1, "main"), |i| {
+            matches!(
+                i,
+                Instr::LoadInt {
+                    value: version::LIMIT,
+                    ..
+                }
+            )
+        });
+        assert_eq!(guards, 3);
+        let expected = run(compiled(VERSIONED, OptLevel::O0));
+        assert!(
+            expected
+                .1
+                .as_deref()
+                .is_some_and(|e| e.contains("integer overflow"))
+        );
+        for level in [OptLevel::O1, OptLevel::O2, OptLevel::O3] {
+            assert_eq!(run(compiled(VERSIONED, level)), expected, "{level}");
+        }
+    }
+
     const LEAF: &str = "cell sq(x: Float) -> Float\n  x * x\nend\n\ncell inv(n: Int) -> Int\n  100 / n\nend\n\ncell main()\n  let mut s = 0.0\n  for v in [1.0, 2.0, 3.0]\n    s += sq(v)\n  end\n  print(s)\n  print(inv(7))\n  print(inv(0))\nend\n";
 
     #[test]

@@ -19,7 +19,8 @@
 //!
 //! Only innermost loops of the `for` shape (an entry jump to the test at the bottom),
 //! small ones ([`MAX_LOOP`]) doing Int sums or products, are versioned: the guard runs
-//! once per entry, the code grows by one copy of a small loop. The bounds guarded are
+//! once per entry, the code grows by one copy of a small loop, and no cell grows past
+//! `jit::HUGE_CELL` instructions (what the JIT still compiles for speed). The bounds guarded are
 //! the loop's own and those of the loops around it (`i < n` of an outer loop bounds
 //! `i` inside too), when the inner loop does not write them.
 
@@ -45,31 +46,45 @@ struct Plan {
 /// many.
 pub fn version_loops(cell: &mut Cell) -> usize {
     let plans = plans(cell);
-    // Last first: a version moves only the code after its loop.
-    for plan in plans.iter().rev() {
-        apply(cell, plan);
+    if plans.is_empty() {
+        return 0;
     }
+    // One register holds the limit for every guard: the guards' facts are then one
+    // fact (`n <= limit`), not one per loop, which the translator's range queries
+    // would each go through.
+    let limit = cell.regs.len() as Reg;
+    cell.regs.push(RegTy::Int);
+    apply(cell, &plans, limit);
     plans.len()
 }
 
-/// The loops of `cell` worth versioning, in code order (disjoint: innermost loops).
+/// The loops of `cell` worth versioning, in code order and disjoint (innermost loops).
+/// Linear in the cell (with the loops' nesting depth): generated cells have thousands
+/// of loops.
 fn plans(cell: &Cell) -> Vec<Plan> {
     let code = &cell.code;
     let loops = flow::loops(code);
+    let outer = flow::enclosing(&loops);
+    let mut has_inner = vec![false; loops.len()];
+    for &o in outer.iter().flatten() {
+        has_inner[o] = true;
+    }
+    let writes = Writes::of(cell);
     let jumps = flow::jumps_by_target(code);
-    let mut out = Vec::new();
+    // Versions stop where the cell would grow past what the JIT compiles for speed:
+    // bigger cells are generated code, compiled quickly (`jit::HUGE_CELL`).
+    let mut room = crate::jit::HUGE_CELL.saturating_sub(code.len());
+    let mut out: Vec<Plan> = Vec::new();
     for (k, &(head, back)) in loops.iter().enumerate() {
         let (head, back) = (head as usize, back as usize);
-        let inner = !loops
-            .iter()
-            .enumerate()
-            .any(|(j, &(h, b))| j != k && head <= h as usize && b as usize <= back);
-        if !inner || head == 0 || back + 1 - head >= MAX_LOOP {
+        if has_inner[k] || head == 0 || back + 1 - head >= MAX_LOOP {
             continue;
         }
         let entry = head - 1;
         let for_shape = matches!(code[entry], Instr::Jump { target } if (head..=back).contains(&(target as usize)));
-        if !for_shape || counted(&code[back]).is_none() {
+        // (Disjoint from the last plan, also in code that does not nest.)
+        let after_last = out.last().is_none_or(|p| p.back < entry);
+        if !for_shape || !after_last || counted(&code[back]).is_none() {
             continue;
         }
         // Nothing outside jumps into the loop past its entry.
@@ -82,15 +97,27 @@ fn plans(cell: &Cell) -> Vec<Plan> {
             continue;
         }
         let body = &code[entry..=back];
-        // The bounds of this loop and of every loop around it that this one leaves
-        // alone, with their counters.
+        // The bounds of this loop and of every loop around it, with their counters,
+        // when the counter counts up and this loop leaves the bound alone.
         let written: Vec<Reg> = body.iter().filter_map(Instr::def).collect();
-        let mut guarded: Vec<(Reg, Reg)> = loops
+        let mut around = vec![back];
+        let mut o = outer[k];
+        while let Some(j) = o {
+            let (h, b) = loops[j];
+            if (h as usize) <= head && back <= b as usize {
+                around.push(b as usize);
+            }
+            o = outer[j];
+        }
+        let guarded: Vec<(Reg, Reg)> = around
             .iter()
-            .filter(|&&(h, b)| h as usize <= head && back <= b as usize)
-            .filter_map(|&(_, b)| counted(&code[b as usize]))
-            .filter(|&(i, n)| counts_up(cell, i) && cell.regs.get(n as usize) == Some(&RegTy::Int))
-            .filter(|&(_, n)| !written.contains(&n) && !constant(cell, n))
+            .filter_map(|&b| counted(&code[b]))
+            .filter(|&(i, n)| {
+                writes.counts_up(i)
+                    && cell.regs.get(n as usize) == Some(&RegTy::Int)
+                    && !written.contains(&n)
+                    && !writes.literal(n)
+            })
             .collect();
         // Worth it only when the loop adds, subtracts or multiplies counters (or copies
         // of them, an inlined cell's parameters) and literals: what the bound lets the
@@ -107,20 +134,19 @@ fn plans(cell: &Cell) -> Vec<Plan> {
                 | Instr::IntSub { a, b, .. }
                     if [a, b]
                         .iter()
-                        .all(|r| counters.contains(r) || constant(cell, *r)) =>
+                        .all(|r| counters.contains(r) || writes.literal(*r)) =>
                 {
                     gains = true
                 }
                 _ => {}
             }
         }
-        if !gains {
-            continue;
-        }
-        let mut bounds: Vec<Reg> = guarded.drain(..).map(|(_, n)| n).collect();
+        let mut bounds: Vec<Reg> = guarded.into_iter().map(|(_, n)| n).collect();
         bounds.sort_unstable();
         bounds.dedup();
-        if !bounds.is_empty() {
+        let extra = 1 + bounds.len() + body.len() + 1;
+        if gains && !bounds.is_empty() && extra <= room {
+            room -= extra;
             out.push(Plan {
                 entry,
                 back,
@@ -144,107 +170,138 @@ fn counted(test: &Instr) -> Option<(Reg, Reg)> {
     }
 }
 
-/// True when every write of `r` in `cell` is a literal `>= 0` or an increment of `r`
-/// by a literal `>= 0`: a counter that is never negative, so that a bound above it
-/// bounds it on both sides (a loop from `lo` unknown gains nothing from a version).
-fn counts_up(cell: &Cell, r: Reg) -> bool {
-    cell.code.iter().all(|i| match *i {
-        Instr::LoadInt { dst, value } if dst == r => value >= 0,
-        Instr::IntAddImm { dst, a, value } if dst == r => a == r && value >= 0,
-        ref other => other.def() != Some(r),
-    })
+/// How each register of a cell is written, from one pass over its code.
+struct Writes {
+    /// Per register: how many instructions write it.
+    count: Vec<u32>,
+    /// Per register: every write is a literal `>= 0` or an increment of the register
+    /// itself by a literal `>= 0`.
+    up: Vec<bool>,
+    /// Per register: some write is an Int literal.
+    loaded: Vec<bool>,
 }
 
-/// True when `r` is written once in `cell`, by an Int literal (already bounded).
-fn constant(cell: &Cell, r: Reg) -> bool {
-    let mut writes = cell.code.iter().filter(|i| i.def() == Some(r));
-    matches!(
-        (writes.next(), writes.next()),
-        (Some(Instr::LoadInt { .. }), None)
-    )
-}
-
-/// Rewrites `cell` with `plan`'s loop versioned (layout in the module doc).
-fn apply(cell: &mut Cell, plan: &Plan) {
-    let Plan {
-        entry: e,
-        back: b,
-        ref bounds,
-    } = *plan;
-    let len = b + 1 - e;
-    let guards = 1 + bounds.len();
-    let fast = e + guards;
-    let slow = fast + len + 1;
-    let after = slow + len;
-    let shift = after - (b + 1);
-    // Where a jump to old `t` goes from code outside the loop.
-    let outside = |t: usize| if t > b { t + shift } else { t };
-    let limit = cell.regs.len() as Reg;
-    cell.regs.push(RegTy::Int);
-
-    let mut code = Vec::with_capacity(cell.code.len() + shift);
-    let mut from = Vec::with_capacity(code.capacity());
-    code.push(Instr::LoadInt {
-        dst: limit,
-        value: LIMIT,
-    });
-    from.push(e);
-    for &n in bounds {
-        code.push(Instr::JumpIfIntCmp {
-            op: CmpOp::Gt,
-            a: n,
-            b: limit,
-            target: slow as u32,
-        });
-        from.push(e);
-    }
-    for base in [fast, slow] {
-        for pc in e..=b {
-            let mut ins = cell.code[pc].clone();
-            if let Some(t) = ins.jump_target_mut() {
-                let old = *t as usize;
-                *t = if (e..=b).contains(&old) {
-                    base + (old - e)
-                } else {
-                    outside(old)
-                } as u32;
+impl Writes {
+    fn of(cell: &Cell) -> Writes {
+        let n = cell.regs.len();
+        let mut w = Writes {
+            count: vec![0; n],
+            up: vec![true; n],
+            loaded: vec![false; n],
+        };
+        // Parameters and captures come in written.
+        let inputs = (cell.params + cell.captures) as usize;
+        w.up[..inputs.min(n)].fill(false);
+        w.count[..inputs.min(n)].fill(1);
+        for ins in &cell.code {
+            let Some(r) = ins.def() else { continue };
+            let k = r as usize;
+            if k >= n {
+                continue;
             }
-            code.push(ins);
-            from.push(pc);
+            w.count[k] += 1;
+            match *ins {
+                Instr::LoadInt { value, .. } => {
+                    w.loaded[k] = true;
+                    w.up[k] &= value >= 0;
+                }
+                Instr::IntAddImm { a, value, .. } => w.up[k] &= a == r && value >= 0,
+                _ => w.up[k] = false,
+            }
         }
-        if base == fast {
-            code.push(Instr::Jump {
-                target: after as u32,
-            });
-            from.push(b);
-        }
+        w
     }
-    let mut whole = Vec::with_capacity(cell.code.len() + shift);
-    let mut whole_from = Vec::with_capacity(whole.capacity());
-    for (pc, ins) in cell.code[..e].iter().enumerate() {
-        whole.push(retarget(ins, outside));
-        whole_from.push(pc);
+
+    /// True when `r` is never negative: a counter counting up from a literal (so that a
+    /// bound above it bounds it on both sides; a loop from `lo` unknown gains nothing).
+    fn counts_up(&self, r: Reg) -> bool {
+        self.up.get(r as usize) == Some(&true)
     }
-    whole.extend(code);
-    whole_from.extend(from);
-    for (pc, ins) in cell.code.iter().enumerate().skip(b + 1) {
-        whole.push(retarget(ins, outside));
-        whole_from.push(pc);
+
+    /// True when `r` is written once, by an Int literal (already bounded).
+    fn literal(&self, r: Reg) -> bool {
+        let k = r as usize;
+        self.count.get(k) == Some(&1) && self.loaded[k]
     }
-    cell.pos = whole_from.iter().map(|&pc| cell.pos[pc]).collect();
-    if !cell.inlined.at.is_empty() {
-        cell.inlined.at = whole_from.iter().map(|&pc| cell.inlined.at[pc]).collect();
-    }
-    cell.code = whole;
 }
 
-/// `ins` with its jump target `t` replaced by `to(t)`.
-fn retarget(ins: &Instr, to: impl Fn(usize) -> usize) -> Instr {
-    let mut ins = ins.clone();
-    if let Some(t) = ins.jump_target_mut() {
-        *t = to(*t as usize) as u32;
+/// Rewrites `cell` with the loops of `plans` (in code order, disjoint) versioned, the
+/// guards comparing with register `limit` (layout in the module doc). One pass over the
+/// code, however many loops.
+fn apply(cell: &mut Cell, plans: &[Plan], limit: Reg) {
+    // What each version adds: the guard, one copy, the jump past the other copy.
+    let extra = |p: &Plan| 1 + p.bounds.len() + (p.back + 1 - p.entry) + 1;
+    // `added[k]`: the instructions the first `k` versions add.
+    let added: Vec<usize> = std::iter::once(0)
+        .chain(plans.iter().scan(0, |sum, p| {
+            *sum += extra(p);
+            Some(*sum)
+        }))
+        .collect();
+    // Where code outside the copies goes: moved by the versions of the loops before it
+    // (a loop's entry is its guard).
+    let moved = |t: usize| t + added[plans.partition_point(|p| p.back < t)];
+    // Each new instruction with the old one it comes from (its position and frame).
+    let mut out: Vec<(Instr, usize)> = Vec::with_capacity(cell.code.len() + added[plans.len()]);
+    let copy = |out: &mut Vec<(Instr, usize)>, pc: usize, to: &dyn Fn(usize) -> usize| {
+        let mut ins = cell.code[pc].clone();
+        if let Some(t) = ins.jump_target_mut() {
+            *t = to(*t as usize) as u32;
+        }
+        out.push((ins, pc));
+    };
+    let mut pc = 0;
+    for p in plans {
+        while pc < p.entry {
+            copy(&mut out, pc, &moved);
+            pc += 1;
+        }
+        let (e, b) = (p.entry, p.back);
+        let len = b + 1 - e;
+        let fast = out.len() + 1 + p.bounds.len();
+        let slow = fast + len + 1;
+        let load = Instr::LoadInt {
+            dst: limit,
+            value: LIMIT,
+        };
+        out.push((load, e));
+        for &n in &p.bounds {
+            let guard = Instr::JumpIfIntCmp {
+                op: CmpOp::Gt,
+                a: n,
+                b: limit,
+                target: slow as u32,
+            };
+            out.push((guard, e));
+        }
+        for base in [fast, slow] {
+            let within = |t: usize| {
+                if (e..=b).contains(&t) {
+                    base + (t - e)
+                } else {
+                    moved(t)
+                }
+            };
+            for q in e..=b {
+                copy(&mut out, q, &within);
+            }
+            if base == fast {
+                let past = moved(b + 1) as u32;
+                out.push((Instr::Jump { target: past }, b));
+            }
+        }
+        pc = b + 1;
     }
-    ins
+    while pc < cell.code.len() {
+        copy(&mut out, pc, &moved);
+        pc += 1;
+    }
+    let (code, from): (Vec<Instr>, Vec<usize>) = out.into_iter().unzip();
+    cell.pos = from.iter().map(|&pc| cell.pos[pc]).collect();
+    if !cell.inlined.at.is_empty() {
+        cell.inlined.at = from.iter().map(|&pc| cell.inlined.at[pc]).collect();
+    }
+    cell.code = code;
 }
 
 #[cfg(test)]
@@ -310,6 +367,28 @@ mod tests {
             );
         }
         assert_eq!(&cell.code[slow as usize + len..], &before[e + len..]);
+    }
+
+    #[test]
+    fn versions_stop_before_the_cell_outgrows_fast_compilation() {
+        let mut src =
+            String::from("cell main()\n  let n = to_int(args()[0]) ?? 3\n  let mut s = 0\n");
+        for k in 0..150 {
+            src.push_str(&format!(
+                "  for i{k} in 0..n\n    s = (s + i{k} * i{k}) % 1009\n  end\n"
+            ));
+        }
+        src.push_str("  print(s)\nend\n");
+        let mut cell = main_of(&src);
+        let before = cell.code.len();
+        assert!(before < crate::jit::HUGE_CELL, "{before}");
+        let versioned = version_loops(&mut cell);
+        assert!(versioned > 0 && versioned < 150, "{versioned}");
+        assert!(
+            cell.code.len() <= crate::jit::HUGE_CELL,
+            "{}",
+            cell.code.len()
+        );
     }
 
     #[test]
