@@ -110,7 +110,7 @@ mod tests {
         let mut xs = vec![i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1, 0, 1, -1];
         for k in [1i64, 2, 3, 1000, i64::MAX / d.abs()] {
             let m = k.saturating_mul(d.abs());
-            for x in [m - 1, m, m + 1] {
+            for x in [m.saturating_sub(1), m, m.saturating_add(1)] {
                 xs.extend([x, x.wrapping_neg()]);
             }
         }
