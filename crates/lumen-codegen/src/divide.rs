@@ -5,7 +5,7 @@
 //! of `x * m` shifted right by `s` (plus fix-ups), a few cycles. Cranelift turns only
 //! unsigned divisions by constants into multiplications, and Lumen's `/`, `//` and `%`
 //! are signed, so the translator emits the sequence itself ([`Magic`]): `x % 10` and
-//! `n / 3` in a loop then cost a multiplication, not a `idiv`.
+//! `n / 3` in a loop then cost a multiplication, not an `idiv`.
 
 /// The multiplier and shift that divide by a constant `d` (`2 <= |d|`, `d != i64::MIN`):
 /// for every Int `x`, the quotient rounded toward zero is

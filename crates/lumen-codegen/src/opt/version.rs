@@ -18,11 +18,12 @@
 //! `integer overflow` exactly where it did.
 //!
 //! Only innermost loops of the `for` shape (an entry jump to the test at the bottom),
-//! small ones ([`MAX_LOOP`]) doing Int sums or products, are versioned: the guard runs
-//! once per entry, the code grows by one copy of a small loop, and no cell grows past
-//! `jit::HUGE_CELL` instructions (what the JIT still compiles for speed). The bounds guarded are
-//! the loop's own and those of the loops around it (`i < n` of an outer loop bounds
-//! `i` inside too), when the inner loop does not write them.
+//! small ones ([`MAX_LOOP`]) doing Int sums or products of their counters, are
+//! versioned: the guard runs once per entry, the code grows by one copy of a small
+//! loop, and no cell grows past `jit::HUGE_CELL` instructions (what the JIT still
+//! compiles for speed). The bounds guarded are the loop's own and those of the loops
+//! around it (`i < n` of an outer loop bounds `i` inside too), when the inner loop does
+//! not write them.
 
 use lumen_core::flow;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
