@@ -36,9 +36,13 @@ class Gen:
         if d > 2 or r.random() < 0.3:
             return r.choice(names) if names and r.random() < 0.75 else self.lit()
         a, b = self.expr(names, d + 1), self.expr(names, d + 1)
-        op = r.choice(["+", "-", "*", "*", "*", "%", "/"])
-        if op in "%/":
-            return f"({a} {op} {r.choice(['3', '7', '1000', '-5', '13'])})"
+        op = r.choice(["+", "-", "*", "*", "*", "%", "/", "//"])
+        if op in ("%", "/", "//"):
+            # Constant divisors (multiplications in native code) of both signs, 0 and
+            # ±1 now and then, and sometimes a variable one.
+            d = r.choice(["3", "7", "1000", "-5", "13", "2", "-8", "10", "1000003", "-7",
+                          "1", "-1", "0", "9223372036854775807", b])
+            return f"({a} {op} {d})"
         return f"({a} {op} {b})"
 
     def cond(self, names):
