@@ -336,6 +336,8 @@ pub fn build_entry<M: Module>(e: &mut Emitter<'_, '_, M>, id: u32, cell: &Cell) 
     call_args.extend(e.unbox_params(cell, args));
     let f = e.func_ref(e.cx.cells[id as usize]);
     let call = e.b.ins().call(f, &call_args);
+    // (A scalar result's failure flag, the callee's second result, is not needed: the
+    // VM reads the pending error from the context.)
     let res = e.b.inst_results(call).to_vec();
     let (w0, w1) = if returns_words(cell) {
         (res[0], res[1])

@@ -17,7 +17,9 @@ use crate::emit::{Emitter, flags, scalar_tag};
 use crate::jit::HUGE_CELL;
 use crate::ranges::{Bounds, Compare, Ranges};
 use crate::reduce::{Reduction, reductions};
-use crate::types::{PTR, param_regs, returns_words, scalar_type, takes_hargs};
+use crate::types::{
+    FAILED, PTR, param_regs, returns_failed, returns_words, scalar_type, takes_hargs,
+};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, InstBuilder, SigRef, Signature, StackSlot, StackSlotData,
@@ -519,6 +521,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         self.e.b.switch_to_block(cont);
     }
 
+    /// Leaves through the failure path, the error already pending, when `cond` holds.
+    fn fail_if(&mut self, cond: Val, pc: u32) {
+        let cold = self.e.b.create_block();
+        let cont = self.e.b.create_block();
+        self.e.b.set_cold_block(cold);
+        self.e.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.e.b.switch_to_block(cold);
+        self.jump_fail(pc);
+        self.e.b.switch_to_block(cont);
+    }
+
     /// Raises error `kind` at `pc` when `cond` holds.
     fn raise_if(&mut self, cond: Val, kind: u32, pc: u32) {
         let raise = self.e.b.create_block();
@@ -581,9 +594,17 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             .expect("only a cell with heap parameters reads hargs")
     }
 
+    /// Leaves a failed call: zeros for the result, and for a cell called natively the
+    /// [`FAILED`] flag set.
     fn return_zeros(&mut self) {
         let tys = self.ret_tys.clone();
-        let z = self.e.zeros(&tys);
+        let mut z = self.e.zeros(&tys);
+        if let Some(flag) = z.last_mut()
+            && self.start == Start::Call
+            && returns_failed(self.cell)
+        {
+            *flag = self.e.b.ins().iconst(FAILED, 1);
+        }
         self.leave_with(&z);
     }
 
@@ -2089,6 +2110,11 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
             self.leave_with(&[]);
             return;
         }
+        // Called natively: the value, then (a scalar's) flag that it did not fail.
+        let mut vals = vals;
+        if returns_failed(self.cell) {
+            vals.push(self.e.b.ins().iconst(FAILED, 0));
+        }
         self.leave_with(&vals);
     }
 
@@ -2123,8 +2149,14 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         call_args.extend(scalars);
         let f = self.e.func_ref(self.e.cx.cells[cell as usize]);
         let call = self.e.b.ins().call(f, &call_args);
-        let res = self.e.b.inst_results(call).to_vec();
-        self.check_err(pc);
+        let mut res = self.e.b.inst_results(call).to_vec();
+        if returns_failed(callee) {
+            // The callee's failure flag, in a register: no load of the context's error.
+            let failed = res.pop().expect("the failure flag");
+            self.fail_if(failed, pc);
+        } else {
+            self.check_err(pc);
+        }
         if let Some(join) = join {
             self.e.b.ins().jump(join, &[res[0].into()]);
             self.e.b.switch_to_block(join);

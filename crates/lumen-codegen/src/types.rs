@@ -32,9 +32,9 @@ pub fn returns_words(cell: &Cell) -> bool {
 
 /// `fn([hargs,] depth, s0, s1, …) -> R` of a compiled cell: `depth` (i32) counts the
 /// calls active below it; scalar parameters by value, the rest moved from `hargs`, which
-/// only a cell with such parameters takes ([`takes_hargs`]); a scalar result, or a
-/// `Value` as two words. The VM context is not an argument: native code keeps it in the
-/// pinned register (`jit::build_isa`), which every entry sets.
+/// only a cell with such parameters takes ([`takes_hargs`]); a scalar result and the
+/// [`FAILED`] flag, or a `Value` as two words. The VM context is not an argument:
+/// native code keeps it in the pinned register (`jit::build_isa`), which every entry sets.
 pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
     let mut sig = Signature::new(cc);
     if takes_hargs(cell) {
@@ -47,13 +47,29 @@ pub fn cell_signature(cell: &Cell, cc: CallConv) -> Signature {
         }
     }
     match scalar_type(cell.ret) {
-        Some(t) => sig.returns.push(AbiParam::new(t)),
+        Some(t) => {
+            sig.returns.push(AbiParam::new(t));
+            sig.returns.push(AbiParam::new(FAILED));
+        }
         None => {
             sig.returns.push(AbiParam::new(PTR));
             sig.returns.push(AbiParam::new(PTR));
         }
     }
     sig
+}
+
+/// The type of the flag a compiled cell with a scalar result returns after it
+/// ([`returns_failed`]): 1 when it failed (the error is pending in the context), 0
+/// otherwise. Its caller tests the flag in a register instead of loading the context's
+/// error field after the call.
+pub const FAILED: Type = types::I8;
+
+/// True when `cell` returns the [`FAILED`] flag: its result is a scalar. A `Value`
+/// result takes both integer return registers of the host's convention, so its callers
+/// read the context's error field instead.
+pub fn returns_failed(cell: &Cell) -> bool {
+    !returns_words(cell)
 }
 
 /// True when a cell has a parameter (or capture) that is not a scalar, so its native
@@ -97,8 +113,8 @@ mod tests {
         let sig = cell_signature(&c, CallConv::SystemV);
         let tys: Vec<Type> = sig.params.iter().map(|p| p.value_type).collect();
         assert_eq!(tys, vec![PTR, types::I32, types::I64, types::F64]);
-        assert_eq!(sig.returns.len(), 1);
-        assert_eq!(sig.returns[0].value_type, types::I8);
+        let rets: Vec<Type> = sig.returns.iter().map(|p| p.value_type).collect();
+        assert_eq!(rets, vec![types::I8, FAILED]);
     }
 
     #[test]
@@ -120,6 +136,9 @@ mod tests {
     fn heap_results_come_back_as_two_words() {
         let c = cell(vec![RegTy::List], 1, RegTy::List);
         assert!(returns_words(&c));
-        assert_eq!(cell_signature(&c, CallConv::SystemV).returns.len(), 2);
+        let sig = cell_signature(&c, CallConv::SystemV);
+        let rets: Vec<Type> = sig.returns.iter().map(|p| p.value_type).collect();
+        assert_eq!(rets, vec![PTR, PTR]);
+        assert!(!returns_failed(&c));
     }
 }
