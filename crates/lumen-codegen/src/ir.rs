@@ -512,27 +512,15 @@ impl<'t, 'a, 'b, M: Module> Translator<'t, 'a, 'b, M> {
         // A compare with the load folded in, and the failing pc set on the cold path
         // (as a block argument of the branch it would be materialised on the hot one).
         let failed = self.e.b.ins().icmp_imm_s(IntCC::NotEqual, err, 0);
-        let cold = self.e.b.create_block();
-        let cont = self.e.b.create_block();
-        self.e.b.set_cold_block(cold);
-        self.e.b.ins().brif(failed, cold, &[], cont, &[]);
-        self.e.b.switch_to_block(cold);
-        self.jump_fail(pc);
-        self.e.b.switch_to_block(cont);
+        self.fail_if(failed, pc);
     }
 
     /// Leaves through the failure path, the error already pending, when `cond` holds.
     fn fail_if(&mut self, cond: Val, pc: u32) {
-        let cold = self.e.b.create_block();
-        let cont = self.e.b.create_block();
-        self.e.b.set_cold_block(cold);
-        self.e.b.ins().brif(cond, cold, &[], cont, &[]);
-        self.e.b.switch_to_block(cold);
-        self.jump_fail(pc);
-        self.e.b.switch_to_block(cont);
+        self.raise_if(cond, 0, pc);
     }
 
-    /// Raises error `kind` at `pc` when `cond` holds.
+    /// Raises error `kind` at `pc` when `cond` holds (0: the pending error).
     fn raise_if(&mut self, cond: Val, kind: u32, pc: u32) {
         let raise = self.e.b.create_block();
         let cont = self.e.b.create_block();
