@@ -91,7 +91,7 @@ impl Ranges {
     pub fn of(cell: &Cell) -> Ranges {
         let code = &cell.code;
         let n = code.len();
-        let ints: Vec<bool> = cell.regs.iter().map(|&t| t == RegTy::Int).collect();
+        let ints = int_registers(cell);
         let fixed = cell.params + cell.captures;
         let mut defs = vec![0u32; cell.regs.len()];
         for ins in code {
@@ -464,6 +464,17 @@ fn scalar_lists(cell: &Cell) -> HashMap<Reg, RegTy> {
             _ => None,
         })
         .collect()
+}
+
+/// The whole-cell intervals of the Int registers of `cell` (see the module
+/// documentation; absent: the full range), as [`Ranges::of`] finds them.
+pub fn whole_cell_intervals(cell: &Cell) -> HashMap<Reg, (i64, i64)> {
+    global_intervals(cell, &int_registers(cell))
+}
+
+/// Per register of `cell`: whether it holds an Int.
+fn int_registers(cell: &Cell) -> Vec<bool> {
+    cell.regs.iter().map(|&t| t == RegTy::Int).collect()
 }
 
 /// Whole-cell intervals (see the module documentation): a few rounds from the full

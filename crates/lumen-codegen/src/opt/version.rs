@@ -25,6 +25,7 @@
 //! around it (`i < n` of an outer loop bounds `i` inside too), when the inner loop does
 //! not write them.
 
+use crate::ranges::whole_cell_intervals;
 use lumen_core::flow;
 use lumen_core::lir::{Cell, CmpOp, Instr, Reg, RegTy};
 
@@ -70,7 +71,12 @@ fn plans(cell: &Cell) -> Vec<Plan> {
     for &o in outer.iter().flatten() {
         has_inner[o] = true;
     }
-    let writes = Writes::of(cell);
+    // What the cell's writes alone bound (the translator's whole-cell intervals): a
+    // counter counting up from a literal is never negative, a literal is bounded.
+    let whole = whole_cell_intervals(cell);
+    let interval = |r: Reg| whole.get(&r).copied();
+    let counts_up = |r: Reg| interval(r).is_some_and(|(lo, _)| lo >= 0);
+    let small = |r: Reg| interval(r).is_some_and(|(lo, hi)| lo >= -LIMIT && hi <= LIMIT);
     let jumps = flow::jumps_by_target(code);
     // Versions stop where the cell would grow past what the JIT compiles for speed:
     // bigger cells are generated code, compiled quickly (`jit::HUGE_CELL`).
@@ -99,7 +105,8 @@ fn plans(cell: &Cell) -> Vec<Plan> {
         }
         let body = &code[entry..=back];
         // The bounds of this loop and of every loop around it, with their counters,
-        // when the counter counts up and this loop leaves the bound alone.
+        // when the counter counts up and this loop leaves the bound alone (a bound
+        // already small, a literal say, needs no guard).
         let written: Vec<Reg> = body.iter().filter_map(Instr::def).collect();
         let mut around = vec![back];
         let mut o = outer[k];
@@ -114,14 +121,14 @@ fn plans(cell: &Cell) -> Vec<Plan> {
             .iter()
             .filter_map(|&b| counted(&code[b]))
             .filter(|&(i, n)| {
-                writes.counts_up(i)
+                counts_up(i)
                     && cell.regs.get(n as usize) == Some(&RegTy::Int)
                     && !written.contains(&n)
-                    && !writes.literal(n)
+                    && !small(n)
             })
             .collect();
         // Worth it only when the loop adds, subtracts or multiplies counters (or copies
-        // of them, an inlined cell's parameters) and literals: what the bound lets the
+        // of them, an inlined cell's parameters) and small Ints: what the bound lets the
         // translator prove (`k - i` with `k` unknown stays checked either way).
         let mut counters: Vec<Reg> = guarded.iter().map(|&(i, _)| i).collect();
         let mut gains = false;
@@ -133,9 +140,7 @@ fn plans(cell: &Cell) -> Vec<Plan> {
                 Instr::IntMul { a, b, .. }
                 | Instr::IntAdd { a, b, .. }
                 | Instr::IntSub { a, b, .. }
-                    if [a, b]
-                        .iter()
-                        .all(|r| counters.contains(r) || writes.literal(*r)) =>
+                    if [a, b].iter().all(|r| counters.contains(r) || small(*r)) =>
                 {
                     gains = true
                 }
@@ -168,61 +173,6 @@ fn counted(test: &Instr) -> Option<(Reg, Reg)> {
             CmpOp::Eq | CmpOp::Ne => None,
         },
         _ => None,
-    }
-}
-
-/// How each register of a cell is written, from one pass over its code.
-struct Writes {
-    /// Per register: how many instructions write it.
-    count: Vec<u32>,
-    /// Per register: every write is a literal `>= 0` or an increment of the register
-    /// itself by a literal `>= 0`.
-    up: Vec<bool>,
-    /// Per register: some write is an Int literal.
-    loaded: Vec<bool>,
-}
-
-impl Writes {
-    fn of(cell: &Cell) -> Writes {
-        let n = cell.regs.len();
-        let mut w = Writes {
-            count: vec![0; n],
-            up: vec![true; n],
-            loaded: vec![false; n],
-        };
-        // Parameters and captures come in written.
-        let inputs = (cell.params + cell.captures) as usize;
-        w.up[..inputs.min(n)].fill(false);
-        w.count[..inputs.min(n)].fill(1);
-        for ins in &cell.code {
-            let Some(r) = ins.def() else { continue };
-            let k = r as usize;
-            if k >= n {
-                continue;
-            }
-            w.count[k] += 1;
-            match *ins {
-                Instr::LoadInt { value, .. } => {
-                    w.loaded[k] = true;
-                    w.up[k] &= value >= 0;
-                }
-                Instr::IntAddImm { a, value, .. } => w.up[k] &= a == r && value >= 0,
-                _ => w.up[k] = false,
-            }
-        }
-        w
-    }
-
-    /// True when `r` is never negative: a counter counting up from a literal (so that a
-    /// bound above it bounds it on both sides; a loop from `lo` unknown gains nothing).
-    fn counts_up(&self, r: Reg) -> bool {
-        self.up.get(r as usize) == Some(&true)
-    }
-
-    /// True when `r` is written once, by an Int literal (already bounded).
-    fn literal(&self, r: Reg) -> bool {
-        let k = r as usize;
-        self.count.get(k) == Some(&1) && self.loaded[k]
     }
 }
 
