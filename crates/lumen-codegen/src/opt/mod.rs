@@ -160,7 +160,7 @@ pub fn optimize(module: &mut LirModule, level: OptLevel) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lumen_core::lir::{Cell, Instr};
+    use lumen_core::lir::{Cell, CmpOp, Instr};
 
     fn compiled(src: &str, level: OptLevel) -> LirModule {
         let mut m = lumen_compiler::compile(src).expect("test program compiles");
@@ -230,16 +230,23 @@ mod tests {
         // Three versioned inner loops in one cell (one after `continue`, one after
         // `break`, one overflowing), against the code before any pass.
         let o1 = compiled(VERSIONED, OptLevel::O1);
-        let guards = count(cell(&o1, "main"), |i| {
-            matches!(
-                i,
+        let main = cell(&o1, "main");
+        let limits: Vec<_> = (main.code.iter())
+            .filter_map(|i| match *i {
                 Instr::LoadInt {
+                    dst,
                     value: version::LIMIT,
-                    ..
-                }
-            )
-        });
-        assert_eq!(guards, 3);
+                } => Some(dst),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(limits.len(), 1, "the limit is loaded once");
+        let guards = count(
+            main,
+            |i| matches!(*i, Instr::JumpIfIntCmp { op: CmpOp::Gt, b, .. } if b == limits[0]),
+        );
+        // Three versioned loops; `for j in 0..i` guards its own bound and `n`.
+        assert_eq!(guards, 4);
         let expected = run(compiled(VERSIONED, OptLevel::O0));
         assert!(
             expected

@@ -3,7 +3,9 @@
 //! bound with [`LIMIT`]:
 //!
 //! ```text
-//! k = 2^30; if n > k jump slow          (one compare per bound)
+//! k = 2^30                              (once, at the cell's start)
+//! …
+//! if n > k jump slow                    (one compare per bound)
 //! fast: the loop, unchanged             (here n <= 2^30 holds)
 //!       jump after
 //! slow: the loop, unchanged
@@ -80,7 +82,8 @@ fn plans(cell: &Cell) -> Vec<Plan> {
     let jumps = flow::jumps_by_target(code);
     // Versions stop where the cell would grow past what the JIT compiles for speed:
     // bigger cells are generated code, compiled quickly (`jit::HUGE_CELL`).
-    let mut room = crate::jit::HUGE_CELL.saturating_sub(code.len());
+    // (One instruction more loads the limit.)
+    let mut room = crate::jit::HUGE_CELL.saturating_sub(code.len() + 1);
     let mut out: Vec<Plan> = Vec::new();
     for (k, &(head, back)) in loops.iter().enumerate() {
         let (head, back) = (head as usize, back as usize);
@@ -150,7 +153,7 @@ fn plans(cell: &Cell) -> Vec<Plan> {
         let mut bounds: Vec<Reg> = guarded.into_iter().map(|(_, n)| n).collect();
         bounds.sort_unstable();
         bounds.dedup();
-        let extra = 1 + bounds.len() + body.len() + 1;
+        let extra = extra_of(bounds.len(), body.len());
         if gains && !bounds.is_empty() && extra <= room {
             room -= extra;
             out.push(Plan {
@@ -161,6 +164,12 @@ fn plans(cell: &Cell) -> Vec<Plan> {
         }
     }
     out
+}
+
+/// The instructions a version of a loop of `len` instructions with `bounds` bounds
+/// adds: the guard's compares, one copy, and the jump past the other copy.
+fn extra_of(bounds: usize, len: usize) -> usize {
+    bounds + len + 1
 }
 
 /// The counter `i` and bound `n` of a loop test that continues while the counter is
@@ -180,13 +189,12 @@ fn counted(test: &Instr) -> Option<(Reg, Reg)> {
 /// guards comparing with register `limit` (layout in the module doc). One pass over the
 /// code, however many loops.
 fn apply(cell: &mut Cell, plans: &[Plan], limit: Reg) {
-    // What each version adds: the guard, one copy, the jump past the other copy.
-    let extra = |p: &Plan| 1 + p.bounds.len() + (p.back + 1 - p.entry) + 1;
-    // `added[k]`: the instructions the first `k` versions add.
-    let added: Vec<usize> = std::iter::once(0)
+    let extra = |p: &Plan| extra_of(p.bounds.len(), p.back + 1 - p.entry);
+    // `added[k]`: the instructions the limit's load and the first `k` versions add.
+    let added: Vec<usize> = std::iter::once(1)
         .chain(plans.iter().scan(0, |sum, p| {
             *sum += extra(p);
-            Some(*sum)
+            Some(1 + *sum)
         }))
         .collect();
     // Where code outside the copies goes: moved by the versions of the loops before it
@@ -201,6 +209,12 @@ fn apply(cell: &mut Cell, plans: &[Plan], limit: Reg) {
         }
         out.push((ins, pc));
     };
+    // The limit, loaded once on the way in (where the translator sees a constant).
+    let load = Instr::LoadInt {
+        dst: limit,
+        value: LIMIT,
+    };
+    out.push((load, 0));
     let mut pc = 0;
     for p in plans {
         while pc < p.entry {
@@ -209,13 +223,8 @@ fn apply(cell: &mut Cell, plans: &[Plan], limit: Reg) {
         }
         let (e, b) = (p.entry, p.back);
         let len = b + 1 - e;
-        let fast = out.len() + 1 + p.bounds.len();
+        let fast = out.len() + p.bounds.len();
         let slow = fast + len + 1;
-        let load = Instr::LoadInt {
-            dst: limit,
-            value: LIMIT,
-        };
-        out.push((load, e));
         for &n in &p.bounds {
             let guard = Instr::JumpIfIntCmp {
                 op: CmpOp::Gt,
@@ -277,47 +286,68 @@ mod tests {
         assert_eq!(version_loops(&mut m.cells[main]), 1);
         lumen_core::verify::verify(&m).expect("still valid");
         let cell = &m.cells[main];
-        // One bound (`n`, of both loops): a literal and a compare, then the fast copy,
-        // a jump past the slow copy, and the slow copy in the loop's old place.
-        let len = plan.back + 1 - plan.entry;
+        // The limit loaded once at the start; one bound (`n`, of both loops): a compare,
+        // then the fast copy, a jump past the slow copy, and the slow copy.
+        let (e, len) = (plan.entry, plan.back + 1 - plan.entry);
         assert_eq!(plan.bounds.len(), 1);
-        assert_eq!(cell.code.len(), before.len() + 2 + len + 1);
+        assert_eq!(cell.code.len(), before.len() + 1 + 1 + len + 1);
         assert_eq!(cell.pos.len(), cell.code.len());
-        let e = plan.entry;
-        assert!(matches!(cell.code[e], Instr::LoadInt { value: LIMIT, .. }));
-        let slow = (e + 2 + len + 1) as u32;
+        let limit = match cell.code[0] {
+            Instr::LoadInt { dst, value: LIMIT } => dst,
+            ref other => panic!("{other:?}"),
+        };
+        let (guard, fast, slow) = (e + 1, e + 2, e + 2 + len + 1);
+        // Where an old jump target outside the loop went.
+        let outside = |t: usize| if t < e { t + 1 } else { t + 1 + len + 2 };
         assert!(matches!(
-            cell.code[e + 1],
-            Instr::JumpIfIntCmp { op: CmpOp::Gt, a, target, .. } if a == plan.bounds[0] && target == slow
+            cell.code[guard],
+            Instr::JumpIfIntCmp { op: CmpOp::Gt, a, b, target }
+                if a == plan.bounds[0] && b == limit && target as usize == slow
         ));
         assert_eq!(
-            cell.code[e + 2 + len],
+            cell.code[fast + len],
             Instr::Jump {
-                target: slow + len as u32
+                target: outside(e + len) as u32
             }
         );
-        // Both copies jump within themselves; the code after them moved by the guard
-        // and one copy.
+        // Both copies jump within themselves; the code around them moved.
+        let moved = |old: &Instr, base: usize| {
+            old.jump_target().map(|t| {
+                let t = t as usize;
+                (if (e..e + len).contains(&t) {
+                    base + t - e
+                } else {
+                    outside(t)
+                }) as u32
+            })
+        };
         for k in 0..len {
-            let fast = &cell.code[e + 2 + k];
-            let old = &before[e + k];
-            let moved = |base: usize| {
-                old.jump_target().map(|t| {
-                    if (e..e + len).contains(&(t as usize)) {
-                        (base + t as usize - e) as u32
-                    } else {
-                        t
-                    }
-                })
-            };
-            assert_eq!(fast.jump_target(), moved(e + 2), "{k}");
             assert_eq!(
-                cell.code[slow as usize + k].jump_target(),
-                moved(slow as usize),
+                cell.code[fast + k].jump_target(),
+                moved(&before[e + k], fast),
+                "{k}"
+            );
+            assert_eq!(
+                cell.code[slow + k].jump_target(),
+                moved(&before[e + k], slow),
                 "{k}"
             );
         }
-        assert_eq!(&cell.code[slow as usize + len..], &before[e + len..]);
+        for (k, old) in before.iter().enumerate() {
+            if (e..e + len).contains(&k) {
+                continue;
+            }
+            let new = &cell.code[outside(k)];
+            assert_eq!(
+                new.jump_target(),
+                old.jump_target().map(|t| outside(t as usize) as u32)
+            );
+            assert_eq!(
+                std::mem::discriminant(new),
+                std::mem::discriminant(old),
+                "{k}"
+            );
+        }
     }
 
     #[test]
