@@ -186,7 +186,7 @@ fn counted(test: &Instr) -> Option<(Reg, Reg)> {
 }
 
 /// Rewrites `cell` with the loops of `plans` (in code order, disjoint) versioned, the
-/// guards comparing with register `limit` (layout in the module doc). One pass over the
+/// guards comparing with register `limit`, loaded first (layout in the module doc). One pass over the
 /// code, however many loops.
 fn apply(cell: &mut Cell, plans: &[Plan], limit: Reg) {
     let extra = |p: &Plan| extra_of(p.bounds.len(), p.back + 1 - p.entry);
